@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Brings what the tests need: a real OCI registry (docker-registry), skopeo and git.
+# As root it installs them with apt-get; otherwise it prints the command to run.
+set -euo pipefail
+missing=()
+command -v docker-registry >/dev/null || missing+=(docker-registry)
+command -v skopeo >/dev/null || missing+=(skopeo)
+command -v git >/dev/null || missing+=(git)
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+else
+  echo "The tests need: ${missing[*]}. Install them with:" >&2
+  echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi

@@ -1,0 +1,57 @@
+/** The error vocabulary of DESIGN.md §10: every failure that reaches a user carries one of these codes. */
+export type ErrorCode =
+  | 'validation_error'
+  | 'authentication_required'
+  | 'permission_denied'
+  | 'policy_denied'
+  | 'not_found'
+  | 'conflict'
+  | 'alias_conflict'
+  | 'ambiguous_reference'
+  | 'payload_too_large'
+  | 'registry_unavailable'
+  | 'gitops_unavailable'
+  | 'internal_error';
+
+const STATUS: Record<ErrorCode, number> = {
+  validation_error: 400,
+  authentication_required: 401,
+  permission_denied: 403,
+  policy_denied: 403,
+  not_found: 404,
+  conflict: 409,
+  alias_conflict: 409,
+  ambiguous_reference: 409,
+  payload_too_large: 413,
+  registry_unavailable: 503,
+  gitops_unavailable: 503,
+  internal_error: 500,
+};
+
+export class ForgeError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'ForgeError';
+    this.status = STATUS[code];
+  }
+}
+
+/** One invalid field of a request: `path` names it the way the user wrote it (`resources[3].metadata.name`). */
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
+
+export function validationError(problems: FieldProblem[]): ForgeError {
+  const text = problems.map((p) => `${p.path}: ${p.message}`).join('; ');
+  return new ForgeError('validation_error', `invalid request: ${text}`, { fields: problems });
+}
+
+export function errorEnvelope(err: ForgeError) {
+  return { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
+}

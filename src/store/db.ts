@@ -1,0 +1,88 @@
+/**
+ * The database adapter: one small interface over embedded PGlite and PostgreSQL, so every
+ * store module is written once in plain SQL and runs on both (DESIGN.md §12).
+ */
+import { mkdirSync } from 'node:fs';
+import pg from 'pg';
+import { PGlite } from '@electric-sql/pglite';
+
+export interface Db {
+  readonly kind: 'pglite' | 'postgres';
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(script: string): Promise<void>;
+  /** Runs fn in one transaction: committed when fn resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+// Timestamps come back as ISO strings and int8 as numbers on both engines.
+pg.types.setTypeParser(1184, (v: string) => new Date(v).toISOString()); // timestamptz
+pg.types.setTypeParser(20, (v: string) => Number(v)); // int8
+
+export async function openPostgres(url: string, max = 10): Promise<Db> {
+  const pool = new pg.Pool({ connectionString: url, max });
+  pool.on('error', () => {}); // an idle client dropped by a restarting server; the next query reconnects
+  await pool.query('select 1');
+  const wrap = (run: (text: string, params?: unknown[]) => Promise<pg.QueryResult>): Db['query'] =>
+    async (text, params) => (await run(text, params as unknown[])).rows as never;
+  const db: Db = {
+    kind: 'postgres',
+    query: wrap((t, p) => pool.query(t, p)),
+    exec: async (script) => void (await pool.query(script)),
+    async transaction(fn) {
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await client.query('begin');
+        const tx: Db = {
+          ...db,
+          query: wrap((t, p) => client.query(t, p)),
+          exec: async (script) => void (await client.query(script)),
+          transaction: (inner) => inner(tx),
+        };
+        const result = await fn(tx);
+        await client.query('commit');
+        return result;
+      } catch (err) {
+        await client.query('rollback').catch(() => { broken = true; });
+        throw err;
+      } finally {
+        client.release(broken);
+      }
+    },
+    close: () => pool.end(),
+  };
+  return db;
+}
+
+export async function openPglite(dir: string): Promise<Db> {
+  mkdirSync(dir, { recursive: true });
+  const lite = await PGlite.create(dir);
+  const norm = (rows: Record<string, unknown>[]) => {
+    for (const row of rows) {
+      for (const [k, v] of Object.entries(row)) {
+        if (v instanceof Date) row[k] = v.toISOString();
+        else if (typeof v === 'bigint') row[k] = Number(v);
+      }
+    }
+    return rows;
+  };
+  const db: Db = {
+    kind: 'pglite',
+    query: async (text, params) => norm((await lite.query(text, params)).rows as Record<string, unknown>[]) as never,
+    exec: async (script) => void (await lite.exec(script)),
+    transaction: (fn) =>
+      lite.transaction(async (t) => {
+        const tx: Db = {
+          ...db,
+          query: async (text, params) => norm((await t.query(text, params)).rows as Record<string, unknown>[]) as never,
+          exec: async (script) => void (await t.exec(script)),
+          transaction: (inner) => inner(tx),
+        };
+        return fn(tx);
+      }),
+    close: () => lite.close(),
+  };
+  return db;
+}
