@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+/** The `forge` command line: every command registers itself here. */
+import { Command, CommanderError } from 'commander';
+import { registerServe } from './commands/serve.js';
+import { registerToken } from './commands/token.js';
+import { registerRelease } from './commands/release.js';
+import { registerDiff } from './commands/diff.js';
+
+const program = new Command('forge')
+  .description('Forge: immutable releases and GitOps deployments')
+  .version('0.1.0')
+  .showHelpAfterError()
+  .exitOverride((err: CommanderError) => {
+    process.exit(['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(err.code) ? 0 : 2);
+  });
+
+registerServe(program);
+registerToken(program);
+registerRelease(program);
+registerDiff(program);
+
+await program.parseAsync(process.argv);

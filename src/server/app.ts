@@ -1,0 +1,95 @@
+/** The HTTP application: error envelope, authentication, OpenAPI, and the routes under /api/v1 (and /v1). */
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { ForgeError, errorEnvelope, validationError } from '../core/errors.js';
+import type { ReleaseStore } from '../registry/index.js';
+import type { Db } from '../store/db.js';
+import { type Authenticator, authenticate } from './auth.js';
+import type { Settings } from './settings.js';
+import { ErrorEnvelope } from './schemas.js';
+import { releaseRoutes } from './routes/releases.js';
+import { auditRoutes } from './routes/audit.js';
+
+export interface AppContext {
+  settings: Settings;
+  db: Db;
+  store: ReleaseStore;
+  auth: Authenticator;
+}
+
+export type App = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>;
+
+const PUBLIC = new Set(['/healthz', '/readyz', '/api/v1/openapi.json', '/metrics']);
+
+function toForgeError(err: FastifyError | ForgeError | Error): ForgeError {
+  if (err instanceof ForgeError) return err;
+  const fe = err as FastifyError;
+  if (fe.validation) {
+    return validationError(fe.validation.map((v) => {
+      const path = v.instancePath.replace(/^\//, '').replace(/\/(\d+)(?=\/|$)/g, '[$1]').replaceAll('/', '.');
+      const missing = (v.params as { missingProperty?: string })?.missingProperty;
+      const extra = (v.params as { additionalProperty?: string })?.additionalProperty;
+      const field = [fe.validationContext === 'body' ? '' : `${fe.validationContext}.`, path, missing ? `${path ? '.' : ''}${missing}` : '',
+        extra ? `${path ? '.' : ''}${extra}` : ''].join('');
+      return { path: field || String(fe.validationContext), message: extra ? 'unknown field' : (v.message ?? 'invalid') };
+    }));
+  }
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new ForgeError('payload_too_large', `the request body is larger than ${fe.message.match(/\d+/)?.[0] ?? 'the limit of'} bytes`);
+  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new ForgeError('validation_error', 'the request body must be JSON (Content-Type: application/json)');
+  if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return new ForgeError('validation_error', fe.message);
+  return new ForgeError('internal_error', 'internal error; the server log has the details');
+}
+
+export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {}): Promise<App> {
+  const app = Fastify({
+    logger: opts.logger ? { level: 'info', redact: ['req.headers.authorization'] } : false,
+    bodyLimit: ctx.settings.bodyLimit,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addSchema(ErrorEnvelope);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Forge release and deployment API', version: '1' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const fe = toForgeError(err as FastifyError);
+    if (fe.code === 'internal_error') req.log.error({ err }, 'unhandled error');
+    reply.status(fe.status).send(errorEnvelope(fe));
+  });
+  app.setNotFoundHandler((req, reply) => {
+    reply.status(404).send(errorEnvelope(new ForgeError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)));
+  });
+
+  app.addHook('onRequest', async (req) => {
+    const path = req.url.split('?')[0];
+    if (PUBLIC.has(path) || !(path.startsWith('/api/') || path.startsWith('/v1/'))) return;
+    req.principal = await authenticate(ctx.auth, req);
+  });
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+    try {
+      await ctx.db.query('select 1');
+      await ctx.store.ping();
+      return { status: 'ready' };
+    } catch (err) {
+      return reply.status(503).send(errorEnvelope(new ForgeError('registry_unavailable', `not ready: ${(err as Error).message}`)));
+    }
+  });
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  for (const prefix of ['/api/v1', '/v1']) {
+    await app.register(async (api) => {
+      await releaseRoutes(api as App, ctx, prefix === '/v1');
+      await auditRoutes(api as App, ctx, prefix === '/v1');
+    }, { prefix });
+  }
+  return app;
+}

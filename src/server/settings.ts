@@ -1,0 +1,50 @@
+/** Server settings (DESIGN.md §14): flags, then environment variables, then embedded defaults. */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+export interface Settings {
+  host: string;
+  port: number;
+  dataDir: string;
+  configFile?: string;
+  databaseUrl?: string;
+  registry?: string;
+  registryUsername?: string;
+  registryPassword?: string;
+  registryInsecure: boolean;
+  gitopsUrl?: string;
+  gitopsBranch: string;
+  tokenKeyFile?: string;
+  /** Largest request body, bytes. */
+  bodyLimit: number;
+  /** Most Kubernetes objects one release may hold. */
+  maxResources: number;
+}
+
+/** A secret from VAR, or from the file named by VAR_FILE (a mounted Kubernetes secret). */
+export function secretFromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  if (env[name]) return env[name];
+  const file = env[`${name}_FILE`];
+  return file ? readFileSync(file, 'utf8').trim() : undefined;
+}
+
+export function loadSettings(flags: { host?: string; port?: string | number; dataDir?: string; config?: string }, env = process.env): Settings {
+  const port = Number(flags.port ?? env.FORGE_PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port "${flags.port ?? env.FORGE_PORT}": expected 0-65535`);
+  return {
+    host: flags.host ?? env.FORGE_HOST ?? '127.0.0.1',
+    port,
+    dataDir: resolve(flags.dataDir ?? env.FORGE_DATA_DIR ?? '.forge-data'),
+    configFile: flags.config ?? env.FORGE_CONFIG,
+    databaseUrl: env.FORGE_DATABASE_URL || undefined,
+    registry: env.FORGE_REGISTRY || undefined,
+    registryUsername: secretFromEnv(env, 'FORGE_REGISTRY_USERNAME'),
+    registryPassword: secretFromEnv(env, 'FORGE_REGISTRY_PASSWORD'),
+    registryInsecure: env.FORGE_REGISTRY_INSECURE === 'true',
+    gitopsUrl: env.FORGE_GITOPS_URL || undefined,
+    gitopsBranch: env.FORGE_GITOPS_BRANCH || 'main',
+    tokenKeyFile: env.FORGE_TOKEN_KEY_FILE || undefined,
+    bodyLimit: Number(env.FORGE_BODY_LIMIT_BYTES ?? 16 * 1024 * 1024),
+    maxResources: Number(env.FORGE_MAX_RESOURCES ?? 5000),
+  };
+}

@@ -1,0 +1,38 @@
+/** Starts `forge serve`: database, release store, token key, HTTP app; stops cleanly on SIGINT/SIGTERM. */
+import { join } from 'node:path';
+import { openReleaseStore } from '../registry/index.js';
+import { type Db, openPglite, openPostgres } from '../store/db.js';
+import { migrate } from '../store/migrate.js';
+import { buildApp } from './app.js';
+import { embeddedAuthenticator } from './auth.js';
+import { lockDataDir } from './data-dir-lock.js';
+import type { Settings } from './settings.js';
+import { loadOrCreateTokenKey, tokenKeyPath } from './tokens.js';
+
+export async function startServer(settings: Settings, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)) {
+  const unlock = settings.databaseUrl ? () => {} : lockDataDir(settings.dataDir);
+  let db: Db | undefined;
+  try {
+    db = settings.databaseUrl ? await openPostgres(settings.databaseUrl, 20) : await openPglite(join(settings.dataDir, 'db'));
+    await migrate(db);
+    const store = openReleaseStore({
+      registry: settings.registry, dataDir: settings.dataDir,
+      username: settings.registryUsername, password: settings.registryPassword, insecure: settings.registryInsecure,
+    });
+    const key = loadOrCreateTokenKey(settings.tokenKeyFile ?? tokenKeyPath(settings.dataDir));
+    const app = await buildApp({ settings, db, store, auth: embeddedAuthenticator(key) }, { logger: process.env.FORGE_LOG !== 'off' });
+    const address = await app.listen({ host: settings.host, port: settings.port });
+    log(`forge listening on ${address} (database: ${settings.databaseUrl ? 'PostgreSQL' : `PGlite in ${settings.dataDir}`}, registry: ${store.registry})`);
+    log(`create a token: forge token create --subject you@example.com --role operator --data-dir ${settings.dataDir}`);
+    const stop = async () => {
+      await app.close();
+      await db!.close();
+      unlock();
+    };
+    return { app, address, stop };
+  } catch (err) {
+    await db?.close().catch(() => {});
+    unlock();
+    throw err;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Embedded bearer tokens (DESIGN.md §11): HS256 JWTs signed with a key file that lives in the
+ * data directory (or FORGE_TOKEN_KEY_FILE). Replicas share the file; the first process that
+ * needs it creates it, atomically, so two starting together agree on one key.
+ */
+import { randomBytes } from 'node:crypto';
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { ForgeError } from '../core/errors.js';
+import { type Principal, ROLE_PATTERN } from '../core/permissions.js';
+
+const ISSUER = 'forge-embedded';
+
+export function tokenKeyPath(dataDir: string): string {
+  return process.env.FORGE_TOKEN_KEY_FILE || join(dataDir, 'token-key');
+}
+
+/** Reads the key, creating it (mode 0600) when missing. */
+export function loadOrCreateTokenKey(path: string): Uint8Array {
+  try {
+    return Buffer.from(readFileSync(path, 'utf8').trim(), 'base64url');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(tmp, randomBytes(32).toString('base64url') + '\n', { mode: 0o600 });
+  try {
+    linkSync(tmp, path); // fails if another process created it first: then theirs wins
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+  return Buffer.from(readFileSync(path, 'utf8').trim(), 'base64url');
+}
+
+export function parseDuration(text: string): number {
+  const m = /^(\d+)(s|m|h|d)$/.exec(text);
+  if (!m) throw new ForgeError('validation_error', `invalid duration "${text}": expected a number followed by s, m, h or d (e.g. 24h)`);
+  return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'];
+}
+
+export async function signToken(key: Uint8Array, subject: string, roles: string[], ttlSeconds: number) {
+  for (const role of roles) {
+    if (!ROLE_PATTERN.test(role)) {
+      throw new ForgeError('validation_error', `unknown role "${role}": expected service-account, developer, operator, deployer:<env> or approver:<env>`);
+    }
+  }
+  const now = Math.floor(Date.now() / 1000);
+  const token = await new SignJWT({ roles })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer(ISSUER)
+    .setSubject(subject)
+    .setIssuedAt(now)
+    .setExpirationTime(now + ttlSeconds)
+    .sign(key);
+  return { token, subject, roles, expires_at: new Date((now + ttlSeconds) * 1000).toISOString() };
+}
+
+export async function verifyToken(key: Uint8Array, token: string): Promise<Principal> {
+  try {
+    const { payload } = await jwtVerify(token, key, { issuer: ISSUER, algorithms: ['HS256'] });
+    const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
+    return { subject: String(payload.sub ?? ''), roles };
+  } catch (err) {
+    const why = err instanceof joseErrors.JWTExpired ? 'the token has expired' : 'the token is not valid for this server';
+    throw new ForgeError('authentication_required', `${why}: create a new one with "forge token create"`);
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Registering a release (DESIGN.md §6): one unit of work that either records a complete,
+ * pushed and verified release, or leaves nothing behind.
+ */
+import { randomUUID } from 'node:crypto';
+import { type Alias, type TaggingStrategy, branchAlias, tagAliases } from '../core/aliases.js';
+import { ForgeError, type FieldProblem, validationError } from '../core/errors.js';
+import { canonicalId, imageRepository, ociReference, parseIdentity, type ReleaseIdentity } from '../core/identity.js';
+import { validateResources } from '../core/manifests.js';
+import { buildReleaseImage } from '../core/release-image.js';
+import type { Principal } from '../core/permissions.js';
+import type { ReleaseStore } from '../registry/index.js';
+import { appendAudit } from '../store/audit.js';
+import type { Db } from '../store/db.js';
+import * as releases from '../store/releases.js';
+
+export interface CreateReleaseRequest {
+  repository: string;
+  project: string;
+  commit: { sha: string; author?: string; message?: string; committed_at?: string; url?: string };
+  trigger: { type: 'branch_push' | 'tag' | 'manual'; branch?: string; tag?: string };
+  tags?: string[];
+  tagging_strategy?: TaggingStrategy;
+  artifacts?: Record<string, unknown>[];
+  resources: Record<string, unknown>[];
+  pipeline_run_id?: string;
+}
+
+export interface CreateReleaseResult {
+  created: boolean;
+  release: releases.Release & { content_matches?: boolean };
+}
+
+export interface CreateReleaseDeps {
+  db: Db;
+  store: ReleaseStore;
+  maxResources: number;
+  /** Test-only fault injection: a pause between the push and the commit (FORGE_FAULT_PAUSE_AFTER_PUSH_MS). */
+  pauseAfterPushMs?: number;
+}
+
+function checkRequest(req: CreateReleaseRequest, maxResources: number): ReleaseIdentity {
+  const id = parseIdentity({ repository: req.repository, project: req.project, sha: req.commit?.sha });
+  if (req.resources.length > maxResources) {
+    throw new ForgeError('payload_too_large', `a release may hold at most ${maxResources} resources, this one has ${req.resources.length}`,
+      { field: 'resources', limit: maxResources, actual: req.resources.length });
+  }
+  const problems: FieldProblem[] = [];
+  const t = req.trigger;
+  if (t.type === 'branch_push' && !t.branch) problems.push({ path: 'trigger.branch', message: 'a branch_push trigger needs the branch' });
+  if (t.type === 'tag' && !t.tag) problems.push({ path: 'trigger.tag', message: 'a tag trigger needs the tag' });
+  if (req.commit.committed_at !== undefined && Number.isNaN(Date.parse(req.commit.committed_at))) {
+    problems.push({ path: 'commit.committed_at', message: `"${req.commit.committed_at}" is not an RFC 3339 time` });
+  }
+  problems.push(...validateResources(req.resources, 'resources'));
+  if (problems.length) throw validationError(problems);
+  return id;
+}
+
+function triggerTags(req: CreateReleaseRequest): string[] {
+  return [...(req.tags ?? []), ...(req.trigger.type === 'tag' && req.trigger.tag ? [req.trigger.tag] : [])];
+}
+
+async function refuseTakenAliases(tx: Db, id: ReleaseIdentity, aliases: Alias[], ownId?: string) {
+  const owners = await releases.aliasOwners(tx, id.repository, id.project, aliases.map((a) => a.alias));
+  const taken = owners.filter((o) => o.release_id !== ownId);
+  if (taken.length) {
+    throw new ForgeError('alias_conflict',
+      `alias ${taken.map((t) => `"${t.alias}" already names release ${t.release_number}`).join(', ')} of ${id.repository}/${id.project}; an alias never moves`,
+      { conflicts: taken.map((t) => ({ alias: t.alias, release_number: t.release_number })) });
+  }
+}
+
+function sameTrigger(a: { type: string; branch?: string | null; tag?: string | null }, b: typeof a) {
+  return a.type === b.type && (a.branch ?? null) === (b.branch ?? null) && (a.tag ?? null) === (b.tag ?? null);
+}
+
+export async function createRelease(deps: CreateReleaseDeps, actor: Principal, req: CreateReleaseRequest): Promise<CreateReleaseResult> {
+  const id = checkRequest(req, deps.maxResources);
+  const strategy = req.tagging_strategy ?? 'monorepo';
+  const tags = tagAliases(id.project, triggerTags(req), strategy);
+  const trigger = { type: req.trigger.type, branch: req.trigger.branch ?? null, tag: req.trigger.tag ?? null, triggered_by: actor.subject };
+
+  return deps.db.transaction(async (tx) => {
+    await releases.lockProject(tx, id.repository, id.project);
+    const existing = await releases.findBySha(tx, id.repository, id.project, id.sha);
+    if (existing) return addToExisting(tx, id, existing, tags, trigger, req, actor);
+
+    const number = await releases.nextReleaseNumber(tx, id.repository, id.project);
+    const aliases: Alias[] = [
+      { alias: String(number), alias_type: 'numeric' },
+      ...tags.map((alias): Alias => ({ alias, alias_type: 'tag' })),
+      ...(trigger.type === 'branch_push' && trigger.branch ? [{ alias: branchAlias(trigger.branch, number), alias_type: 'branch' } as Alias] : []),
+    ];
+    await refuseTakenAliases(tx, id, aliases.filter((a) => a.alias_type !== 'numeric'));
+
+    const artifacts = req.artifacts ?? [];
+    const image = buildReleaseImage({
+      repository: id.repository, project: id.project, sha: id.sha, releaseNumber: number, aliases,
+      triggers: [{ type: trigger.type, branch: trigger.branch, tag: trigger.tag }],
+      source: { author: req.commit.author ?? null, message: req.commit.message ?? null, committed_at: req.commit.committed_at ?? null, url: req.commit.url ?? null },
+      artifacts, resources: req.resources,
+    });
+    const digest = await deps.store.push(imageRepository(id), id.sha, [image.config, image.metadata, image.resources], image.manifest);
+    if (deps.pauseAfterPushMs) await new Promise((r) => setTimeout(r, deps.pauseAfterPushMs));
+
+    const releaseId = randomUUID();
+    await releases.insertRelease(tx, {
+      id: releaseId, repository: id.repository, project: id.project, commit_sha: id.sha, release_number: number,
+      oci_uri: ociReference(deps.store.registry, id), oci_digest: digest, resources_digest: image.resources.digest,
+      created_by: actor.subject, source: req.commit, pipeline_run_id: req.pipeline_run_id, artifacts,
+    });
+    await releases.insertAliases(tx, { id: releaseId, ...id }, aliases);
+    await releases.insertTrigger(tx, releaseId, trigger);
+    await appendAudit(tx, {
+      actor: actor.subject, action: 'release.created', subject: canonicalId(id),
+      details: { release_number: number, oci_digest: digest, trigger: req.trigger, aliases: aliases.map((a) => a.alias), pipeline_run_id: req.pipeline_run_id ?? null },
+    });
+    return { created: true, release: (await releases.findById(tx, releaseId))! };
+  });
+}
+
+/** A later pipeline run for a released commit: new tags and triggers are added, the content never changes. */
+async function addToExisting(
+  tx: Db, id: ReleaseIdentity, existing: releases.Release, tags: string[],
+  trigger: Omit<releases.Trigger, 'triggered_at'>, req: CreateReleaseRequest, actor: Principal,
+): Promise<CreateReleaseResult> {
+  const known = new Set(existing.aliases.map((a) => a.alias));
+  const newAliases = tags.filter((t) => !known.has(t)).map((alias): Alias => ({ alias, alias_type: 'tag' }));
+  await refuseTakenAliases(tx, id, newAliases, existing.id);
+  await releases.insertAliases(tx, existing, newAliases);
+  const triggerIsNew = !existing.triggers.some((t) => sameTrigger(t, trigger));
+  if (triggerIsNew) await releases.insertTrigger(tx, existing.id, trigger);
+  if (newAliases.length || triggerIsNew) {
+    await appendAudit(tx, {
+      actor: actor.subject, action: 'release.updated', subject: canonicalId(id),
+      details: { added_aliases: newAliases.map((a) => a.alias), added_trigger: triggerIsNew ? req.trigger : null },
+    });
+  }
+  const release = (await releases.findById(tx, existing.id))!;
+  const image = buildReleaseImage({
+    repository: id.repository, project: id.project, sha: id.sha, releaseNumber: existing.release_number, aliases: [],
+    triggers: [], source: { committed_at: existing.source.committed_at }, artifacts: [], resources: req.resources,
+  });
+  return { created: false, release: { ...release, content_matches: image.resources.digest === existing.resources_digest } };
+}

@@ -1,0 +1,41 @@
+/** The append-only audit log. Appends serialise on one advisory lock so the chain has no forks. */
+import { type AuditEntry, GENESIS_HASH, entryHash, verifyChain } from '../core/audit-chain.js';
+import type { Db } from './db.js';
+
+const AUDIT_LOCK = 7_303_418;
+
+export interface AuditEvent {
+  actor: string;
+  action: string; // e.g. release.created, deployment.active
+  subject: string; // e.g. the canonical id of a release
+  details?: Record<string, unknown>;
+}
+
+/** Appends within the caller's transaction: the entry commits or rolls back with the change it records. */
+export async function appendAudit(tx: Db, event: AuditEvent): Promise<void> {
+  await tx.query('select pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
+  const [last] = await tx.query<{ seq: number; hash: string }>('select seq, hash from audit_log order by seq desc limit 1');
+  const entry = {
+    seq: (last?.seq ?? 0) + 1,
+    at: new Date().toISOString(),
+    actor: event.actor,
+    action: event.action,
+    subject: event.subject,
+    details: event.details ?? {},
+    prev_hash: last?.hash ?? GENESIS_HASH,
+  };
+  await tx.query(
+    'insert into audit_log (seq, at, actor, action, subject, details, prev_hash, hash) values ($1, $2, $3, $4, $5, $6, $7, $8)',
+    [entry.seq, entry.at, entry.actor, entry.action, entry.subject, JSON.stringify(entry.details), entry.prev_hash, entryHash(entry)],
+  );
+}
+
+export async function listAudit(db: Db, limit: number, offset: number): Promise<{ items: AuditEntry[]; total: number }> {
+  const items = await db.query<AuditEntry>('select * from audit_log order by seq desc limit $1 offset $2', [limit, offset]);
+  const [{ total }] = await db.query<{ total: number }>('select count(*)::int as total from audit_log');
+  return { items, total };
+}
+
+export async function verifyAudit(db: Db) {
+  return verifyChain(await db.query<AuditEntry>('select * from audit_log order by seq'));
+}

@@ -1,0 +1,210 @@
+/** The release aggregate: releases with their aliases and triggers, and reference resolution. */
+import { type Alias, referenceForms } from '../core/aliases.js';
+import { ForgeError } from '../core/errors.js';
+import type { Db } from './db.js';
+
+export interface Trigger {
+  type: 'branch_push' | 'tag' | 'manual';
+  branch: string | null;
+  tag: string | null;
+  triggered_by: string;
+  triggered_at: string;
+}
+
+export interface Release {
+  id: string;
+  canonical_id: string;
+  repository: string;
+  project: string;
+  commit_sha: string;
+  release_number: number;
+  oci_uri: string;
+  oci_digest: string;
+  resources_digest: string;
+  created_at: string;
+  created_by: string;
+  source: { author: string | null; message: string | null; committed_at: string | null; url: string | null };
+  pipeline_run_id: string | null;
+  triggers: Trigger[];
+  aliases: Alias[];
+  artifacts: Record<string, unknown>[];
+}
+
+const ISO = (col: string) => `to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+const SELECT = `
+select r.*,
+  coalesce((select json_agg(json_build_object('alias', a.alias, 'alias_type', a.alias_type) order by a.created_at, a.alias)
+            from release_aliases a where a.release_id = r.id), '[]') as alias_rows,
+  coalesce((select json_agg(json_build_object('type', t.type, 'branch', t.branch, 'tag', t.tag,
+              'triggered_by', t.triggered_by, 'triggered_at', ${ISO('t.triggered_at')}) order by t.position)
+            from release_triggers t where t.release_id = r.id), '[]') as trigger_rows
+from releases r`;
+
+type Row = Record<string, unknown> & { alias_rows: Alias[] | string; trigger_rows: Trigger[] | string };
+
+const json = <T>(v: T | string): T => (typeof v === 'string' ? JSON.parse(v) : v);
+
+function toRelease(row: Row): Release {
+  const number = row.release_number as number;
+  return {
+    id: row.id as string,
+    canonical_id: `${row.repository}/${row.project}/${row.commit_sha}`,
+    repository: row.repository as string,
+    project: row.project as string,
+    commit_sha: row.commit_sha as string,
+    release_number: number,
+    oci_uri: row.oci_uri as string,
+    oci_digest: row.oci_digest as string,
+    resources_digest: row.resources_digest as string,
+    created_at: row.created_at as string,
+    created_by: row.created_by as string,
+    source: {
+      author: (row.source_author as string) ?? null,
+      message: (row.source_message as string) ?? null,
+      committed_at: (row.source_committed_at as string) ?? null,
+      url: (row.source_url as string) ?? null,
+    },
+    pipeline_run_id: (row.pipeline_run_id as string) ?? null,
+    triggers: json(row.trigger_rows),
+    aliases: [{ alias: String(number), alias_type: 'numeric' }, ...json(row.alias_rows)],
+    artifacts: json(row.artifacts as Record<string, unknown>[] | string),
+  };
+}
+
+async function one(db: Db, where: string, params: unknown[]): Promise<Release | undefined> {
+  const [row] = await db.query<Row>(`${SELECT} where ${where}`, params);
+  return row && toRelease(row);
+}
+
+/** Serialises registrations of one project across every replica until the transaction ends. */
+export async function lockProject(tx: Db, repository: string, project: string): Promise<void> {
+  await tx.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`${repository}/${project}`]);
+}
+
+export function findBySha(db: Db, repository: string, project: string, sha: string) {
+  return one(db, 'r.repository = $1 and r.project = $2 and r.commit_sha = $3', [repository, project, sha]);
+}
+
+export function findById(db: Db, id: string) {
+  return one(db, 'r.id = $1', [id]);
+}
+
+export async function nextReleaseNumber(tx: Db, repository: string, project: string): Promise<number> {
+  const [row] = await tx.query<{ n: number }>(
+    'select coalesce(max(release_number), 0) + 1 as n from releases where repository = $1 and project = $2',
+    [repository, project],
+  );
+  return row.n;
+}
+
+/** Which of these aliases already name a release of the project, and which release. */
+export async function aliasOwners(db: Db, repository: string, project: string, aliases: string[]) {
+  if (!aliases.length) return [];
+  return db.query<{ alias: string; release_id: string; release_number: number }>(
+    `select a.alias, a.release_id, r.release_number from release_aliases a join releases r on r.id = a.release_id
+     where a.repository = $1 and a.project = $2 and a.alias = any($3::text[])`,
+    [repository, project, aliases],
+  );
+}
+
+export interface NewRelease {
+  id: string;
+  repository: string;
+  project: string;
+  commit_sha: string;
+  release_number: number;
+  oci_uri: string;
+  oci_digest: string;
+  resources_digest: string;
+  created_by: string;
+  source: { author?: string | null; message?: string | null; committed_at?: string | null; url?: string | null };
+  pipeline_run_id?: string | null;
+  artifacts: Record<string, unknown>[];
+}
+
+export async function insertRelease(tx: Db, r: NewRelease): Promise<void> {
+  await tx.query(
+    `insert into releases (id, repository, project, commit_sha, release_number, oci_uri, oci_digest, resources_digest,
+       created_by, source_author, source_message, source_committed_at, source_url, pipeline_run_id, artifacts)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+    [r.id, r.repository, r.project, r.commit_sha, r.release_number, r.oci_uri, r.oci_digest, r.resources_digest,
+      r.created_by, r.source.author ?? null, r.source.message ?? null, r.source.committed_at ?? null,
+      r.source.url ?? null, r.pipeline_run_id ?? null, JSON.stringify(r.artifacts)],
+  );
+}
+
+export async function insertAliases(tx: Db, release: { id: string; repository: string; project: string }, aliases: Alias[]) {
+  for (const a of aliases) {
+    if (a.alias_type === 'numeric') continue;
+    await tx.query(
+      'insert into release_aliases (release_id, repository, project, alias, alias_type) values ($1, $2, $3, $4, $5)',
+      [release.id, release.repository, release.project, a.alias, a.alias_type],
+    );
+  }
+}
+
+export async function insertTrigger(tx: Db, releaseId: string, t: Omit<Trigger, 'triggered_at'>): Promise<void> {
+  await tx.query(
+    `insert into release_triggers (release_id, position, type, branch, tag, triggered_by)
+     values ($1, (select coalesce(max(position), 0) + 1 from release_triggers where release_id = $1), $2, $3, $4, $5)`,
+    [releaseId, t.type, t.branch, t.tag, t.triggered_by],
+  );
+}
+
+/**
+ * Resolves `{ref}` (DESIGN.md §3): exact tag/branch alias → release number → sha prefix of at
+ * least 7 hex characters → 404. A prefix matching several releases is 409 ambiguous_reference.
+ */
+export async function resolveRelease(db: Db, repository: string, project: string, ref: string): Promise<Release> {
+  const byAlias = await one(db,
+    'r.id = (select release_id from release_aliases where repository = $1 and project = $2 and alias = $3)',
+    [repository, project, ref]);
+  if (byAlias) return byAlias;
+  const forms = referenceForms(ref);
+  if (forms.number !== undefined) {
+    const byNumber = await one(db, 'r.repository = $1 and r.project = $2 and r.release_number = $3', [repository, project, forms.number]);
+    if (byNumber) return byNumber;
+  }
+  if (forms.shaPrefix) {
+    const rows = await db.query<{ id: string; commit_sha: string; release_number: number }>(
+      `select id, commit_sha, release_number from releases
+       where repository = $1 and project = $2 and commit_sha like $3 order by release_number desc limit 11`,
+      [repository, project, `${forms.shaPrefix}%`],
+    );
+    if (rows.length === 1) return (await findById(db, rows[0].id))!;
+    if (rows.length > 1) {
+      throw new ForgeError('ambiguous_reference', `"${ref}" matches several releases of ${repository}/${project}; give more of the sha`, {
+        candidates: rows.slice(0, 10).map((r) => ({ commit_sha: r.commit_sha, release_number: r.release_number })),
+      });
+    }
+  }
+  throw new ForgeError('not_found', `no release of ${repository}/${project} is named "${ref}" (tried tag and branch aliases, release numbers and sha prefixes of at least 7 characters)`);
+}
+
+export async function listReleases(db: Db, repository: string, project: string, limit: number, offset: number) {
+  const rows = await db.query<Row>(
+    `${SELECT} where r.repository = $1 and r.project = $2 order by r.release_number desc limit $3 offset $4`,
+    [repository, project, limit, offset],
+  );
+  const [{ total }] = await db.query<{ total: number }>(
+    'select count(*)::int as total from releases where repository = $1 and project = $2', [repository, project]);
+  return { items: rows.map(toRelease), total };
+}
+
+/** Every repository and project with its latest release. */
+export async function listProjects(db: Db, limit: number, offset: number) {
+  const rows = await db.query<Row>(
+    `${SELECT} where r.id in (select distinct on (repository, project) id from releases
+       order by repository, project, release_number desc)
+     order by r.repository, r.project limit $1 offset $2`, [limit, offset]);
+  const [{ total }] = await db.query<{ total: number }>(
+    'select count(*)::int as total from (select distinct repository, project from releases) p');
+  return {
+    items: rows.map((row) => {
+      const latest = toRelease(row);
+      return { repository: latest.repository, project: latest.project, latest_release: latest };
+    }),
+    total,
+  };
+}
