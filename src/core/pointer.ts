@@ -1,0 +1,124 @@
+/**
+ * The ReleasePointer file (DESIGN.md §8): what the GitOps repository holds for one project in
+ * one environment, and where. Rendering and parsing are pure; the Argo CD plugin parses with
+ * the same function the writer renders with.
+ */
+import { parse as parseYaml } from 'yaml';
+import { projectProblem, repositoryProblem, shaProblem } from './identity.js';
+
+export const POINTER_API_VERSION = 'forge.projectcatalyst.io/v1alpha1';
+export const POINTER_KIND = 'ReleasePointer';
+const A = 'forge.projectcatalyst.io/';
+
+export interface ReleasePointer {
+  repository: string;
+  project: string;
+  environment: string;
+  /** The release's commit sha. */
+  release: string;
+  /** `sha256:<hex>` of the release manifest: the plugin pulls by this digest. */
+  digest: string;
+  releaseNumber: number;
+  aliases: string[];
+  deploymentId: string;
+  deployedBy: string;
+  deployedAt: string;
+  approvedBy: string[];
+}
+
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/** `<env>/apps/<owner>/<name>/<project>/release.yaml` */
+export function pointerPath(p: { environment: string; repository: string; project: string }): string {
+  return `${p.environment}/apps/${p.repository}/${p.project}/release.yaml`;
+}
+
+/** A plain YAML scalar when it reads back as the same string, else double-quoted. */
+function scalar(value: string): string {
+  try {
+    if (/^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$/.test(value) && parseYaml(value) === value) return value;
+  } catch {
+    // not plain-safe: quote it
+  }
+  return JSON.stringify(value);
+}
+
+export function renderPointer(p: ReleasePointer): string {
+  const annotations: [string, string][] = [
+    ['release-number', String(p.releaseNumber)],
+    ['aliases', p.aliases.join(',')],
+    ['deployment-id', p.deploymentId],
+    ['deployed-by', p.deployedBy],
+    ['deployed-at', p.deployedAt],
+  ];
+  if (p.approvedBy.length) annotations.push(['approved-by', p.approvedBy.join(',')]);
+  return [
+    `apiVersion: ${POINTER_API_VERSION}`,
+    `kind: ${POINTER_KIND}`,
+    'metadata:',
+    `  name: ${scalar(p.project)}`,
+    '  annotations:',
+    ...annotations.map(([k, v]) => `    ${A}${k}: ${JSON.stringify(v)}`),
+    'spec:',
+    `  repository: ${scalar(p.repository)}`,
+    `  project: ${scalar(p.project)}`,
+    `  environment: ${scalar(p.environment)}`,
+    `  release: ${scalar(p.release)}`,
+    `  digest: ${scalar(p.digest)}`,
+    '',
+  ].join('\n');
+}
+
+export class PointerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PointerError';
+  }
+}
+
+/** Parses and validates a pointer file; throws PointerError naming the field, its value and what was expected. */
+export function parsePointer(text: string): ReleasePointer {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new PointerError(`release.yaml is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const obj = (v: unknown, where: string): Record<string, unknown> => {
+    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+    throw new PointerError(`${where} must be a mapping, got ${JSON.stringify(v) ?? 'nothing'}`);
+  };
+  const root = obj(doc, 'release.yaml');
+  if (root.apiVersion !== POINTER_API_VERSION) throw new PointerError(`apiVersion is ${JSON.stringify(root.apiVersion)}; expected "${POINTER_API_VERSION}"`);
+  if (root.kind !== POINTER_KIND) throw new PointerError(`kind is ${JSON.stringify(root.kind)}; expected "${POINTER_KIND}"`);
+  const metadata = obj(root.metadata, 'metadata');
+  const annotations = metadata.annotations === undefined ? {} : obj(metadata.annotations, 'metadata.annotations');
+  const spec = obj(root.spec, 'spec');
+  const str = (v: unknown, where: string, problem?: (s: string) => string | undefined): string => {
+    if (typeof v !== 'string' || v === '') throw new PointerError(`${where} is ${JSON.stringify(v) ?? 'missing'}; expected a non-empty string`);
+    const p = problem?.(v);
+    if (p) throw new PointerError(`${where}: ${p}`);
+    return v;
+  };
+  const repository = str(spec.repository, 'spec.repository', (v) => (v !== v.toLowerCase() ? `"${v}" must be lower-case` : repositoryProblem(v)));
+  const project = str(spec.project, 'spec.project', projectProblem);
+  const environment = str(spec.environment, 'spec.environment', projectProblem);
+  const release = str(spec.release, 'spec.release', (v) => (v !== v.toLowerCase() ? `"${v}" must be lower-case hex` : shaProblem(v)));
+  const digest = str(spec.digest, 'spec.digest', (v) => (DIGEST.test(v) ? undefined : `"${v}" is not a manifest digest; expected sha256: and 64 lower-case hex characters`));
+  const note = (k: string) => (typeof annotations[A + k] === 'string' ? (annotations[A + k] as string) : '');
+  const list = (k: string) => note(k).split(',').map((s) => s.trim()).filter(Boolean);
+  const number = note('release-number');
+  return {
+    repository,
+    project,
+    environment,
+    release,
+    digest,
+    releaseNumber: /^[1-9][0-9]*$/.test(number) ? Number(number) : 0,
+    aliases: list('aliases'),
+    deploymentId: note('deployment-id'),
+    deployedBy: note('deployed-by'),
+    deployedAt: note('deployed-at'),
+    approvedBy: list('approved-by'),
+  };
+}
