@@ -1,0 +1,79 @@
+/**
+ * bench/resolve: 100,000 releases across 1,000 projects on PostgreSQL; resolve by tag alias,
+ * by number and by sha prefix under concurrent load, beside a trivial Fastify route measured
+ * in the same run with the same load generator. Targets: p99 under 10 ms and at least 30% of
+ * the trivial route's throughput.
+ *   npx tsx bench/resolve.ts [--projects 1000] [--per-project 100] [--seconds 10] [--concurrency 32]
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { freshPostgres } from '../test/support/db.js';
+import { REPO_ROOT, spawnForge, tempDir } from '../test/support/forge.js';
+import { openPostgres } from '../src/store/db.js';
+import { migrate } from '../src/store/migrate.js';
+import { load, printTable } from './load.js';
+
+const { values } = parseArgs({ options: {
+  projects: { type: 'string', default: '1000' }, 'per-project': { type: 'string', default: '100' },
+  seconds: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '32' },
+} });
+const projects = Number(values.projects);
+const perProject = Number(values['per-project']);
+const seconds = Number(values.seconds);
+const concurrency = Number(values.concurrency);
+const shaOf = (p: number, n: number) => `${p.toString(16).padStart(8, '0')}${n.toString(16).padStart(8, '0')}`.padEnd(40, 'c');
+
+const pgdb = await freshPostgres();
+const db = await openPostgres(pgdb.url);
+await migrate(db);
+const t0 = performance.now();
+for (let p = 0; p < projects; p++) {
+  const ids = Array.from({ length: perProject }, () => randomUUID());
+  await db.query(
+    `insert into releases (id, repository, project, commit_sha, release_number, oci_uri, oci_digest, resources_digest, created_by)
+     select id, 'bench/mono', $1, sha, n, 'r/' || sha, 'sha256:' || repeat('0', 64), 'sha256:' || repeat('0', 64), 'seed'
+     from unnest($2::uuid[], $3::text[], $4::int[]) as t(id, sha, n)`,
+    [`p${p}`, ids, ids.map((_, n) => shaOf(p, n + 1)), ids.map((_, n) => n + 1)]);
+  await db.query(
+    `insert into release_aliases (release_id, repository, project, alias, alias_type)
+     select id, 'bench/mono', $1, 'v1.0.' || n, 'tag' from unnest($2::uuid[], $3::int[]) as t(id, n)`,
+    [`p${p}`, ids, ids.map((_, n) => n + 1)]);
+}
+await db.query('analyze');
+await db.close();
+const seeded = (performance.now() - t0) / 1000;
+
+const forge = await spawnForge({ databaseUrl: pgdb.url, registry: `oci-layout:${tempDir()}` });
+const token = await forge.token(['developer']);
+const trivial = spawn(process.execPath, ['--import', 'tsx', 'bench/trivial-server.ts'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+const trivialUrl = await new Promise<string>((ok) => trivial.stderr!.on('data', (c) => { const m = /listening on (\S+)/.exec(String(c)); if (m) ok(m[1]); }));
+
+const rnd = (n: number) => Math.floor(Math.random() * n);
+const auth = { authorization: `Bearer ${token}` };
+const path = (ref: (p: number, n: number) => string) => () => {
+  const p = rnd(projects);
+  const n = rnd(perProject) + 1;
+  return { method: 'GET', path: `/api/v1/releases/bench/mono/p${p}/${ref(p, n)}`, headers: auth };
+};
+const rows: (string | number)[][] = [['figure', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'vs trivial', 'target']];
+try {
+  await load({ url: trivialUrl, concurrency, seconds: 2, next: () => ({ method: 'GET', path: '/hello' }) }); // warm-up
+  const base = await load({ url: trivialUrl, concurrency, seconds, next: () => ({ method: 'GET', path: '/hello' }) });
+  rows.push(['trivial fastify route', base.perSecond, base.p50, base.p99, base.errors, '1.00', '-']);
+  for (const [name, ref] of [
+    ['resolve by tag alias', (_p: number, n: number) => `v1.0.${n}`],
+    ['resolve by number', (_p: number, n: number) => String(n)],
+    ['resolve by sha prefix (12)', (p: number, n: number) => shaOf(p, n).slice(0, 12)],
+  ] as const) {
+    await load({ url: forge.url, concurrency, seconds: 1, next: path(ref) });
+    const r = await load({ url: forge.url, concurrency, seconds, next: path(ref) });
+    rows.push([name, r.perSecond, r.p50, r.p99, r.errors, (r.perSecond / base.perSecond).toFixed(2), 'p99 < 10 ms, >= 0.30']);
+  }
+} finally {
+  trivial.kill();
+  await forge.stop();
+  await pgdb.drop();
+}
+console.log(`seeded ${projects * perProject} releases across ${projects} projects in ${seeded.toFixed(1)} s; ${concurrency} concurrent clients, ${seconds} s per figure`);
+printTable(rows);

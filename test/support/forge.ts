@@ -1,0 +1,149 @@
+/**
+ * A real `forge serve` for tests, as a separate process (so it can be SIGKILLed) or in this
+ * process (faster, for plain API tests). Tokens are signed with the server's key file.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadOrCreateTokenKey, signToken, tokenKeyPath } from '../../src/server/tokens.js';
+import { loadSettings } from '../../src/server/settings.js';
+import { startServer } from '../../src/server/start.js';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '../..');
+export const CLI = join(REPO_ROOT, 'src/cli/main.ts');
+
+export interface ForgeOptions {
+  dataDir?: string;
+  databaseUrl?: string;
+  registry?: string;
+  tokenKeyFile?: string;
+  env?: Record<string, string>;
+  args?: string[];
+}
+
+export interface Forge {
+  url: string;
+  dataDir: string;
+  token(roles: string[], subject?: string, ttl?: number): Promise<string>;
+  /** fetch against the API with a token: api('GET', '/releases/...', body?, token) */
+  api(method: string, path: string, body?: unknown, token?: string, headers?: Record<string, string>): Promise<{ status: number; body: any; text: string }>;
+  stop(): Promise<void>;
+}
+
+export function tempDir(prefix = 'forge-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+function makeApi(url: string): Forge['api'] {
+  return async (method, path, body, token, headers = {}) => {
+    const res = await fetch(`${url}${path.startsWith('/api') || path.startsWith('/v1') || !path.startsWith('/') ? path : `/api/v1${path}`}`, {
+      method,
+      headers: {
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown;
+    try { parsed = JSON.parse(text); } catch { parsed = undefined; }
+    return { status: res.status, body: parsed, text };
+  };
+}
+
+function makeToken(keyFile: string): Forge['token'] {
+  return async (roles, subject = 'tester@example.com', ttl = 3600) =>
+    (await signToken(loadOrCreateTokenKey(keyFile), subject, roles, ttl)).token;
+}
+
+function envFor(o: ForgeOptions, dataDir: string): Record<string, string> {
+  return {
+    FORGE_DATA_DIR: dataDir,
+    FORGE_LOG: 'off',
+    ...(o.databaseUrl ? { FORGE_DATABASE_URL: o.databaseUrl } : {}),
+    ...(o.registry ? { FORGE_REGISTRY: o.registry } : {}),
+    ...(o.tokenKeyFile ? { FORGE_TOKEN_KEY_FILE: o.tokenKeyFile } : {}),
+    ...o.env,
+  };
+}
+
+/** Runs the server in this process. */
+export async function startForge(o: ForgeOptions = {}): Promise<Forge> {
+  const dataDir = o.dataDir ?? tempDir();
+  const env = { ...process.env, ...envFor(o, dataDir) };
+  const server = await startServer(loadSettings({ port: 0, dataDir }, env), () => {});
+  const keyFile = o.tokenKeyFile ?? tokenKeyPath(dataDir);
+  return {
+    url: server.address, dataDir, token: makeToken(keyFile), api: makeApi(server.address),
+    stop: async () => { await server.stop(); if (!o.dataDir) rmSync(dataDir, { recursive: true, force: true }); },
+  };
+}
+
+export interface ForgeProcess extends Forge {
+  proc: ChildProcess;
+  stderr: () => string;
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Runs `forge serve` as its own process (tsx), waiting until it listens. */
+export async function spawnForge(o: ForgeOptions = {}): Promise<ForgeProcess> {
+  const dataDir = o.dataDir ?? tempDir();
+  const proc = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--port', '0', '--data-dir', dataDir, ...(o.args ?? [])], {
+    cwd: REPO_ROOT, env: { ...process.env, ...envFor(o, dataDir) }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  proc.stdout!.resume();
+  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+  const url = await new Promise<string>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`forge serve did not start in 60 s:\n${err}`)), 60_000);
+    proc.stderr!.on('data', (chunk) => {
+      err += chunk;
+      const m = /listening on (http:\/\/\S+)/.exec(err);
+      if (m) { clearTimeout(timer); ok(m[1]); }
+    });
+    proc.on('exit', (code) => { clearTimeout(timer); fail(new Error(`forge serve exited with ${code}:\n${err}`)); });
+  });
+  const keyFile = o.tokenKeyFile ?? tokenKeyPath(dataDir);
+  const kill = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+    return exited;
+  };
+  return {
+    url, dataDir, proc, stderr: () => err, token: makeToken(keyFile), api: makeApi(url), kill,
+    stop: async () => { await kill('SIGTERM'); if (!o.dataDir) rmSync(dataDir, { recursive: true, force: true }); },
+  };
+}
+
+/** Runs the forge CLI to completion. */
+export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string>; input?: string } = {}) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((ok) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+      cwd: opts.cwd ?? REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (c) => (stdout += c));
+    proc.stderr.on('data', (c) => (stderr += c));
+    proc.stdin.end(opts.input ?? '');
+    proc.on('close', (code) => ok({ code, stdout, stderr }));
+  });
+}
+
+/** A valid release request for tests; override what the test is about. */
+export function releaseBody(over: Record<string, unknown> = {}, sha = 'a'.repeat(40)) {
+  return {
+    repository: 'acme/mono',
+    project: 'auth-service',
+    commit: { sha, author: 'Alice <alice@example.com>', message: 'change', committed_at: '2026-01-02T03:04:05Z' },
+    trigger: { type: 'branch_push', branch: 'main' },
+    resources: [
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'auth' }, spec: { replicas: 1 } },
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'auth-config' }, data: { a: '1' } },
+    ],
+    ...over,
+  };
+}
+
+export const sha = (n: number) => n.toString(16).padStart(40, '0');
