@@ -7,7 +7,7 @@ import { type Alias, type TaggingStrategy, branchAlias, tagAliases } from '../co
 import { ForgeError, type FieldProblem, validationError } from '../core/errors.js';
 import { canonicalId, imageRepository, ociReference, parseIdentity, type ReleaseIdentity } from '../core/identity.js';
 import { validateResources } from '../core/manifests.js';
-import { buildReleaseImage } from '../core/release-image.js';
+import { buildReleaseImage, resourcesDigest } from '../core/release-image.js';
 import type { Principal } from '../core/permissions.js';
 import type { ReleaseStore } from '../registry/index.js';
 import { appendAudit } from '../store/audit.js';
@@ -138,9 +138,5 @@ async function addToExisting(
     });
   }
   const release = (await releases.findById(tx, existing.id))!;
-  const image = buildReleaseImage({
-    repository: id.repository, project: id.project, sha: id.sha, releaseNumber: existing.release_number, aliases: [],
-    triggers: [], source: { committed_at: existing.source.committed_at }, artifacts: [], resources: req.resources,
-  });
-  return { created: false, release: { ...release, content_matches: image.resources.digest === existing.resources_digest } };
+  return { created: false, release: { ...release, content_matches: resourcesDigest(req.resources, existing.source.committed_at) === existing.resources_digest } };
 }

@@ -10,5 +10,5 @@ export async function releaseManifests(store: ReleaseStore, release: Release) {
   const manifest = await store.getManifest(repo, release.oci_digest);
   const { resources } = parseReleaseManifest(manifest.bytes);
   const layer = await store.getBlob(repo, resources.digest, resources.size);
-  return readResourcesLayer(layer, resources.mediaType).map((f) => ({ path: f.path, yaml: f.yaml, object: parse(f.yaml) as unknown }));
+  return readResourcesLayer(layer, resources.mediaType).map((f) => ({ path: f.path, yaml: f.yaml, object: parse(f.yaml) as Record<string, unknown> }));
 }

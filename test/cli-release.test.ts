@@ -1,0 +1,72 @@
+/** The CLI side of the release registry: token create, release get/list/inspect, diff, errors and exit codes. */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { type Forge, releaseBody, runCli, sha, startForge } from './support/forge.js';
+
+let forge: Forge;
+let env: Record<string, string>;
+before(async () => {
+  forge = await startForge();
+  const ci = await forge.token(['service-account']);
+  for (let i = 1; i <= 2; i++) {
+    const res = await forge.api('POST', '/releases', releaseBody({
+      tags: i === 2 ? ['auth-service/v2.0.0'] : [],
+      resources: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { n: String(i) } }],
+    }, sha(i)), ci);
+    assert.equal(res.status, 201, res.text);
+  }
+  env = { FORGE_URL: forge.url, FORGE_TOKEN: await forge.token(['developer']), FORGE_DATA_DIR: forge.dataDir };
+});
+after(() => forge.stop());
+
+const cli = (args: string[]) => runCli([...args, '--repository', 'acme/mono'], { env });
+
+test('token create prints the token alone, or JSON with -o json, and the server accepts it', async () => {
+  const plain = await runCli(['token', 'create', '--subject', 'ops@example.com', '--role', 'operator', '--data-dir', forge.dataDir]);
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.match(plain.stdout, /^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+  assert.equal((await forge.api('GET', '/projects', undefined, plain.stdout.trim())).status, 200);
+  const json = await runCli(['token', 'create', '--subject', 'ci', '--role', 'service-account', '--ttl', '1h', '-o', 'json', '--data-dir', forge.dataDir]);
+  const parsed = JSON.parse(json.stdout);
+  assert.equal(parsed.subject, 'ci');
+  assert.deepEqual(parsed.roles, ['service-account']);
+  assert.ok(Date.parse(parsed.expires_at) > Date.now());
+  const bad = await runCli(['token', 'create', '--subject', 'x', '--role', 'king', '--data-dir', forge.dataDir]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /unknown role "king"/);
+});
+
+test('release get / list / inspect / diff', async () => {
+  const get = await cli(['release', 'get', 'auth-service', 'v2.0.0', '-o', 'json']);
+  assert.equal(get.code, 0, get.stderr);
+  assert.equal(JSON.parse(get.stdout).release_number, 2);
+  const table = await cli(['release', 'get', 'auth-service', '2']);
+  assert.match(table.stdout, /release\s+2 \(v2\.0\.0\)/);
+  const list = await cli(['release', 'list', 'auth-service', '-o', 'json']);
+  assert.deepEqual(JSON.parse(list.stdout).items.map((r: { release_number: number }) => r.release_number), [2, 1]);
+  const inspect = await cli(['release', 'inspect', 'auth-service', '1', '-o', 'json']);
+  assert.equal(inspect.code, 0, inspect.stderr);
+  const info = JSON.parse(inspect.stdout);
+  assert.deepEqual(info.layers.map((l: { mediaType: string }) => l.mediaType),
+    ['application/vnd.forge.release.metadata.v1+json', 'application/vnd.forge.release.resources.v1+tar']);
+  assert.equal(info.metadata.release_number, 1);
+  assert.equal(info.manifest_digest, JSON.parse((await cli(['release', 'get', 'auth-service', '1', '-o', 'json'])).stdout).oci_digest);
+  const diff = await cli(['diff', 'auth-service', '1', '2']);
+  assert.equal(diff.code, 0, diff.stderr);
+  assert.match(diff.stdout, /^-\s+n: "1"$/m);
+  assert.match(diff.stdout, /^\+\s+n: "2"$/m);
+});
+
+test('errors: unknown release exits 1 with the server message; bad usage exits 2', async () => {
+  const missing = await cli(['release', 'get', 'auth-service', 'v9']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /no release of acme\/mono\/auth-service is named "v9"/);
+  const usage = await cli(['release', 'get']);
+  assert.equal(usage.code, 2);
+  const format = await cli(['release', 'list', 'auth-service', '-o', 'xml']);
+  assert.equal(format.code, 2);
+  assert.match(format.stderr, /expected table, json or yaml/);
+  const help = await runCli(['release', 'inspect', '--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /pull the release image itself/);
+});
