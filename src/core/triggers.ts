@@ -1,0 +1,114 @@
+/**
+ * Release trigger evaluation (DESIGN.md §4): does this commit release this project, and as
+ * what trigger? Pure: the git context is an input.
+ */
+import type { TaggingStrategy } from './aliases.js';
+import { type FieldProblem, validationError } from './errors.js';
+
+export type TriggerType = 'branch_push' | 'tag' | 'manual';
+
+export interface Trigger {
+  type: TriggerType;
+  branch?: string;
+  tag?: string;
+}
+
+/** One entry of `release.on`. */
+export type TriggerRule = { branch: string } | { tag: true };
+
+export interface ReleaseConfig {
+  on: TriggerRule[];
+  enabled: boolean;
+}
+
+/** What the pipeline knows about the commit it runs on. */
+export interface GitRefContext {
+  /** The branch that was pushed (absent on a detached checkout or a tag build). */
+  branch?: string;
+  /** The tag that was pushed, when CI says so (`GITHUB_REF=refs/tags/...`). */
+  tag?: string;
+  /** Every tag that points at the commit. */
+  tags: string[];
+}
+
+export type TriggerDecision =
+  | { triggered: true; trigger: Trigger; tags: string[] }
+  | { triggered: false; reason: string };
+
+/** Validates a project's `release` block as exported from CUE; `undefined` means no block. */
+export function parseReleaseConfig(input: unknown, path = 'release'): ReleaseConfig | undefined {
+  if (input === undefined) return undefined;
+  const problems: FieldProblem[] = [];
+  const obj = input as Record<string, unknown>;
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw validationError([{ path, message: 'expected a struct {on: [...], enabled?: bool}' }]);
+  }
+  const enabled = obj.enabled ?? true;
+  if (typeof enabled !== 'boolean') problems.push({ path: `${path}.enabled`, message: 'expected true or false' });
+  const on = obj.on ?? [];
+  const rules: TriggerRule[] = [];
+  if (!Array.isArray(on)) problems.push({ path: `${path}.on`, message: 'expected a list of {branch: "<regex>"} or {tag: true}' });
+  else {
+    on.forEach((r, i) => {
+      const p = `${path}.on[${i}]`;
+      const rule = r as Record<string, unknown>;
+      if (rule && typeof rule === 'object' && typeof rule.branch === 'string' && Object.keys(rule).length === 1) {
+        try {
+          new RegExp(`^(?:${rule.branch})$`);
+          rules.push({ branch: rule.branch });
+        } catch (e) {
+          problems.push({ path: `${p}.branch`, message: `invalid regular expression "${rule.branch}": ${(e as Error).message}` });
+        }
+      } else if (rule && typeof rule === 'object' && rule.tag === true && Object.keys(rule).length === 1) {
+        rules.push({ tag: true });
+      } else {
+        problems.push({ path: p, message: `expected {branch: "<regex>"} or {tag: true}, got ${JSON.stringify(r)}` });
+      }
+    });
+  }
+  if (problems.length) throw validationError(problems);
+  return { on: rules, enabled: enabled as boolean };
+}
+
+/** A branch rule is a regular expression that must match the whole branch name. */
+export function branchMatches(pattern: string, branch: string): boolean {
+  return new RegExp(`^(?:${pattern})$`).test(branch);
+}
+
+/** The tags that can trigger a release of `project` under `strategy`. */
+export function releaseTags(project: string, tags: string[], strategy: TaggingStrategy): string[] {
+  return strategy === 'tag-all' ? tags : tags.filter((t) => t.startsWith(`${project}/v`));
+}
+
+/**
+ * Decides whether `project` is released for this commit. A manual run releases every project
+ * (even one without a `release` block). Otherwise a pushed tag is evaluated as a tag build; a
+ * branch as a branch push, falling back to the tags at the commit when no branch rule matched.
+ * The commit's tags are sent whenever the project has `{tag: true}`, so the server can add tag
+ * aliases.
+ */
+export function evaluateTrigger(
+  project: string,
+  release: ReleaseConfig | undefined,
+  ctx: GitRefContext,
+  strategy: TaggingStrategy,
+  manual = false,
+): TriggerDecision {
+  const tagRule = release?.on.some((r) => 'tag' in r) ?? false;
+  const tags = tagRule ? [...new Set([...ctx.tags, ...(ctx.tag ? [ctx.tag] : [])])] : [];
+  if (manual) return { triggered: true, trigger: { type: 'manual' }, tags };
+  if (!release) return { triggered: false, reason: 'no release block (use --manual to release anyway)' };
+  if (!release.enabled) return { triggered: false, reason: 'releases are disabled (release.enabled: false)' };
+
+  if (ctx.branch !== undefined && !ctx.tag) {
+    const rule = release.on.find((r): r is { branch: string } => 'branch' in r && branchMatches(r.branch, ctx.branch!));
+    if (rule) return { triggered: true, trigger: { type: 'branch_push', branch: ctx.branch }, tags };
+  }
+  if (tagRule) {
+    const candidates = releaseTags(project, ctx.tag ? [ctx.tag] : ctx.tags, strategy);
+    if (candidates.length) return { triggered: true, trigger: { type: 'tag', tag: candidates[0] }, tags };
+  }
+  const what = ctx.tag ? `tag "${ctx.tag}"` : ctx.branch !== undefined ? `branch "${ctx.branch}"` : 'a detached commit';
+  const rules = release.on.map((r) => ('branch' in r ? `{branch: "${r.branch}"}` : '{tag: true}')).join(', ') || '(none)';
+  return { triggered: false, reason: `${what} matches no rule of release.on: ${rules}` };
+}

@@ -1,0 +1,121 @@
+/**
+ * Evaluating a project's configuration with the CUE engine (DESIGN.md §4): the `.forge`
+ * package of the project directory, with `@artifact(...)` references replaced by the pre-pass,
+ * evaluated from the root of the repository's CUE module so imports of its packages work.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import type { TaggingStrategy } from '../core/aliases.js';
+import {
+  type ArtifactRef,
+  type ArtifactValue,
+  findArtifactRefs,
+  lookupArtifactRef,
+  substituteArtifactRefs,
+} from '../core/artifact-refs.js';
+import { ForgeError } from '../core/errors.js';
+import { projectProblem } from '../core/identity.js';
+import { parseReleaseConfig, type ReleaseConfig } from '../core/triggers.js';
+import { type ArtifactConfig, type ArtifactOutputs, parseArtifacts, placeholderOutputs, placeholderValue } from './artifact-config.js';
+import type { CueEngine } from './cue-engine.js';
+import { findModuleRoot } from './discovery.js';
+
+export interface ProjectSource {
+  /** Absolute project directory. */
+  dir: string;
+  /** The repository root (where `.forge/repo.cue` lives). */
+  root: string;
+  moduleRoot: string;
+  /** `.forge/*.cue` files: absolute path → content. */
+  files: Map<string, string>;
+  /** References found by the pre-pass, with the file they are in (relative to the repository root). */
+  refs: { file: string; ref: ArtifactRef }[];
+}
+
+export interface ProjectConfig {
+  name: string;
+  release?: ReleaseConfig;
+  artifacts: ArtifactConfig[];
+  resources: unknown[];
+}
+
+function relPath(root: string, path: string): string {
+  return relative(root, path).split(sep).join('/');
+}
+
+export async function readProjectSource(dir: string, root: string): Promise<ProjectSource> {
+  const forge = join(dir, '.forge');
+  const names = (await readdir(forge)).filter((n) => n.endsWith('.cue') && n !== 'repo.cue').sort();
+  const files = new Map<string, string>();
+  const refs: ProjectSource['refs'] = [];
+  for (const n of names) {
+    const path = join(forge, n);
+    const content = await readFile(path, 'utf8');
+    files.set(path, content);
+    const file = relPath(root, path);
+    for (const ref of findArtifactRefs(content, file)) refs.push({ file, ref });
+  }
+  return { dir, root, moduleRoot: await findModuleRoot(dir, root), files, refs };
+}
+
+/** The engine's argument naming a package directory, relative to the module root: `./svc/.forge:project`. */
+function packageArg(moduleRoot: string, dir: string, pkg: string): string {
+  const rel = relPath(moduleRoot, join(dir, '.forge'));
+  return `./${rel}:${pkg}`;
+}
+
+async function exportPackage(engine: CueEngine, moduleRoot: string, dir: string, pkg: string, overlays: Record<string, string>, what: string): Promise<Record<string, unknown>> {
+  const res = await engine.run(moduleRoot, ['export', packageArg(moduleRoot, dir, pkg), '--out', 'json'], overlays, what);
+  if (res.code !== 0) {
+    throw new ForgeError('validation_error', `CUE evaluation of ${what} failed (paths relative to ${moduleRoot}):\n${res.stderr.trimEnd()}`, {
+      cue_errors: res.stderr.trimEnd().split('\n'),
+    });
+  }
+  return JSON.parse(res.stdout) as Record<string, unknown>;
+}
+
+/** `.forge/repo.cue` at the root: the tagging strategy (default `monorepo`). */
+export async function loadTaggingStrategy(engine: CueEngine, root: string): Promise<TaggingStrategy> {
+  const has = await readdir(join(root, '.forge')).then((n) => n.includes('repo.cue'), () => false);
+  if (!has) return 'monorepo';
+  const moduleRoot = await findModuleRoot(root, root);
+  const repo = await exportPackage(engine, moduleRoot, root, 'repo', {}, '.forge/repo.cue');
+  const strategy = (repo.tagging as Record<string, unknown> | undefined)?.strategy ?? 'monorepo';
+  if (strategy !== 'monorepo' && strategy !== 'tag-all') {
+    throw new ForgeError('validation_error', `.forge/repo.cue: tagging.strategy must be "monorepo" or "tag-all", got ${JSON.stringify(strategy)}`);
+  }
+  return strategy;
+}
+
+/**
+ * Evaluates a project. `values` resolves each reference (default: placeholders); every
+ * reference is then checked against the outputs the project's artifacts offer (`outputs`,
+ * default: their placeholder shape), so an unknown artifact or field fails with its location.
+ */
+export async function evaluateProject(
+  engine: CueEngine,
+  src: ProjectSource,
+  values: (ref: ArtifactRef) => ArtifactValue = (r) => placeholderValue(r.artifact, r.path),
+  outputs?: (artifacts: ArtifactConfig[]) => Record<string, ArtifactOutputs>,
+): Promise<ProjectConfig> {
+  const overlays: Record<string, string> = {};
+  for (const [path, content] of src.files) {
+    const file = relPath(src.root, path);
+    if (src.refs.some((r) => r.file === file)) overlays[path] = substituteArtifactRefs(content, file, values);
+  }
+  const rel = relPath(src.root, src.dir) || '.';
+  const data = await exportPackage(engine, src.moduleRoot, src.dir, 'project', overlays, `${rel === '.' ? '' : `${rel}/`}.forge`);
+  const problem = projectProblem(data.name);
+  if (problem) throw new ForgeError('validation_error', `${rel}/.forge: name: ${problem}`, { field: 'name' });
+  const name = data.name as string;
+  const release = parseReleaseConfig(data.release);
+  const artifacts = parseArtifacts(data.artifacts);
+  const shape = outputs ? outputs(artifacts) : Object.fromEntries(artifacts.map((a) => [a.name, placeholderOutputs(a)]));
+  for (const { file, ref } of src.refs) lookupArtifactRef(shape as Record<string, unknown>, ref, file);
+  const deployment = data.deployment as Record<string, unknown> | undefined;
+  const resources = deployment?.resources ?? [];
+  if (!Array.isArray(resources)) {
+    throw new ForgeError('validation_error', `${rel}/.forge: deployment.resources must be a list of Kubernetes objects`);
+  }
+  return { name, ...(release ? { release } : {}), artifacts, resources };
+}

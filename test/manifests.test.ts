@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { validateResources } from '../src/core/manifests.js';
+
+const dep = (name: string, extra: Record<string, unknown> = {}) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, ...extra } });
+
+test('valid objects pass', () => {
+  assert.deepEqual(validateResources([dep('api'), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'api.config', namespace: 'prod' } }]), []);
+});
+
+test('apiVersion, kind and metadata.name are required, names are DNS-1123', () => {
+  const problems = validateResources([
+    { kind: 'Deployment', metadata: { name: 'a' } },
+    { apiVersion: 'v1', metadata: { name: 'b' } },
+    { apiVersion: 'v1', kind: 'ConfigMap' },
+    dep('Bad_Name'),
+    dep('ok', { namespace: 'Not.A.Label' }),
+    'not an object',
+    dep('x'.repeat(254)),
+  ]);
+  assert.deepEqual(problems.map((p) => p.path), [
+    'resources[0].apiVersion',
+    'resources[1].kind',
+    'resources[2].metadata',
+    'resources[3].metadata.name',
+    'resources[4].metadata.namespace',
+    'resources[5]',
+    'resources[6].metadata.name',
+  ]);
+  assert.match(problems[3].message, /DNS-1123/);
+});
+
+test('duplicates of (apiVersion, kind, namespace, name) are refused; differing in any part is fine', () => {
+  const problems = validateResources(
+    [dep('api'), dep('api', { namespace: 'other' }), { ...dep('api'), apiVersion: 'apps/v2' }, dep('api')],
+    'deployment.resources',
+  );
+  assert.deepEqual(problems, [
+    { path: 'deployment.resources[3]', message: 'duplicate of deployment.resources[0]: Deployment "api" (apps/v1) appears twice' },
+  ]);
+});
