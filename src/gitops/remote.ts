@@ -1,0 +1,69 @@
+/**
+ * Where the GitOps repository lives and how to reach it (DESIGN.md §8, §14): a path,
+ * `file://`, `ssh://` (or scp-like `user@host:path`) with a key file, or `https://` with a
+ * token. The credentials reach git through its environment, never through argv or the URL.
+ */
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+
+export interface GitOpsRemote {
+  /** What git is given as the remote. */
+  url: string;
+  /** Environment for every git process talking to it. */
+  env: NodeJS.ProcessEnv;
+  /** The URL with any credentials removed, for messages. */
+  display: string;
+}
+
+export interface RemoteSettings {
+  url?: string;
+  dataDir: string;
+  sshKeyFile?: string;
+  token?: string;
+}
+
+function readSecret(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  if (env[name]) return env[name];
+  const file = env[`${name}_FILE`];
+  return file ? readFileSync(file, 'utf8').trim() : undefined;
+}
+
+export function remoteSettingsFromEnv(dataDir: string, env = process.env): RemoteSettings {
+  return {
+    url: env.FORGE_GITOPS_URL || undefined,
+    dataDir,
+    sshKeyFile: env.FORGE_GITOPS_SSH_KEY_FILE || undefined,
+    token: readSecret(env, 'FORGE_GITOPS_TOKEN'),
+  };
+}
+
+/** The embedded default: a bare repository under the data directory. */
+export function defaultRemotePath(dataDir: string): string {
+  return resolve(dataDir, 'gitops.git');
+}
+
+export function resolveRemote(s: RemoteSettings): GitOpsRemote {
+  const url = s.url ?? defaultRemotePath(s.dataDir);
+  if (url.startsWith('https://') || url.startsWith('http://')) {
+    const u = new URL(url);
+    const display = `${u.protocol}//${u.host}${u.pathname}`;
+    const env: NodeJS.ProcessEnv = {};
+    const token = s.token ?? (u.password || undefined);
+    if (token) {
+      const basic = Buffer.from(`${u.username || 'x-access-token'}:${token}`).toString('base64');
+      Object.assign(env, { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}` });
+    }
+    return { url: display, env, display };
+  }
+  if (url.startsWith('ssh://') || /^[^/:]+@[^/:]+:/.test(url)) {
+    const env: NodeJS.ProcessEnv = {};
+    if (s.sshKeyFile) {
+      const key = s.sshKeyFile.replace(/'/g, `'\\''`);
+      env.GIT_SSH_COMMAND = `ssh -i '${key}' -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new`;
+    }
+    return { url, env, display: url };
+  }
+  if (url.startsWith('file://')) return { url, env: {}, display: url };
+  const path = isAbsolute(url) ? url : resolve(url);
+  return { url: path, env: {}, display: path };
+}

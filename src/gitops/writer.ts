@@ -1,0 +1,303 @@
+/**
+ * The pointer writer (DESIGN.md §8): commits `release.yaml` files to the GitOps repository with
+ * git plumbing on a bare clone (no work tree), pushes with a lease (git's compare-and-swap),
+ * and on a non-fast-forward fetches, rebuilds on the new tip and retries with bounded
+ * exponential backoff and jitter. Updates submitted while a push is in flight are queued and
+ * leave together in the next commit, one update per pointer file per commit.
+ */
+import { mkdirSync, existsSync, rmSync, writeFileSync, mkdtempSync, renameSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { ForgeError } from '../core/errors.js';
+import { batchMessage } from '../core/commit-message.js';
+import { Git, GitError } from './git.js';
+import type { GitOpsRemote } from './remote.js';
+import { editTree, type ObjectFormat } from './trees.js';
+
+/** The only files the writer may touch: `<env>/apps/<owner>/<name>/<project>/release.yaml`. */
+const POINTER_FILE = /^[a-z0-9-]+\/apps\/[a-z0-9._-]+\/[a-z0-9._-]+\/[a-z0-9-]+\/release\.yaml$/;
+
+export interface PointerUpdate {
+  path: string;
+  content: string;
+  /** This update's commit message; several in one commit are combined. */
+  message: string;
+  /** Identifies the update to `confirm` (a deployment id). */
+  id?: string;
+}
+
+export interface Landed {
+  /** The commit that holds the content (the new commit, or the tip when it was already there). */
+  commit: string;
+  /** True when the file already had this content: no commit was made for it. */
+  unchanged: boolean;
+}
+
+/** The update's owner no longer holds it (its lease was taken over): it was not pushed. */
+export class UpdateWithdrawnError extends Error {
+  constructor(id: string) {
+    super(`update ${id} was withdrawn before its push: its owner no longer holds it`);
+    this.name = 'UpdateWithdrawnError';
+  }
+}
+
+export interface RetryPolicy {
+  attempts: number;
+  baseMs: number;
+  maxMs: number;
+}
+
+export interface WriterOptions {
+  remote: GitOpsRemote;
+  branch: string;
+  /** Where the bare clone lives (shared safely by processes using the same remote). */
+  cacheDir: string;
+  /** `Name <email>` */
+  author: string;
+  retry?: Partial<RetryPolicy>;
+  /** Most pointer files in one commit. */
+  maxBatch?: number;
+  /**
+   * Called before every push attempt with the ids of the updates about to be pushed; answers
+   * the ids still held by this process (renewing their leases). The others are withdrawn.
+   */
+  confirm?: (ids: string[]) => Promise<string[]>;
+}
+
+interface Queued {
+  update: PointerUpdate;
+  resolve: (l: Landed) => void;
+  reject: (e: Error) => void;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function parseAuthor(author: string): { name: string; email: string } {
+  const m = /^\s*(.*?)\s*<([^>]*)>\s*$/.exec(author);
+  if (!m) throw new Error(`invalid GitOps author "${author}": expected "Name <email>"`);
+  return { name: m[1], email: m[2] };
+}
+
+export class GitOpsWriter {
+  private queue: Queued[] = [];
+  private draining = false;
+  /** Serialises this process's use of its fetch ref and tip. */
+  private lock: Promise<unknown> = Promise.resolve();
+  /** The remote tip as last seen (after a fetch or our own push); null = no branch yet. */
+  private tip: string | null = null;
+  private readonly retry: RetryPolicy;
+  private readonly author: { name: string; email: string };
+
+  private constructor(
+    readonly git: Git,
+    private readonly opts: WriterOptions,
+    private readonly format: ObjectFormat,
+    private readonly fetchRef: string,
+  ) {
+    this.retry = { attempts: 10, baseMs: 20, maxMs: 1000, ...opts.retry };
+    this.author = parseAuthor(opts.author);
+  }
+
+  /** Makes (or reuses) the bare clone and fetches the branch. */
+  static async open(opts: WriterOptions): Promise<GitOpsWriter> {
+    const dir = join(opts.cacheDir, createHash('sha256').update(opts.remote.url).digest('hex').slice(0, 16));
+    const git = new Git(dir, opts.remote.env);
+    if (!existsSync(join(dir, 'HEAD'))) {
+      mkdirSync(opts.cacheDir, { recursive: true });
+      const tmp = mkdtempSync(`${dir}.tmp-`);
+      try {
+        await new Git(opts.cacheDir, opts.remote.env).run(['clone', '--bare', '--quiet', '--no-tags', '--', opts.remote.url, tmp]);
+      } catch (err) {
+        rmSync(tmp, { recursive: true, force: true });
+        throw unavailable(opts.remote, err);
+      }
+      await new Git(tmp).run(['config', 'gc.auto', '0']);
+      await new Git(tmp).run(['config', 'maintenance.auto', 'false']);
+      try {
+        renameSync(tmp, dir);
+      } catch {
+        rmSync(tmp, { recursive: true, force: true }); // another process made it first
+      }
+    }
+    const format = (await git.text(['rev-parse', '--show-object-format'])) as ObjectFormat;
+    const writer = new GitOpsWriter(git, opts, format, `refs/forge/fetch-${process.pid}-${randomBytes(4).toString('hex')}`);
+    await writer.exclusive(() => writer.fetch());
+    return writer;
+  }
+
+  /** Queues one pointer update; resolves once it is in the remote branch. */
+  submit(update: PointerUpdate): Promise<Landed> {
+    if (!POINTER_FILE.test(update.path)) {
+      return Promise.reject(new Error(`refusing to write "${update.path}": the writer only writes <env>/apps/<owner>/<name>/<project>/release.yaml`));
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ update, resolve, reject });
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  /** The file at the remote tip after a fresh fetch, or null. */
+  readFile(path: string): Promise<{ tip: string | null; content: string | null }> {
+    return this.exclusive(async () => {
+      await this.fetch();
+      if (!this.tip) return { tip: null, content: null };
+      const r = await this.git.run(['cat-file', 'blob', `${this.tip}:${path}`], { allowFail: true });
+      return { tip: this.tip, content: r.code === 0 ? r.stdout.toString('utf8') : null };
+    });
+  }
+
+  /** The oldest commit up to `tip` that changed how often `needle` occurs in `path` (pickaxe), or null. */
+  async commitIntroducing(tip: string, path: string, needle: string): Promise<string | null> {
+    const out = await this.git.text(['log', '--format=%H', '--reverse', `-S${needle}`, tip, '--', path]);
+    return out.split('\n')[0] || null;
+  }
+
+  /** Whether commit `a` is `b` or an ancestor of it; false when `a` is not known here (so newer than `b`). */
+  async isAncestor(a: string, b: string): Promise<boolean> {
+    if (a === b) return true;
+    const r = await this.git.run(['merge-base', '--is-ancestor', a, b], { allowFail: true });
+    return r.code === 0;
+  }
+
+  async close(): Promise<void> {
+    await this.exclusive(() => this.git.run(['update-ref', '-d', this.fetchRef], { allowFail: true }));
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => {});
+    return run;
+  }
+
+  private async fetch(): Promise<void> {
+    const branch = this.opts.branch;
+    const r = await this.git.run(['fetch', '--quiet', '--no-tags', '--', this.opts.remote.url, `+refs/heads/${branch}:${this.fetchRef}`], { allowFail: true });
+    if (r.code !== 0) {
+      // An empty remote has no branch yet: that is a tip of null, not an outage.
+      const ls = await this.git.run(['ls-remote', '--heads', '--', this.opts.remote.url, branch], { allowFail: true });
+      if (ls.code === 0 && ls.stdout.toString().trim() === '') {
+        this.tip = null;
+        return;
+      }
+      throw unavailable(this.opts.remote, new GitError(['fetch'], r.code, r.stderr));
+    }
+    this.tip = await this.git.text(['rev-parse', '--verify', `${this.fetchRef}^{commit}`]);
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queue.length) {
+        const batch: Queued[] = [];
+        const paths = new Set<string>();
+        const rest: Queued[] = [];
+        for (const q of this.queue) {
+          if (batch.length < (this.opts.maxBatch ?? 100) && !paths.has(q.update.path)) {
+            batch.push(q);
+            paths.add(q.update.path);
+          } else rest.push(q);
+        }
+        this.queue = rest;
+        await this.exclusive(() => this.commitBatch(batch));
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** One commit for the batch, retried until it lands or the attempts run out. Settles every item. */
+  private async commitBatch(batch: Queued[]): Promise<void> {
+    let live = batch;
+    let lastError: unknown;
+    try {
+      const blobs = await this.writeBlobs(live.map((q) => q.update.content));
+      const blobOf = new Map(live.map((q, i) => [q, blobs[i]]));
+      for (let attempt = 0; attempt < this.retry.attempts; attempt++) {
+        if (attempt > 0) {
+          await sleep(Math.random() * Math.min(this.retry.maxMs, this.retry.baseMs * 2 ** attempt));
+          try {
+            await this.fetch();
+          } catch (err) {
+            lastError = err;
+            continue;
+          }
+        }
+        if (this.opts.confirm) {
+          const ids = live.filter((q) => q.update.id).map((q) => q.update.id!);
+          const held = new Set(ids.length ? await this.opts.confirm(ids) : []);
+          for (const q of live) if (q.update.id && !held.has(q.update.id)) q.reject(new UpdateWithdrawnError(q.update.id));
+          live = live.filter((q) => !q.update.id || held.has(q.update.id));
+          if (!live.length) return;
+        }
+        const base = this.tip;
+        // Which updates change something at this tip; the rest are already there.
+        const current = base ? await this.currentBlobs(base, live.map((q) => q.update.path)) : live.map(() => null);
+        const changing = live.filter((q, i) => current[i] !== blobOf.get(q));
+        if (!changing.length) {
+          for (const q of live) q.resolve({ commit: base!, unchanged: true });
+          return;
+        }
+        const tree = await editTree(this.git, this.format, base, new Map(changing.map((q) => [q.update.path, blobOf.get(q)!])));
+        const commit = await this.commitTree(tree, base, batchMessage(changing.map((q) => q.update.message)));
+        const pushed = await this.push(commit, base);
+        if (pushed === 'ok') {
+          this.tip = commit;
+          await this.git.run(['update-ref', this.fetchRef, commit]);
+          for (const q of live) q.resolve({ commit: changing.includes(q) ? commit : base!, unchanged: !changing.includes(q) });
+          return;
+        }
+        lastError = pushed;
+      }
+      const why = lastError instanceof Error ? lastError.message : 'the branch kept moving (non-fast-forward on every attempt)';
+      throw new ForgeError('gitops_unavailable', `could not push to the GitOps repository ${this.opts.remote.display} after ${this.retry.attempts} attempts: ${why}`);
+    } catch (err) {
+      const e = err instanceof ForgeError ? err : unavailable(this.opts.remote, err);
+      for (const q of live) q.reject(e);
+    }
+  }
+
+  private async writeBlobs(contents: string[]): Promise<string[]> {
+    if (contents.length === 1) return [await this.git.text(['hash-object', '-w', '--stdin'], contents[0])];
+    const dir = mkdtempSync(join(this.git.dir, 'forge-blobs-'));
+    try {
+      const files = contents.map((c, i) => {
+        const f = join(dir, String(i));
+        writeFileSync(f, c);
+        return f;
+      });
+      return (await this.git.text(['hash-object', '-w', '--stdin-paths', '--no-filters'], files.join('\n') + '\n')).split('\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  private async currentBlobs(tip: string, paths: string[]): Promise<(string | null)[]> {
+    const out = (await this.git.run(['cat-file', '--batch-check=%(objectname)'], { input: paths.map((p) => `${tip}:${p}\n`).join('') })).stdout.toString('utf8');
+    return out.trim().split('\n').map((l) => (l.endsWith(' missing') ? null : l));
+  }
+
+  private async commitTree(tree: string, parent: string | null, message: string): Promise<string> {
+    const { name, email } = this.author;
+    const args = ['commit-tree', tree, ...(parent ? ['-p', parent] : []), '-F', '-'];
+    const git = new Git(this.git.dir, {
+      ...this.opts.remote.env,
+      GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_COMMITTER_NAME: name, GIT_COMMITTER_EMAIL: email,
+    });
+    return git.text(args, message);
+  }
+
+  /** Pushes with a lease on the tip the commit was built on: 'ok', or the reason it did not land. */
+  private async push(commit: string, expected: string | null): Promise<'ok' | Error> {
+    const ref = `refs/heads/${this.opts.branch}`;
+    const r = await this.git.run(['push', '--porcelain', '--quiet', `--force-with-lease=${ref}:${expected ?? ''}`, '--', this.opts.remote.url, `${commit}:${ref}`], { allowFail: true });
+    if (r.code === 0) return 'ok';
+    const out = r.stdout.toString('utf8');
+    if (/^!\t/m.test(out)) return new Error(`push rejected: ${out.split('\n').find((l) => l.startsWith('!'))!.split('\t').slice(2).join(' ')}`);
+    return unavailable(this.opts.remote, new GitError(['push'], r.code, r.stderr));
+  }
+}
+
+function unavailable(remote: GitOpsRemote, err: unknown): ForgeError {
+  const text = err instanceof Error ? err.message : String(err);
+  return new ForgeError('gitops_unavailable', `writing to the GitOps repository ${remote.display} failed: ${text}`);
+}

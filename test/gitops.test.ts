@@ -1,0 +1,170 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { GitOpsWriter, UpdateWithdrawnError } from '../src/gitops/writer.js';
+import { resolveRemote } from '../src/gitops/remote.js';
+import { ForgeError } from '../src/core/errors.js';
+import { commitOutside, git, makeRemote, show } from './support/gitops.js';
+
+const SEED = {
+  'README.md': 'operators keep notes here\n',
+  'dev/env.yaml': 'kind: EnvironmentConfig\n',
+  'dev/apps/acme/mono/api/env.yaml': 'data: {replicas: 2}\n',
+  'dev/apps/acme/mono/api/release.yaml': 'old pointer\n',
+  'prod/apps/acme/mono/api/release.yaml': 'prod pointer\n',
+};
+const API = 'dev/apps/acme/mono/api/release.yaml';
+
+async function open(root: string, remote: string, name = 'cache', extra: Partial<Parameters<typeof GitOpsWriter.open>[0]> = {}) {
+  return GitOpsWriter.open({ remote: resolveRemote({ url: remote, dataDir: root }), branch: 'main', cacheDir: join(root, name), author: 'Forge <forge@localhost>', ...extra });
+}
+
+test('a pointer update is one commit that changes only that release.yaml, authored by Forge, with its message', async (t) => {
+  const { root, remote, cleanup } = makeRemote(SEED);
+  t.after(cleanup);
+  const before = git(remote, 'rev-parse', 'main');
+  const w = await open(root, remote);
+  t.after(() => w.close());
+  const landed = await w.submit({ path: API, content: 'new pointer\n', message: 'Deploy api to dev: release 2 (v2)\n\nbody\n' });
+  assert.equal(landed.unchanged, false);
+  assert.equal(git(remote, 'rev-parse', 'main'), landed.commit);
+  assert.equal(git(remote, 'rev-parse', `${landed.commit}^`), before);
+  assert.equal(git(remote, 'diff-tree', '--no-commit-id', '--name-only', '-r', before, landed.commit), API);
+  assert.equal(show(remote, 'main', API), 'new pointer\n');
+  assert.equal(git(remote, 'log', '-1', '--format=%an <%ae>|%B', 'main'), 'Forge <forge@localhost>|Deploy api to dev: release 2 (v2)\n\nbody');
+  for (const f of ['README.md', 'dev/env.yaml', 'dev/apps/acme/mono/api/env.yaml', 'prod/apps/acme/mono/api/release.yaml']) {
+    assert.equal(show(remote, 'main', f), SEED[f as keyof typeof SEED]);
+  }
+  assert.equal(git(remote, 'fsck', '--no-progress', '--strict'), '');
+});
+
+test('an outside commit landing between fetch and push: the push is rejected, rebuilt on the new tip, and both changes survive', async (t) => {
+  const { root, remote, cleanup } = makeRemote(SEED);
+  t.after(cleanup);
+  const w = await open(root, remote); // fetched here
+  t.after(() => w.close());
+  const outside = commitOutside(remote, { 'README.md': 'edited by an operator\n', 'dev/env.yaml': 'kind: EnvironmentConfig # tuned\n' }, 'operator edit');
+  const landed = await w.submit({ path: API, content: 'new pointer\n', message: 'deploy' });
+  assert.equal(git(remote, 'rev-parse', `${landed.commit}^`), outside, 'rebuilt on the outside commit');
+  assert.equal(show(remote, 'main', 'README.md'), 'edited by an operator\n');
+  assert.equal(show(remote, 'main', 'dev/env.yaml'), 'kind: EnvironmentConfig # tuned\n');
+  assert.equal(show(remote, 'main', API), 'new pointer\n');
+  assert.equal(git(remote, 'diff-tree', '--no-commit-id', '--name-only', '-r', outside, landed.commit), API);
+});
+
+test('concurrent updates are batched: every one lands and learns its commit, with fewer commits than updates', async (t) => {
+  const { root, remote, cleanup } = makeRemote(SEED);
+  t.after(cleanup);
+  const before = Number(git(remote, 'rev-list', '--count', 'main'));
+  const w = await open(root, remote);
+  t.after(() => w.close());
+  const paths = Array.from({ length: 20 }, (_, i) => `dev/apps/acme/mono/svc-${i}/release.yaml`);
+  const results = await Promise.all(paths.map((path, i) => w.submit({ path, content: `pointer ${i}\n`, message: `Deploy svc-${i} to dev: release 1 (abc)\n` })));
+  const commits = new Set(results.map((r) => r.commit));
+  assert.equal(commits.size, 2, 'the first update goes alone, the 19 queued behind it share one commit');
+  const after = Number(git(remote, 'rev-list', '--count', 'main'));
+  assert.equal(after - before, 2);
+  paths.forEach((p, i) => {
+    assert.equal(show(remote, results[i].commit, p), `pointer ${i}\n`, 'each update is in the commit it was told');
+    assert.equal(show(remote, 'main', p), `pointer ${i}\n`);
+  });
+  const batched = git(remote, 'log', '-1', '--format=%B', 'main');
+  assert.match(batched, /^Deploy 19 releases\n\n- Deploy svc-1 to dev/);
+});
+
+test('two updates of one file never share a commit; the later submitted is the one left', async (t) => {
+  const { root, remote, cleanup } = makeRemote(SEED);
+  t.after(cleanup);
+  const w = await open(root, remote);
+  t.after(() => w.close());
+  const [a, b, c] = await Promise.all(['one', 'two', 'three'].map((x) => w.submit({ path: API, content: `${x}\n`, message: x })));
+  assert.equal(new Set([a.commit, b.commit, c.commit]).size, 3);
+  assert.equal(git(remote, 'rev-parse', 'main'), c.commit);
+  assert.equal(show(remote, 'main', API), 'three\n');
+  assert.equal(show(remote, b.commit, API), 'two\n');
+});
+
+test('two writers with their own clones push to one remote concurrently: nothing is lost', async (t) => {
+  const { root, remote, cleanup } = makeRemote(SEED);
+  t.after(cleanup);
+  const w1 = await open(root, remote, 'cache-1');
+  const w2 = await open(root, remote, 'cache-2');
+  t.after(async () => { await w1.close(); await w2.close(); });
+  const jobs = Array.from({ length: 30 }, (_, i) => (i % 2 ? w1 : w2).submit({ path: `prod/apps/acme/mono/p${i}/release.yaml`, content: `p${i}\n`, message: `p${i}` }));
+  const results = await Promise.all(jobs);
+  for (let i = 0; i < 30; i++) {
+    assert.equal(show(remote, 'main', `prod/apps/acme/mono/p${i}/release.yaml`), `p${i}\n`);
+    assert.equal(git(remote, 'merge-base', '--is-ancestor', results[i].commit, 'main'), '');
+  }
+  assert.equal(show(remote, 'main', 'README.md'), SEED['README.md']);
+});
+
+test('content already in place makes no commit', async (t) => {
+  const { root, remote, cleanup } = makeRemote(SEED);
+  t.after(cleanup);
+  const w = await open(root, remote);
+  t.after(() => w.close());
+  const tip = git(remote, 'rev-parse', 'main');
+  const r = await w.submit({ path: API, content: 'old pointer\n', message: 'noop' });
+  assert.deepEqual(r, { commit: tip, unchanged: true });
+  assert.equal(git(remote, 'rev-parse', 'main'), tip);
+});
+
+test('an empty remote gets its first commit and branch', async (t) => {
+  const { root, remote, cleanup } = makeRemote();
+  t.after(cleanup);
+  const w = await open(root, remote);
+  t.after(() => w.close());
+  const r = await w.submit({ path: API, content: 'first\n', message: 'first' });
+  assert.equal(git(remote, 'rev-parse', 'main'), r.commit);
+  assert.equal(git(remote, 'rev-list', '--count', 'main'), '1');
+  const read = await w.readFile(API);
+  assert.deepEqual(read, { tip: r.commit, content: 'first\n' });
+});
+
+test('the writer refuses any file but a release.yaml in the layout', async (t) => {
+  const { root, remote, cleanup } = makeRemote(SEED);
+  t.after(cleanup);
+  const w = await open(root, remote);
+  t.after(() => w.close());
+  for (const path of ['dev/env.yaml', 'dev/apps/acme/mono/api/env.yaml', 'README.md', 'dev/apps/acme/api/release.yaml', '../x/apps/a/b/c/release.yaml']) {
+    await assert.rejects(w.submit({ path, content: 'x', message: 'x' }), /only writes <env>\/apps/);
+  }
+});
+
+test('updates whose owner no longer holds them are withdrawn before the push', async (t) => {
+  const { root, remote, cleanup } = makeRemote(SEED);
+  t.after(cleanup);
+  const asked: string[][] = [];
+  const w = await open(root, remote, 'cache', { confirm: async (ids) => { asked.push(ids); return ids.filter((id) => id !== 'lost'); } });
+  t.after(() => w.close());
+  const kept = w.submit({ path: API, content: 'kept\n', message: 'kept', id: 'kept' });
+  const lost = w.submit({ path: 'prod/apps/acme/mono/api/release.yaml', content: 'lost\n', message: 'lost', id: 'lost' });
+  await kept;
+  await assert.rejects(lost, UpdateWithdrawnError);
+  assert.equal(show(remote, 'main', 'prod/apps/acme/mono/api/release.yaml'), 'prod pointer\n');
+  assert.ok(asked.flat().includes('lost'));
+});
+
+test('an unreachable remote is gitops_unavailable, and a remote that goes away fails the update with it', async (t) => {
+  const { root, remote, cleanup } = makeRemote(SEED);
+  t.after(cleanup);
+  await assert.rejects(open(root, join(root, 'missing.git')), (e: unknown) => e instanceof ForgeError && e.code === 'gitops_unavailable');
+  const w = await open(root, remote, 'cache', { retry: { attempts: 2, baseMs: 1, maxMs: 2 } });
+  t.after(() => w.close());
+  const { renameSync } = await import('node:fs');
+  renameSync(remote, `${remote}.gone`);
+  await assert.rejects(w.submit({ path: API, content: 'x\n', message: 'x' }), (e: unknown) => e instanceof ForgeError && e.code === 'gitops_unavailable' && /after 2 attempts/.test(e.message));
+});
+
+test('remote URLs: path, file://, ssh with a key file, https with a token kept out of the URL', () => {
+  assert.equal(resolveRemote({ dataDir: '/data' }).url, '/data/gitops.git');
+  assert.equal(resolveRemote({ url: 'file:///srv/g.git', dataDir: '/d' }).url, 'file:///srv/g.git');
+  const ssh = resolveRemote({ url: 'ssh://git@example.com/acme/gitops.git', dataDir: '/d', sshKeyFile: '/keys/id' });
+  assert.match(ssh.env.GIT_SSH_COMMAND!, /^ssh -i '\/keys\/id' -o IdentitiesOnly=yes/);
+  const https = resolveRemote({ url: 'https://example.com/acme/gitops.git', dataDir: '/d', token: 's3cret' });
+  assert.equal(https.url, 'https://example.com/acme/gitops.git');
+  assert.equal(https.env.GIT_CONFIG_KEY_0, 'http.extraHeader');
+  assert.equal(https.env.GIT_CONFIG_VALUE_0, `Authorization: Basic ${Buffer.from('x-access-token:s3cret').toString('base64')}`);
+  assert.ok(!https.display.includes('s3cret'));
+});
