@@ -41,7 +41,7 @@ test('release get / list / inspect / diff', async () => {
   assert.equal(get.code, 0, get.stderr);
   assert.equal(JSON.parse(get.stdout).release_number, 2);
   const table = await cli(['release', 'get', 'auth-service', '2']);
-  assert.match(table.stdout, /release\s+2 \(v2\.0\.0\)/);
+  assert.match(table.stdout, /release\s+2 \(main-2, v2\.0\.0\)/);
   const list = await cli(['release', 'list', 'auth-service', '-o', 'json']);
   assert.deepEqual(JSON.parse(list.stdout).items.map((r: { release_number: number }) => r.release_number), [2, 1]);
   const inspect = await cli(['release', 'inspect', 'auth-service', '1', '-o', 'json']);

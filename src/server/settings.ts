@@ -19,6 +19,8 @@ export interface Settings {
   bodyLimit: number;
   /** Most Kubernetes objects one release may hold. */
   maxResources: number;
+  /** JSON request log on stderr (FORGE_LOG=off silences it). */
+  log: boolean;
 }
 
 /** A secret from VAR, or from the file named by VAR_FILE (a mounted Kubernetes secret). */
@@ -46,5 +48,6 @@ export function loadSettings(flags: { host?: string; port?: string | number; dat
     tokenKeyFile: env.FORGE_TOKEN_KEY_FILE || undefined,
     bodyLimit: Number(env.FORGE_BODY_LIMIT_BYTES ?? 16 * 1024 * 1024),
     maxResources: Number(env.FORGE_MAX_RESOURCES ?? 5000),
+    log: env.FORGE_LOG !== 'off',
   };
 }

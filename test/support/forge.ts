@@ -37,7 +37,8 @@ export function tempDir(prefix = 'forge-test-'): string {
 
 function makeApi(url: string): Forge['api'] {
   return async (method, path, body, token, headers = {}) => {
-    const res = await fetch(`${url}${path.startsWith('/api') || path.startsWith('/v1') || !path.startsWith('/') ? path : `/api/v1${path}`}`, {
+    const absolute = /^\/(api|v1|healthz|readyz|metrics)(\/|$)/.test(path);
+    const res = await fetch(`${url}${absolute ? path : `/api/v1${path}`}`, {
       method,
       headers: {
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
