@@ -5,6 +5,8 @@ import { registerServe } from './commands/serve.js';
 import { registerToken } from './commands/token.js';
 import { registerRelease } from './commands/release.js';
 import { registerDiff } from './commands/diff.js';
+import { registerRender } from './commands/render.js';
+import { registerValidate } from './commands/validate.js';
 
 const program = new Command('forge')
   .description('Forge: immutable releases and GitOps deployments')
@@ -18,5 +20,7 @@ registerServe(program);
 registerToken(program);
 registerRelease(program);
 registerDiff(program);
+registerRender(program);
+registerValidate(program);
 
 await program.parseAsync(process.argv);

@@ -31,7 +31,7 @@ export class CueEngine {
       const entry = new URL(`./cue-worker${ext}`, import.meta.url);
       // Node 20 does not pass the parent's module hooks to workers: under tsx, register them first.
       const w = ext === '.ts'
-        ? new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`, { eval: true })
+        ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`, { eval: true })
         : new Worker(entry);
       w.unref();
       this.worker = w;
