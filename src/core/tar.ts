@@ -121,11 +121,12 @@ export function readTar(buf: Buffer, limits: TarLimits): TarEntry[] {
     if (type === 'x') { pending = parsePax(data); continue; }
     if (type === 'g') continue;
     if (type === 'L') { pending = { ...pending, path: cString(data) }; continue; }
-    const path = normalisePath(pending.path ?? headerPath(h));
+    const rawPath = pending.path ?? headerPath(h);
     pending = {};
     if (type !== '0' && type !== '\0' && type !== '7') {
-      throw malformed(`"${path}" is a ${TYPE_NAMES[type] ?? `entry of type "${type}"`}; only regular files are allowed`, { path });
+      throw malformed(`"${rawPath}" is a ${TYPE_NAMES[type] ?? `entry of type "${type}"`}; only regular files are allowed`, { path: rawPath });
     }
+    const path = normalisePath(rawPath);
     if (seen.has(path)) throw malformed(`"${path}" appears twice`, { path });
     seen.add(path);
     if (entries.length + 1 > limits.maxFiles) {
