@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { Readable } from 'node:stream';
-import { extract, pack, type Headers } from 'tar-stream';
+import { extract, pack, type Header } from 'tar-stream';
 import { parse } from 'yaml';
 import {
   buildReleaseImage, EMPTY_CONFIG, MEDIA_TYPES, parseReleaseManifest, parseReleaseMetadata, readResourcesLayer,
@@ -32,13 +32,13 @@ function input(overrides: Partial<ReleaseImageInput> = {}): ReleaseImageInput {
 const json = (b: Buffer) => JSON.parse(b.toString('utf8'));
 
 /** Reads a tar with tar-stream (an implementation independent of ours): headers and contents. */
-async function untar(bytes: Buffer): Promise<{ header: Headers; body: string }[]> {
-  const out: { header: Headers; body: string }[] = [];
+async function untar(bytes: Buffer): Promise<{ header: Header; body: string }[]> {
+  const out: { header: Header; body: string }[] = [];
   const ex = extract();
   const done = new Promise<void>((resolve, reject) => {
     ex.on('entry', (header, stream, next) => {
       const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('data', (c) => chunks.push(c as Buffer));
       stream.on('end', () => { out.push({ header, body: Buffer.concat(chunks).toString('utf8') }); next(); });
     });
     ex.on('finish', resolve);
@@ -50,12 +50,13 @@ async function untar(bytes: Buffer): Promise<{ header: Headers; body: string }[]
 }
 
 /** Builds a tar with tar-stream, for archives our writer would never make (links, devices, escapes). */
-async function makeTar(entries: { header: Headers; body?: string }[]): Promise<Buffer> {
+type EntryHeader = Partial<Header> & { name: string };
+async function makeTar(entries: { header: EntryHeader; body?: string }[]): Promise<Buffer> {
   const p = pack();
   const chunks: Buffer[] = [];
-  p.on('data', (c: Buffer) => chunks.push(c));
-  const end = new Promise((resolve) => p.on('end', resolve));
-  for (const e of entries) p.entry(e.header, e.body ?? '');
+  p.on('data', (c) => chunks.push(c as Buffer));
+  const end = new Promise<void>((resolve) => p.on('end', () => resolve()));
+  for (const e of entries) p.entry(e.header as Header, e.body ?? '');
   p.finalize();
   await end;
   return Buffer.concat(chunks);
@@ -235,7 +236,7 @@ test('readResourcesLayer enforces file count, per-file and total size', () => {
 });
 
 test('readResourcesLayer refuses path escapes, links, devices and directories', async () => {
-  const refused = async (header: Headers, pattern: RegExp) => {
+  const refused = async (header: EntryHeader, pattern: RegExp) => {
     const tar = await makeTar([{ header: { name: 'configmap/ok.yaml' }, body: 'a: 1\n' }, { header, body: header.type === 'file' || !header.type ? 'b: 2\n' : undefined }]);
     assert.throws(() => readResourcesLayer(tar, MEDIA_TYPES.resources), (e: ForgeError) => e.code === 'validation_error' && pattern.test(e.message));
   };
