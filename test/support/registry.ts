@@ -7,6 +7,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -127,9 +128,17 @@ ${authConfig}`);
     clearTimeout(timer);
   };
 
+  // Safety net for callers that only stop() or crash: no registry process or temp dir outlives the test process.
+  const onExit = () => {
+    child?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
+
   try {
     await start();
   } catch (err) {
+    process.removeListener('exit', onExit);
     tokenServer?.close();
     await rm(dir, { recursive: true, force: true });
     throw err;
@@ -137,6 +146,7 @@ ${authConfig}`);
   return {
     host, storageDir, username, password, stop, start,
     destroy: async () => {
+      process.removeListener('exit', onExit);
       await stop();
       if (tokenServer) await new Promise((resolve) => tokenServer!.close(resolve));
       await rm(dir, { recursive: true, force: true });
