@@ -15,7 +15,7 @@ interface Challenge {
   params: Record<string, string>;
 }
 
-export function parseChallenge(header: string): Challenge {
+function parseChallenge(header: string): Challenge {
   const space = header.indexOf(' ');
   const scheme = (space === -1 ? header : header.slice(0, space)).toLowerCase();
   const params: Record<string, string> = {};
