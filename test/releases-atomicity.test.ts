@@ -10,7 +10,7 @@ for (const engine of ENGINES) {
     const registry = await startRegistry();
     const pgdb = engine === 'postgres' ? await freshPostgres() : undefined;
     const forge = await startForge({ registry: registry.host, databaseUrl: pgdb?.url });
-    t.after(async () => { await forge.stop(); await registry.stop(); await pgdb?.drop(); });
+    t.after(async () => { await forge.stop(); await registry.destroy(); await pgdb?.drop(); });
     const ci = await forge.token(['service-account']);
     await registry.stop();
     const failed = await forge.api('POST', '/releases', releaseBody({ project: 'down' }, sha(1)), ci);
@@ -27,7 +27,7 @@ for (const engine of ENGINES) {
     const registry = await startRegistry();
     const pgdb = engine === 'postgres' ? await freshPostgres() : undefined;
     const dataDir = tempDir();
-    t.after(async () => { await registry.stop(); await pgdb?.drop(); });
+    t.after(async () => { await registry.destroy(); await pgdb?.drop(); });
     // The pause is a fault hook: nothing else holds a server still between the push and the commit.
     const doomed = await spawnForge({ dataDir, registry: registry.host, databaseUrl: pgdb?.url, env: { FORGE_FAULT_PAUSE_AFTER_PUSH_MS: '60000' } });
     const ci = await doomed.token(['service-account']);

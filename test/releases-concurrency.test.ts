@@ -20,7 +20,7 @@ before(async () => {
 });
 after(async () => {
   await Promise.all(servers.map((s) => s.stop()));
-  await registry.stop();
+  await registry.destroy();
   await drop();
 });
 

@@ -139,9 +139,13 @@ export function resourcesDigest(resources: Record<string, unknown>[], committedA
   return buildResourcesLayer(resources, committedAt).blob.digest;
 }
 
-export function buildReleaseImage(input: ReleaseImageInput): ReleaseImage {
+/** The whole image; `layer` may be passed when the resources layer was already built from `input.resources`. */
+export function buildReleaseImage(
+  input: ReleaseImageInput,
+  layer = buildResourcesLayer(input.resources, input.source.committed_at ?? null),
+): ReleaseImage {
   const committedAt = input.source.committed_at ?? null;
-  const { blob: resources, objects } = buildResourcesLayer(input.resources, committedAt);
+  const { blob: resources, objects } = layer;
   const kinds: Record<string, number> = {};
   for (const o of objects) kinds[o.kind] = (kinds[o.kind] ?? 0) + 1;
 

@@ -90,11 +90,16 @@ export class DistributionStore implements ReleaseStore {
     return (await this.readBytes(res, what)).toString('utf8').slice(0, 2000);
   }
 
+  async pushBlobs(repository: string, blobs: Blob[]): Promise<void> {
+    const repo = this.path(repository);
+    const unique = [...new Map(blobs.map((b) => [b.digest, b])).values()];
+    await Promise.all(unique.map((b) => this.pushBlob(repo, `repository:${repo}:pull,push`, b)));
+  }
+
   async push(repository: string, tag: string, blobs: Blob[], manifest: Blob): Promise<string> {
     const repo = this.path(repository);
     const scope = `repository:${repo}:pull,push`;
-    const unique = [...new Map(blobs.map((b) => [b.digest, b])).values()];
-    await Promise.all(unique.map((b) => this.pushBlob(repo, scope, b)));
+    await this.pushBlobs(repository, blobs);
 
     const what = `PUT manifest ${repo}:${tag}`;
     const put = await this.request(what, 'PUT', `${this.base}/v2/${repo}/manifests/${tag}`,

@@ -14,6 +14,8 @@ export type { Blob } from '../core/digest.js';
 export interface ReleaseStore {
   /** Prefix for OCI URIs: `host:port/prefix` for a registry, `oci:/abs/path` for a layout. */
   readonly registry: string;
+  /** Pushes blobs the store does not have yet (content-addressed: safe to repeat, harmless if never referenced). */
+  pushBlobs(repository: string, blobs: Blob[]): Promise<void>;
   /** Pushes blobs (skipping ones the store has), then the manifest under `tag`, reads the manifest back and checks its digest. Returns the manifest digest. */
   push(repository: string, tag: string, blobs: Blob[], manifest: Blob): Promise<string>;
   /** Fetches a manifest by tag or digest; verifies the digest when asked by digest. */

@@ -56,17 +56,26 @@ export class LayoutStore implements ReleaseStore {
     return new ForgeError('registry_unavailable', `OCI layout ${this.root}: ${action} failed: ${(err as Error).message}`);
   }
 
-  async push(repository: string, tag: string, blobs: Blob[], manifest: Blob): Promise<string> {
+  async pushBlobs(repository: string, blobs: Blob[]): Promise<void> {
     const dir = this.dir(repository);
     try {
       await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
       const layoutFile = join(dir, 'oci-layout');
       if (!(await exists(layoutFile))) await writeAtomic(layoutFile, Buffer.from('{"imageLayoutVersion":"1.0.0"}'));
-      for (const blob of [...blobs, manifest]) {
+      for (const blob of blobs) {
         const path = this.blobPath(dir, blob.digest);
         const present = await stat(path).then((s) => s.size === blob.size, () => false);
         if (!present) await writeAtomic(path, blob.bytes);
       }
+    } catch (err) {
+      throw this.failure(`pushing blobs to ${repository}`, err);
+    }
+  }
+
+  async push(repository: string, tag: string, blobs: Blob[], manifest: Blob): Promise<string> {
+    const dir = this.dir(repository);
+    await this.pushBlobs(repository, [...blobs, manifest]);
+    try {
       await this.serialise(dir, async () => {
         const index = await readIndex(dir);
         const artifactType = (JSON.parse(manifest.bytes.toString('utf8')) as { artifactType?: string }).artifactType;

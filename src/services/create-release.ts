@@ -7,7 +7,7 @@ import { type Alias, type TaggingStrategy, branchAlias, tagAliases } from '../co
 import { ForgeError, type FieldProblem, validationError } from '../core/errors.js';
 import { canonicalId, imageRepository, ociReference, parseIdentity, type ReleaseIdentity } from '../core/identity.js';
 import { validateResources } from '../core/manifests.js';
-import { buildReleaseImage, resourcesDigest } from '../core/release-image.js';
+import { EMPTY_CONFIG, buildReleaseImage, buildResourcesLayer, resourcesDigest } from '../core/release-image.js';
 import type { Principal } from '../core/permissions.js';
 import type { ReleaseStore } from '../registry/index.js';
 import { appendAudit } from '../store/audit.js';
@@ -81,6 +81,11 @@ export async function createRelease(deps: CreateReleaseDeps, actor: Principal, r
   const tags = tagAliases(id.project, triggerTags(req), strategy);
   const trigger = { type: req.trigger.type, branch: req.trigger.branch ?? null, tag: req.trigger.tag ?? null, triggered_by: actor.subject };
 
+  // The resources layer does not depend on the number: build and push it before taking the
+  // project's lock, so the lock is held only for the small metadata blob and the manifest.
+  const layer = buildResourcesLayer(req.resources, req.commit.committed_at ?? null);
+  await deps.store.pushBlobs(imageRepository(id), [EMPTY_CONFIG, layer.blob]);
+
   return deps.db.transaction(async (tx) => {
     await releases.lockProject(tx, id.repository, id.project);
     const existing = await releases.findBySha(tx, id.repository, id.project, id.sha);
@@ -100,8 +105,8 @@ export async function createRelease(deps: CreateReleaseDeps, actor: Principal, r
       triggers: [{ type: trigger.type, branch: trigger.branch, tag: trigger.tag }],
       source: { author: req.commit.author ?? null, message: req.commit.message ?? null, committed_at: req.commit.committed_at ?? null, url: req.commit.url ?? null },
       artifacts, resources: req.resources,
-    });
-    const digest = await deps.store.push(imageRepository(id), id.sha, [image.config, image.metadata, image.resources], image.manifest);
+    }, layer);
+    const digest = await deps.store.push(imageRepository(id), id.sha, [image.metadata], image.manifest);
     if (deps.pauseAfterPushMs) await new Promise((r) => setTimeout(r, deps.pauseAfterPushMs));
 
     const releaseId = randomUUID();

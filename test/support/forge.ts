@@ -20,6 +20,8 @@ export interface ForgeOptions {
   tokenKeyFile?: string;
   env?: Record<string, string>;
   args?: string[];
+  /** Extra node flags for a spawned server (e.g. --cpu-prof). */
+  nodeArgs?: string[];
 }
 
 export interface Forge {
@@ -91,7 +93,7 @@ export interface ForgeProcess extends Forge {
 /** Runs `forge serve` as its own process (tsx), waiting until it listens. */
 export async function spawnForge(o: ForgeOptions = {}): Promise<ForgeProcess> {
   const dataDir = o.dataDir ?? tempDir();
-  const proc = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--port', '0', '--data-dir', dataDir, ...(o.args ?? [])], {
+  const proc = spawn(process.execPath, [...(o.nodeArgs ?? []), '--import', 'tsx', CLI, 'serve', '--port', '0', '--data-dir', dataDir, ...(o.args ?? [])], {
     cwd: REPO_ROOT, env: { ...process.env, ...envFor(o, dataDir) }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
@@ -120,7 +122,7 @@ export async function spawnForge(o: ForgeOptions = {}): Promise<ForgeProcess> {
 /** Runs the forge CLI to completion. */
 export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string>; input?: string } = {}) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((ok) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    const proc = spawn(process.execPath, [...(o.nodeArgs ?? []), '--import', 'tsx', CLI, ...args], {
       cwd: opts.cwd ?? REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -93,6 +93,11 @@ storage:
     rootdirectory: ${storageDir}
   delete:
     enabled: true
+  cache:
+    blobdescriptor: inmemory
+  maintenance:
+    uploadpurging:
+      enabled: false
 http:
   addr: ${host}
   secret: ${randomUUID()}
