@@ -7,6 +7,8 @@ import { registerRelease } from './commands/release.js';
 import { registerDiff } from './commands/diff.js';
 import { registerRender } from './commands/render.js';
 import { registerValidate } from './commands/validate.js';
+import { registerAudit } from './commands/audit.js';
+import { registerReleaseCreate } from './commands/release-create.js';
 
 const program = new Command('forge')
   .description('Forge: immutable releases and GitOps deployments')
@@ -22,5 +24,7 @@ registerRelease(program);
 registerDiff(program);
 registerRender(program);
 registerValidate(program);
+registerAudit(program);
+registerReleaseCreate(program);
 
 await program.parseAsync(process.argv);

@@ -88,20 +88,20 @@ export async function loadTaggingStrategy(engine: CueEngine, root: string): Prom
 }
 
 /**
- * Evaluates a project. `values` resolves each reference (default: placeholders); every
+ * Evaluates a project. `values` resolves each reference in a file (default: placeholders); every
  * reference is then checked against the outputs the project's artifacts offer (`outputs`,
  * default: their placeholder shape), so an unknown artifact or field fails with its location.
  */
 export async function evaluateProject(
   engine: CueEngine,
   src: ProjectSource,
-  values: (ref: ArtifactRef) => ArtifactValue = (r) => placeholderValue(r.artifact, r.path),
+  values: (ref: ArtifactRef, file: string) => ArtifactValue = (r) => placeholderValue(r.artifact, r.path),
   outputs?: (artifacts: ArtifactConfig[]) => Record<string, ArtifactOutputs>,
 ): Promise<ProjectConfig> {
   const overlays: Record<string, string> = {};
   for (const [path, content] of src.files) {
     const file = relPath(src.root, path);
-    if (src.refs.some((r) => r.file === file)) overlays[path] = substituteArtifactRefs(content, file, values);
+    if (src.refs.some((r) => r.file === file)) overlays[path] = substituteArtifactRefs(content, file, (r) => values(r, file));
   }
   const rel = relPath(src.root, src.dir) || '.';
   const data = await exportPackage(engine, src.moduleRoot, src.dir, 'project', overlays, `${rel === '.' ? '' : `${rel}/`}.forge`);
