@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ForgeError, errorEnvelope, validationError } from '../core/errors.js';
 import type { ReleaseStore } from '../registry/index.js';
 import type { Db } from '../store/db.js';
-import { type Authenticator, authenticate } from './auth.js';
+import { type Authenticator, auditPermissionRefusals, authenticate } from './auth.js';
 import type { Settings } from './settings.js';
 import { ErrorEnvelope } from './schemas.js';
 import { releaseRoutes } from './routes/releases.js';
@@ -67,6 +67,7 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
     reply.status(404).send(errorEnvelope(new ForgeError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)));
   });
 
+  app.addHook('onError', auditPermissionRefusals(ctx.db));
   app.addHook('onRequest', async (req) => {
     const path = req.url.split('?')[0];
     if (PUBLIC.has(path) || !(path.startsWith('/api/') || path.startsWith('/v1/'))) return;

@@ -5,6 +5,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ForgeError } from '../core/errors.js';
 import { type Action, type Principal, describeAction, isAllowed } from '../core/permissions.js';
+import { appendAudit } from '../store/audit.js';
+import type { Db } from '../store/db.js';
 import { verifyToken } from './tokens.js';
 
 declare module 'fastify' {
@@ -43,6 +45,27 @@ export function authorize(req: FastifyRequest, action: Action): Principal {
     });
   }
   return principal;
+}
+
+/**
+ * An onError hook that records every permission refusal in the audit log, in a transaction of
+ * its own (the refused request changed nothing to commit with). A failure to record is logged
+ * and does not change the answer.
+ */
+export function auditPermissionRefusals(db: Db) {
+  return async (req: FastifyRequest, _reply: FastifyReply, err: Error) => {
+    if (!(err instanceof ForgeError) || err.code !== 'permission_denied' || !req.principal) return;
+    try {
+      await db.transaction((tx) => appendAudit(tx, {
+        actor: req.principal!.subject,
+        action: 'auth.permission_denied',
+        subject: `${req.method} ${req.url.split('?')[0]}`,
+        details: { required: err.details?.required ?? null, roles: req.principal!.roles },
+      }));
+    } catch (auditErr) {
+      req.log.error({ err: auditErr }, 'could not record a permission refusal in the audit log');
+    }
+  };
 }
 
 export type Reply = FastifyReply;

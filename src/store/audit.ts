@@ -1,5 +1,5 @@
 /** The append-only audit log. Appends serialise on one advisory lock so the chain has no forks. */
-import { type AuditEntry, GENESIS_HASH, entryHash, verifyChain } from '../core/audit-chain.js';
+import { type AuditEntry, CHAIN_START, type ChainCheck, GENESIS_HASH, entryHash, verifyChain } from '../core/audit-chain.js';
 import type { Db } from './db.js';
 
 const AUDIT_LOCK = 7_303_418;
@@ -36,6 +36,15 @@ export async function listAudit(db: Db, limit: number, offset: number): Promise<
   return { items, total };
 }
 
-export async function verifyAudit(db: Db) {
-  return verifyChain(await db.query<AuditEntry>('select * from audit_log order by seq'));
+/** Checks the whole chain, a page at a time, so a long log is never held in memory at once. */
+export async function verifyAudit(db: Db, pageSize = 1000): Promise<ChainCheck> {
+  let position = CHAIN_START;
+  for (;;) {
+    // The first page has no lower bound, so an entry slipped in below seq 1 is seen too.
+    const from = position === CHAIN_START ? Number.MIN_SAFE_INTEGER : position.seq;
+    const page = await db.query<AuditEntry>('select * from audit_log where seq >= $1 order by seq limit $2', [from, pageSize]);
+    const { next, ...check } = verifyChain(page, position);
+    if (!check.ok || page.length < pageSize) return check;
+    position = next;
+  }
 }

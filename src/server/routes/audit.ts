@@ -20,7 +20,7 @@ export async function auditRoutes(app: App, ctx: AppContext, hide: boolean) {
   });
   app.get('/audit/verify', {
     schema: { hide, tags: ['audit'], summary: 'Check the hash chain of the audit log',
-      response: { 200: Type.Object({ ok: Type.Boolean(), checked: Type.Integer(), first_broken: Type.Optional(Type.Integer()) }), ...errorResponses } },
+      response: { 200: Type.Object({ ok: Type.Boolean(), checked: Type.Integer(), first_broken: Type.Optional(Type.Integer()), reason: Type.Optional(Type.String()) }), ...errorResponses } },
   }, async (req) => {
     authorize(req, { kind: 'read' });
     return verifyAudit(ctx.db);

@@ -1,0 +1,34 @@
+/** `forge audit list|verify`: read the audit log and check its hash chain (DESIGN.md §11). */
+import type { Command } from 'commander';
+import type { AuditEntry, ChainCheck } from '../../core/audit-chain.js';
+import { client, clientOptions } from '../client.js';
+import { parseFormat, print, table } from '../output.js';
+import { run } from '../run.js';
+
+type Opts = { server?: string; token?: string; output: string };
+
+export function registerAudit(program: Command) {
+  const audit = program.command('audit').description('the audit log');
+
+  clientOptions(audit.command('list').description('audit entries, newest first'))
+    .option('--limit <n>', 'how many (1-200)', '20').option('--offset <n>', 'skip this many', '0')
+    .option('-o, --output <format>', 'table, json or yaml', 'table')
+    .action(run(async (opts: Opts & { limit: string; offset: string }) => {
+      const format = parseFormat(opts.output);
+      const page = await client(opts).request<{ items: AuditEntry[]; total: number }>('GET',
+        `/audit?limit=${Number(opts.limit)}&offset=${Number(opts.offset)}`);
+      print(page, format, () => table(['seq', 'at', 'actor', 'action', 'subject'],
+        page.items.map((e) => [e.seq, e.at, e.actor, e.action, e.subject])) + `\n(${page.items.length} of ${page.total})`);
+    }));
+
+  clientOptions(audit.command('verify').description('check the hash chain; exits 1 naming the first edited, removed or reordered entry'))
+    .option('-o, --output <format>', 'table, json or yaml', 'table')
+    .action(run(async (opts: Opts) => {
+      const format = parseFormat(opts.output);
+      const check = await client(opts).request<ChainCheck>('GET', '/audit/verify');
+      print(check, format, () => check.ok
+        ? `ok: ${check.checked} entries, chain intact`
+        : `broken at entry ${check.first_broken}: ${check.reason} (${check.checked} entries before it are intact)`);
+      if (!check.ok) process.exitCode = 1;
+    }));
+}
