@@ -122,7 +122,7 @@ export async function spawnForge(o: ForgeOptions = {}): Promise<ForgeProcess> {
 /** Runs the forge CLI to completion. */
 export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string>; input?: string } = {}) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((ok) => {
-    const proc = spawn(process.execPath, [...(o.nodeArgs ?? []), '--import', 'tsx', CLI, ...args], {
+    const proc = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
       cwd: opts.cwd ?? REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
