@@ -9,6 +9,7 @@ import { registerRender } from './commands/render.js';
 import { registerValidate } from './commands/validate.js';
 import { registerAudit } from './commands/audit.js';
 import { registerReleaseCreate } from './commands/release-create.js';
+import { registerCmp } from './commands/cmp.js';
 
 const program = new Command('forge')
   .description('Forge: immutable releases and GitOps deployments')
@@ -26,5 +27,6 @@ registerRender(program);
 registerValidate(program);
 registerAudit(program);
 registerReleaseCreate(program);
+registerCmp(program);
 
 await program.parseAsync(process.argv);
