@@ -8,6 +8,7 @@ import type { Db } from '../store/db.js';
 import { type Authenticator, auditPermissionRefusals, authenticate } from './auth.js';
 import type { Settings } from './settings.js';
 import { ErrorEnvelope } from './schemas.js';
+import { httpDuration, metrics, registryErrors } from '../observability/metrics.js';
 import { releaseRoutes } from './routes/releases.js';
 import { auditRoutes } from './routes/audit.js';
 
@@ -60,6 +61,7 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
 
   app.setErrorHandler((err, req, reply) => {
     const fe = toForgeError(err as FastifyError);
+    if (fe.code === 'registry_unavailable') registryErrors.inc();
     if (fe.code === 'internal_error') req.log.error({ err }, 'unhandled error');
     reply.status(fe.status).send(errorEnvelope(fe));
   });
@@ -85,6 +87,11 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
     }
   });
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
 
   for (const prefix of ['/api/v1', '/v1']) {
     await app.register(async (api) => {

@@ -7,6 +7,7 @@ import { releaseManifests } from '../../services/release-manifests.js';
 import * as releases from '../../store/releases.js';
 import type { App, AppContext } from '../app.js';
 import { authorize } from '../auth.js';
+import { releasesTotal } from '../../observability/metrics.js';
 import { CreateReleaseBody, ListOf, Paging, ProjectParams, Release, ReleaseParams, errorResponses } from '../schemas.js';
 
 const tags = ['releases'];
@@ -27,7 +28,11 @@ export async function releaseRoutes(app: App, ctx: AppContext, hide: boolean) {
     const result = await createRelease({
       db: ctx.db, store: ctx.store, maxResources: ctx.settings.maxResources,
       pauseAfterPushMs: Number(process.env.FORGE_FAULT_PAUSE_AFTER_PUSH_MS ?? 0),
-    }, actor, req.body as CreateReleaseRequest);
+    }, actor, req.body as CreateReleaseRequest).catch((err) => {
+      releasesTotal.inc({ outcome: 'failed' });
+      throw err;
+    });
+    releasesTotal.inc({ outcome: result.created ? 'created' : 'existing' });
     return reply.status(result.created ? 201 : 200).send(result.release);
   });
 
