@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 
 export function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, {
-    cwd, encoding: 'utf8',
+    cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, GIT_AUTHOR_NAME: 'Outside', GIT_AUTHOR_EMAIL: 'o@x', GIT_COMMITTER_NAME: 'Outside', GIT_COMMITTER_EMAIL: 'o@x' },
   }).trim();
 }

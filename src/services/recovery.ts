@@ -1,0 +1,38 @@
+/**
+ * Recovery of pending deployments (DESIGN.md §8): a replica that died mid-deployment leaves a
+ * pending row whose lease stops being renewed. Any replica then claims it (one replica per row,
+ * FOR UPDATE SKIP LOCKED) and completes it by what the GitOps repository holds: recorded as
+ * landed when its pointer is there, pushed when it never got there.
+ */
+import { claimExpired } from '../store/deployments.js';
+import { completeDeployment, type DeployContext } from './deploy.js';
+
+/** One sweep: claims up to `limit` expired pending rows and completes them; answers how many. */
+export async function recoverExpired(ctx: DeployContext, limit = 20): Promise<number> {
+  const work = await claimExpired(ctx.db, ctx.replica, ctx.leaseMs, limit);
+  for (const w of work) ctx.held.add(w.id);
+  await Promise.all(work.map((w) => completeDeployment(ctx, w, true)));
+  return work.length;
+}
+
+/** Sweeps now and then every `intervalMs` (default half a lease) until stopped. */
+export function startRecovery(ctx: DeployContext, intervalMs = Math.max(100, Math.floor(ctx.leaseMs / 2))): () => Promise<void> {
+  let running: Promise<unknown> | undefined;
+  let stopped = false;
+  const sweep = () => {
+    if (stopped || running) return;
+    const job = recoverExpired(ctx)
+      .catch((err) => process.stderr.write(`deployment recovery sweep failed: ${(err as Error).message}\n`))
+      .finally(() => { ctx.inflight.delete(job); running = undefined; });
+    running = job;
+    ctx.inflight.add(job);
+  };
+  sweep();
+  const timer = setInterval(sweep, intervalMs);
+  timer.unref();
+  return async () => {
+    stopped = true;
+    clearInterval(timer);
+    await running;
+  };
+}
