@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
@@ -156,4 +157,18 @@ test('release create against the real server: registers, and a re-run for the sa
   assert.match(again.stdout, /^api +existing +#1 +/m);
   const list = await forge.api('GET', '/releases/acme/mono/api', undefined, token);
   assert.equal(list.body.total, 1);
+});
+
+test('release create shows a live task list per project and step on a terminal', async (t) => {
+  const repo = monorepo('127.0.0.1:9');
+  t.after(() => repo.remove());
+  repo.commit();
+  // util-linux `script` gives the CLI a pseudo-terminal with a width, as a developer's shell would.
+  const cmd = `stty cols 100 rows 40; ${process.execPath} --import ${import.meta.resolve('tsx')} ${new URL('../src/cli/main.ts', import.meta.url).pathname} release create --dry-run --repository acme/mono services/api`;
+  const out = await new Promise<string>((ok, fail) => {
+    execFile('script', ['-qec', cmd, '/dev/null'], { cwd: repo.dir, env: { ...process.env, GITHUB_REF: '', GITHUB_SHA: '' } }, (err, stdout) => (err ? fail(err) : ok(stdout)));
+  });
+  assert.match(out, /\x1b\[1A/, 'the list is redrawn in place');
+  assert.match(out, /api\r?\n.*artifacts \(dry run: not built\)\r?\n.*render and check manifests\r?\n.*register \(dry run: not sent\)/);
+  assert.doesNotMatch(out, /^api: render and check manifests: ok/m, 'no plain lines on a terminal');
 });

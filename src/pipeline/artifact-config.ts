@@ -149,7 +149,7 @@ export function placeholderValue(artifact: string, path: string[]): string | num
   }
 }
 
-/** The fields a build of `a` will offer, each with its placeholder value. */
+/** The fields a build of `a` will offer: placeholders, except what the configuration already says (external publishers). */
 export function placeholderOutputs(a: ArtifactConfig): ArtifactOutputs {
   const v = (...path: string[]) => placeholderValue(a.name, path);
   const produced = a.producer
@@ -160,7 +160,7 @@ export function placeholderOutputs(a: ArtifactConfig): ArtifactOutputs {
     const f = (field: string) => v('publishers', p.name, field) as string;
     published[p.name] = p.kind === 'oci'
       ? { uri: f('uri'), registry: f('registry'), repository: f('repository'), tag: f('tag'), digest: f('digest') }
-      : { uri: f('uri'), ...(p.digest ? { digest: f('digest') } : {}) };
+      : { uri: p.uri, ...(p.digest ? { digest: p.digest } : {}) };
   }
   return artifactOutputs(a, produced, published);
 }

@@ -4,7 +4,7 @@
  * YAML stream.
  */
 import { stringify } from 'yaml';
-import type { ArtifactValue } from '../core/artifact-refs.js';
+import { type ArtifactRef, type ArtifactValue, lookupArtifactRef } from '../core/artifact-refs.js';
 import { ForgeError, validationError } from '../core/errors.js';
 import { validateResources } from '../core/manifests.js';
 import { type ArtifactConfig, type ArtifactOutputs, placeholderOutputs, placeholderValue } from './artifact-config.js';
@@ -39,7 +39,7 @@ export function checkResources(relDir: string, resources: unknown[]): void {
  * (`artifact.field` → value) or placeholders. A given value must name a field that exists.
  */
 export async function renderWithPlaceholders(engine: CueEngine, src: ProjectSource, relDir: string, given: Record<string, string> = {}): Promise<ProjectConfig> {
-  const cfg = await evaluateProject(engine, src, (r): ArtifactValue => given[r.ref] ?? placeholderValue(r.artifact, r.path), (artifacts) => {
+  let cfg = await evaluateProject(engine, src, (r): ArtifactValue => given[r.ref] ?? placeholderValue(r.artifact, r.path), (artifacts) => {
     const shape = shapeOf(artifacts);
     for (const key of Object.keys(given)) {
       const [artifact, ...path] = key.split('.');
@@ -51,6 +51,12 @@ export async function renderWithPlaceholders(engine: CueEngine, src: ProjectSour
     }
     return shape;
   });
+  // Values the configuration already knows (an external publisher's uri) need a second evaluation.
+  const shape = shapeOf(cfg.artifacts) as Record<string, unknown>;
+  const known = (r: ArtifactRef, file: string): ArtifactValue => given[r.ref] ?? lookupArtifactRef(shape, r, file);
+  if (src.refs.some(({ ref, file }) => known(ref, file) !== (given[ref.ref] ?? placeholderValue(ref.artifact, ref.path)))) {
+    cfg = await evaluateProject(engine, src, known, () => shape as Record<string, ArtifactOutputs>);
+  }
   checkResources(relDir, cfg.resources);
   return cfg;
 }
