@@ -11,6 +11,7 @@ import { ErrorEnvelope } from './schemas.js';
 import { httpDuration, metrics, registryErrors } from '../observability/metrics.js';
 import { releaseRoutes } from './routes/releases.js';
 import { auditRoutes } from './routes/audit.js';
+import { whoamiRoutes } from './routes/whoami.js';
 
 export interface AppContext {
   settings: Settings;
@@ -97,6 +98,7 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
     await app.register(async (api) => {
       await releaseRoutes(api as App, ctx, prefix === '/v1');
       await auditRoutes(api as App, ctx, prefix === '/v1');
+      await whoamiRoutes(api as App, prefix === '/v1');
     }, { prefix });
   }
   return app;

@@ -3,10 +3,12 @@
  * the action it performs, and the request's principal must be allowed it (DESIGN.md §10, §11).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { decodeJwt } from 'jose';
 import { ForgeError } from '../core/errors.js';
 import { type Action, type Principal, describeAction, isAllowed } from '../core/permissions.js';
 import { appendAudit } from '../store/audit.js';
 import type { Db } from '../store/db.js';
+import { type OidcSettings, oidcAuthenticator } from './oidc.js';
 import { verifyToken } from './tokens.js';
 
 declare module 'fastify' {
@@ -21,6 +23,23 @@ export interface Authenticator {
 
 export function embeddedAuthenticator(key: Uint8Array): Authenticator {
   return { authenticate: (token) => verifyToken(key, token) };
+}
+
+/**
+ * The server's authenticator: tokens of the configured OIDC issuer go to it, every other token
+ * to the embedded key, so embedded tokens keep working beside the company's identity provider.
+ */
+export function serverAuthenticator(key: Uint8Array, oidc?: OidcSettings): Authenticator {
+  const embedded = embeddedAuthenticator(key);
+  if (!oidc) return embedded;
+  const external = oidcAuthenticator(oidc);
+  return {
+    authenticate(token) {
+      let issuer: unknown;
+      try { issuer = decodeJwt(token).iss; } catch { issuer = undefined; }
+      return issuer === oidc.issuer ? external.authenticate(token) : embedded.authenticate(token);
+    },
+  };
 }
 
 export async function authenticate(auth: Authenticator, req: FastifyRequest): Promise<Principal> {

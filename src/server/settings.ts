@@ -1,6 +1,7 @@
 /** Server settings (DESIGN.md §14): flags, then environment variables, then embedded defaults. */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { type OidcSettings, oidcSettingsFromEnv } from './oidc.js';
 
 export interface Settings {
   host: string;
@@ -15,6 +16,8 @@ export interface Settings {
   gitopsUrl?: string;
   gitopsBranch: string;
   tokenKeyFile?: string;
+  /** The company's OIDC issuer (FORGE_OIDC_*, src/server/oidc.ts); unset = embedded tokens only. */
+  oidc?: OidcSettings;
   /** Largest request body, bytes. */
   bodyLimit: number;
   /** Most Kubernetes objects one release may hold. */
@@ -46,6 +49,7 @@ export function loadSettings(flags: { host?: string; port?: string | number; dat
     gitopsUrl: env.FORGE_GITOPS_URL || undefined,
     gitopsBranch: env.FORGE_GITOPS_BRANCH || 'main',
     tokenKeyFile: env.FORGE_TOKEN_KEY_FILE || undefined,
+    oidc: oidcSettingsFromEnv(env),
     bodyLimit: Number(env.FORGE_BODY_LIMIT_BYTES ?? 16 * 1024 * 1024),
     maxResources: Number(env.FORGE_MAX_RESOURCES ?? 5000),
     log: env.FORGE_LOG !== 'off',

@@ -4,7 +4,7 @@ import { openReleaseStore } from '../registry/index.js';
 import { type Db, openPglite, openPostgres } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
 import { buildApp } from './app.js';
-import { embeddedAuthenticator } from './auth.js';
+import { serverAuthenticator } from './auth.js';
 import { lockDataDir } from './data-dir-lock.js';
 import type { Settings } from './settings.js';
 import { loadOrCreateTokenKey, tokenKeyPath } from './tokens.js';
@@ -20,7 +20,7 @@ export async function startServer(settings: Settings, log: (line: string) => voi
       username: settings.registryUsername, password: settings.registryPassword, insecure: settings.registryInsecure,
     });
     const key = loadOrCreateTokenKey(settings.tokenKeyFile ?? tokenKeyPath(settings.dataDir));
-    const app = await buildApp({ settings, db, store, auth: embeddedAuthenticator(key) }, { logger: settings.log });
+    const app = await buildApp({ settings, db, store, auth: serverAuthenticator(key, settings.oidc) }, { logger: settings.log });
     const address = await app.listen({ host: settings.host, port: settings.port });
     log(`forge listening on ${address} (database: ${settings.databaseUrl ? 'PostgreSQL' : `PGlite in ${settings.dataDir}`}, registry: ${store.registry})`);
     log(`create a token: forge token create --subject you@example.com --role operator --data-dir ${settings.dataDir}`);
