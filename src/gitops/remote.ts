@@ -3,7 +3,8 @@
  * `file://`, `ssh://` (or scp-like `user@host:path`) with a key file, or `https://` with a
  * token. The credentials reach git through its environment, never through argv or the URL.
  */
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 
 export interface GitOpsRemote {
@@ -66,4 +67,10 @@ export function resolveRemote(s: RemoteSettings): GitOpsRemote {
   if (url.startsWith('file://')) return { url, env: {}, display: url };
   const path = isAbsolute(url) ? url : resolve(url);
   return { url: path, env: {}, display: path };
+}
+
+/** Creates the embedded bare repository (with `branch` as its default) unless it exists. */
+export function initEmbeddedRemote(path: string, branch: string): void {
+  if (existsSync(path)) return;
+  execFileSync('git', ['init', '--quiet', '--bare', `--initial-branch=${branch}`, path], { stdio: ['ignore', 'ignore', 'pipe'] });
 }

@@ -11,6 +11,12 @@ import { ErrorEnvelope } from './schemas.js';
 import { httpDuration, metrics, registryErrors } from '../observability/metrics.js';
 import { releaseRoutes } from './routes/releases.js';
 import { auditRoutes } from './routes/audit.js';
+import type { DeployContext } from '../services/deploy.js';
+import { deploymentRoutes } from './routes/deployments.js';
+import { policyCheckRoutes } from './routes/policy-checks.js';
+import { approvalRoutes } from './routes/approvals.js';
+import { pinRoutes } from './routes/pins.js';
+import { environmentRoutes } from './routes/environments.js';
 import { whoamiRoutes } from './routes/whoami.js';
 
 export interface AppContext {
@@ -18,6 +24,8 @@ export interface AppContext {
   db: Db;
   store: ReleaseStore;
   auth: Authenticator;
+  /** Deployments, approvals and pins (absent: those routes answer that the server has no GitOps repository). */
+  deploy?: DeployContext;
 }
 
 export type App = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>;
@@ -98,6 +106,7 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
     await app.register(async (api) => {
       await releaseRoutes(api as App, ctx, prefix === '/v1');
       await auditRoutes(api as App, ctx, prefix === '/v1');
+      for (const routes of [deploymentRoutes, policyCheckRoutes, approvalRoutes, pinRoutes, environmentRoutes]) await routes(api as App, ctx, prefix === '/v1');
       await whoamiRoutes(api as App, prefix === '/v1');
     }, { prefix });
   }

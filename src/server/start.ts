@@ -4,6 +4,7 @@ import { openReleaseStore } from '../registry/index.js';
 import { type Db, openPglite, openPostgres } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
 import { buildApp } from './app.js';
+import { openServerDeployments, type OpenDeployContext } from '../services/deploy.js';
 import { serverAuthenticator } from './auth.js';
 import { lockDataDir } from './data-dir-lock.js';
 import type { Settings } from './settings.js';
@@ -12,6 +13,7 @@ import { loadOrCreateTokenKey, tokenKeyPath } from './tokens.js';
 export async function startServer(settings: Settings, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)) {
   const unlock = settings.databaseUrl ? () => {} : lockDataDir(settings.dataDir);
   let db: Db | undefined;
+  let deploy: OpenDeployContext | undefined;
   try {
     db = settings.databaseUrl ? await openPostgres(settings.databaseUrl, 20) : await openPglite(join(settings.dataDir, 'db'));
     await migrate(db);
@@ -20,17 +22,20 @@ export async function startServer(settings: Settings, log: (line: string) => voi
       username: settings.registryUsername, password: settings.registryPassword, insecure: settings.registryInsecure,
     });
     const key = loadOrCreateTokenKey(settings.tokenKeyFile ?? tokenKeyPath(settings.dataDir));
-    const app = await buildApp({ settings, db, store, auth: serverAuthenticator(key, settings.oidc) }, { logger: settings.log });
+    deploy = await openServerDeployments(settings, db);
+    const app = await buildApp({ settings, db, store, auth: serverAuthenticator(key, settings.oidc), deploy }, { logger: settings.log });
     const address = await app.listen({ host: settings.host, port: settings.port });
     log(`forge listening on ${address} (database: ${settings.databaseUrl ? 'PostgreSQL' : `PGlite in ${settings.dataDir}`}, registry: ${store.registry})`);
     log(`create a token: forge token create --subject you@example.com --role operator --data-dir ${settings.dataDir}`);
     const stop = async () => {
       await app.close();
+      await deploy!.close();
       await db!.close();
       unlock();
     };
     return { app, address, stop };
   } catch (err) {
+    await deploy?.close().catch(() => {});
     await db?.close().catch(() => {});
     unlock();
     throw err;

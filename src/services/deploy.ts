@@ -5,15 +5,17 @@
  * depends on which replica handles what.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { commitMessage, type ReleaseLabel } from '../core/commit-message.js';
 import { ForgeError, validationError, type FieldProblem } from '../core/errors.js';
 import { projectProblem, repositoryProblem } from '../core/identity.js';
 import { type Action, type Principal, describeAction, isAllowed } from '../core/permissions.js';
-import { findEnvironment, type Environment, type PlatformConfig } from '../core/platform-config.js';
+import { DEFAULT_PLATFORM_CONFIG, findEnvironment, parsePlatformConfig, type Environment, type PlatformConfig } from '../core/platform-config.js';
 import { evaluatePolicy, classifyApprovals, type PolicyDecision } from '../core/policy.js';
 import { pointerPath, renderPointer } from '../core/pointer.js';
-import type { GitOpsRemote } from '../gitops/remote.js';
+import { initEmbeddedRemote, remoteSettingsFromEnv, resolveRemote, type GitOpsRemote } from '../gitops/remote.js';
 import { GitOpsWriter, UpdateWithdrawnError, type WriterOptions } from '../gitops/writer.js';
 import { appendAudit } from '../store/audit.js';
 import type { Db } from '../store/db.js';
@@ -23,6 +25,7 @@ import type { Deployment, DeploymentKind, PendingWork } from '../store/deploymen
 import * as pins from '../store/pins.js';
 import * as releases from '../store/releases.js';
 import type { Release } from '../store/releases.js';
+import { startRecovery } from './recovery.js';
 
 /** The system actor that makes auto-deploys (DESIGN.md §7). */
 export const AUTO_DEPLOY_ACTOR = 'forge:auto-deploy';
@@ -92,6 +95,27 @@ export async function openDeployContext(opts: DeployContextOptions): Promise<Ope
       await gitops.close();
     },
   });
+}
+
+/**
+ * The deployment machinery of `forge serve` from its settings and environment (DESIGN.md §14):
+ * the platform config (validated now, so a bad file stops the start with its lines), the
+ * GitOps remote (an embedded bare repository under the data directory when none is named),
+ * and the recovery sweep. `close` stops the sweep and waits for work in flight.
+ */
+export async function openServerDeployments(settings: { dataDir: string; configFile?: string; gitopsUrl?: string; gitopsBranch: string }, db: Db, env = process.env): Promise<OpenDeployContext> {
+  const platform = settings.configFile ? parsePlatformConfig(readFileSync(settings.configFile, 'utf8'), settings.configFile) : DEFAULT_PLATFORM_CONFIG;
+  const remote = resolveRemote(remoteSettingsFromEnv(settings.dataDir, { ...env, FORGE_GITOPS_URL: settings.gitopsUrl ?? '' }));
+  if (!settings.gitopsUrl) initEmbeddedRemote(remote.url, settings.gitopsBranch);
+  const ctx = await openDeployContext({
+    db, platform, remote, branch: settings.gitopsBranch, cacheDir: join(settings.dataDir, 'gitops-cache'),
+    author: env.FORGE_GITOPS_AUTHOR || undefined,
+    leaseMs: env.FORGE_DEPLOY_LEASE_MS ? Number(env.FORGE_DEPLOY_LEASE_MS) : undefined,
+    faults: { pauseBeforePushMs: Number(env.FORGE_FAULT_PAUSE_BEFORE_GITOPS_PUSH_MS ?? 0), pauseAfterPushMs: Number(env.FORGE_FAULT_PAUSE_AFTER_GITOPS_PUSH_MS ?? 0) },
+  });
+  const stopRecovery = startRecovery(ctx);
+  const close = ctx.close;
+  return Object.assign(ctx, { close: async () => { await stopRecovery(); await close(); } });
 }
 
 export interface DeployRequest {
