@@ -77,6 +77,6 @@ async function pull(pointer: ReleasePointer, settings: CmpSettings): Promise<Cac
     registry: settings.registry, dataDir: '.', username: settings.username, password: settings.password, insecure: settings.insecure,
   });
   const pulled = await pullRelease(store, pointer, settings.limits);
-  const stream = resourceStream(pulled.files, (path) => `${pointer.digest} resources layer ${pulled.resourcesDigest}: ${path}`);
+  const stream = resourceStream(pulled.files, (path) => `${pulled.image}: resources layer ${pulled.resourcesDigest}: ${path}`);
   return { repository: pointer.repository, project: pointer.project, sha: pointer.release, releaseNumber: pulled.releaseNumber, stream };
 }

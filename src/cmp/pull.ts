@@ -13,6 +13,8 @@ import type { TarLimits } from '../core/tar.js';
 import type { ReleaseStore } from '../registry/index.js';
 
 export interface PulledRelease {
+  /** `<registry>/<repository>@<digest>`, for messages. */
+  image: string;
   releaseNumber: number;
   resourcesDigest: string;
   files: { path: string; yaml: string }[];
@@ -38,7 +40,7 @@ export async function pullRelease(store: ReleaseStore, pointer: ReleasePointer, 
   }
   const revision = parsed.annotations['org.opencontainers.image.revision'];
   if (revision !== undefined && revision !== pointer.release) {
-    throw mismatch(`${where} is the release of commit ${revision}, but the pointer's spec.release is ${pointer.release}`, { revision, release: pointer.release });
+    throw mismatch(`${where}: this is the release of commit ${revision}, but the pointer's spec.release is ${pointer.release}`, { revision, release: pointer.release });
   }
   const [metadataBytes, resourcesBytes] = await Promise.all([
     store.getBlob(repository, parsed.metadata.digest, parsed.metadata.size),
@@ -51,12 +53,15 @@ export async function pullRelease(store: ReleaseStore, pointer: ReleasePointer, 
   }
   const id = metadata.identity;
   if (id?.repository !== pointer.repository || id.project !== pointer.project || id.commit_sha !== pointer.release) {
-    throw mismatch(`${where} holds release ${id?.repository}/${id?.project}/${id?.commit_sha}, but the pointer names ${pointer.repository}/${pointer.project}/${pointer.release}`,
+    throw mismatch(`${where}: this holds release ${id?.repository}/${id?.project}/${id?.commit_sha}, but the pointer names ${pointer.repository}/${pointer.project}/${pointer.release}`,
       { identity: id });
   }
-  return {
-    releaseNumber: metadata.release_number,
-    resourcesDigest: parsed.resources.digest,
-    files: readResourcesLayer(resourcesBytes, parsed.resources.mediaType, limits),
-  };
+  let files: PulledRelease['files'];
+  try {
+    files = readResourcesLayer(resourcesBytes, parsed.resources.mediaType, limits);
+  } catch (err) {
+    if (err instanceof ForgeError) throw new ForgeError(err.code, `${where}: resources layer ${parsed.resources.digest}: ${err.message}`, err.details);
+    throw err;
+  }
+  return { image: where, releaseNumber: metadata.release_number, resourcesDigest: parsed.resources.digest, files };
 }
