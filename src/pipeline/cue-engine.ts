@@ -34,6 +34,12 @@ export class CueEngine {
         ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`, { eval: true })
         : new Worker(entry);
       w.unref();
+      // A worker that dies between calls is replaced on the next call.
+      const forget = () => {
+        if (this.worker === w) this.worker = undefined;
+      };
+      w.on('error', forget);
+      w.on('exit', forget);
       this.worker = w;
     }
     return this.worker;
