@@ -1,5 +1,6 @@
-/** The CLI's HTTP client: `--server`/FORGE_URL and `--token`/FORGE_TOKEN, errors from the API's envelope. */
+/** The CLI's HTTP client: `--server`/FORGE_URL and `--token`/FORGE_TOKEN (else `forge login`'s stored token), errors from the API's envelope. */
 import type { Command } from 'commander';
+import { storedToken } from './credentials.js';
 
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string, readonly details?: unknown) {
@@ -28,7 +29,8 @@ export function client(opts: ClientOptions): Client {
   return {
     async request(method, path, body, accept = 'application/json') {
       const headers: Record<string, string> = { accept };
-      if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+      const token = opts.token || await storedToken(base);
+      if (token) headers.authorization = `Bearer ${token}`;
       if (body !== undefined) headers['content-type'] = 'application/json';
       let res: Response;
       try {

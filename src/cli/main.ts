@@ -8,6 +8,8 @@ import { registerDiff } from './commands/diff.js';
 import { registerRender } from './commands/render.js';
 import { registerValidate } from './commands/validate.js';
 import { registerAudit } from './commands/audit.js';
+import { registerLogin } from './commands/login.js';
+import { registerWhoami } from './commands/whoami.js';
 import { registerReleaseCreate } from './commands/release-create.js';
 import { registerCmp } from './commands/cmp.js';
 
@@ -26,6 +28,8 @@ registerDiff(program);
 registerRender(program);
 registerValidate(program);
 registerAudit(program);
+registerLogin(program);
+registerWhoami(program);
 registerReleaseCreate(program);
 registerCmp(program);
 
