@@ -67,3 +67,13 @@ test('an unknown artifact or field fails with its location and what exists', () 
   assert.throws(() => lookupArtifactRef(outputs, partial, 'f'), /unknown field "publishers"/, 'a reference must reach a scalar');
   assert.equal(lookupArtifactRef(outputs, findArtifactRefs('a: @artifact("api.publishers.registry.tag")', 'f')[0], 'f'), 't');
 });
+
+test('references inside string interpolations are resolved; the rest of the string is not scanned', () => {
+  const src = 'image: "\\(@artifact("api.repository")):\\(tag) @artifact(\\"api.uri\\")"\nraw: #"\\#(@artifact("api.tag"))"#\nnext: @artifact("api.digest")\n';
+  const refs = findArtifactRefs(src, 'f.cue');
+  assert.deepEqual(refs.map((r) => [r.ref, r.line, r.position]), [['api.repository', 1, 'value'], ['api.tag', 2, 'value'], ['api.digest', 3, 'value']]);
+  const out = substituteArtifactRefs(src, 'f.cue', (r) => r.ref.toUpperCase());
+  assert.equal(out, 'image: "\\("API.REPOSITORY"):\\(tag) @artifact(\\"api.uri\\")"\nraw: #"\\#("API.TAG")"#\nnext: "API.DIGEST"\n');
+  assert.throws(() => findArtifactRefs('a: "\\(b"\n', 'f.cue'), /f\.cue:1:8: unterminated string literal/);
+  assert.throws(() => findArtifactRefs('a: "\\(b\n', 'f.cue'), /f\.cue:2:1: unterminated string interpolation/);
+});

@@ -46,8 +46,12 @@ function location(src: string, offset: number): { line: number; column: number }
   return { line, column: offset - lineStart + 1 };
 }
 
-/** Offset just after the string literal starting at `i` (with `hashes` leading `#`s already counted). */
-function skipString(src: string, i: number, file: string): number {
+/**
+ * Offset just after the string literal starting at `i` (`"`, `'`, their multi-line forms, and
+ * `#` raw strings). The code inside interpolations (`\(...)`) is scanned for references too.
+ */
+function skipString(src: string, i: number, file: string, refs: ArtifactRef[]): number {
+  const begin = i;
   let hashes = 0;
   while (src[i] === '#') {
     hashes++;
@@ -61,22 +65,25 @@ function skipString(src: string, i: number, file: string): number {
   let j = i + open.length;
   while (j < src.length) {
     if (src.startsWith(escape, j)) {
-      j += escape.length + 1;
+      j += escape.length;
+      j = src[j] === '(' ? scanCode(src, j + 1, file, refs, true) + 1 : j + 1;
       continue;
     }
     if (src.startsWith(close, j)) return j + close.length;
     if (!multi && src[j] === '\n') break;
     j++;
   }
-  const { line, column } = location(src, i);
+  const { line, column } = location(src, begin);
   throw new ForgeError('validation_error', `${file}:${line}:${column}: unterminated string literal`, { file, line, column });
 }
 
-/** Finds every `@artifact(...)` outside strings and comments. Malformed references fail with file:line:column. */
-export function findArtifactRefs(src: string, file: string): ArtifactRef[] {
-  const refs: ArtifactRef[] = [];
+/**
+ * Scans CUE code from `i`, collecting references. Nested (inside an interpolation) it stops at
+ * the `)` that closes it and returns its offset; otherwise it runs to the end.
+ */
+function scanCode(src: string, i: number, file: string, refs: ArtifactRef[], nested: boolean): number {
   let prev = ''; // the last significant token, or its first character for punctuation
-  let i = 0;
+  let depth = 0;
   while (i < src.length) {
     const c = src[i];
     if (c === '/' && src[i + 1] === '/') {
@@ -88,13 +95,14 @@ export function findArtifactRefs(src: string, file: string): ArtifactRef[] {
       continue;
     }
     if (c === '"' || c === "'" || (c === '#' && /^#+["']/.test(src.slice(i, i + 8)))) {
-      i = skipString(src, i, file);
+      i = skipString(src, i, file, refs);
       prev = 'literal';
       continue;
     }
     if (c === '@' && src.startsWith('@artifact', i) && !IDENT_PART.test(src[i + 9] ?? '')) {
-      refs.push(parseRef(src, i, file, VALUE_CONTEXT.has(prev) ? 'value' : 'attribute'));
-      i = refs[refs.length - 1].end;
+      const ref = parseRef(src, i, file, VALUE_CONTEXT.has(prev) ? 'value' : 'attribute');
+      refs.push(ref);
+      i = ref.end;
       prev = 'literal';
       continue;
     }
@@ -103,10 +111,23 @@ export function findArtifactRefs(src: string, file: string): ArtifactRef[] {
       prev = 'ident';
       continue;
     }
+    if (nested && c === '(') depth++;
+    if (nested && c === ')' && depth-- === 0) return i;
     prev = c;
     i++;
   }
-  return refs;
+  if (nested) {
+    const { line, column } = location(src, i);
+    throw new ForgeError('validation_error', `${file}:${line}:${column}: unterminated string interpolation`, { file, line, column });
+  }
+  return i;
+}
+
+/** Finds every `@artifact(...)` outside strings and comments. Malformed references fail with file:line:column. */
+export function findArtifactRefs(src: string, file: string): ArtifactRef[] {
+  const refs: ArtifactRef[] = [];
+  scanCode(src, 0, file, refs, false);
+  return refs.sort((a, b) => a.start - b.start);
 }
 
 function parseRef(src: string, at: number, file: string, position: ArtifactRef['position']): ArtifactRef {
