@@ -12,6 +12,13 @@ import { registerLogin } from './commands/login.js';
 import { registerWhoami } from './commands/whoami.js';
 import { registerReleaseCreate } from './commands/release-create.js';
 import { registerCmp } from './commands/cmp.js';
+import { registerDeploy } from './commands/deploy.js';
+import { registerRollback } from './commands/rollback.js';
+import { registerUnpin } from './commands/unpin.js';
+import { registerApprove } from './commands/approve.js';
+import { registerApprovals } from './commands/approvals.js';
+import { registerStatus } from './commands/status.js';
+import { registerHistory } from './commands/history.js';
 
 const program = new Command('forge')
   .description('Forge: immutable releases and GitOps deployments')
@@ -32,5 +39,12 @@ registerLogin(program);
 registerWhoami(program);
 registerReleaseCreate(program);
 registerCmp(program);
+registerDeploy(program);
+registerRollback(program);
+registerUnpin(program);
+registerApprove(program);
+registerApprovals(program);
+registerStatus(program);
+registerHistory(program);
 
 await program.parseAsync(process.argv);
