@@ -56,6 +56,7 @@ const ROWS: Row[] = [
   { method: 'POST', route: '/policy-checks', path: () => '/policy-checks', body: deployBody('production'), allowed: ANY },
   { method: 'GET', route: '/approvals', path: () => '/approvals', allowed: ANY },
   { method: 'GET', route: '/environments', path: () => '/environments', allowed: ANY },
+  { method: 'GET', route: '/webhooks/deliveries', path: () => '/webhooks/deliveries', allowed: ['operator'] },
   { method: 'GET', route: '/whoami', path: () => '/whoami', allowed: ANY, noRoleAllowed: true },
 ];
 

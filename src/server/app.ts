@@ -18,6 +18,7 @@ import { approvalRoutes } from './routes/approvals.js';
 import { pinRoutes } from './routes/pins.js';
 import { environmentRoutes } from './routes/environments.js';
 import { whoamiRoutes } from './routes/whoami.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export interface AppContext {
   settings: Settings;
@@ -108,6 +109,7 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
       await auditRoutes(api as App, ctx, prefix === '/v1');
       for (const routes of [deploymentRoutes, policyCheckRoutes, approvalRoutes, pinRoutes, environmentRoutes]) await routes(api as App, ctx, prefix === '/v1');
       await whoamiRoutes(api as App, prefix === '/v1');
+      await webhookRoutes(api as App, ctx, prefix === '/v1');
     }, { prefix });
   }
   return app;

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type OidcSettings, oidcSettingsFromEnv } from './oidc.js';
+import { type WebhookSettings, webhookSettingsFromEnv } from '../services/webhooks.js';
 
 export interface Settings {
   host: string;
@@ -18,6 +19,8 @@ export interface Settings {
   tokenKeyFile?: string;
   /** The company's OIDC issuer (FORGE_OIDC_*, src/server/oidc.ts); unset = embedded tokens only. */
   oidc?: OidcSettings;
+  /** Webhook receivers (FORGE_WEBHOOKS*, src/services/webhooks.ts); unset = none. */
+  webhooks?: WebhookSettings;
   /** Largest request body, bytes. */
   bodyLimit: number;
   /** Most Kubernetes objects one release may hold. */
@@ -50,6 +53,7 @@ export function loadSettings(flags: { host?: string; port?: string | number; dat
     gitopsBranch: env.FORGE_GITOPS_BRANCH || 'main',
     tokenKeyFile: env.FORGE_TOKEN_KEY_FILE || undefined,
     oidc: oidcSettingsFromEnv(env),
+    webhooks: webhookSettingsFromEnv(env),
     bodyLimit: Number(env.FORGE_BODY_LIMIT_BYTES ?? 16 * 1024 * 1024),
     maxResources: Number(env.FORGE_MAX_RESOURCES ?? 5000),
     log: env.FORGE_LOG !== 'off',

@@ -5,6 +5,7 @@ import { type Db, openPglite, openPostgres } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
 import { buildApp } from './app.js';
 import { openServerDeployments, type OpenDeployContext } from '../services/deploy.js';
+import { startWebhookDispatcher } from '../services/webhooks.js';
 import { serverAuthenticator } from './auth.js';
 import { lockDataDir } from './data-dir-lock.js';
 import type { Settings } from './settings.js';
@@ -26,9 +27,11 @@ export async function startServer(settings: Settings, log: (line: string) => voi
     const app = await buildApp({ settings, db, store, auth: serverAuthenticator(key, settings.oidc), deploy }, { logger: settings.log });
     const address = await app.listen({ host: settings.host, port: settings.port });
     log(`forge listening on ${address} (database: ${settings.databaseUrl ? 'PostgreSQL' : `PGlite in ${settings.dataDir}`}, registry: ${store.registry})`);
+    const webhooks = settings.webhooks ? startWebhookDispatcher(db, settings.webhooks, log) : undefined;
     log(`create a token: forge token create --subject you@example.com --role operator --data-dir ${settings.dataDir}`);
     const stop = async () => {
       await app.close();
+      await webhooks?.stop();
       await deploy!.close();
       await db!.close();
       unlock();

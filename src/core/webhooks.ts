@@ -1,0 +1,79 @@
+/**
+ * Webhooks (issue 6): who receives which events, how a payload is signed, and when a failed
+ * delivery is tried again. Pure: src/services/webhooks.ts does the I/O.
+ *
+ * Receivers are configured as JSON in FORGE_WEBHOOKS (or the file named by FORGE_WEBHOOKS_FILE):
+ *   [{ "name": "chatops", "url": "https://hooks.example.com/forge",
+ *      "events": ["release.created", "deployment.*"],      // default ["*"]; names are audit actions
+ *      "secret_file": "/run/secrets/chatops-hmac",         // or "secret": "..."; required
+ *      "max_attempts": 8 }]                                // default 8
+ * Event names are the audit log's actions: release.created, release.updated,
+ * deployment.requested|active|superseded|failed|refused, approval.granted|revoked,
+ * pin.set|removed, auth.permission_denied.
+ */
+import { createHmac } from 'node:crypto';
+import { ForgeError } from './errors.js';
+
+export interface WebhookReceiver {
+  name: string;
+  url: string;
+  events: string[];
+  secret: string;
+  max_attempts: number;
+}
+
+const FIELDS = ['name', 'url', 'events', 'secret', 'secret_file', 'max_attempts'];
+
+function bad(where: string, expected: string): never {
+  throw new ForgeError('validation_error', `webhook configuration: ${where}: expected ${expected}`);
+}
+
+/** Parses the receivers; `readSecretFile` reads a `secret_file` (the caller's I/O). */
+export function parseWebhookReceivers(text: string, readSecretFile: (path: string) => string): WebhookReceiver[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ForgeError('validation_error', `webhook configuration is not JSON: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(raw)) bad('the configuration', 'a JSON list of receivers');
+  const names = new Set<string>();
+  return raw.map((r: unknown, i): WebhookReceiver => {
+    const at = `[${i}]`;
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) bad(at, 'an object with name, url, events and secret or secret_file');
+    const o = r as Record<string, unknown>;
+    const unknown = Object.keys(o).find((k) => !FIELDS.includes(k));
+    if (unknown) bad(`${at}.${unknown}`, `one of ${FIELDS.join(', ')}`);
+    if (typeof o.name !== 'string' || !/^[a-z0-9][a-z0-9._-]{0,62}$/.test(o.name)) bad(`${at}.name`, 'a name of lower-case letters, digits, ".", "_" or "-"');
+    if (names.has(o.name)) bad(`${at}.name`, `a name not used by another receiver ("${o.name}" is)`);
+    names.add(o.name);
+    let url: URL;
+    try { url = new URL(String(o.url)); } catch { bad(`${at}.url`, 'an http or https URL'); }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') bad(`${at}.url`, 'an http or https URL');
+    const events = o.events === undefined ? ['*'] : o.events;
+    if (!Array.isArray(events) || !events.length || !events.every((e) => typeof e === 'string' && /^(\*|[a-z_]+\.(\*|[a-z_]+))$/.test(e))) {
+      bad(`${at}.events`, 'a list of event names (release.created), families (deployment.*) or "*"');
+    }
+    if ((o.secret === undefined) === (o.secret_file === undefined)) bad(`${at}`, 'exactly one of secret and secret_file');
+    const secret = o.secret !== undefined ? o.secret : readSecretFile(String(o.secret_file)).trim();
+    if (typeof secret !== 'string' || secret.length < 16) bad(`${at}.secret`, 'a secret of at least 16 characters');
+    const max = o.max_attempts ?? 8;
+    if (!Number.isInteger(max) || (max as number) < 1 || (max as number) > 100) bad(`${at}.max_attempts`, 'a whole number from 1 to 100');
+    return { name: o.name, url: url.toString(), events: events as string[], secret, max_attempts: max as number };
+  });
+}
+
+export function wantsEvent(receiver: WebhookReceiver, event: string): boolean {
+  return receiver.events.some((p) => p === '*' || p === event || (p.endsWith('.*') && event.startsWith(p.slice(0, -1))));
+}
+
+/** The signature header's value: `sha256=<hex HMAC-SHA256 of the exact body with the receiver's secret>`. */
+export function signPayload(secret: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+/** Milliseconds to wait after the n-th failed attempt (1-based): doubling from `baseMs`, capped, with jitter in [½, 1]. */
+export function retryDelay(attempt: number, baseMs: number, maxMs: number, random: number): number {
+  const full = Math.min(baseMs * 2 ** (attempt - 1), maxMs);
+  return Math.round(full * (0.5 + random / 2));
+}

@@ -1,0 +1,94 @@
+/** Webhook fan-out cursor, deliveries and their attempts (migration 0011). */
+import type { AuditEntry } from '../core/audit-chain.js';
+import type { Db } from './db.js';
+
+export interface Delivery {
+  id: string;
+  receiver: string;
+  event_seq: number;
+  event: string;
+  body: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  next_attempt_at: string;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: string;
+  finished_at: string | null;
+}
+
+/** Takes the fan-out cursor for this transaction, or answers undefined when another replica holds it. */
+export async function claimFanout(tx: Db): Promise<number | undefined> {
+  const [row] = await tx.query<{ last_seq: number }>('select last_seq from webhook_fanout where id = 1 for update skip locked');
+  return row?.last_seq;
+}
+
+export async function auditAfter(tx: Db, seq: number, limit: number): Promise<AuditEntry[]> {
+  return tx.query<AuditEntry>('select * from audit_log where seq > $1 order by seq limit $2', [seq, limit]);
+}
+
+export async function advanceFanout(tx: Db, seq: number): Promise<void> {
+  await tx.query('update webhook_fanout set last_seq = $1 where id = 1', [seq]);
+}
+
+export async function insertDelivery(tx: Db, d: { id: string; receiver: string; event_seq: number; event: string; body: string }): Promise<void> {
+  await tx.query(
+    `insert into webhook_deliveries (id, receiver, event_seq, event, body, status, next_attempt_at)
+     values ($1, $2, $3, $4, $5, 'pending', now()) on conflict (receiver, event_seq) do nothing`,
+    [d.id, d.receiver, d.event_seq, d.event, d.body],
+  );
+}
+
+/**
+ * Claims up to `limit` due deliveries for one attempt each: counts the attempt and moves the
+ * next try `leaseMs` ahead, so a replica that dies mid-delivery leaves the row to another
+ * after the lease. Rows another replica is claiming are skipped, not waited for.
+ */
+export async function claimDue(db: Db, limit: number, leaseMs: number): Promise<Delivery[]> {
+  return db.query<Delivery>(
+    `update webhook_deliveries set attempts = attempts + 1, next_attempt_at = now() + $2 * interval '1 millisecond'
+     where id in (select id from webhook_deliveries where status = 'pending' and next_attempt_at <= now()
+                  order by next_attempt_at limit $1 for update skip locked)
+     returning *`,
+    [limit, leaseMs],
+  );
+}
+
+/** Records the outcome of attempt `attempt`; ignored when the row has moved on (another replica took it after the lease). */
+export async function recordAttempt(db: Db, d: { id: string; attempt: number }, outcome: {
+  statusCode: number | null; error: string | null; status: Delivery['status']; retryInMs?: number;
+}): Promise<void> {
+  await db.transaction(async (tx) => {
+    const updated = await tx.query(
+      `update webhook_deliveries set status = $3, last_status_code = $4, last_error = $5,
+         next_attempt_at = case when $3 = 'pending' then now() + $6 * interval '1 millisecond' else next_attempt_at end,
+         finished_at = case when $3 = 'pending' then null else now() end
+       where id = $1 and attempts = $2 and status = 'pending' returning id`,
+      [d.id, d.attempt, outcome.status, outcome.statusCode, outcome.error, outcome.retryInMs ?? 0],
+    );
+    if (!updated.length) return;
+    await tx.query('insert into webhook_attempts (delivery_id, attempt, at, status_code, error) values ($1, $2, now(), $3, $4)',
+      [d.id, d.attempt, outcome.statusCode, outcome.error]);
+  });
+}
+
+export interface DeliveryView extends Omit<Delivery, 'body'> {
+  attempts_log: { attempt: number; at: string; status_code: number | null; error: string | null }[];
+}
+
+export async function listDeliveries(db: Db, filter: { receiver?: string; status?: string }, limit: number, offset: number) {
+  const where = ['($1::text is null or receiver = $1)', '($2::text is null or status = $2)'].join(' and ');
+  const params = [filter.receiver ?? null, filter.status ?? null];
+  const rows = await db.query<Delivery>(
+    `select id, receiver, event_seq, event, status, attempts, next_attempt_at, last_status_code, last_error, created_at, finished_at
+     from webhook_deliveries where ${where} order by created_at desc, event_seq desc limit $3 offset $4`, [...params, limit, offset]);
+  const [{ total }] = await db.query<{ total: number }>(`select count(*)::int as total from webhook_deliveries where ${where}`, params);
+  const log = rows.length
+    ? await db.query<{ delivery_id: string; attempt: number; at: string; status_code: number | null; error: string | null }>(
+      'select * from webhook_attempts where delivery_id = any($1::uuid[]) order by attempt', [rows.map((r) => r.id)])
+    : [];
+  const items: DeliveryView[] = rows.map((r) => ({
+    ...r, attempts_log: log.filter((a) => a.delivery_id === r.id).map(({ attempt, at, status_code, error }) => ({ attempt, at, status_code, error })),
+  }));
+  return { items, total };
+}
