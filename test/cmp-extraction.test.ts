@@ -66,15 +66,17 @@ function assertRefused(out: { code: number | null; stdout: string; stderr: strin
 }
 
 const LAYER_FILES = {
-  'secret/multi.yaml': '---\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n---\n',
+  'secret/multi.yaml': '---\n---\nmetadata:\n  name: s\nkind: Secret\napiVersion: v1\n---\n',
   'configmap/b.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n',
   'configmap/empty.yaml': '',
   'deployment.apps/a.yaml': 'kind: Deployment\napiVersion: apps/v1\nmetadata:\n  name: a\n',
   'configmap/a.yaml': '# only a comment\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n',
   'configmap/null.yaml': '~\n',
 };
-const EXPECTED = '---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n'
-  + '---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n';
+// Files holding one document pass byte for byte (comment, key order and all); the documents of
+// secret/multi.yaml (several, with markers) are printed again with sorted keys.
+const EXPECTED = '---\n# only a comment\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n'
+  + '---\nkind: Deployment\napiVersion: apps/v1\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n';
 
 test('documents come out sorted by (kind, name), empty ones dropped, each starting with ---', async () => {
   const out = await render(files(LAYER_FILES));
@@ -136,4 +138,13 @@ test('a digest that holds another release than spec.release is refused, also whe
   const good = await render(files(LAYER_FILES), { env: { FORGE_CMP_CACHE_DIR: cache } });
   assert.equal(good.code, 0, good.stderr);
   assertRefused(await render(files(LAYER_FILES), { pointerRelease: 'f'.repeat(40), env: { FORGE_CMP_CACHE_DIR: cache } }), pattern);
+});
+
+test('documents printed again quote YAML 1.1 look-alikes, and aliases cannot blow up the output', async () => {
+  const levels = Array.from({ length: 9 }, (_, i) => `  l${i + 1}: &l${i + 1} [${Array(9).fill(`*l${i}`).join(', ')}]`).join('\n');
+  const bomb = `---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bomb\ndata:\n  l0: &l0 lol\n${levels}\n`;
+  const out = await render(files({ 'configmap/bomb.yaml': bomb, 'configmap/flags.yaml': "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: flags}\ndata: {a: 'on', b: 'yes', c: '2024-01-01'}\n" }));
+  assert.equal(out.code, 0, out.stderr);
+  assert.ok(out.stdout.length < 10_000, `${out.stdout.length} bytes: 9^9 copies were not expanded`);
+  assert.match(out.stdout, /---\napiVersion: v1\ndata:\n  a: 'on'\n  b: 'yes'\n  c: '2024-01-01'\nkind: ConfigMap\nmetadata:\n  name: flags\n/);
 });

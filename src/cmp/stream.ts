@@ -1,10 +1,22 @@
 /**
  * The YAML stream Argo CD applies: every document of the release's resources layer, empty
  * ones dropped, each checked to be a Kubernetes object (apiVersion and kind), sorted by
- * (kind, name, apiVersion, namespace), each starting with `---`. Pure.
+ * (kind, name, apiVersion, namespace), each starting with `---`. A file holding one document
+ * (what the server writes) is passed on byte for byte; documents of a file holding several are
+ * printed again. Pure.
+ *
+ * js-yaml, not the `yaml` package used elsewhere: this runs in a fresh process for every Argo CD
+ * render, and js-yaml parses and prints a 200-object release about four times faster from a
+ * cold start (bench/cmp). Reading uses the YAML 1.2 core schema (no timestamps, binaries or
+ * merge keys, as the server wrote them); printing again quotes every string a YAML 1.1 reader
+ * (Kubernetes) could take for another type, and keeps shared nodes as anchors, so aliases
+ * in the input cannot blow up the output.
  */
-import { parseAllDocuments, stringify } from 'yaml';
+import jsYaml from 'js-yaml';
 import { ForgeError } from '../core/errors.js';
+
+/** Lines that start or end a document, or a directive: a file with any of these is printed again, not passed on. */
+const MARKERS = /^(---|\.\.\.|%)/m;
 
 interface Doc {
   kind: string;
@@ -26,10 +38,17 @@ function isMap(v: unknown): v is Record<string, unknown> {
 export function resourceStream(files: { path: string; yaml: string }[], where: (path: string) => string): string {
   const docs: Doc[] = [];
   for (const file of files) {
-    for (const [i, doc] of parseAllDocuments(file.yaml).entries()) {
-      const at = `${where(file.path)}${i ? ` (document ${i + 1})` : ''}`;
-      if (doc.errors.length) throw invalid(at, `not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
-      const value: unknown = doc.toJS();
+    let values: unknown[];
+    try {
+      values = jsYaml.loadAll(file.yaml, null, { schema: jsYaml.CORE_SCHEMA });
+    } catch (err) {
+      throw invalid(where(file.path), `not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+    }
+    const present = values.filter((v) => v !== null && v !== undefined).length;
+    // One document and no markers or directives: the file's text is exactly that document.
+    const verbatim = present === 1 && !MARKERS.test(file.yaml) && !file.yaml.startsWith('\uFEFF');
+    for (const [i, value] of values.entries()) {
+      const at = `${where(file.path)}${values.length > 1 ? ` (document ${i + 1})` : ''}`;
       if (value === null || value === undefined) continue;
       if (!isMap(value)) throw invalid(at, `expected a Kubernetes object (a mapping), got ${Array.isArray(value) ? 'a list' : JSON.stringify(value)}`);
       for (const field of ['apiVersion', 'kind'] as const) {
@@ -43,7 +62,7 @@ export function resourceStream(files: { path: string; yaml: string }[], where: (
         apiVersion: value.apiVersion as string,
         name: typeof metadata.name === 'string' ? metadata.name : '',
         namespace: typeof metadata.namespace === 'string' ? metadata.namespace : '',
-        yaml: stringify(value, { sortMapEntries: true, lineWidth: 0 }),
+        yaml: verbatim ? (file.yaml.endsWith('\n') ? file.yaml : `${file.yaml}\n`) : jsYaml.dump(value, { sortKeys: true, lineWidth: -1 }),
       });
     }
   }
