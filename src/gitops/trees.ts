@@ -64,9 +64,10 @@ async function readObjects(git: Git, specs: string[]): Promise<({ type: string; 
 
 /**
  * The root tree of `base` (a commit, or null for an empty repository) with `files` (path → blob
- * id, mode 100644) set. Writes the new trees and returns the root tree's id.
+ * id, mode 100644) set. Writes the new trees and returns the root tree's id, and which of the
+ * paths already held exactly that blob.
  */
-export async function editTree(git: Git, format: ObjectFormat, base: string | null, files: Map<string, string>): Promise<string> {
+export async function editTree(git: Git, format: ObjectFormat, base: string | null, files: Map<string, string>): Promise<{ tree: string; unchanged: Set<string> }> {
   const dirs = new Set<string>(['']);
   for (const path of files.keys()) {
     const parts = path.split('/');
@@ -83,12 +84,16 @@ export async function editTree(git: Git, format: ObjectFormat, base: string | nu
     if (o && o.type !== 'tree') throw new Error(`cannot write under "${d}": it is a ${o.type} in the GitOps repository, not a directory`);
     trees.set(d, o ? parseTree(o.body, oidBytes) : new Map());
   });
+  const unchanged = new Set<string>();
   for (const [path, oid] of files) {
     const slash = path.lastIndexOf('/');
-    const existing = trees.get(path.slice(0, Math.max(slash, 0)))!.get(path.slice(slash + 1));
+    const dir = trees.get(path.slice(0, Math.max(slash, 0)))!;
+    const existing = dir.get(path.slice(slash + 1));
     if (existing && existing.mode === '40000') throw new Error(`cannot write "${path}": it is a directory in the GitOps repository`);
-    trees.get(path.slice(0, Math.max(slash, 0)))!.set(path.slice(slash + 1), { mode: '100644', oid });
+    if (existing?.oid === oid && existing.mode === '100644') unchanged.add(path);
+    dir.set(path.slice(slash + 1), { mode: '100644', oid });
   }
+  if (unchanged.size === files.size) return { tree: '', unchanged };
   // Deepest first, so each parent sees its children's new ids.
   const depth = (d: string) => (d === '' ? 0 : d.split('/').length);
   const order = [...dirList].sort((a, b) => depth(b) - depth(a));
@@ -106,5 +111,5 @@ export async function editTree(git: Git, format: ObjectFormat, base: string | nu
   const written = (await git.run(['mktree', '-z', '--batch'], { input })).stdout.toString('utf8').trim().split('\n');
   const root = ids.get('')!;
   if (written[written.length - 1] !== root) throw new Error(`git mktree wrote tree ${written[written.length - 1]}, expected ${root}`);
-  return root;
+  return { tree: root, unchanged };
 }

@@ -230,19 +230,16 @@ export class GitOpsWriter {
           if (!live.length) return;
         }
         const base = this.tip;
-        // Which updates change something at this tip; the rest are already there.
-        const current = base ? await this.currentBlobs(base, live.map((q) => q.update.path)) : live.map(() => null);
-        const changing = live.filter((q, i) => current[i] !== blobOf.get(q));
+        const { tree, unchanged } = await editTree(this.git, this.format, base, new Map(live.map((q) => [q.update.path, blobOf.get(q)!])));
+        const changing = live.filter((q) => !unchanged.has(q.update.path));
         if (!changing.length) {
           for (const q of live) q.resolve({ commit: base!, unchanged: true });
           return;
         }
-        const tree = await editTree(this.git, this.format, base, new Map(changing.map((q) => [q.update.path, blobOf.get(q)!])));
         const commit = await this.commitTree(tree, base, batchMessage(changing.map((q) => q.update.message)));
         const pushed = await this.push(commit, base);
         if (pushed === 'ok') {
           this.tip = commit;
-          await this.git.run(['update-ref', this.fetchRef, commit]);
           for (const q of live) q.resolve({ commit: changing.includes(q) ? commit : base!, unchanged: !changing.includes(q) });
           return;
         }
@@ -269,11 +266,6 @@ export class GitOpsWriter {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }
-
-  private async currentBlobs(tip: string, paths: string[]): Promise<(string | null)[]> {
-    const out = (await this.git.run(['cat-file', '--batch-check=%(objectname)'], { input: paths.map((p) => `${tip}:${p}\n`).join('') })).stdout.toString('utf8');
-    return out.trim().split('\n').map((l) => (l.endsWith(' missing') ? null : l));
   }
 
   private async commitTree(tree: string, parent: string | null, message: string): Promise<string> {

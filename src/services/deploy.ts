@@ -234,25 +234,25 @@ async function record(ctx: DeployContext, args: {
  */
 async function recordLanded(ctx: DeployContext, work: PendingWork, commit: string, owner: string | null): Promise<void> {
   await ctx.db.transaction(async (tx) => {
-    if (!(await deployments.lockPending(tx, work.id, owner))) return;
+    const row = await deployments.lockPending(tx, work.id, owner);
+    if (!row) return;
     await deployments.lockSlot(tx, work.environment, work.repository, work.project);
     const current = await deployments.activeDeployment(tx, work.environment, work.repository, work.project);
     const newer = current?.gitops_commit_sha && !(await ctx.gitops.isAncestor(current.gitops_commit_sha, commit));
-    const row = await deployments.getDeployment(tx, work.id);
     if (newer) {
       await deployments.markSupersededOnArrival(tx, work.id, commit);
     } else {
       await deployments.markActive(tx, work.id, commit);
       if (work.kind === 'rollback') {
         await pins.pin(tx, {
-          environment: work.environment, repository: work.repository, project: work.project, pinned_by: row!.deployed_by,
-          reason: `rollback to release ${row!.release_number}`, deployment_id: work.id,
+          environment: work.environment, repository: work.repository, project: work.project, pinned_by: row.deployed_by,
+          reason: `rollback to release ${row.release_number}`, deployment_id: work.id,
         });
       }
     }
     await appendAudit(tx, {
-      actor: row!.deployed_by, action: newer ? 'deployment.superseded' : 'deployment.active', subject: work.id,
-      details: { environment: work.environment, repository: work.repository, project: work.project, release_number: row!.release_number, gitops_commit_sha: commit },
+      actor: row.deployed_by, action: newer ? 'deployment.superseded' : 'deployment.active', subject: work.id,
+      details: { environment: work.environment, repository: work.repository, project: work.project, release_number: row.release_number, gitops_commit_sha: commit },
     });
   });
 }

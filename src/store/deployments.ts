@@ -154,10 +154,11 @@ export async function lockSlot(tx: Db, environment: string, repository: string, 
 }
 
 /** The pending row, locked, if `owner` still holds it (or anyone, when owner is null). */
-export async function lockPending(tx: Db, id: string, owner: string | null): Promise<PendingWork | undefined> {
-  const [row] = await tx.query<PendingWork>(
-    `select id, environment, repository, project, kind, pointer_path, pointer_content, commit_message from deployments
-     where id = $1 and status = 'pending' and ($2::text is null or lease_owner = $2) for update`, [id, owner]);
+export async function lockPending(tx: Db, id: string, owner: string | null): Promise<(PendingWork & { deployed_by: string; release_number: number }) | undefined> {
+  const [row] = await tx.query<PendingWork & { deployed_by: string; release_number: number }>(
+    `select d.id, d.environment, d.repository, d.project, d.kind, d.pointer_path, d.pointer_content, d.commit_message, d.deployed_by, r.release_number
+     from deployments d join releases r on r.id = d.release_id
+     where d.id = $1 and d.status = 'pending' and ($2::text is null or d.lease_owner = $2) for update of d`, [id, owner]);
   return row;
 }
 

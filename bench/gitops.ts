@@ -1,0 +1,124 @@
+/**
+ * GitOps writer figures (issue 4): a GitOps repository with 10,000 pointer files.
+ *  - one deployment's latency (p50/p99): the writer alone, and the whole deployment (policy,
+ *    pending row, pointer commit, push, recording) on PGlite — beside a plain `git commit` +
+ *    `git push` of one file from a checkout of the same repository, in the same run;
+ *  - the throughput of 100 concurrent deployments of different projects.
+ * Run: node --import tsx bench/gitops.ts [--files 10000] [--samples 50] [--concurrent 100]
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { DEFAULT_PLATFORM_CONFIG } from '../src/core/platform-config.js';
+import { pointerPath, renderPointer } from '../src/core/pointer.js';
+import { resolveRemote } from '../src/gitops/remote.js';
+import { GitOpsWriter } from '../src/gitops/writer.js';
+import { openDeployContext, requestDeployment } from '../src/services/deploy.js';
+import { openPglite } from '../src/store/db.js';
+import { migrate } from '../src/store/migrate.js';
+import * as releases from '../src/store/releases.js';
+
+const { values } = parseArgs({ options: { files: { type: 'string', default: '10000' }, samples: { type: 'string', default: '50' }, concurrent: { type: 'string', default: '100' } } });
+const FILES = Number(values.files);
+const SAMPLES = Number(values.samples);
+const CONCURRENT = Number(values.concurrent);
+const ENV = { ...process.env, GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'b@x', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'b@x' };
+const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, env: ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+
+const root = mkdtempSync(join(tmpdir(), 'forge-bench-gitops-'));
+const remote = join(root, 'remote.git');
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+const fmt = (xs: number[]) => `p50 ${pct(xs, 50).toFixed(1)} ms  p99 ${pct(xs, 99).toFixed(1)} ms  (n=${xs.length})`;
+const sha = (s: string) => createHash('sha1').update(s).digest('hex');
+
+function pointer(env: string, project: string, n: number) {
+  return renderPointer({ repository: 'acme/mono', project, environment: env, release: sha(`${project}${n}`), digest: `sha256:${createHash('sha256').update(`${project}${n}`).digest('hex')}`,
+    releaseNumber: n, aliases: [], deploymentId: randomUUID(), deployedBy: 'bench', deployedAt: new Date().toISOString(), approvedBy: [] });
+}
+
+try {
+  // A repository of FILES pointers: 4 environments × FILES/4 projects.
+  const seed = join(root, 'seed');
+  git(root, 'init', '-q', '--bare', '-b', 'main', remote);
+  git(root, 'init', '-q', '-b', 'main', seed);
+  const envs = ['dev', 'staging', 'qa', 'production'];
+  for (let i = 0; i < FILES; i++) {
+    const env = envs[i % envs.length];
+    const path = join(seed, pointerPath({ environment: env, repository: 'acme/mono', project: `svc-${Math.floor(i / envs.length)}` }));
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, pointer(env, `svc-${Math.floor(i / envs.length)}`, 1));
+  }
+  git(seed, 'add', '-A');
+  git(seed, 'commit', '-q', '-m', 'seed');
+  git(seed, 'push', '-q', remote, 'main');
+  console.log(`GitOps repository: ${git(remote, 'ls-tree', '-r', '--name-only', 'main').split('\n').length} files`);
+
+  // Baseline: git commit + git push of one file from a checkout.
+  const checkout = join(root, 'checkout');
+  git(root, 'clone', '-q', remote, checkout);
+  const baseline: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    const t0 = performance.now();
+    writeFileSync(join(checkout, pointerPath({ environment: 'dev', repository: 'acme/mono', project: 'svc-1' })), pointer('dev', 'svc-1', i + 2));
+    git(checkout, 'commit', '-q', '-am', `baseline ${i}`);
+    git(checkout, 'push', '-q', 'origin', 'main');
+    baseline.push(performance.now() - t0);
+  }
+  console.log(`plain git commit + git push (checkout):   ${fmt(baseline)}`);
+
+  // The writer alone: one pointer update, one commit, one push with a lease.
+  const writer = await GitOpsWriter.open({ remote: resolveRemote({ url: remote, dataDir: root }), branch: 'main', cacheDir: join(root, 'cache-w'), author: 'Forge <forge@localhost>' });
+  const writerTimes: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    const t0 = performance.now();
+    await writer.submit({ path: pointerPath({ environment: 'dev', repository: 'acme/mono', project: 'svc-2' }), content: pointer('dev', 'svc-2', i + 2), message: `writer ${i}` });
+    writerTimes.push(performance.now() - t0);
+  }
+  await writer.close();
+  console.log(`forge writer: one pointer commit + push:  ${fmt(writerTimes)}`);
+
+  // The whole deployment, on PGlite.
+  const db = await openPglite(join(root, 'db'));
+  await migrate(db);
+  const ctx = await openDeployContext({ db, platform: DEFAULT_PLATFORM_CONFIG, remote: resolveRemote({ url: remote, dataDir: root }), branch: 'main', cacheDir: join(root, 'cache-d') });
+  const ids: { project: string; number: number }[] = [];
+  const addRelease = async (project: string, number: number) => {
+    const s = sha(`bench-${project}-${number}`);
+    await db.transaction(async (tx) => {
+      const id = randomUUID();
+      await releases.insertRelease(tx, { id, repository: 'acme/mono', project, commit_sha: s, release_number: number, oci_uri: `r/acme/mono/${project}:${s}`,
+        oci_digest: `sha256:${createHash('sha256').update(s).digest('hex')}`, resources_digest: `sha256:${'0'.repeat(64)}`, created_by: 'bench', source: {}, artifacts: [] });
+      await releases.insertTrigger(tx, id, { type: 'manual', branch: null, tag: null, triggered_by: 'bench' });
+    });
+    ids.push({ project, number });
+  };
+  for (let n = 1; n <= SAMPLES; n++) await addRelease('svc-3', n);
+  for (let i = 0; i < CONCURRENT; i++) await addRelease(`svc-${10 + i}`, 1);
+  const operator = { subject: 'bench', roles: ['operator'] };
+  const deployTimes: number[] = [];
+  for (let n = 1; n <= SAMPLES; n++) {
+    const t0 = performance.now();
+    const { deployment } = await requestDeployment(ctx, operator, { repository: 'acme/mono', project: 'svc-3', environment: 'staging', release: String(n) });
+    deployTimes.push(performance.now() - t0);
+    if (deployment.status !== 'active') throw new Error(`deployment ${deployment.id} ended ${deployment.status}`);
+  }
+  console.log(`forge deployment (API service, PGlite):   ${fmt(deployTimes)}`);
+  console.log(`  ratio to plain git (p50): writer ${(pct(writerTimes, 50) / pct(baseline, 50)).toFixed(2)}x, deployment ${(pct(deployTimes, 50) / pct(baseline, 50)).toFixed(2)}x (target ≤ 2x)`);
+
+  const before = Number(git(remote, 'rev-list', '--count', 'main'));
+  const t0 = performance.now();
+  const done = await Promise.all(Array.from({ length: CONCURRENT }, (_, i) =>
+    requestDeployment(ctx, operator, { repository: 'acme/mono', project: `svc-${10 + i}`, environment: 'staging', release: '1' })));
+  const seconds = (performance.now() - t0) / 1000;
+  const failed = done.filter((d) => d.deployment.status !== 'active').length;
+  const commits = Number(git(remote, 'rev-list', '--count', 'main')) - before;
+  console.log(`${CONCURRENT} concurrent deployments: ${seconds.toFixed(2)} s → ${(CONCURRENT / seconds).toFixed(1)} deployments/s in ${commits} commits, ${failed} not active (target ≥ 20/s)`);
+  await ctx.close();
+  await db.close();
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}
