@@ -129,3 +129,56 @@ test('with no GitOps URL the server keeps a bare repository under its data direc
   assert.equal(d.status, 201, d.text);
   assert.equal(git(join(f.dataDir, 'gitops.git'), 'rev-parse', 'main'), d.body.gitops_commit_sha);
 });
+
+test('auto-deploy after release creation: admitted ones land, refused ones are recorded, the release still succeeds; a pin holds them off', async (t) => {
+  const repo = makeRemote({ 'README.md': 'x\n' });
+  t.after(repo.cleanup);
+  const dir = tempDir();
+  const config = join(dir, 'forge.yaml');
+  writeFileSync(config, [
+    'environments:',
+    '  dev: { promotion_policy: { allowed_triggers: [branch_push], allowed_branches: ["*"], auto_deploy: true } }',
+    '  preview: { promotion_policy: { allowed_triggers: [branch_push], allowed_branches: ["feature/*"], auto_deploy: true } }',
+    '  staging: { promotion_policy: { allowed_triggers: [branch_push, tag] } }',
+  ].join('\n'));
+  const f = await startForge({ dataDir: join(dir, 'data'), env: { FORGE_GITOPS_URL: repo.remote, FORGE_CONFIG: config } });
+  t.after(() => f.stop());
+  const ci = await f.token(['service-account'], 'ci');
+  const alice = await f.token(['deployer:dev'], 'alice@acme.test');
+
+  const created = await f.api('POST', '/releases', releaseBody({}, sha(1)), ci);
+  assert.equal(created.status, 201, created.text);
+  assert.deepEqual(created.body.auto_deployments.map((a: { environment: string; status: string }) => [a.environment, a.status]), [['dev', 'pending'], ['preview', 'failed']]);
+  const active = await until(async () => {
+    const r = await f.api('GET', slot('dev'), undefined, alice);
+    return r.status === 200 && r.body;
+  });
+  assert.equal(active.id, created.body.auto_deployments[0].id);
+  assert.equal(active.kind, 'auto');
+  assert.equal(active.deployed_by, 'forge:auto-deploy');
+  assert.equal(parsePointer(show(repo.remote, 'main', 'dev/apps/acme/mono/auth-service/release.yaml')!).deploymentId, active.id);
+  const preview = (await f.api('GET', `${slot('preview')}/history`, undefined, alice)).body.items;
+  assert.equal(preview.length, 1);
+  assert.equal(preview[0].status, 'failed');
+  assert.match(preview[0].error, /branches: branch "main" matches none of "feature\/\*"/);
+
+  // the same request again is the existing release: no second auto-deploy
+  const again = await f.api('POST', '/releases', releaseBody({}, sha(1)), ci);
+  assert.equal(again.status, 200);
+  assert.equal(again.body.auto_deployments, undefined);
+
+  assert.equal((await f.api('POST', '/pins', { repository: 'acme/mono', project: 'auth-service', environment: 'dev' }, alice)).status, 201);
+  const held = await f.api('POST', '/releases', releaseBody({}, sha(2)), ci);
+  assert.equal(held.status, 201);
+  assert.equal(held.body.auto_deployments[0].status, 'failed');
+  assert.equal((await f.api('GET', slot('dev'), undefined, alice)).body.id, active.id, 'the pinned environment keeps its release');
+});
+
+/** Polls until `probe` answers something truthy (the test runner's timeout bounds it). */
+async function until<T>(probe: () => Promise<T | undefined | false>): Promise<T> {
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

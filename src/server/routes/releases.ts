@@ -4,6 +4,7 @@ import { createTwoFilesPatch } from 'diff';
 import { parseIdentity } from '../../core/identity.js';
 import { createRelease, type CreateReleaseRequest } from '../../services/create-release.js';
 import { releaseManifests } from '../../services/release-manifests.js';
+import { autoDeploy } from '../../services/deploy.js';
 import * as releases from '../../store/releases.js';
 import type { App, AppContext } from '../app.js';
 import { authorize } from '../auth.js';
@@ -33,7 +34,9 @@ export async function releaseRoutes(app: App, ctx: AppContext, hide: boolean) {
       throw err;
     });
     releasesTotal.inc({ outcome: result.created ? 'created' : 'existing' });
-    return reply.status(result.created ? 201 : 200).send(result.release);
+    // After the commit: auto-deploys to environments that ask for them (DESIGN.md §6 step 4); they may still be pending.
+    const autoDeployments = result.created && ctx.deploy ? await autoDeploy(ctx.deploy, result.release) : undefined;
+    return reply.status(result.created ? 201 : 200).send(autoDeployments ? { ...result.release, auto_deployments: autoDeployments } : result.release);
   });
 
   app.get('/releases/:owner/:name/:project', {
