@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ForgeError, errorEnvelope, validationError } from '../core/errors.js';
 import type { ReleaseStore } from '../registry/index.js';
 import type { Db } from '../store/db.js';
+import type { SigningKey } from '../services/signing.js';
 import { type Authenticator, auditPermissionRefusals, authenticate } from './auth.js';
 import type { Settings } from './settings.js';
 import { ErrorEnvelope } from './schemas.js';
@@ -25,6 +26,8 @@ export interface AppContext {
   db: Db;
   store: ReleaseStore;
   auth: Authenticator;
+  /** Signs new release images (src/services/signing.ts). */
+  signingKey?: SigningKey;
   /** Deployments, approvals and pins (absent: those routes answer that the server has no GitOps repository). */
   deploy?: DeployContext;
 }

@@ -50,6 +50,7 @@ export const Release = Type.Object({
   })),
   aliases: Type.Array(Type.Object({ alias: Type.String(), alias_type: Type.String() })),
   artifacts: Type.Array(AnyObject),
+  signature: Type.Optional(Nullable(Type.Object({ digest: Type.String(), key_id: Type.String() }))),
   auto_deployments: Type.Optional(Type.Array(AnyObject)),
   content_matches: Type.Optional(Type.Boolean()),
 }, { $id: 'Release' });

@@ -21,6 +21,8 @@ export interface Settings {
   oidc?: OidcSettings;
   /** Webhook receivers (FORGE_WEBHOOKS*, src/services/webhooks.ts); unset = none. */
   webhooks?: WebhookSettings;
+  /** The release signing key (FORGE_SIGNING_KEY_FILE; default signing-key.pem in the data dir, created when missing). */
+  signingKeyFile?: string;
   /** Largest request body, bytes. */
   bodyLimit: number;
   /** Most Kubernetes objects one release may hold. */
@@ -54,6 +56,7 @@ export function loadSettings(flags: { host?: string; port?: string | number; dat
     tokenKeyFile: env.FORGE_TOKEN_KEY_FILE || undefined,
     oidc: oidcSettingsFromEnv(env),
     webhooks: webhookSettingsFromEnv(env),
+    signingKeyFile: env.FORGE_SIGNING_KEY_FILE || undefined,
     bodyLimit: Number(env.FORGE_BODY_LIMIT_BYTES ?? 16 * 1024 * 1024),
     maxResources: Number(env.FORGE_MAX_RESOURCES ?? 5000),
     log: env.FORGE_LOG !== 'off',

@@ -6,6 +6,7 @@ import { migrate } from '../store/migrate.js';
 import { buildApp } from './app.js';
 import { openServerDeployments, type OpenDeployContext } from '../services/deploy.js';
 import { startWebhookDispatcher } from '../services/webhooks.js';
+import { loadOrCreateSigningKey } from '../services/signing.js';
 import { serverAuthenticator } from './auth.js';
 import { lockDataDir } from './data-dir-lock.js';
 import type { Settings } from './settings.js';
@@ -24,7 +25,8 @@ export async function startServer(settings: Settings, log: (line: string) => voi
     });
     const key = loadOrCreateTokenKey(settings.tokenKeyFile ?? tokenKeyPath(settings.dataDir));
     deploy = await openServerDeployments(settings, db);
-    const app = await buildApp({ settings, db, store, auth: serverAuthenticator(key, settings.oidc), deploy }, { logger: settings.log });
+    const app = await buildApp({ settings, db, store, auth: serverAuthenticator(key, settings.oidc), deploy,
+      signingKey: loadOrCreateSigningKey(settings.signingKeyFile ?? join(settings.dataDir, 'signing-key.pem')) }, { logger: settings.log });
     const address = await app.listen({ host: settings.host, port: settings.port });
     log(`forge listening on ${address} (database: ${settings.databaseUrl ? 'PostgreSQL' : `PGlite in ${settings.dataDir}`}, registry: ${store.registry})`);
     const webhooks = settings.webhooks ? startWebhookDispatcher(db, settings.webhooks, log) : undefined;

@@ -11,6 +11,8 @@ import { EMPTY_CONFIG, buildReleaseImage, buildResourcesLayer, resourcesDigest }
 import type { Principal } from '../core/permissions.js';
 import type { ReleaseStore } from '../registry/index.js';
 import { appendAudit } from '../store/audit.js';
+import { recordSignature } from '../store/signatures.js';
+import { type SigningKey, signAndPushRelease } from './signing.js';
 import type { Db } from '../store/db.js';
 import * as releases from '../store/releases.js';
 
@@ -37,6 +39,8 @@ export interface CreateReleaseDeps {
   maxResources: number;
   /** Test-only fault injection: a pause between the push and the commit (FORGE_FAULT_PAUSE_AFTER_PUSH_MS). */
   pauseAfterPushMs?: number;
+  /** The server's signing key: each new release image is signed and the signature pushed beside it. */
+  signingKey?: SigningKey;
 }
 
 function checkRequest(req: CreateReleaseRequest, maxResources: number): ReleaseIdentity {
@@ -107,6 +111,7 @@ export async function createRelease(deps: CreateReleaseDeps, actor: Principal, r
       artifacts, resources: req.resources,
     }, layer);
     const digest = await deps.store.push(imageRepository(id), id.sha, [image.metadata], image.manifest);
+    const signature = deps.signingKey && await signAndPushRelease(deps.store, deps.signingKey, imageRepository(id), canonicalId(id), { digest, size: image.manifest.size });
     if (deps.pauseAfterPushMs) await new Promise((r) => setTimeout(r, deps.pauseAfterPushMs));
 
     const releaseId = randomUUID();
@@ -115,6 +120,7 @@ export async function createRelease(deps: CreateReleaseDeps, actor: Principal, r
       oci_uri: ociReference(deps.store.registry, id), oci_digest: digest, resources_digest: image.resources.digest,
       created_by: actor.subject, source: req.commit, pipeline_run_id: req.pipeline_run_id, artifacts,
     });
+    if (signature) await recordSignature(tx, releaseId, signature);
     await releases.insertAliases(tx, { id: releaseId, ...id }, aliases);
     await releases.insertTrigger(tx, releaseId, trigger);
     await appendAudit(tx, {

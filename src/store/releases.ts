@@ -28,6 +28,8 @@ export interface Release {
   triggers: Trigger[];
   aliases: Alias[];
   artifacts: Record<string, unknown>[];
+  /** The signature manifest pushed beside the image (tag sha256-<hex>.sig), when the release was signed. */
+  signature: { digest: string; key_id: string } | null;
 }
 
 const ISO = (col: string) => `to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
@@ -69,6 +71,7 @@ function toRelease(row: Row): Release {
     triggers: json(row.trigger_rows),
     aliases: [{ alias: String(number), alias_type: 'numeric' }, ...json(row.alias_rows)],
     artifacts: json(row.artifacts as Record<string, unknown>[] | string),
+    signature: row.signature_digest ? { digest: row.signature_digest as string, key_id: row.signature_key_id as string } : null,
   };
 }
 

@@ -27,7 +27,7 @@ export async function releaseRoutes(app: App, ctx: AppContext, hide: boolean) {
   }, async (req, reply) => {
     const actor = authorize(req, { kind: 'release:create' });
     const result = await createRelease({
-      db: ctx.db, store: ctx.store, maxResources: ctx.settings.maxResources,
+      db: ctx.db, store: ctx.store, maxResources: ctx.settings.maxResources, signingKey: ctx.signingKey,
       pauseAfterPushMs: Number(process.env.FORGE_FAULT_PAUSE_AFTER_PUSH_MS ?? 0),
     }, actor, req.body as CreateReleaseRequest).catch((err) => {
       releasesTotal.inc({ outcome: 'failed' });
