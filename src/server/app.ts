@@ -12,6 +12,8 @@ import { ErrorEnvelope } from './schemas.js';
 import { httpDuration, metrics, registryErrors } from '../observability/metrics.js';
 import { releaseRoutes } from './routes/releases.js';
 import { auditRoutes } from './routes/audit.js';
+import { eventRoutes, queryToken, redactAccessToken } from './routes/events.js';
+import { webRoutes } from './routes/web.js';
 import type { DeployContext } from '../services/deploy.js';
 import { deploymentRoutes } from './routes/deployments.js';
 import { policyCheckRoutes } from './routes/policy-checks.js';
@@ -57,8 +59,16 @@ function toForgeError(err: FastifyError | ForgeError | Error): ForgeError {
 
 export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {}): Promise<App> {
   const app = Fastify({
-    logger: opts.logger ? { level: 'info', redact: ['req.headers.authorization'] } : false,
+    logger: opts.logger ? {
+      level: 'info', redact: ['req.headers.authorization'],
+      serializers: { req: (req) => ({ method: req.method, url: redactAccessToken(req.url), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort }) },
+    } : false,
     bodyLimit: ctx.settings.bodyLimit,
+    maxParamLength: 512,
+    // Router errors (over-long or malformed paths) skip the error handler: give them the envelope too.
+    frameworkErrors: (err, _req, reply) => {
+      reply.status(400).send(errorEnvelope(new ForgeError('validation_error', `invalid request path: ${err.message}`)));
+    },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -86,7 +96,8 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
   app.addHook('onRequest', async (req) => {
     const path = req.url.split('?')[0];
     if (PUBLIC.has(path) || !(path.startsWith('/api/') || path.startsWith('/v1/'))) return;
-    req.principal = await authenticate(ctx.auth, req);
+    const token = queryToken(req); // GET /events only: EventSource cannot send headers
+    req.principal = token ? await ctx.auth.authenticate(token) : await authenticate(ctx.auth, req);
   });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
@@ -110,10 +121,12 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
     await app.register(async (api) => {
       await releaseRoutes(api as App, ctx, prefix === '/v1');
       await auditRoutes(api as App, ctx, prefix === '/v1');
+      await eventRoutes(api as App, ctx, prefix === '/v1');
       for (const routes of [deploymentRoutes, policyCheckRoutes, approvalRoutes, pinRoutes, environmentRoutes]) await routes(api as App, ctx, prefix === '/v1');
       await whoamiRoutes(api as App, prefix === '/v1');
       await webhookRoutes(api as App, ctx, prefix === '/v1');
     }, { prefix });
   }
+  await webRoutes(app);
   return app;
 }

@@ -56,9 +56,29 @@ function checkRequest(req: CreateReleaseRequest, maxResources: number): ReleaseI
   if (req.commit.committed_at !== undefined && Number.isNaN(Date.parse(req.commit.committed_at))) {
     problems.push({ path: 'commit.committed_at', message: `"${req.commit.committed_at}" is not an RFC 3339 time` });
   }
+  req.resources.forEach((obj, i) => {
+    if (nestingDepth(obj) > MAX_NESTING) problems.push({ path: `resources[${i}]`, message: `nested deeper than ${MAX_NESTING} levels` });
+  });
+  if (problems.length) throw validationError(problems);
   problems.push(...validateResources(req.resources, 'resources'));
   if (problems.length) throw validationError(problems);
   return id;
+}
+
+const MAX_NESTING = 64;
+
+/** How deeply a JSON value nests, counted without recursion so a hostile body cannot overflow the stack. */
+function nestingDepth(value: unknown): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    max = Math.max(max, depth);
+    if (max > MAX_NESTING) return max;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return max;
 }
 
 function triggerTags(req: CreateReleaseRequest): string[] {
