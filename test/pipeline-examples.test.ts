@@ -4,8 +4,8 @@ import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
-import { startForge, tempDir } from './support/forge.js';
-import { forgeCli } from './support/pipeline-repo.js';
+import { runCli, startForge, tempDir } from './support/forge.js';
+
 import { startRegistry } from './support/registry.js';
 
 test('examples/monorepo: validate, render, and release both projects end to end against the embedded server', async (t) => {
@@ -28,7 +28,7 @@ test('examples/monorepo: validate, render, and release both projects end to end 
   git('tag', 'web/v1.0.0');
   git('remote', 'add', 'origin', 'https://github.com/acme/mono.git');
   const token = await forge.token(['service-account'], 'ci@example.com');
-  const cli = (...args: string[]) => forgeCli(args, { cwd: dir, env: { FORGE_URL: forge.url, FORGE_TOKEN: token, HOME: dir, GITHUB_REF: '', GITHUB_SHA: '' } });
+  const cli = (...args: string[]) => runCli(args, { cwd: dir, env: { FORGE_URL: forge.url, FORGE_TOKEN: token, HOME: dir, GITHUB_REF: '', GITHUB_SHA: '' } });
 
   const validate = await cli('validate');
   assert.equal(validate.code, 0, validate.stderr);

@@ -3,8 +3,8 @@ import { execFile } from 'node:child_process';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { startForge } from './support/forge.js';
-import { forgeCli, makeRepo, projectCue } from './support/pipeline-repo.js';
+import { runCli, startForge } from './support/forge.js';
+import { makeRepo, projectCue } from './support/pipeline-repo.js';
 import { startRegistry } from './support/registry.js';
 
 const env = (extra: Record<string, string>) => ({ GITHUB_REF: '', GITHUB_SHA: '', ...extra });
@@ -68,7 +68,7 @@ test('release create: builds, renders and sends exactly the DESIGN §10 body per
   const sha = repo.commit('Add api\n\nbody');
   repo.git('tag', 'api/v1.0.0');
   repo.git('tag', 'unrelated');
-  const r = await forgeCli(['release', 'create', '-o', 'json'], { cwd: repo.dir, env: env({ FORGE_URL: server.url, FORGE_TOKEN: 'ci-token', HOME: repo.dir }) });
+  const r = await runCli(['release', 'create', '-o', 'json'], { cwd: repo.dir, env: env({ FORGE_URL: server.url, FORGE_TOKEN: 'ci-token', HOME: repo.dir }) });
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /^worker: skipped: branch "main" matches no rule of release\.on: \{branch: "release\/\.\*"\}$/m);
   assert.match(r.stderr, /^api: build and publish 1 artifact\(s\): pushed 127\.0\.0\.1:\d+\/acme\/api-site:sha-[0-9a-f]{40}$/m);
@@ -114,14 +114,14 @@ test('release create --dry-run sends nothing; --manual releases a project withou
   });
   repo.git('remote', 'add', 'origin', 'https://github.com/acme/mono.git');
   repo.commit();
-  const dry = await forgeCli(['release', 'create', '--dry-run', '-o', 'json', 'services/api'], { cwd: repo.dir, env: env({ FORGE_URL: server.url }) });
+  const dry = await runCli(['release', 'create', '--dry-run', '-o', 'json', 'services/api'], { cwd: repo.dir, env: env({ FORGE_URL: server.url }) });
   assert.equal(dry.code, 0, dry.stderr);
   assert.equal(server.bodies.length, 0);
   const [req] = JSON.parse(dry.stdout);
   assert.equal(req.project, 'api');
   assert.equal(req.resources[0].spec.template.spec.containers[0].image, `placeholder.invalid/site@sha256:${'0'.repeat(64)}`);
 
-  const manual = await forgeCli(['release', 'create', '--manual', 'services/worker'], { cwd: repo.dir, env: env({ FORGE_URL: server.url }) });
+  const manual = await runCli(['release', 'create', '--manual', 'services/worker'], { cwd: repo.dir, env: env({ FORGE_URL: server.url }) });
   assert.equal(manual.code, 0, manual.stderr);
   assert.equal(server.bodies.length, 1);
   assert.deepEqual(server.bodies[0].body.trigger, { type: 'manual' });
@@ -142,7 +142,7 @@ test('release create against the real server: registers, and a re-run for the sa
   const sha = repo.commit();
   repo.git('tag', 'api/v1.0.0');
   const token = await forge.token(['service-account'], 'ci@example.com');
-  const cli = (args: string[]) => forgeCli(args, { cwd: repo.dir, env: env({ FORGE_URL: forge.url, FORGE_TOKEN: token, HOME: repo.dir }) });
+  const cli = (args: string[]) => runCli(args, { cwd: repo.dir, env: env({ FORGE_URL: forge.url, FORGE_TOKEN: token, HOME: repo.dir }) });
   const first = await cli(['release', 'create', '-o', 'json', 'services/api']);
   assert.equal(first.code, 0, first.stderr);
   const [created] = JSON.parse(first.stdout);

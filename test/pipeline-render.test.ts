@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
-import { forgeCli as runCli, makeRepo, projectCue } from './support/pipeline-repo.js';
+import { makeRepo, projectCue } from './support/pipeline-repo.js';
+import { runCli } from './support/forge.js';
 
 const API = `package project
 

@@ -1,12 +1,12 @@
 /** The HTTP application: error envelope, authentication, OpenAPI, and the routes under /api/v1 (and /v1). */
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ForgeError, errorEnvelope, validationError } from '../core/errors.js';
 import type { ReleaseStore } from '../registry/index.js';
 import type { Db } from '../store/db.js';
 import type { SigningKey } from '../services/signing.js';
-import { type Authenticator, auditPermissionRefusals, authenticate } from './auth.js';
+import { type Authenticator, auditRefusals, authenticate } from './auth.js';
 import type { Settings } from './settings.js';
 import { ErrorEnvelope } from './schemas.js';
 import { httpDuration, metrics, registryErrors } from '../observability/metrics.js';
@@ -66,7 +66,7 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
     bodyLimit: ctx.settings.bodyLimit,
     maxParamLength: 512,
     // Router errors (over-long or malformed paths) skip the error handler: give them the envelope too.
-    frameworkErrors: (err, _req, reply) => {
+    frameworkErrors: (err, _req, reply: FastifyReply) => {
       reply.status(400).send(errorEnvelope(new ForgeError('validation_error', `invalid request path: ${err.message}`)));
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
@@ -92,7 +92,7 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
     reply.status(404).send(errorEnvelope(new ForgeError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)));
   });
 
-  app.addHook('onError', auditPermissionRefusals(ctx.db));
+  app.addHook('onError', auditRefusals(ctx.db));
   app.addHook('onRequest', async (req) => {
     const path = req.url.split('?')[0];
     if (PUBLIC.has(path) || !(path.startsWith('/api/') || path.startsWith('/v1/'))) return;

@@ -12,6 +12,8 @@ import { startServer } from '../../src/server/start.js';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(REPO_ROOT, 'src/cli/main.ts');
+/** tsx by absolute URL, so a spawned forge works from any cwd (a temp checkout). */
+export const TSX = import.meta.resolve('tsx');
 
 export interface ForgeOptions {
   dataDir?: string;
@@ -93,7 +95,7 @@ export interface ForgeProcess extends Forge {
 /** Runs `forge serve` as its own process (tsx), waiting until it listens. */
 export async function spawnForge(o: ForgeOptions = {}): Promise<ForgeProcess> {
   const dataDir = o.dataDir ?? tempDir();
-  const proc = spawn(process.execPath, [...(o.nodeArgs ?? []), '--import', 'tsx', CLI, 'serve', '--port', '0', '--data-dir', dataDir, ...(o.args ?? [])], {
+  const proc = spawn(process.execPath, [...(o.nodeArgs ?? []), '--import', TSX, CLI, 'serve', '--port', '0', '--data-dir', dataDir, ...(o.args ?? [])], {
     cwd: REPO_ROOT, env: { ...process.env, ...envFor(o, dataDir) }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
@@ -122,7 +124,7 @@ export async function spawnForge(o: ForgeOptions = {}): Promise<ForgeProcess> {
 /** Runs the forge CLI to completion. */
 export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string>; input?: string } = {}) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((ok) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    const proc = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
       cwd: opts.cwd ?? REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -1,5 +1,5 @@
 /** Real git repositories with Forge projects, made in temp dirs for the pipeline tests. */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -55,22 +55,4 @@ export const moduleFile = 'module: "example.org/mono"\n';
 /** A minimal project file. */
 export function projectCue(name: string, extra = ''): string {
   return `package project\n\nname: "${name}"\n${extra}\n`;
-}
-
-const CLI = new URL('../../src/cli/main.ts', import.meta.url).pathname;
-
-/** Runs the forge CLI in any directory (tsx is loaded by absolute URL, so `cwd` may be a temp checkout). */
-export function forgeCli(args: string[], opts: { cwd: string; env?: Record<string, string> }) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((ok) => {
-    const proc = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), CLI, ...args], {
-      cwd: opts.cwd,
-      env: { ...process.env, ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (c) => (stdout += c));
-    proc.stderr.on('data', (c) => (stderr += c));
-    proc.on('close', (code) => ok({ code, stdout, stderr }));
-  });
 }
