@@ -18,6 +18,8 @@ export interface CachedRelease {
   releaseNumber: number;
   /** The rendered YAML stream of the release's resources. */
   stream: string;
+  /** sha256 of the public key (PEM) the release's signature was verified with, when one was configured. */
+  verifiedWith?: string;
 }
 
 interface EntryFile extends CachedRelease {
@@ -54,7 +56,10 @@ export class ResourceCache {
     }
     const now = new Date();
     await utimes(path, now, now).catch(() => {});
-    return { repository: entry.repository, project: entry.project, sha: entry.sha, releaseNumber: entry.releaseNumber, stream: entry.stream };
+    return {
+      repository: entry.repository, project: entry.project, sha: entry.sha, releaseNumber: entry.releaseNumber, stream: entry.stream,
+      ...(entry.verifiedWith ? { verifiedWith: entry.verifiedWith } : {}),
+    };
   }
 
   /** Stores an entry (atomically), then evicts least recently used entries beyond the size bound. Returns false when the entry alone exceeds the bound. */

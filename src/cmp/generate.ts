@@ -6,13 +6,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { sha256Digest } from '../core/digest.js';
 import { ForgeError } from '../core/errors.js';
+import { imageRepository } from '../core/identity.js';
 import type { ReleasePointer } from '../core/pointer.js';
 import { type CachedRelease, ResourceCache } from './cache.js';
 import { environmentConfigDocument } from './environment-config.js';
 import { POINTER_FILE, readPointerFile } from './pointer-file.js';
 import type { CmpSettings } from './settings.js';
-import { resourceStream } from './stream.js';
 
 export const ENVIRONMENT_CONFIG_FILE = 'env.yaml';
 
@@ -33,11 +34,14 @@ export async function generate(dir: string, settings: CmpSettings, io: GenerateI
   const envConfig = await readOptional(join(dir, ENVIRONMENT_CONFIG_FILE));
   const envDocument = envConfig === undefined ? '' : environmentConfigDocument(envConfig, label(settings, ENVIRONMENT_CONFIG_FILE));
 
+  const publicKey = settings.signingPublicKeyFile ? await readPublicKey(settings.signingPublicKeyFile) : undefined;
+
   const cache = new ResourceCache(settings.cacheDir, settings.cacheMaxBytes);
   let release = await cache.get(pointer.digest);
   let source = 'cache';
-  if (!release || !sameRelease(release, pointer)) {
-    release = await pull(pointer, settings);
+  // A cached release counts only if it was verified with the key configured now (or none is).
+  if (!release || !sameRelease(release, pointer) || (publicKey && release.verifiedWith !== publicKey.id)) {
+    release = await pull(pointer, settings, publicKey);
     source = settings.registry!;
     try {
       if (!(await cache.put(pointer.digest, release))) io.log(`not caching ${pointer.digest}: larger than FORGE_CMP_CACHE_MAX_BYTES (${settings.cacheMaxBytes})`);
@@ -49,12 +53,23 @@ export async function generate(dir: string, settings: CmpSettings, io: GenerateI
 
   const app = settings.app.name ? `${settings.app.namespace ? `${settings.app.namespace}/` : ''}${settings.app.name}` : dir;
   io.log(`${app}: ${pointer.repository}/${pointer.project} release ${release.releaseNumber || '?'} (${pointer.release.slice(0, 7)}) in ${pointer.environment}, `
-    + `${pointer.digest} from ${source}${envDocument ? ` + ${ENVIRONMENT_CONFIG_FILE}` : ''}${settings.app.revision ? ` at revision ${settings.app.revision.slice(0, 12)}` : ''}`
+    + `${pointer.digest}${publicKey ? ' (signature verified)' : ''} from ${source}${envDocument ? ` + ${ENVIRONMENT_CONFIG_FILE}` : ''}${settings.app.revision ? ` at revision ${settings.app.revision.slice(0, 12)}` : ''}`
     + ` in ${Date.now() - started} ms`);
 }
 
 function sameRelease(c: CachedRelease, p: ReleasePointer): boolean {
   return c.repository === p.repository && c.project === p.project && c.sha === p.release;
+}
+
+/** The configured public key (PEM) and its identity in the cache: the sha256 of the file's text. */
+async function readPublicKey(file: string): Promise<{ pem: string; id: string }> {
+  try {
+    const pem = await readFile(file, 'utf8');
+    return { pem, id: sha256Digest(Buffer.from(pem)) };
+  } catch (err) {
+    throw new ForgeError('validation_error', `FORGE_SIGNING_PUBLIC_KEY_FILE names "${file}", which cannot be read: ${(err as Error).message}`,
+      { field: 'FORGE_SIGNING_PUBLIC_KEY_FILE' });
+  }
 }
 
 async function readOptional(path: string): Promise<string | undefined> {
@@ -66,17 +81,32 @@ async function readOptional(path: string): Promise<string | undefined> {
   }
 }
 
-/** The registry client is loaded only on a cache miss, so a warm run starts faster. */
-async function pull(pointer: ReleasePointer, settings: CmpSettings): Promise<CachedRelease> {
+/** The registry client, the YAML reader (and the signature verifier) are loaded only on a cache miss, so a warm run starts faster. */
+async function pull(pointer: ReleasePointer, settings: CmpSettings, publicKey?: { pem: string; id: string }): Promise<CachedRelease> {
   if (!settings.registry) {
     throw new ForgeError('validation_error', `release ${pointer.digest} is not in the cache and FORGE_REGISTRY is not set; expected host[:port][/prefix] or oci-layout:PATH`,
       { field: 'FORGE_REGISTRY' });
   }
-  const [{ openReleaseStore }, { pullRelease }] = await Promise.all([import('../registry/index.js'), import('./pull.js')]);
+  const [{ openReleaseStore }, { pullRelease }, { resourceStream }] = await Promise.all([
+    import('../registry/index.js'), import('./pull.js'), import('./stream.js'),
+  ]);
   const store = openReleaseStore({
     registry: settings.registry, dataDir: '.', username: settings.username, password: settings.password, insecure: settings.insecure,
   });
+  if (publicKey) {
+    const { verifyStoredRelease } = await import('../services/signing.js');
+    try {
+      await verifyStoredRelease(store, imageRepository(pointer), pointer.digest, publicKey.pem);
+    } catch (err) {
+      if (!(err instanceof ForgeError)) throw err;
+      throw new ForgeError(err.code, `${store.registry}/${imageRepository(pointer)}@${pointer.digest}: refused by the signature check `
+        + `(FORGE_SIGNING_PUBLIC_KEY_FILE ${settings.signingPublicKeyFile}): ${err.message}`, err.details);
+    }
+  }
   const pulled = await pullRelease(store, pointer, settings.limits);
   const stream = resourceStream(pulled.files, (path) => `${pulled.image}: resources layer ${pulled.resourcesDigest}: ${path}`);
-  return { repository: pointer.repository, project: pointer.project, sha: pointer.release, releaseNumber: pulled.releaseNumber, stream };
+  return {
+    repository: pointer.repository, project: pointer.project, sha: pointer.release, releaseNumber: pulled.releaseNumber, stream,
+    ...(publicKey ? { verifiedWith: publicKey.id } : {}),
+  };
 }

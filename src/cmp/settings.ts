@@ -1,7 +1,7 @@
 /**
  * What the plugin reads from its environment (DESIGN.md §9): the registry and its
  * credentials (plain or from mounted secret files), the cache, the extraction limits, and
- * Argo CD's description of the Application being rendered. Only the sidecar's own variables
+ * signature key, and Argo CD's description of the Application being rendered. Only the sidecar's own variables
  * configure the plugin: `ARGOCD_ENV_*` values are set by whoever writes the Application, so
  * they never choose the registry, the credentials or the limits.
  */
@@ -28,6 +28,8 @@ export interface CmpSettings {
   insecure: boolean;
   cacheDir: string;
   cacheMaxBytes: number;
+  /** FORGE_SIGNING_PUBLIC_KEY_FILE: when set, only releases signed with this key are rendered. */
+  signingPublicKeyFile?: string;
   limits: TarLimits;
   app: ArgoApp;
 }
@@ -70,6 +72,7 @@ export function loadCmpSettings(env: NodeJS.ProcessEnv = process.env): CmpSettin
     insecure: env.FORGE_REGISTRY_INSECURE === 'true',
     cacheDir: env.FORGE_CMP_CACHE_DIR || join(userCacheDir(env), 'forge-cmp'),
     cacheMaxBytes: positiveInteger(env, 'FORGE_CMP_CACHE_MAX_BYTES', DEFAULT_CACHE_MAX_BYTES),
+    signingPublicKeyFile: env.FORGE_SIGNING_PUBLIC_KEY_FILE || undefined,
     limits: {
       maxFiles: positiveInteger(env, 'FORGE_CMP_MAX_FILES', DEFAULT_RESOURCE_LIMITS.maxFiles),
       maxTotalBytes: positiveInteger(env, 'FORGE_CMP_MAX_TOTAL_BYTES', DEFAULT_RESOURCE_LIMITS.maxTotalBytes),
