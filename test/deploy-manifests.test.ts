@@ -236,4 +236,6 @@ test('Dockerfile: builds the compiled CLI, installs forge and forge-cmp as the p
   assert.ok(user && !/USER (root|0)\b/.test(user), 'the final stage runs as non-root');
   assert.match(text, /ENTRYPOINT \[.*"forge"\]/);
   assert.match(text, /apt-get install .*\bgit\b/, 'git for the GitOps writer');
+  const ignored = readFileSync(join(DEPLOY, 'forge/Dockerfile.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+  for (const path of ['node_modules', 'dist', '.git']) assert.ok(ignored.includes(path), `the build context leaves out ${path}`);
 });
