@@ -213,7 +213,7 @@ test('forge server: Deployment on PostgreSQL with Secret references, probes, a S
   const secrets = [...volumes.values()].map((v) => v.secret?.secretName).filter(Boolean).concat('forge-database');
   for (const s of secrets) assert.ok(readme.includes(`\`${s}\``), `deploy/README.md tells operators to create ${s}`);
   const mountedConfig = c.volumeMounts.find((m: Obj) => m.mountPath === config.data.FORGE_CONFIG);
-  assert.equal(volumes.get(mountedConfig.name).configMap.name, config.metadata.name);
+  assert.equal(volumes.get(mountedConfig.name)?.configMap?.name, config.metadata.name);
   assert.deepEqual(parsePlatformConfig(config.data['forge.yaml']).environments.map((e) => e.name).sort(), ['dev', 'production', 'staging']);
   assert.equal(config.data.FORGE_HOST, '0.0.0.0', 'reachable from the Service');
 
