@@ -67,22 +67,27 @@ export function authorize(req: FastifyRequest, action: Action): Principal {
 }
 
 /**
- * An onError hook that records every permission refusal in the audit log, in a transaction of
- * its own (the refused request changed nothing to commit with). A failure to record is logged
- * and does not change the answer.
+ * An onError hook that records refusals in the audit log, each in a transaction of its own
+ * (a refused request changed nothing to commit with): permission refusals
+ * (`auth.permission_denied`) and deployment policy refusals (`deployment.policy_denied`, with
+ * the checks). A failure to record is logged and does not change the answer.
  */
-export function auditPermissionRefusals(db: Db) {
+export function auditRefusals(db: Db) {
   return async (req: FastifyRequest, _reply: FastifyReply, err: Error) => {
-    if (!(err instanceof ForgeError) || err.code !== 'permission_denied' || !req.principal) return;
+    if (!(err instanceof ForgeError) || !req.principal || (err.code !== 'permission_denied' && err.code !== 'policy_denied')) return;
+    const route = `${req.method} ${req.url.split('?')[0]}`;
+    const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
+    const event = err.code === 'permission_denied'
+      ? { action: 'auth.permission_denied', subject: route, details: { required: err.details?.required ?? null, roles: req.principal.roles } }
+      : {
+        action: 'deployment.policy_denied',
+        subject: [body.environment, body.repository, body.project].every((v) => typeof v === 'string') ? `${body.environment}/${body.repository}/${body.project}` : route,
+        details: { route, release: body.release ?? null, reason: err.message, checks: err.details?.checks ?? [] },
+      };
     try {
-      await db.transaction((tx) => appendAudit(tx, {
-        actor: req.principal!.subject,
-        action: 'auth.permission_denied',
-        subject: `${req.method} ${req.url.split('?')[0]}`,
-        details: { required: err.details?.required ?? null, roles: req.principal!.roles },
-      }));
+      await db.transaction((tx) => appendAudit(tx, { actor: req.principal!.subject, ...event }));
     } catch (auditErr) {
-      req.log.error({ err: auditErr }, 'could not record a permission refusal in the audit log');
+      req.log.error({ err: auditErr }, `could not record ${event.action} in the audit log`);
     }
   };
 }

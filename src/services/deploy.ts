@@ -242,6 +242,10 @@ async function recordLanded(ctx: DeployContext, work: PendingWork, commit: strin
     if (newer) {
       await deployments.markSupersededOnArrival(tx, work.id, commit);
     } else {
+      if (current) {
+        await appendAudit(tx, { actor: row.deployed_by, action: 'deployment.superseded', subject: current.id, details: {
+          environment: work.environment, repository: work.repository, project: work.project, release_number: current.release_number, superseded_by: work.id } });
+      }
       await deployments.markActive(tx, work.id, commit);
       if (work.kind === 'rollback') {
         await pins.pin(tx, {
