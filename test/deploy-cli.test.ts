@@ -13,6 +13,13 @@ test('CLI: deploy (and --dry-run), approve, approvals list|revoke, rollback, unp
     const r = await f.api('POST', '/releases', releaseBody({ trigger: { type: 'tag', tag: `auth-service/v1.0.${n}` }, tags: [`auth-service/v1.0.${n}`] }, sha(n)), ci);
     assert.equal(r.status, 201, r.text);
   }
+  // dev auto-deploys each new release; wait for the second to be active there
+  const reader = await f.token(['developer'], 'dan');
+  for (;;) {
+    const r = await f.api('GET', '/deployments/dev/acme/mono/auth-service', undefined, reader);
+    if (r.body?.release_number === 2) break;
+    await new Promise((ok) => setTimeout(ok, 50));
+  }
   const as = async (subject: string, roles: string[]) => ({ FORGE_URL: f.url, FORGE_TOKEN: await f.token(roles, subject) });
   const alice = await as('alice@acme.test', ['deployer:production', 'deployer:staging']);
   const bob = await as('bob@acme.test', ['approver:production']);
@@ -50,10 +57,10 @@ test('CLI: deploy (and --dry-run), approve, approvals list|revoke, rollback, unp
 
   const status = json(await cli(alice, 'status', '-o', 'json'));
   assert.deepEqual(status, [{ project: 'acme/mono/auth-service', environments: {
-    dev: null, staging: { release_number: 2, aliases: ['v1.0.2'], pinned: false }, production: { release_number: 2, aliases: ['v1.0.2'], pinned: false } } }]);
+    dev: { release_number: 2, aliases: ['v1.0.2'], pinned: false }, staging: { release_number: 2, aliases: ['v1.0.2'], pinned: false }, production: { release_number: 2, aliases: ['v1.0.2'], pinned: false } } }]);
   const statusTable = await cli(alice, 'status');
   assert.match(statusTable.stdout, /project\s+dev\s+staging\s+production\n/);
-  assert.match(statusTable.stdout, /acme\/mono\/auth-service\s+-\s+2 \(v1.0.2\)\s+2 \(v1.0.2\)/);
+  assert.match(statusTable.stdout, /acme\/mono\/auth-service\s+2 \(v1.0.2\)\s+2 \(v1.0.2\)\s+2 \(v1.0.2\)/);
 
   const rb = json(await cli(alice, 'rollback', 'production', 'auth-service', '-o', 'json'));
   assert.equal(rb.kind, 'rollback');
