@@ -5,12 +5,12 @@
  * configure the plugin: `ARGOCD_ENV_*` values are set by whoever writes the Application, so
  * they never choose the registry, the credentials or the limits.
  */
-import { readFileSync } from 'node:fs';
 import { homedir, platform } from 'node:os';
 import { join } from 'node:path';
 import { ForgeError } from '../core/errors.js';
 import { DEFAULT_RESOURCE_LIMITS } from '../core/release-image.js';
 import type { TarLimits } from '../core/tar.js';
+import { secretFromEnv } from '../config/env-secret.js';
 
 export interface ArgoApp {
   name?: string;
@@ -36,17 +36,6 @@ export interface CmpSettings {
 
 export const DEFAULT_CACHE_MAX_BYTES = 512 * 1024 * 1024;
 
-/** VAR, or the trimmed content of the file named by VAR_FILE (a mounted Kubernetes Secret). */
-function secret(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  if (env[name]) return env[name];
-  const file = env[`${name}_FILE`];
-  if (!file) return undefined;
-  try {
-    return readFileSync(file, 'utf8').trim();
-  } catch (err) {
-    throw new ForgeError('validation_error', `${name}_FILE names "${file}", which cannot be read: ${(err as Error).message}`, { field: `${name}_FILE` });
-  }
-}
 
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
@@ -67,8 +56,8 @@ function userCacheDir(env: NodeJS.ProcessEnv): string {
 export function loadCmpSettings(env: NodeJS.ProcessEnv = process.env): CmpSettings {
   return {
     registry: env.FORGE_REGISTRY?.trim() || undefined,
-    username: secret(env, 'FORGE_REGISTRY_USERNAME'),
-    password: secret(env, 'FORGE_REGISTRY_PASSWORD'),
+    username: secretFromEnv(env, 'FORGE_REGISTRY_USERNAME'),
+    password: secretFromEnv(env, 'FORGE_REGISTRY_PASSWORD'),
     insecure: env.FORGE_REGISTRY_INSECURE === 'true',
     cacheDir: env.FORGE_CMP_CACHE_DIR || join(userCacheDir(env), 'forge-cmp'),
     cacheMaxBytes: positiveInteger(env, 'FORGE_CMP_CACHE_MAX_BYTES', DEFAULT_CACHE_MAX_BYTES),

@@ -4,8 +4,9 @@
  * token. The credentials reach git through its environment, never through argv or the URL.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { secretFromEnv } from '../config/env-secret.js';
 
 export interface GitOpsRemote {
   /** What git is given as the remote. */
@@ -23,18 +24,13 @@ export interface RemoteSettings {
   token?: string;
 }
 
-function readSecret(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  if (env[name]) return env[name];
-  const file = env[`${name}_FILE`];
-  return file ? readFileSync(file, 'utf8').trim() : undefined;
-}
 
 export function remoteSettingsFromEnv(dataDir: string, env = process.env): RemoteSettings {
   return {
     url: env.FORGE_GITOPS_URL || undefined,
     dataDir,
     sshKeyFile: env.FORGE_GITOPS_SSH_KEY_FILE || undefined,
-    token: readSecret(env, 'FORGE_GITOPS_TOKEN'),
+    token: secretFromEnv(env, 'FORGE_GITOPS_TOKEN'),
   };
 }
 

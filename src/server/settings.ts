@@ -1,8 +1,8 @@
 /** Server settings (DESIGN.md §14): flags, then environment variables, then embedded defaults. */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type OidcSettings, oidcSettingsFromEnv } from './oidc.js';
 import { type WebhookSettings, webhookSettingsFromEnv } from '../services/webhooks.js';
+import { secretFromEnv } from '../config/env-secret.js';
 
 export interface Settings {
   host: string;
@@ -31,12 +31,6 @@ export interface Settings {
   log: boolean;
 }
 
-/** A secret from VAR, or from the file named by VAR_FILE (a mounted Kubernetes secret). */
-export function secretFromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  if (env[name]) return env[name];
-  const file = env[`${name}_FILE`];
-  return file ? readFileSync(file, 'utf8').trim() : undefined;
-}
 
 export function loadSettings(flags: { host?: string; port?: string | number; dataDir?: string; config?: string }, env = process.env): Settings {
   const port = Number(flags.port ?? env.FORGE_PORT ?? 8080);

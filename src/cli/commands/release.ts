@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { secretFromEnv } from '../../config/env-secret.js';
 import { imageRepository } from '../../core/identity.js';
 import { parseReleaseManifest } from '../../core/release-image.js';
 import { openReleaseStore } from '../../registry/index.js';
@@ -41,7 +42,7 @@ export function storeFor(ociUri: string, repository: string) {
   return openReleaseStore({
     registry: prefix.startsWith('oci:') ? `oci-layout:${prefix.slice(4)}` : prefix,
     dataDir: env.FORGE_DATA_DIR ?? '.forge-data',
-    username: env.FORGE_REGISTRY_USERNAME, password: env.FORGE_REGISTRY_PASSWORD, insecure: env.FORGE_REGISTRY_INSECURE === 'true',
+    username: secretFromEnv(env, 'FORGE_REGISTRY_USERNAME'), password: secretFromEnv(env, 'FORGE_REGISTRY_PASSWORD'), insecure: env.FORGE_REGISTRY_INSECURE === 'true',
   });
 }
 
