@@ -1,0 +1,102 @@
+/**
+ * What the environments matrix and the approvals queue share: environments with what runs in
+ * them (GET /environments), projects with their latest release (GET /projects), and which
+ * latest releases wait for an approval (POST /policy-checks, the server's own dry run).
+ */
+import { type Alias, type List, type PolicyResult, type ProjectSummary, type Release, get, post, q } from './api.js';
+
+export interface Policy {
+  allowed_triggers?: string[];
+  allowed_branches?: string[];
+  auto_deploy?: boolean;
+  requires_approval?: boolean;
+  approvals?: { required?: number; expires_after_seconds?: number; allow_self_approval?: boolean };
+}
+
+/** What runs in an environment for one project (GET /environments). */
+export interface Running {
+  repository: string;
+  project: string;
+  release_id: string;
+  release_number: number;
+  commit_sha: string;
+  aliases: Alias[];
+  deployment_id: string;
+  kind: 'deploy' | 'rollback' | 'auto';
+  deployed_by: string;
+  deployed_at: string;
+  gitops_commit_sha: string | null;
+  pinned: boolean;
+}
+
+export interface EnvironmentView {
+  name: string;
+  policy: Policy;
+  /** The active deployment per project, keyed by `owner/name/project`. */
+  active: Map<string, Running>;
+}
+
+export interface Waiting {
+  environment: string;
+  release: Release;
+  /** The release running there now, if any. */
+  running?: Running;
+  policy: PolicyResult;
+}
+
+export interface Overview {
+  environments: EnvironmentView[];
+  projects: ProjectSummary[];
+  waiting: Waiting[];
+}
+
+export const projectKey = (repository: string, project: string) => `${repository}/${project}`;
+
+export async function loadEnvironments(): Promise<EnvironmentView[]> {
+  const answer = await get<List<{ name: string; promotion_policy: Policy; deployments: Running[] }>>(`/environments${q({ limit: 200 })}`);
+  return answer.items.map((e) => ({
+    name: e.name,
+    policy: e.promotion_policy,
+    active: new Map(e.deployments.map((d) => [projectKey(d.repository, d.project), d])),
+  }));
+}
+
+export async function loadProjects(): Promise<ProjectSummary[]> {
+  return (await get<List<ProjectSummary>>(`/projects${q({ limit: 200 })}`)).items;
+}
+
+/**
+ * The latest release of each project that is not running in an environment needing approval,
+ * and whose only failing check there is the approvals check: it waits for an approver.
+ */
+export async function loadWaiting(environments: EnvironmentView[], projects: ProjectSummary[]): Promise<Waiting[]> {
+  const asks: Promise<Waiting | undefined>[] = [];
+  for (const env of environments.filter((e) => e.policy.requires_approval)) {
+    for (const p of projects) {
+      const running = env.active.get(projectKey(p.repository, p.project));
+      if (running?.release_id === p.latest_release.id) continue;
+      if (running && running.release_number > p.latest_release.release_number) continue;
+      asks.push(post<PolicyResult>('/policy-checks', {
+        repository: p.repository, project: p.project, environment: env.name, release: String(p.latest_release.release_number),
+      }).then((policy) => {
+        const failing = policy.checks.filter((c) => !c.ok).map((c) => c.name);
+        return failing.length === 1 && failing[0] === 'approvals' ? { environment: env.name, release: p.latest_release, running, policy } : undefined;
+      }));
+    }
+  }
+  return (await Promise.all(asks)).filter((w): w is Waiting => !!w);
+}
+
+export async function loadOverview(): Promise<Overview> {
+  const [environments, projects] = await Promise.all([loadEnvironments(), loadProjects()]);
+  return { environments, projects, waiting: await loadWaiting(environments, projects) };
+}
+
+/** The approvals check of a policy result, in words: `0 of 1 approvals`. */
+export function approvalsNeeded(policy: PolicyResult): string {
+  const check = policy.checks.find((c) => c.name === 'approvals');
+  if (!check) return '';
+  const need = typeof check.required === 'number' ? check.required : undefined;
+  const have = Array.isArray(check.actual) ? check.actual.length : typeof check.actual === 'number' ? check.actual : undefined;
+  return need !== undefined && have !== undefined ? `${have} of ${need} approval${need === 1 ? '' : 's'}` : (check.reason ?? 'needs approval');
+}
