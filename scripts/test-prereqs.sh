@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Brings what the tests need: a real OCI registry (docker-registry), skopeo and git.
+# Brings what the tests need: a real OCI registry (docker-registry), skopeo, git and chromium.
 # As root it installs them with apt-get; otherwise it prints the command to run.
 set -euo pipefail
 missing=()
 command -v docker-registry >/dev/null || missing+=(docker-registry)
 command -v skopeo >/dev/null || missing+=(skopeo)
 command -v git >/dev/null || missing+=(git)
+[ -x /usr/bin/chromium ] || missing+=(chromium) # the dashboard's browser tests (playwright-core drives it)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ]; then
   apt-get update -qq
