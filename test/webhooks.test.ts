@@ -116,7 +116,7 @@ for (const engine of ENGINES) {
       const created = await forge.api('POST', '/releases', releaseBody(), ci);
       assert.equal(created.status, 201, created.text);
 
-      const hit = await until('release.created at /good', async () => good.got.find((g) => g.path === '/good'));
+      const hit = await until('release.created at /good', async () => good.got.find((g) => g.path === '/good' && g.headers['x-forge-event'] === 'release.created'));
       assert.equal(hit.headers['content-type'], 'application/json');
       assert.equal(hit.headers['x-forge-event'], 'release.created');
       assert.equal(hit.headers['x-forge-signature-256'], `sha256=${createHmac('sha256', SECRET).update(hit.body).digest('hex')}`);
@@ -170,7 +170,7 @@ describe('webhooks with two replicas on one PostgreSQL', () => {
     const keyFile = join(tempDir(), 'token-key');
     const env = {
       FORGE_WEBHOOK_POLL_MS: '20', FORGE_WEBHOOK_RETRY_MS: '50',
-      FORGE_WEBHOOKS: JSON.stringify([{ name: 'sink', url: `${sink.url}/sink`, secret: SECRET }]),
+      FORGE_WEBHOOKS: JSON.stringify([{ name: 'sink', url: `${sink.url}/sink`, events: ['release.created'], secret: SECRET }]),
     };
     const a = await startForge({ databaseUrl: url, tokenKeyFile: keyFile, env });
     const b = await startForge({ databaseUrl: url, tokenKeyFile: keyFile, env });
