@@ -57,6 +57,7 @@ const ROWS: Row[] = [
   { method: 'GET', route: '/approvals', path: () => '/approvals', allowed: ANY },
   { method: 'GET', route: '/environments', path: () => '/environments', allowed: ANY },
   { method: 'GET', route: '/webhooks/deliveries', path: () => '/webhooks/deliveries', allowed: ['operator'] },
+  { method: 'GET', route: '/doctor', path: () => '/doctor', allowed: ['operator'] },
   { method: 'GET', route: '/whoami', path: () => '/whoami', allowed: ANY, noRoleAllowed: true },
 ];
 

@@ -20,6 +20,7 @@ import { registerApprove } from './commands/approve.js';
 import { registerApprovals } from './commands/approvals.js';
 import { registerStatus } from './commands/status.js';
 import { registerHistory } from './commands/history.js';
+import { registerDoctor } from './commands/doctor.js';
 
 const program = new Command('forge')
   .description('Forge: immutable releases and GitOps deployments')
@@ -48,5 +49,6 @@ registerApprove(program);
 registerApprovals(program);
 registerStatus(program);
 registerHistory(program);
+registerDoctor(program);
 
 await program.parseAsync(process.argv);

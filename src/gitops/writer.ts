@@ -31,6 +31,8 @@ export interface Landed {
   commit: string;
   /** True when the file already had this content: no commit was made for it. */
   unchanged: boolean;
+  /** The parent of `commit` when this writer made it: every earlier pointer commit is its ancestor or itself. */
+  parent?: string | null;
 }
 
 /** The update's owner no longer holds it (its lease was taken over): it was not pushed. */
@@ -146,6 +148,18 @@ export class GitOpsWriter {
     });
   }
 
+  /** Every pointer file at the remote tip after a fresh fetch: path → content. */
+  readPointers(): Promise<{ tip: string | null; files: Map<string, string> }> {
+    return this.exclusive(async () => {
+      await this.fetch();
+      const files = new Map<string, string>();
+      if (!this.tip) return { tip: null, files };
+      const paths = (await this.git.text(['ls-tree', '-r', '--name-only', this.tip])).split('\n').filter((p) => POINTER_FILE.test(p));
+      for (const path of paths) files.set(path, (await this.git.run(['cat-file', 'blob', `${this.tip}:${path}`])).stdout.toString('utf8'));
+      return { tip: this.tip, files };
+    });
+  }
+
   /** The oldest commit up to `tip` that changed how often `needle` occurs in `path` (pickaxe), or null. */
   async commitIntroducing(tip: string, path: string, needle: string): Promise<string | null> {
     const out = await this.git.text(['log', '--format=%H', '--reverse', `-S${needle}`, tip, '--', path]);
@@ -240,7 +254,7 @@ export class GitOpsWriter {
         const pushed = await this.push(commit, base);
         if (pushed === 'ok') {
           this.tip = commit;
-          for (const q of live) q.resolve({ commit: changing.includes(q) ? commit : base!, unchanged: !changing.includes(q) });
+          for (const q of live) q.resolve(changing.includes(q) ? { commit, unchanged: false, parent: base } : { commit: base!, unchanged: true });
           return;
         }
         lastError = pushed;

@@ -11,6 +11,7 @@ import type { Settings } from './settings.js';
 import { ErrorEnvelope } from './schemas.js';
 import { httpDuration, metrics, registryErrors } from '../observability/metrics.js';
 import { releaseRoutes } from './routes/releases.js';
+import { doctorRoutes } from './routes/doctor.js';
 import { auditRoutes } from './routes/audit.js';
 import { eventRoutes, queryToken, redactAccessToken } from './routes/events.js';
 import { webRoutes } from './routes/web.js';
@@ -125,6 +126,7 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
       for (const routes of [deploymentRoutes, policyCheckRoutes, approvalRoutes, pinRoutes, environmentRoutes]) await routes(api as App, ctx, prefix === '/v1');
       await whoamiRoutes(api as App, prefix === '/v1');
       await webhookRoutes(api as App, ctx, prefix === '/v1');
+      await doctorRoutes(api as App, ctx, prefix === '/v1');
     }, { prefix });
   }
   await webRoutes(app);
