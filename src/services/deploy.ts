@@ -37,8 +37,11 @@ export interface DeployContext {
   /** This process's identity as a lease owner. */
   replica: string;
   leaseMs: number;
-  /** Pending deployments this process is completing; their leases are renewed while here. */
-  held: Set<string>;
+  /**
+   * Pending deployments this process is completing, with when (local clock, taken before the
+   * query) their lease was last granted or renewed; renewed on a timer while here.
+   */
+  held: Map<string, number>;
   /** Background completions (auto-deploys, recovery), awaited on close. */
   inflight: Set<Promise<unknown>>;
   /**
@@ -73,17 +76,28 @@ export type OpenDeployContext = DeployContext & { close: () => Promise<void> };
 export async function openDeployContext(opts: DeployContextOptions): Promise<OpenDeployContext> {
   const replica = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
   const leaseMs = opts.leaseMs ?? 30_000;
+  const held = new Map<string, number>();
   const gitops = await GitOpsWriter.open({
     remote: opts.remote, branch: opts.branch, cacheDir: opts.cacheDir, author: opts.author ?? 'Forge <forge@localhost>', retry: opts.retry,
-    confirm: (ids) => deployments.renewLeases(opts.db, ids, replica, leaseMs),
+    confirm: async (ids) => {
+      // A lease renewed less than a third of a lease ago cannot have expired yet: no query for it.
+      const now = Date.now();
+      const stale = ids.filter((id) => !(now - (held.get(id) ?? 0) < leaseMs / 3));
+      const renewed = new Set(await deployments.renewLeases(opts.db, stale, replica, leaseMs));
+      for (const id of renewed) if (held.has(id)) held.set(id, now);
+      return ids.filter((id) => renewed.has(id) || !stale.includes(id));
+    },
   });
   const ctx: DeployContext = {
-    db: opts.db, platform: opts.platform, gitops, replica, leaseMs, held: new Set(), inflight: new Set(),
+    db: opts.db, platform: opts.platform, gitops, replica, leaseMs, held, inflight: new Set(),
     faults: { pauseBeforePushMs: 0, pauseAfterPushMs: 0, ...opts.faults },
   };
   const timer = setInterval(() => {
     if (!ctx.held.size) return;
-    deployments.renewLeases(ctx.db, [...ctx.held], ctx.replica, ctx.leaseMs).catch(() => {
+    const now = Date.now();
+    deployments.renewLeases(ctx.db, [...ctx.held.keys()], ctx.replica, ctx.leaseMs).then((ids) => {
+      for (const id of ids) if (ctx.held.has(id)) ctx.held.set(id, now);
+    }, () => {
       // the next tick, or the writer's confirm before its push, tries again
     });
   }, Math.max(50, Math.floor(leaseMs / 3)));
@@ -215,7 +229,7 @@ async function record(ctx: DeployContext, args: {
     kind, project: release.project, environment: env.name, repository: release.repository, release: label(release),
     previous: previous ? label(previous) : null, deployedBy: actor, approvedBy: decision.approvers, deploymentId: id,
   });
-  ctx.held.add(id);
+  ctx.held.set(id, Date.now());
   await ctx.db.transaction(async (tx) => {
     await deployments.insertDeployment(tx, {
       ...base, status: 'pending', pointer_path: path, pointer_content: content, commit_message: message,
@@ -232,13 +246,14 @@ async function record(ctx: DeployContext, args: {
  * project was recorded first. Rollbacks pin the environment/project. Does nothing when the row
  * is no longer pending under `owner`.
  */
-async function recordLanded(ctx: DeployContext, work: PendingWork, commit: string, owner: string | null): Promise<void> {
+async function recordLanded(ctx: DeployContext, work: PendingWork, commit: string, owner: string | null, parent?: string | null): Promise<void> {
   await ctx.db.transaction(async (tx) => {
     const row = await deployments.lockPending(tx, work.id, owner);
     if (!row) return;
     await deployments.lockSlot(tx, work.environment, work.repository, work.project);
     const current = await deployments.activeDeployment(tx, work.environment, work.repository, work.project);
-    const newer = current?.gitops_commit_sha && !(await ctx.gitops.isAncestor(current.gitops_commit_sha, commit));
+    const earlier = current?.gitops_commit_sha;
+    const newer = earlier && earlier !== parent && !(await ctx.gitops.isAncestor(earlier, commit));
     if (newer) {
       await deployments.markSupersededOnArrival(tx, work.id, commit);
     } else {
@@ -276,7 +291,7 @@ async function recordFailed(ctx: DeployContext, work: PendingWork, owner: string
  * over a newer pointer.
  */
 export async function completeDeployment(ctx: DeployContext, work: PendingWork, recovering = false): Promise<void> {
-  ctx.held.add(work.id);
+  if (!ctx.held.has(work.id)) ctx.held.set(work.id, 0);
   try {
     if (recovering) {
       const { tip, content } = await ctx.gitops.readFile(work.pointer_path);
@@ -294,7 +309,7 @@ export async function completeDeployment(ctx: DeployContext, work: PendingWork, 
     if (ctx.faults.pauseBeforePushMs) await sleep(ctx.faults.pauseBeforePushMs);
     const landed = await ctx.gitops.submit({ path: work.pointer_path, content: work.pointer_content, message: work.commit_message, id: work.id });
     if (ctx.faults.pauseAfterPushMs) await sleep(ctx.faults.pauseAfterPushMs);
-    await recordLanded(ctx, work, landed.commit, ctx.replica);
+    await recordLanded(ctx, work, landed.commit, ctx.replica, landed.parent);
   } catch (err) {
     if (err instanceof UpdateWithdrawnError) return; // another replica took it over and completes it
     await recordFailed(ctx, work, ctx.replica, (err as Error).message);

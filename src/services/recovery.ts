@@ -9,8 +9,9 @@ import { completeDeployment, type DeployContext } from './deploy.js';
 
 /** One sweep: claims up to `limit` expired pending rows and completes them; answers how many. */
 export async function recoverExpired(ctx: DeployContext, limit = 20): Promise<number> {
+  const claimedAt = Date.now();
   const work = await claimExpired(ctx.db, ctx.replica, ctx.leaseMs, limit);
-  for (const w of work) ctx.held.add(w.id);
+  for (const w of work) ctx.held.set(w.id, claimedAt);
   await Promise.all(work.map((w) => completeDeployment(ctx, w, true)));
   return work.length;
 }
