@@ -4,8 +4,7 @@
  * server-sent event streams.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { REPO_ROOT } from './forge.js';
@@ -41,17 +40,20 @@ export async function buildWeb(): Promise<void> {
   }
 }
 
-/** Headless Debian chromium with a fresh profile; close() removes the profile. */
+/**
+ * Headless Debian chromium. playwright gives each launch a fresh empty profile of its own
+ * (--user-data-dir in a new temp folder, removed on close); the flags keep chromium off the
+ * network, which this machine closes.
+ */
 export async function launchBrowser(): Promise<{ browser: Browser; close: () => Promise<void> }> {
   if (!existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM}: install Debian's package (apt-get install -y chromium), as scripts/test-prereqs.sh does`);
-  const profile = mkdtempSync(join(tmpdir(), 'forge-chromium-'));
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`],
+      '--disable-component-update', '--disable-sync'],
   });
-  return { browser, close: async () => { await browser.close(); rmSync(profile, { recursive: true, force: true }); } };
+  return { browser, close: () => browser.close() };
 }
 
 export interface SseEvent { id?: string; event?: string; data: string }

@@ -3,7 +3,7 @@
  * them (GET /environments), projects with their latest release (GET /projects), and which
  * latest releases wait for an approval (POST /policy-checks, the server's own dry run).
  */
-import { type Alias, type List, type PolicyResult, type ProjectSummary, type Release, get, post, q } from './api.js';
+import { type Alias, type Approval, type List, type PolicyResult, type ProjectSummary, type Release, get, post, q } from './api.js';
 
 export interface Policy {
   allowed_triggers?: string[];
@@ -42,6 +42,7 @@ export interface Waiting {
   /** The release running there now, if any. */
   running?: Running;
   policy: PolicyResult;
+  state: ApprovalState;
 }
 
 export interface Overview {
@@ -65,22 +66,27 @@ export async function loadProjects(): Promise<ProjectSummary[]> {
   return (await get<List<ProjectSummary>>(`/projects${q({ limit: 200 })}`)).items;
 }
 
+/** GET /approvals/{release}/{environment}: the same for every viewer (self-approval aside). */
+export interface ApprovalState { approvals: Approval[]; satisfied: boolean; required: number }
+
 /**
  * The latest release of each project that is not running in an environment needing approval,
- * and whose only failing check there is the approvals check: it waits for an approver.
+ * that the environment's trigger and branch rules admit, and that lacks approvals: it waits
+ * for an approver.
  */
 export async function loadWaiting(environments: EnvironmentView[], projects: ProjectSummary[]): Promise<Waiting[]> {
   const asks: Promise<Waiting | undefined>[] = [];
   for (const env of environments.filter((e) => e.policy.requires_approval)) {
     for (const p of projects) {
       const running = env.active.get(projectKey(p.repository, p.project));
-      if (running?.release_id === p.latest_release.id) continue;
-      if (running && running.release_number > p.latest_release.release_number) continue;
-      asks.push(post<PolicyResult>('/policy-checks', {
-        repository: p.repository, project: p.project, environment: env.name, release: String(p.latest_release.release_number),
-      }).then((policy) => {
-        const failing = policy.checks.filter((c) => !c.ok).map((c) => c.name);
-        return failing.length === 1 && failing[0] === 'approvals' ? { environment: env.name, release: p.latest_release, running, policy } : undefined;
+      const release = p.latest_release;
+      if (running && running.release_number >= release.release_number) continue;
+      asks.push(Promise.all([
+        post<PolicyResult>('/policy-checks', { repository: p.repository, project: p.project, environment: env.name, release: String(release.release_number) }),
+        get<ApprovalState>(`/approvals/${encodeURIComponent(release.id)}/${encodeURIComponent(env.name)}`),
+      ]).then(([policy, state]) => {
+        const admitted = policy.checks.every((c) => c.ok || c.name === 'approvals');
+        return admitted && !state.satisfied ? { environment: env.name, release, running, policy, state } : undefined;
       }));
     }
   }
@@ -92,11 +98,8 @@ export async function loadOverview(): Promise<Overview> {
   return { environments, projects, waiting: await loadWaiting(environments, projects) };
 }
 
-/** The approvals check of a policy result, in words: `0 of 1 approvals`. */
-export function approvalsNeeded(policy: PolicyResult): string {
-  const check = policy.checks.find((c) => c.name === 'approvals');
-  if (!check) return '';
-  const need = typeof check.required === 'number' ? check.required : undefined;
-  const have = Array.isArray(check.actual) ? check.actual.length : typeof check.actual === 'number' ? check.actual : undefined;
-  return need !== undefined && have !== undefined ? `${have} of ${need} approval${need === 1 ? '' : 's'}` : (check.reason ?? 'needs approval');
+/** `0 of 1 approval`: distinct active approvers against the environment's requirement. */
+export function approvalsNeeded(state: ApprovalState): string {
+  const have = new Set(state.approvals.filter((a) => a.status === 'active').map((a) => a.approver)).size;
+  return `${have} of ${state.required} approval${state.required === 1 ? '' : 's'}`;
 }

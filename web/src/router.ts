@@ -3,14 +3,19 @@ import { useEffect, useState } from 'preact/hooks';
 
 type Listener = () => void;
 const listeners = new Set<Listener>();
+let navigations = 0;
+
+/** Whether the user has moved within the page since it loaded (then headings take focus). */
+export const hasNavigated = () => navigations > 0;
 
 export function navigate(to: string, replace = false) {
   if (to === location.pathname + location.search) return;
   history[replace ? 'replaceState' : 'pushState'](null, '', to);
+  navigations++;
   for (const l of listeners) l();
 }
 
-addEventListener('popstate', () => { for (const l of listeners) l(); });
+addEventListener('popstate', () => { navigations++; for (const l of listeners) l(); });
 
 /** The current path, re-rendering on navigation. */
 export function usePath(): string {

@@ -2,13 +2,17 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import { type Alias, ApiError, type Release } from './api.js';
+import { hasNavigated } from './router.js';
 
-/** The page's heading; it takes focus after navigation so keyboard and screen-reader users land on the new page. */
+/**
+ * The page's heading. After a navigation within the page it takes focus, so keyboard and
+ * screen-reader users land on the new view; on a fresh load focus stays at the top.
+ */
 export function Heading({ children, title }: { children: ComponentChildren; title: string }) {
   const ref = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     document.title = `${title} · Forge`;
-    if (document.activeElement === document.body || document.activeElement?.closest('nav')) ref.current?.focus();
+    if (hasNavigated()) ref.current?.focus();
   }, [title]);
   return <h1 tabIndex={-1} ref={ref}>{children}</h1>;
 }

@@ -35,7 +35,7 @@ export function Approvals() {
               <li class="card waiting" data-env={w.environment} data-project={w.release.project}>
                 <p>
                   <a href={`/releases/${path}/${w.release.release_number}`}><strong>{w.release.project} #{w.release.release_number}</strong></a>
-                  {' '}→ <strong>{w.environment}</strong>: {approvalsNeeded(w.policy)}
+                  {' '}→ <strong>{w.environment}</strong>: {approvalsNeeded(w.state)}
                   {w.running ? <span class="meta"> (runs #{w.running.release_number} now)</span> : <span class="meta"> (nothing runs there yet)</span>}
                 </p>
                 <ApproveForm target={{ repository: w.release.repository, project: w.release.project, environment: w.environment }} release={w.release.release_number} onDone={reload} />

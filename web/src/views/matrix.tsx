@@ -52,8 +52,8 @@ function Cell({ env, row, waiting }: { env: EnvironmentView; row: Row; waiting?:
         </div>
       ) : <div class="muted">not deployed</div>}
       {waiting && (
-        <a class="awaiting" href="/approvals" title={waiting.policy.checks.find((c) => c.name === 'approvals')?.reason}>
-          #{waiting.release.release_number} awaits approval ({approvalsNeeded(waiting.policy)})
+        <a class="awaiting" href="/approvals" title={`release #${waiting.release.release_number} needs ${waiting.state.required} approval(s) for ${env.name}`}>
+          #{waiting.release.release_number} awaits approval ({approvalsNeeded(waiting.state)})
         </a>
       )}
       <a class="history" href={`/environments/${encodeURIComponent(env.name)}/${path}`}>history<span class="sr"> of {row.project} in {env.name}</span></a>

@@ -2,7 +2,7 @@
  * A release: metadata, artifacts with digests, rendered manifests, and per environment what
  * runs there, the diff against it, and the policy check saying what is missing.
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { ApproveForm, ChecksList, DeployButton } from '../actions.js';
 import { type PolicyResult, type Release, get, getText, post, projectPath } from '../api.js';
 import { useData } from '../data.js';
@@ -80,7 +80,8 @@ export function ReleasePage({ repository, project, ref }: { repository: string; 
 function EnvPanel({ env, release, version, onChange }: { env: EnvironmentView; release: Release; version: number; onChange: () => void }) {
   const running: Running | undefined = env.active.get(projectKey(release.repository, release.project));
   const target = { repository: release.repository, project: release.project, environment: env.name };
-  const check = useData(() => post<PolicyResult>('/policy-checks', { ...target, release: String(release.release_number) }), [env.name, release.id, version]);
+  const check = useData(() => post<PolicyResult>('/policy-checks', { ...target, release: String(release.release_number) }), [env.name, release.id]);
+  useEffect(() => { if (version) check.reload(); }, [version]); // keeps the panel (and any answer shown in it) while it refreshes
   const isRunning = running?.release_id === release.id;
   const failing = check.data?.checks.filter((c) => !c.ok).map((c) => c.name) ?? [];
   return (
@@ -125,7 +126,7 @@ function DiffBody({ path }: { path: string }) {
   if (!lines.some((l) => /^[+-](?![+-]{2} )/.test(l))) return <Empty>The manifests are identical.</Empty>;
   return (
     <pre class="code diff-text" tabIndex={0} aria-label="Unified diff">
-      {lines.map((l) => <span class={l.startsWith('+++') || l.startsWith('---') ? 'file' : l.startsWith('+') ? 'add' : l.startsWith('-') ? 'del' : l.startsWith('@@') ? 'hunk' : undefined}>{l}{'\n'}</span>)}
+      {lines.map((l) => <span class={l.startsWith('+++') || l.startsWith('---') ? 'file' : l.startsWith('+') ? 'add' : l.startsWith('-') ? 'del' : l.startsWith('@@') ? 'hunk' : undefined}>{l || ' '}</span>)}
     </pre>
   );
 }

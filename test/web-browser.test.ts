@@ -1,0 +1,246 @@
+/**
+ * The dashboard in a real browser (Debian's chromium driven by playwright-core) against a real
+ * `forge serve`: log in, see the matrix, approve, deploy, roll back and see each change, with
+ * the matrix of another user's page updating without a reload. Screenshots of the main views
+ * at 1280 px and at phone width go to test-output/screenshots/.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { type Forge, releaseBody, sha, startForge } from './support/forge.js';
+import { SCREENSHOTS, buildWeb, launchBrowser } from './support/web.js';
+
+const DESKTOP = { width: 1280, height: 860 };
+const PHONE = { width: 390, height: 844 };
+const PROJECT = 'auth-service';
+
+async function openPage(browser: Browser, forge: Forge, viewport = DESKTOP) {
+  const context = await browser.newContext({ viewport, reducedMotion: 'reduce' });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error' && !/status of 40[1349]/.test(m.text())) problems.push(`console: ${m.text()}`); });
+  await page.goto(forge.url);
+  return { page, problems, close: () => context.close() };
+}
+
+async function logIn(page: Page, token: string) {
+  await page.getByLabel('Access token').fill(token);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Environments' }).waitFor();
+}
+
+const cell = (page: Page, env: string) => page.locator(`tr[data-project="${PROJECT}"] td[data-env="${env}"]`);
+
+async function shot(page: Page, name: string) {
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Nothing sticks out sideways: the page reads without horizontal scrolling. */
+async function assertNoSideScroll(page: Page, what: string) {
+  const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
+  assert.ok(scroll <= width, `${what} is ${scroll} px wide in a ${width} px window`);
+}
+
+test('log in, see the matrix, approve, deploy, roll back, and watch the matrix follow without a reload', async (t) => {
+  await buildWeb();
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const forge = await startForge();
+  t.after(() => forge.stop());
+  const { browser, close } = await launchBrowser();
+  t.after(close);
+
+  const ci = await forge.token(['service-account'], 'ci@acme.test');
+  const bob = await forge.token(['approver:production', 'developer'], 'bob@acme.test');
+  const alice = await forge.token(['deployer:production', 'deployer:staging', 'developer'], 'alice@acme.test');
+  const register = async (n: number, tag: string, message: string) => {
+    const r = await forge.api('POST', '/releases', releaseBody({
+      trigger: { type: 'tag', tag }, tags: [tag], tagging_strategy: 'tag-all',
+      commit: { sha: sha(n), author: 'Carol <carol@acme.test>', message, committed_at: '2026-11-20T10:00:00Z' },
+      resources: [
+        { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'auth' }, spec: { replicas: n + 1 } },
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'auth-config' }, data: { version: tag } },
+      ],
+      artifacts: [{ name: 'api-server', type: 'container', primary_published_uri: `registry.acme.test/auth-service:${tag}`,
+        outputs: { uri: `registry.acme.test/auth-service:${tag}`, digest: `sha256:${String(n).repeat(64).slice(0, 64)}` } }],
+    }), ci);
+    assert.equal(r.status, 201, r.text);
+    return r.body;
+  };
+
+  // a bad token is refused with the server's reason
+  const bobPage = await openPage(browser, forge);
+  t.after(bobPage.close);
+  const page = bobPage.page;
+  await page.getByRole('heading', { name: 'Forge' }).waitFor();
+  await shot(page, 'login-1280');
+  await page.getByLabel('Access token').fill('not.a.token');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByText('The server refused this token').waitFor();
+
+  // empty state, then the first release appears live
+  await logIn(page, bob);
+  await page.getByText('No releases yet').waitFor();
+  await page.evaluate(() => { (window as unknown as { marker: string }).marker = 'not reloaded'; });
+  await register(1, 'v1.0.0', 'First cut of the auth service');
+  await cell(page, 'dev').getByText('#1').waitFor(); // auto-deployed to dev
+  assert.equal(await page.evaluate(() => (window as unknown as { marker?: string }).marker), 'not reloaded');
+
+  // release 1 goes to production (approved by bob, deployed by alice), then release 2 arrives
+  const approved = await forge.api('POST', '/approvals', { repository: 'acme/mono', project: PROJECT, release: '1', environment: 'production', justification: 'initial rollout' }, bob);
+  assert.equal(approved.status, 201, approved.text);
+  const first = await forge.api('POST', '/deployments', { repository: 'acme/mono', project: PROJECT, environment: 'production', release: '1' }, alice);
+  assert.equal(first.status, 201, first.text);
+  await register(2, 'v1.1.0', 'Rotate signing keys every hour');
+
+  const prod = cell(page, 'production');
+  await prod.getByText('#1').waitFor();
+  await prod.getByText('v1.0.0').waitFor();
+  await prod.getByText('alice@acme.test').waitFor();
+  await prod.getByText('#2 awaits approval (0 of 1 approval)').waitFor();
+  assert.match(await prod.getAttribute('class') ?? '', /waiting/);
+  await cell(page, 'dev').getByText('#2').waitFor();
+  await page.getByText('1 release waiting for approval').waitFor();
+  await shot(page, 'matrix-awaiting-1280');
+
+  // keyboard: skip link, brand, then the navigation; Enter follows a link and focus lands on the new heading
+  await page.reload();
+  await page.getByRole('heading', { level: 1, name: 'Environments' }).waitFor();
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Approvals');
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { level: 1, name: 'Approvals' }).waitFor();
+  assert.equal(new URL(page.url()).pathname, '/approvals');
+  await page.waitForFunction(() => document.activeElement?.tagName === 'H1');
+
+  // bob approves release 2 for production: a justification is required
+  const item = page.locator(`li[data-env="production"][data-project="${PROJECT}"]`);
+  await item.getByText('0 of 1 approval').waitFor();
+  const approve = item.getByRole('button', { name: 'Approve #2 for production' });
+  assert.equal(await approve.isDisabled(), true);
+  await item.getByLabel('Why may release #2 go to production?').fill('Key rotation reviewed in SEC-42');
+  await shot(page, 'approvals-1280');
+  await approve.click();
+  await page.getByText('Nothing waits for approval').waitFor();
+  const given = page.locator('table.approvals tbody tr', { hasText: 'Key rotation reviewed in SEC-42' });
+  await given.getByText('active').waitFor();
+  await given.getByText('bob@acme.test').waitFor();
+
+  // back on the matrix, bob's page stays open while alice deploys from hers
+  await page.getByRole('link', { name: 'Environments' }).click();
+  await prod.getByText('#1').waitFor();
+  assert.equal(await prod.getByText('awaits approval').count(), 0);
+  await page.evaluate(() => { (window as unknown as { marker: string }).marker = 'still here'; });
+
+  const alicePage = await openPage(browser, forge);
+  t.after(alicePage.close);
+  const a = alicePage.page;
+  await logIn(a, alice);
+  await a.goto(`${forge.url}/releases/acme/mono/${PROJECT}/2`);
+  await a.getByRole('heading', { level: 1, name: `${PROJECT} #2 (v1.1.0)` }).waitFor();
+  const panel = a.locator('section[data-env="production"]');
+  await panel.getByText('The policy admits this release.').waitFor();
+  await panel.getByText('Changes from #1 (running) to #2').click();
+  await panel.locator('.diff-text .add', { hasText: 'replicas: 3' }).waitFor();
+  await panel.locator('.diff-text .del', { hasText: 'replicas: 2' }).waitFor();
+  const staging = a.locator('section[data-env="staging"]');
+  await staging.getByText('The policy admits this release.').waitFor();
+  await a.getByText('sha256:222222222222').first().waitFor(); // the artifact's digest
+  await a.getByText('2 manifests (YAML)').click();
+  await a.getByLabel('Rendered manifests').getByText('kind: ConfigMap').waitFor();
+  await shot(a, 'release-1280');
+  await panel.getByRole('button', { name: 'Deploy #2 to production' }).click();
+  await panel.getByText('This release runs here.').waitFor();
+
+  // bob's matrix follows, with no reload
+  await prod.getByText('#2').first().waitFor();
+  await prod.getByText('v1.1.0').waitFor();
+  assert.equal(await page.evaluate(() => (window as unknown as { marker?: string }).marker), 'still here');
+  await shot(page, 'matrix-1280');
+
+  // alice rolls production back from its history
+  await a.goto(`${forge.url}/environments/production/acme/mono/${PROJECT}`);
+  await a.getByRole('heading', { level: 1, name: `${PROJECT} in production` }).waitFor();
+  await a.locator('table.history tbody tr').nth(1).waitFor();
+  await a.getByLabel('Reason for the rollback (optional)').fill('login errors after v1.1.0');
+  await a.getByRole('button', { name: `Roll back ${PROJECT} in production` }).click();
+  const top = a.locator('table.history tbody tr').first();
+  await top.getByText('rollback').waitFor();
+  await top.getByText('#1').waitFor();
+  await top.getByText('active').waitFor();
+  await top.getByText('login errors after v1.1.0').waitFor();
+  await shot(a, 'history-1280');
+
+  // and bob sees the rollback land: release 1 again, pinned against auto-deploys
+  await prod.locator('.badge.rollback').waitFor();
+  await prod.getByText('pinned').waitFor();
+  await prod.getByText('#1').first().waitFor();
+  assert.equal(await page.evaluate(() => (window as unknown as { marker?: string }).marker), 'still here');
+
+  // for bob the policy check explains what is missing: his own approval does not count for his deployment
+  await page.goto(`${forge.url}/releases/acme/mono/${PROJECT}/2`);
+  await page.locator('section[data-env="production"]').getByText("the deployer's own approval does not count").waitFor();
+  // and bob may not deploy to staging: the server's refusal is shown as it is
+  const bobStaging = page.locator('section[data-env="staging"]');
+  await bobStaging.getByRole('button', { name: 'Deploy #2 to staging' }).click();
+  await bobStaging.getByText('may not do this: it needs the deployer:staging or operator role').waitFor();
+
+  // the audit log and its chain
+  await page.getByRole('link', { name: 'Audit log' }).click();
+  await page.getByText(/Hash chain intact: \d+ entries checked/).waitFor();
+  await page.locator('table.audit').getByText('deployment.active').first().waitFor();
+  await shot(page, 'audit-1280');
+
+  // bob revokes his approval
+  await page.getByRole('link', { name: 'Approvals' }).click();
+  const row = page.locator('table.approvals tbody tr', { hasText: 'Key rotation reviewed in SEC-42' });
+  await row.getByRole('button', { name: 'Revoke…' }).click();
+  await row.getByRole('button', { name: 'Revoke approval' }).click();
+  await row.waitFor({ state: 'detached' }); // gone from the active approvals
+  await page.locator('table.approvals tbody tr', { hasText: 'initial rollout' }).waitFor();
+  await page.getByLabel('Status').selectOption('revoked');
+  await page.locator('table.approvals tbody tr', { hasText: 'Key rotation reviewed in SEC-42' }).getByText('revoked').waitFor();
+
+  // phone width: every main view reads without sideways scrolling
+  const phone = await openPage(browser, forge, PHONE);
+  t.after(phone.close);
+  const p = phone.page;
+  await logIn(p, alice);
+  await cell(p, 'production').getByText('#1').first().waitFor();
+  await assertNoSideScroll(p, 'the matrix');
+  await shot(p, 'matrix-phone');
+  for (const [path, heading, name] of [
+    [`/releases/acme/mono/${PROJECT}/2`, `${PROJECT} #2 (v1.1.0)`, 'release-phone'],
+    [`/projects/acme/mono/${PROJECT}`, PROJECT, 'project-phone'],
+    [`/environments/production/acme/mono/${PROJECT}`, `${PROJECT} in production`, 'history-phone'],
+    ['/approvals', 'Approvals', 'approvals-phone'],
+    ['/audit', 'Audit log', 'audit-phone'],
+  ]) {
+    await p.goto(`${forge.url}${path}`);
+    await p.getByRole('heading', { level: 1, name: heading }).waitFor();
+    await p.waitForFunction(() => !document.querySelector('.state[role="status"]')); // everything loaded
+    await assertNoSideScroll(p, path);
+    await shot(p, name);
+  }
+
+  // the project page lists releases with aliases, triggers, commit and creation
+  await a.goto(`${forge.url}/projects/acme/mono/${PROJECT}`);
+  const r2 = a.locator('table.releases tbody tr').first();
+  await r2.getByText('#2').waitFor();
+  await r2.locator('.chip.tag', { hasText: 'v1.1.0' }).waitFor();
+  await r2.getByText('tag v1.1.0').waitFor();
+  await r2.getByText('Rotate signing keys every hour').waitFor();
+  await shot(a, 'project-1280');
+
+  // an unknown release: a clear error, not a blank page
+  await a.goto(`${forge.url}/releases/acme/mono/${PROJECT}/v9.9.9`);
+  await a.getByRole('alert').getByText('Not found').waitFor();
+
+  for (const x of [bobPage, alicePage, phone]) assert.deepEqual(x.problems, []);
+});
