@@ -7,6 +7,7 @@ command -v docker-registry >/dev/null || missing+=(docker-registry)
 command -v skopeo >/dev/null || missing+=(skopeo)
 command -v git >/dev/null || missing+=(git)
 [ -x /usr/bin/chromium ] || missing+=(chromium) # the dashboard's browser tests (playwright-core drives it)
+[ -x /usr/sbin/sshd ] || missing+=(openssh-server) # the GitOps writer's ssh:// test runs its own sshd on a loopback port
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ]; then
   apt-get update -qq

@@ -161,7 +161,9 @@ test('remote URLs: path, file://, ssh with a key file, https with a token kept o
   assert.equal(resolveRemote({ dataDir: '/data' }).url, '/data/gitops.git');
   assert.equal(resolveRemote({ url: 'file:///srv/g.git', dataDir: '/d' }).url, 'file:///srv/g.git');
   const ssh = resolveRemote({ url: 'ssh://git@example.com/acme/gitops.git', dataDir: '/d', sshKeyFile: '/keys/id' });
-  assert.match(ssh.env.GIT_SSH_COMMAND!, /^ssh -i '\/keys\/id' -o IdentitiesOnly=yes/);
+  assert.equal(ssh.env.GIT_SSH_COMMAND, "ssh -o BatchMode=yes -i '/keys/id' -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new");
+  const pinned = resolveRemote({ url: 'git@example.com:acme/gitops.git', dataDir: '/d', sshKeyFile: "/k/it's", knownHostsFile: '/k/known' });
+  assert.equal(pinned.env.GIT_SSH_COMMAND, "ssh -o BatchMode=yes -i '/k/it'\\''s' -o IdentitiesOnly=yes -o UserKnownHostsFile='/k/known' -o StrictHostKeyChecking=yes");
   const https = resolveRemote({ url: 'https://example.com/acme/gitops.git', dataDir: '/d', token: 's3cret' });
   assert.equal(https.url, 'https://example.com/acme/gitops.git');
   assert.equal(https.env.GIT_CONFIG_KEY_0, 'http.extraHeader');

@@ -21,6 +21,8 @@ export interface RemoteSettings {
   url?: string;
   dataDir: string;
   sshKeyFile?: string;
+  /** A known_hosts file pinning the server's host key. */
+  knownHostsFile?: string;
   token?: string;
 }
 
@@ -30,6 +32,7 @@ export function remoteSettingsFromEnv(dataDir: string, env = process.env): Remot
     url: env.FORGE_GITOPS_URL || undefined,
     dataDir,
     sshKeyFile: env.FORGE_GITOPS_SSH_KEY_FILE || undefined,
+    knownHostsFile: env.FORGE_GITOPS_SSH_KNOWN_HOSTS_FILE || undefined,
     token: secretFromEnv(env, 'FORGE_GITOPS_TOKEN'),
   };
 }
@@ -53,12 +56,13 @@ export function resolveRemote(s: RemoteSettings): GitOpsRemote {
     return { url: display, env, display };
   }
   if (url.startsWith('ssh://') || /^[^/:]+@[^/:]+:/.test(url)) {
-    const env: NodeJS.ProcessEnv = {};
-    if (s.sshKeyFile) {
-      const key = s.sshKeyFile.replace(/'/g, `'\\''`);
-      env.GIT_SSH_COMMAND = `ssh -i '${key}' -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new`;
-    }
-    return { url, env, display: url };
+    const quote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+    const opts = ['-o BatchMode=yes'];
+    if (s.sshKeyFile) opts.push(`-i ${quote(s.sshKeyFile)}`, '-o IdentitiesOnly=yes');
+    // Pinned host keys when given (FORGE_GITOPS_SSH_KNOWN_HOSTS_FILE); otherwise trust on first use.
+    if (s.knownHostsFile) opts.push(`-o UserKnownHostsFile=${quote(s.knownHostsFile)}`, '-o StrictHostKeyChecking=yes');
+    else opts.push('-o StrictHostKeyChecking=accept-new');
+    return { url, env: { GIT_SSH_COMMAND: `ssh ${opts.join(' ')}` }, display: url };
   }
   if (url.startsWith('file://')) return { url, env: {}, display: url };
   const path = isAbsolute(url) ? url : resolve(url);
