@@ -126,10 +126,6 @@ export async function deploymentHistory(db: Db, environment: string, repository:
   return { items: rows.map(toDeployment), total };
 }
 
-export async function deploymentsOfRelease(db: Db, releaseId: string): Promise<Deployment[]> {
-  return (await db.query(`${SELECT} where d.release_id = $1 order by d.recorded_seq desc`, [releaseId])).map(toDeployment);
-}
-
 /** Every active deployment, optionally of one repository/project, for status views. */
 export async function activeDeployments(db: Db, filter: { repository?: string; project?: string } = {}): Promise<Deployment[]> {
   return (await db.query(`${SELECT} where d.status = 'active' and ($1::text is null or d.repository = $1) and ($2::text is null or d.project = $2)
