@@ -69,7 +69,8 @@ test('https:// with a token: the token goes in an Authorization header (never th
   assert.equal(landed.unchanged, false);
   assert.ok(seen.length > 0 && seen.every((h) => h.startsWith('Basic ')));
 
-  await assert.rejects(
-    GitOpsWriter.open({ remote: resolveRemote({ url, dataDir: root, token: 'wrong' }), branch: 'main', cacheDir: join(root, 'cache-bad'), author: 'Forge <f@x>' }),
+  const bad = await GitOpsWriter.open({ remote: resolveRemote({ url, dataDir: root, token: 'wrong' }), branch: 'main', cacheDir: join(root, 'cache-bad'), author: 'Forge <f@x>', retry: { attempts: 2, baseMs: 1, maxMs: 2 } });
+  t.after(() => bad.close());
+  await assert.rejects(bad.submit({ path: 'dev/apps/acme/mono/api/release.yaml', content: 'no\n', message: 'no' }),
     (e: unknown) => e instanceof ForgeError && e.code === 'gitops_unavailable' && !e.message.includes('wrong'));
 });

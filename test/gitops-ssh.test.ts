@@ -62,8 +62,12 @@ test('ssh:// with FORGE_GITOPS_SSH_KEY_FILE and a known_hosts file: fetch and pu
   await w.submit({ path: 'prod/apps/acme/mono/api/release.yaml', content: 'over ssh\n', message: 'deploy over ssh' });
   assert.equal(show(remote, 'main', 'prod/apps/acme/mono/api/release.yaml'), 'over ssh\n');
 
-  await assert.rejects(GitOpsWriter.open({
+  const stranger = await GitOpsWriter.open({
     remote: resolveRemote({ url, dataDir: root, sshKeyFile: join(root, 'stranger'), knownHostsFile: join(root, 'known_hosts') }),
-    branch: 'main', cacheDir: join(root, 'cache-stranger'), author: 'Forge <f@x>',
-  }), (e: unknown) => e instanceof ForgeError && e.code === 'gitops_unavailable');
+    branch: 'main', cacheDir: join(root, 'cache-stranger'), author: 'Forge <f@x>', retry: { attempts: 2, baseMs: 1, maxMs: 2 },
+  });
+  t.after(() => stranger.close());
+  await assert.rejects(stranger.submit({ path: 'prod/apps/acme/mono/api/release.yaml', content: 'no\n', message: 'no' }),
+    (e: unknown) => e instanceof ForgeError && e.code === 'gitops_unavailable');
+  assert.equal(show(remote, 'main', 'prod/apps/acme/mono/api/release.yaml'), 'over ssh\n');
 });

@@ -146,10 +146,17 @@ test('updates whose owner no longer holds them are withdrawn before the push', a
   assert.ok(asked.flat().includes('lost'));
 });
 
-test('an unreachable remote is gitops_unavailable, and a remote that goes away fails the update with it', async (t) => {
+test('an unreachable remote is gitops_unavailable for updates (not for opening), and works once it is back; a remote that goes away fails the update', async (t) => {
   const { root, remote, cleanup } = makeRemote(SEED);
   t.after(cleanup);
-  await assert.rejects(open(root, join(root, 'missing.git')), (e: unknown) => e instanceof ForgeError && e.code === 'gitops_unavailable');
+  const missing = join(root, 'later.git');
+  const early = await open(root, missing, 'cache-early', { retry: { attempts: 2, baseMs: 1, maxMs: 2 } });
+  t.after(() => early.close());
+  await assert.rejects(early.submit({ path: API, content: 'x\n', message: 'x' }), (e: unknown) => e instanceof ForgeError && e.code === 'gitops_unavailable');
+  git(root, 'clone', '-q', '--bare', remote, missing);
+  await early.submit({ path: API, content: 'back\n', message: 'back' });
+  assert.equal(show(missing, 'main', API), 'back\n');
+  assert.equal(show(missing, 'main', 'README.md'), SEED['README.md'], 'built on the remote history, not on an empty tree');
   const w = await open(root, remote, 'cache', { retry: { attempts: 2, baseMs: 1, maxMs: 2 } });
   t.after(() => w.close());
   const { renameSync } = await import('node:fs');

@@ -85,8 +85,8 @@ export class GitOpsWriter {
   private draining = false;
   /** Serialises this process's use of its fetch ref and tip. */
   private lock: Promise<unknown> = Promise.resolve();
-  /** The remote tip as last seen (after a fetch or our own push); null = no branch yet. */
-  private tip: string | null = null;
+  /** The remote tip as last seen (after a fetch or our own push); null = no branch yet; undefined = not known. */
+  private tip: string | null | undefined;
   private readonly retry: RetryPolicy;
   private readonly author: { name: string; email: string };
 
@@ -100,18 +100,22 @@ export class GitOpsWriter {
     this.author = parseAuthor(opts.author);
   }
 
-  /** Makes (or reuses) the bare clone and fetches the branch. */
+  /**
+   * Makes (or reuses) the bare clone and fetches the branch. An unreachable remote does not
+   * fail here: updates then answer gitops_unavailable until it is back.
+   */
   static async open(opts: WriterOptions): Promise<GitOpsWriter> {
     const dir = join(opts.cacheDir, createHash('sha256').update(opts.remote.url).digest('hex').slice(0, 16));
     const git = new Git(dir, opts.remote.env);
     if (!existsSync(join(dir, 'HEAD'))) {
       mkdirSync(opts.cacheDir, { recursive: true });
-      const tmp = mkdtempSync(`${dir}.tmp-`);
-      try {
-        await new Git(opts.cacheDir, opts.remote.env).run(['clone', '--bare', '--quiet', '--no-tags', '--', opts.remote.url, tmp]);
-      } catch (err) {
+      let tmp = mkdtempSync(`${dir}.tmp-`);
+      const cloned = await new Git(opts.cacheDir, opts.remote.env).run(['clone', '--bare', '--quiet', '--no-tags', '--', opts.remote.url, tmp], { allowFail: true });
+      if (cloned.code !== 0) {
+        // Unreachable for now: start from an empty repository; the first deployment fetches (and fails while it stays unreachable).
         rmSync(tmp, { recursive: true, force: true });
-        throw unavailable(opts.remote, err);
+        tmp = mkdtempSync(`${dir}.tmp-`);
+        await new Git(opts.cacheDir).run(['init', '--bare', '--quiet', tmp]);
       }
       await new Git(tmp).run(['config', 'gc.auto', '0']);
       await new Git(tmp).run(['config', 'maintenance.auto', 'false']);
@@ -123,7 +127,9 @@ export class GitOpsWriter {
     }
     const format = (await git.text(['rev-parse', '--show-object-format'])) as ObjectFormat;
     const writer = new GitOpsWriter(git, opts, format, `refs/forge/fetch-${process.pid}-${randomBytes(4).toString('hex')}`);
-    await writer.exclusive(() => writer.fetch());
+    await writer.exclusive(() => writer.fetch()).catch(() => {
+      // the remote is down: the server still starts; deployments fetch before their first push
+    });
     return writer;
   }
 
@@ -227,8 +233,8 @@ export class GitOpsWriter {
       const blobs = await this.writeBlobs(live.map((q) => q.update.content));
       const blobOf = new Map(live.map((q, i) => [q, blobs[i]]));
       for (let attempt = 0; attempt < this.retry.attempts; attempt++) {
-        if (attempt > 0) {
-          await sleep(Math.random() * Math.min(this.retry.maxMs, this.retry.baseMs * 2 ** attempt));
+        if (attempt > 0 || this.tip === undefined) {
+          if (attempt > 0) await sleep(Math.random() * Math.min(this.retry.maxMs, this.retry.baseMs * 2 ** attempt));
           try {
             await this.fetch();
           } catch (err) {
@@ -243,7 +249,7 @@ export class GitOpsWriter {
           live = live.filter((q) => !q.update.id || held.has(q.update.id));
           if (!live.length) return;
         }
-        const base = this.tip;
+        const base = this.tip ?? null; // known here: a failed fetch went round the loop again
         const { tree, unchanged } = await editTree(this.git, this.format, base, new Map(live.map((q) => [q.update.path, blobOf.get(q)!])));
         const changing = live.filter((q) => !unchanged.has(q.update.path));
         if (!changing.length) {
