@@ -288,9 +288,9 @@ async function recordFailed(ctx: DeployContext, work: PendingWork, owner: string
  * Pushes the pointer of a pending deployment this replica holds and records the outcome.
  * When `recovering`, first asks the GitOps repository whether the pointer already landed (the
  * previous owner may have pushed and died before recording), so the push is never repeated
- * over a newer pointer.
+ * over a newer pointer. Answers the error that failed the deployment, if one did.
  */
-export async function completeDeployment(ctx: DeployContext, work: PendingWork, recovering = false): Promise<void> {
+export async function completeDeployment(ctx: DeployContext, work: PendingWork, recovering = false): Promise<{ failure?: Error }> {
   if (!ctx.held.has(work.id)) ctx.held.set(work.id, 0);
   try {
     if (recovering) {
@@ -303,26 +303,28 @@ export async function completeDeployment(ctx: DeployContext, work: PendingWork, 
             if (await deployments.lockPending(tx, work.id, ctx.replica)) await deployments.markSupersededOnArrival(tx, work.id, landedIn);
           });
         }
-        return;
+        return {};
       }
     }
     if (ctx.faults.pauseBeforePushMs) await sleep(ctx.faults.pauseBeforePushMs);
     const landed = await ctx.gitops.submit({ path: work.pointer_path, content: work.pointer_content, message: work.commit_message, id: work.id });
     if (ctx.faults.pauseAfterPushMs) await sleep(ctx.faults.pauseAfterPushMs);
     await recordLanded(ctx, work, landed.commit, ctx.replica, landed.parent);
+    return {};
   } catch (err) {
-    if (err instanceof UpdateWithdrawnError) return; // another replica took it over and completes it
+    if (err instanceof UpdateWithdrawnError) return {}; // another replica took it over and completes it
     await recordFailed(ctx, work, ctx.replica, (err as Error).message);
+    return { failure: err as Error };
   } finally {
     ctx.held.delete(work.id);
   }
 }
 
-/** The deployment as recorded, or a 503 when the GitOps repository could not be written. */
-async function outcome(ctx: DeployContext, id: string): Promise<Deployment> {
+/** The deployment as recorded; a 503 when its pointer could not be written to the GitOps repository. */
+async function outcome(ctx: DeployContext, id: string, failure: Error | undefined): Promise<Deployment> {
   const d = (await deployments.getDeployment(ctx.db, id))!;
-  if (d.status === 'failed' && d.error && /GitOps repository/.test(d.error)) {
-    throw new ForgeError('gitops_unavailable', d.error, { deployment: d });
+  if (d.status === 'failed' && failure instanceof ForgeError && failure.code === 'gitops_unavailable') {
+    throw new ForgeError('gitops_unavailable', failure.message, { deployment: d });
   }
   return d;
 }
@@ -331,8 +333,8 @@ async function deployResolved(ctx: DeployContext, principal: Principal, kind: 'd
   const decision = await evaluate(ctx, env, release, principal.subject, false);
   if (!decision.allowed) throw denied(env, release, decision);
   const { id, work } = await record(ctx, { kind, env, release, actor: principal.subject, reason, decision, current });
-  await completeDeployment(ctx, work!);
-  return outcome(ctx, id);
+  const { failure } = await completeDeployment(ctx, work!);
+  return outcome(ctx, id, failure);
 }
 
 /** POST /deployments: 201 with the outcome, or 200 with the active deployment when the release is already active. */
