@@ -94,6 +94,9 @@ test('log in, see the matrix, approve, deploy, roll back, and watch the matrix f
   const first = await forge.api('POST', '/deployments', { repository: 'acme/mono', project: PROJECT, environment: 'production', release: '1' }, alice);
   assert.equal(first.status, 201, first.text);
   await register(2, 'v1.1.0', 'Rotate signing keys every hour');
+  // a second project, released from a branch: production's policy does not take branch pushes, so it waits for nothing
+  const billing = await forge.api('POST', '/releases', releaseBody({ project: 'billing', trigger: { type: 'branch_push', branch: 'main' } }, sha(30)), ci);
+  assert.equal(billing.status, 201, billing.text);
 
   const prod = cell(page, 'production');
   await prod.getByText('#1').waitFor();
@@ -104,6 +107,7 @@ test('log in, see the matrix, approve, deploy, roll back, and watch the matrix f
   await cell(page, 'dev').getByText('#2').waitFor();
   await page.getByText('1 release waiting for approval').waitFor();
   await shot(page, 'matrix-awaiting-1280');
+  await page.screenshot({ path: join(SCREENSHOTS, 'dashboard.png'), clip: { x: 0, y: 0, width: DESKTOP.width, height: 460 } }); // the README's picture
 
   // keyboard: skip link, brand, then the navigation; Enter follows a link and focus lands on the new heading
   await page.reload();
@@ -243,4 +247,34 @@ test('log in, see the matrix, approve, deploy, roll back, and watch the matrix f
   await a.getByRole('alert').getByText('Not found').waitFor();
 
   for (const x of [bobPage, alicePage, phone]) assert.deepEqual(x.problems, []);
+});
+
+test('without the event stream the matrix still follows a deployment, by polling', async (t) => {
+  await buildWeb();
+  const forge = await startForge();
+  t.after(() => forge.stop());
+  const { browser, close } = await launchBrowser();
+  t.after(close);
+  const ci = await forge.token(['service-account'], 'ci@acme.test');
+  const ops = await forge.token(['operator'], 'olga@acme.test');
+  for (const n of [1, 2]) {
+    const r = await forge.api('POST', '/releases', releaseBody({ trigger: { type: 'branch_push', branch: 'main' } }, sha(n)), ci);
+    assert.equal(r.status, 201, r.text);
+  }
+
+  const context = await browser.newContext({ viewport: DESKTOP });
+  t.after(() => context.close());
+  await context.route('**/api/v1/events**', (route) => route.abort()); // a proxy that drops event streams
+  const page = await context.newPage();
+  await page.goto(forge.url);
+  await logIn(page, await forge.token(['developer'], 'dev@acme.test'));
+  await page.getByText('Polling every 5 s').waitFor();
+  await cell(page, 'staging').getByText('not deployed').waitFor();
+  await page.evaluate(() => { (window as unknown as { marker: string }).marker = 'not reloaded'; });
+
+  const d = await forge.api('POST', '/deployments', { repository: 'acme/mono', project: PROJECT, environment: 'staging', release: '2' }, ops);
+  assert.equal(d.status, 201, d.text);
+  await cell(page, 'staging').getByText('olga@acme.test').waitFor();
+  await cell(page, 'staging').getByText('#2').waitFor();
+  assert.equal(await page.evaluate(() => (window as unknown as { marker?: string }).marker), 'not reloaded');
 });

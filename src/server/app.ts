@@ -129,6 +129,6 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
       await doctorRoutes(api as App, ctx, prefix === '/v1');
     }, { prefix });
   }
-  await webRoutes(app);
+  await webRoutes(app, ctx.settings);
   return app;
 }

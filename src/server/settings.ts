@@ -19,6 +19,10 @@ export interface Settings {
   tokenKeyFile?: string;
   /** The company's OIDC issuer (FORGE_OIDC_*, src/server/oidc.ts); unset = embedded tokens only. */
   oidc?: OidcSettings;
+  /** The dashboard's public OIDC client id (FORGE_OIDC_WEB_CLIENT_ID): with an issuer, the page offers the OIDC log-in. */
+  oidcWebClientId?: string;
+  /** The scopes the dashboard asks for (FORGE_OIDC_WEB_SCOPE, default "openid email"). */
+  oidcWebScope: string;
   /** Webhook receivers (FORGE_WEBHOOKS*, src/services/webhooks.ts); unset = none. */
   webhooks?: WebhookSettings;
   /** The release signing key (FORGE_SIGNING_KEY_FILE; default signing-key.pem in the data dir, created when missing). */
@@ -49,6 +53,8 @@ export function loadSettings(flags: { host?: string; port?: string | number; dat
     gitopsBranch: env.FORGE_GITOPS_BRANCH || 'main',
     tokenKeyFile: env.FORGE_TOKEN_KEY_FILE || undefined,
     oidc: oidcSettingsFromEnv(env),
+    oidcWebClientId: env.FORGE_OIDC_WEB_CLIENT_ID?.trim() || undefined,
+    oidcWebScope: env.FORGE_OIDC_WEB_SCOPE?.trim() || 'openid email',
     webhooks: webhookSettingsFromEnv(env),
     signingKeyFile: env.FORGE_SIGNING_KEY_FILE || undefined,
     bodyLimit: Number(env.FORGE_BODY_LIMIT_BYTES ?? 16 * 1024 * 1024),

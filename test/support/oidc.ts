@@ -10,6 +10,8 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import Provider from 'oidc-provider';
 
 export const FORGE_AUDIENCE = 'https://forge.example/api';
+/** The dashboard's client id (authorization code with PKCE, in the browser). */
+export const WEB_CLIENT_ID = 'forge-web';
 
 export interface Idp {
   issuer: string;
@@ -40,8 +42,12 @@ export async function startIdp(o: { accounts?: Record<string, { groups: string[]
       { ...common, client_id: ciClient.id, client_secret: ciClient.secret, grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_post' },
       { ...common, client_id: 'other-ci', client_secret: 'other-secret-0123456789-abcdefghijklm', grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_post' },
       { ...common, client_id: 'forge-cli', grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'], token_endpoint_auth_method: 'none' },
+      // the dashboard: a public client with PKCE; a loopback redirect of any port (RFC 8252), as test servers listen on random ports
+      { ...common, client_id: WEB_CLIENT_ID, application_type: 'native', redirect_uris: ['http://127.0.0.1/login/callback'], response_types: ['code'], grant_types: ['authorization_code'], token_endpoint_auth_method: 'none' },
     ],
     jwks: { keys: [{ ...(key.export({ format: 'jwk' }) as object), kid: `key-${randomBytes(4).toString('hex')}`, alg, use: 'sig' } as never] },
+    // the dashboard calls discovery and the token endpoint from the page of a test server on any loopback port
+    clientBasedCORS: (_ctx, origin, client) => client.clientId === WEB_CLIENT_ID && /^http:\/\/127\.0\.0\.1:\d+$/.test(origin),
     features: {
       devInteractions: { enabled: true },
       clientCredentials: { enabled: true },

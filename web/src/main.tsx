@@ -8,7 +8,8 @@ import { session } from './session.js';
 import { Approvals } from './views/approvals.js';
 import { Audit } from './views/audit.js';
 import { History } from './views/history.js';
-import { Login } from './views/login.js';
+import { Login, LoginCallback } from './views/login.js';
+import { CALLBACK_PATH } from './oidc.js';
 import { Matrix } from './views/matrix.js';
 import { ProjectPage } from './views/project.js';
 import { ReleasePage } from './views/release.js';
@@ -51,7 +52,7 @@ const NAV = [
 function App() {
   const identity = useSession();
   const path = usePath();
-  if (!identity) return <Login />;
+  if (!identity) return path === CALLBACK_PATH ? <LoginCallback /> : <Login />;
   return (
     <div onClick={onLinkClick}>
       <a class="skip" href="#main">Skip to content</a>
