@@ -15,6 +15,7 @@ import { releaseBody, REPO_ROOT, startForge, tempDir } from '../test/support/for
 import { startRegistry } from '../test/support/registry.js';
 import { argoEnv, pointerFor, writePointer } from '../test/support/cmp.js';
 import { printTable } from './load.js';
+import { record } from './report.js';
 
 const run = promisify(execFile);
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' }, resources: { type: 'string', default: '200' } } });
@@ -105,6 +106,8 @@ try {
   const w = stats(warm);
   console.log(`\nforge-cmp generate, release of ${count} resources (${check.stdout.length} bytes of YAML), ${runs} runs each, registry on loopback\n`);
   const [bc, cc, wc] = [stats(cpuOf.baseline).p50, stats(cpuOf.cold).p50, stats(cpuOf.warm).p50];
+  record({ figure: `cmp: generate cold, ${count} resources (p50)`, value: c.p50, unit: 'ms', baseline: b.p50, target: '<= 1.5x skopeo copy + tar', met: c.p50 <= 1.5 * b.p50 });
+  record({ figure: `cmp: generate warm, ${count} resources (p50)`, value: w.p50, unit: 'ms', baseline: b.p50, target: '<= 150 ms', met: w.p50 <= 150 });
   printTable([
     ['figure', 'p50 ms', 'min ms', 'max ms', 'p50 vs baseline', 'CPU ms p50', 'CPU vs baseline', 'target', 'met (p50 wall)'],
     ['baseline: skopeo copy + tar -x', b.p50, b.min, b.max, '1.00', bc, '1.00', '-', '-'],

@@ -9,6 +9,7 @@ import { freshPostgres } from '../test/support/db.js';
 import { releaseBody, sha, spawnForge, tempDir } from '../test/support/forge.js';
 import { startRegistry } from '../test/support/registry.js';
 import { load, printTable, summarize } from './load.js';
+import { record } from './report.js';
 import { buildReleaseImage } from '../src/core/release-image.js';
 import { openReleaseStore } from '../src/registry/index.js';
 
@@ -51,6 +52,9 @@ try {
         body: JSON.stringify(releaseBody({ repository: `bench/${engine}`, project: `p${i % projects}` }, sha(i + 1))) }),
       ok: (s) => s === 201,
     });
+    record({ figure: `registry: releases/s on ${engine} (${concurrency} at a time)`, value: r.perSecond, unit: '/s', baseline: raw.perSecond,
+      target: engine === 'postgres' ? '>= 100/s' : '-', met: engine === 'postgres' ? r.perSecond >= 100 : true });
+    record({ figure: `registry: p99 latency on ${engine}`, value: r.p99, unit: 'ms', baseline: raw.p99, target: '-', met: true });
     rows.push([`register on ${engine}`, r.requests, projects, r.perSecond, r.p50, r.p99, r.errors, (r.perSecond / raw.perSecond).toFixed(2), engine === 'postgres' ? '>= 100/s' : '-']);
     await forge.stop();
     await pgdb?.drop();

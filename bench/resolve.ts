@@ -13,6 +13,7 @@ import { REPO_ROOT, spawnForge, tempDir } from '../test/support/forge.js';
 import { openPostgres } from '../src/store/db.js';
 import { migrate } from '../src/store/migrate.js';
 import { load, printTable } from './load.js';
+import { record } from './report.js';
 
 const { values } = parseArgs({ options: {
   projects: { type: 'string', default: '1000' }, 'per-project': { type: 'string', default: '100' },
@@ -68,6 +69,8 @@ try {
   ] as const) {
     await load({ url: forge.url, concurrency, seconds: 1, next: path(ref) });
     const r = await load({ url: forge.url, concurrency, seconds, next: path(ref) });
+    record({ figure: `resolve: ${name} req/s`, value: r.perSecond, unit: '/s', baseline: base.perSecond, target: '>= 0.30 of trivial', met: r.perSecond >= 0.3 * base.perSecond });
+    record({ figure: `resolve: ${name} p99`, value: r.p99, unit: 'ms', target: '< 10 ms', met: r.p99 < 10 });
     rows.push([name, r.perSecond, r.p50, r.p99, r.errors, (r.perSecond / base.perSecond).toFixed(2), 'p99 < 10 ms, >= 0.30']);
   }
 } finally {
