@@ -106,6 +106,7 @@ test('log in, see the matrix, approve, deploy, roll back, and watch the matrix f
   assert.match(await prod.getAttribute('class') ?? '', /waiting/);
   await cell(page, 'dev').getByText('#2').waitFor();
   await page.getByText('1 release waiting for approval').waitFor();
+  await page.locator('tr[data-project="billing"] td[data-env="dev"]').getByText('#1').waitFor(); // its auto-deploy landed
   await shot(page, 'matrix-awaiting-1280');
   await page.screenshot({ path: join(SCREENSHOTS, 'dashboard.png'), clip: { x: 0, y: 0, width: DESKTOP.width, height: 460 } }); // the README's picture
 
