@@ -13,6 +13,7 @@ import { batchMessage } from '../core/commit-message.js';
 import { Git, GitError } from './git.js';
 import type { GitOpsRemote } from './remote.js';
 import { editTree, type ObjectFormat } from './trees.js';
+import { gitopsPushRetries } from '../observability/metrics.js';
 
 /** The only files the writer may touch: `<env>/apps/<owner>/<name>/<project>/release.yaml`. */
 const POINTER_FILE = /^[a-z0-9-]+\/apps\/[a-z0-9._-]+\/[a-z0-9._-]+\/[a-z0-9-]+\/release\.yaml$/;
@@ -96,7 +97,10 @@ export class GitOpsWriter {
     private readonly format: ObjectFormat,
     private readonly fetchRef: string,
   ) {
-    this.retry = { attempts: 10, baseMs: 20, maxMs: 1000, ...opts.retry };
+    // Under steady contention from other replicas a writer may lose several races in a row (the
+    // winner pushes on a tip it already knows while the loser must fetch first): 25 attempts
+    // with backoff capped at 1 s bound the wait to roughly 15 s.
+    this.retry = { attempts: 25, baseMs: 20, maxMs: 1000, ...opts.retry };
     this.author = parseAuthor(opts.author);
   }
 
@@ -234,7 +238,10 @@ export class GitOpsWriter {
       const blobOf = new Map(live.map((q, i) => [q, blobs[i]]));
       for (let attempt = 0; attempt < this.retry.attempts; attempt++) {
         if (attempt > 0 || this.tip === undefined) {
-          if (attempt > 0) await sleep(Math.random() * Math.min(this.retry.maxMs, this.retry.baseMs * 2 ** attempt));
+          if (attempt > 0) {
+            gitopsPushRetries.inc();
+            await sleep(Math.random() * Math.min(this.retry.maxMs, this.retry.baseMs * 2 ** attempt));
+          }
           try {
             await this.fetch();
           } catch (err) {

@@ -25,7 +25,7 @@ export const releasesTotal = new Counter({
 
 export const deploymentsTotal = new Counter({
   name: 'forge_deployments_total',
-  help: 'Deployments by kind (deploy, rollback, auto) and outcome (active, failed, refused, unchanged)',
+  help: 'Deployments by kind (deploy, rollback, auto) and outcome (active, superseded, failed, refused)',
   labelNames: ['kind', 'outcome'] as const,
   registers: [metrics],
 });

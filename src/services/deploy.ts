@@ -26,6 +26,7 @@ import * as pins from '../store/pins.js';
 import * as releases from '../store/releases.js';
 import type { Release } from '../store/releases.js';
 import { startRecovery } from './recovery.js';
+import { deploymentsTotal } from '../observability/metrics.js';
 
 /** The system actor that makes auto-deploys (DESIGN.md §7). */
 export const AUTO_DEPLOY_ACTOR = 'forge:auto-deploy';
@@ -216,6 +217,7 @@ async function record(ctx: DeployContext, args: {
       await deployments.insertDeployment(tx, { ...base, status: 'failed', error, policy_checks: decision.checks });
       await appendAudit(tx, { actor, action: 'deployment.refused', subject: id, details: { environment: env.name, release: release.canonical_id, kind, error } });
     });
+    deploymentsTotal.inc({ kind, outcome: 'refused' });
     return { id };
   }
   const path = pointerPath({ environment: env.name, repository: release.repository, project: release.project });
@@ -269,6 +271,7 @@ async function recordLanded(ctx: DeployContext, work: PendingWork, commit: strin
         });
       }
     }
+    deploymentsTotal.inc({ kind: work.kind, outcome: newer ? 'superseded' : 'active' });
     await appendAudit(tx, {
       actor: row.deployed_by, action: newer ? 'deployment.superseded' : 'deployment.active', subject: work.id,
       details: { environment: work.environment, repository: work.repository, project: work.project, release_number: row.release_number, gitops_commit_sha: commit },
@@ -280,6 +283,7 @@ async function recordFailed(ctx: DeployContext, work: PendingWork, owner: string
   await ctx.db.transaction(async (tx) => {
     if (!(await deployments.markFailed(tx, work.id, owner, error))) return;
     const row = await deployments.getDeployment(tx, work.id);
+    deploymentsTotal.inc({ kind: work.kind, outcome: 'failed' });
     await appendAudit(tx, { actor: row!.deployed_by, action: 'deployment.failed', subject: work.id, details: { environment: work.environment, error } });
   });
 }
