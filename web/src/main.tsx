@@ -3,7 +3,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import './style.css';
 import { useLiveMode } from './live.js';
-import { match, onLinkClick, usePath } from './router.js';
+import { match, navigate, onLinkClick, usePath } from './router.js';
 import { session } from './session.js';
 import { Approvals } from './views/approvals.js';
 import { Audit } from './views/audit.js';
@@ -30,6 +30,7 @@ function LiveBadge() {
 function Page({ path }: { path: string }) {
   let m: Record<string, string> | undefined;
   if (path === '/' || path === '/environments') return <Matrix />;
+  if (path === CALLBACK_PATH) { navigate('/', true); return null; } // already logged in (a reload of the callback)
   if (path === '/approvals') return <Approvals />;
   if (path === '/audit') return <Audit />;
   if ((m = match('/projects/:owner/:name/:project', path))) return <ProjectPage repository={`${m.owner}/${m.name}`} project={m.project} />;
