@@ -55,7 +55,7 @@ async function step(worker: number) {
   let res: { status: number; text: string; body: any };
   if (roll < 0.3 || known === 0) {
     op = 'create';
-    res = await api('POST', '/releases', releaseBody({ repository: REPO, project }, (++shaCounter).toString(16).padStart(40, 'f')), ci);
+    res = await api('POST', '/releases', releaseBody({ repository: REPO, project }, `a${(++shaCounter).toString(16).padStart(39, '0')}`), ci);
     ok = (s) => s === 201;
     if (res.status === 201) released.set(p, Math.max(released.get(p) ?? 0, res.body.release_number));
   } else if (roll < 0.7) {
