@@ -2,7 +2,8 @@
  * GitOps writer figures (issue 4): a GitOps repository with 10,000 pointer files.
  *  - one deployment's latency (p50/p99): the writer alone, and the whole deployment (policy,
  *    pending row, pointer commit, push, recording) on PGlite — beside a plain `git commit` +
- *    `git push` of one file from a checkout of the same repository, in the same run;
+ *    `git push` of one file from a checkout of the same repository, in the same run, samples
+ *    interleaved (each pushes to its own copy of the repository);
  *  - the throughput of 100 concurrent deployments of different projects.
  * Run: node --import tsx bench/gitops.ts [--files 10000] [--samples 50] [--concurrent 100]
  */
@@ -57,35 +58,19 @@ try {
   git(seed, 'push', '-q', remote, 'main');
   console.log(`GitOps repository: ${git(remote, 'ls-tree', '-r', '--name-only', 'main').split('\n').length} files`);
 
-  // Baseline: git commit + git push of one file from a checkout.
+  // Three identical copies: the baseline, the writer alone and the whole deployment each push to
+  // their own, and their samples are interleaved so that all three see the same machine load.
+  const [remoteW, remoteD] = ['remote-w.git', 'remote-d.git'].map((name) => {
+    const copy = join(root, name);
+    git(root, 'clone', '-q', '--bare', remote, copy);
+    return copy;
+  });
   const checkout = join(root, 'checkout');
   git(root, 'clone', '-q', remote, checkout);
-  const baseline: number[] = [];
-  for (let i = 0; i < SAMPLES; i++) {
-    const t0 = performance.now();
-    writeFileSync(join(checkout, pointerPath({ environment: 'dev', repository: 'acme/mono', project: 'svc-1' })), pointer('dev', 'svc-1', i + 2));
-    git(checkout, 'commit', '-q', '-am', `baseline ${i}`);
-    git(checkout, 'push', '-q', 'origin', 'main');
-    baseline.push(performance.now() - t0);
-  }
-  console.log(`plain git commit + git push (checkout):   ${fmt(baseline)}`);
-
-  // The writer alone: one pointer update, one commit, one push with a lease.
-  const writer = await GitOpsWriter.open({ remote: resolveRemote({ url: remote, dataDir: root }), branch: 'main', cacheDir: join(root, 'cache-w'), author: 'Forge <forge@localhost>' });
-  const writerTimes: number[] = [];
-  for (let i = 0; i < SAMPLES; i++) {
-    const t0 = performance.now();
-    await writer.submit({ path: pointerPath({ environment: 'dev', repository: 'acme/mono', project: 'svc-2' }), content: pointer('dev', 'svc-2', i + 2), message: `writer ${i}` });
-    writerTimes.push(performance.now() - t0);
-  }
-  await writer.close();
-  console.log(`forge writer: one pointer commit + push:  ${fmt(writerTimes)}`);
-
-  // The whole deployment, on PGlite.
+  const writer = await GitOpsWriter.open({ remote: resolveRemote({ url: remoteW, dataDir: root }), branch: 'main', cacheDir: join(root, 'cache-w'), author: 'Forge <forge@localhost>' });
   const db = await openPglite(join(root, 'db'));
   await migrate(db);
-  const ctx = await openDeployContext({ db, platform: DEFAULT_PLATFORM_CONFIG, remote: resolveRemote({ url: remote, dataDir: root }), branch: 'main', cacheDir: join(root, 'cache-d') });
-  const ids: { project: string; number: number }[] = [];
+  const ctx = await openDeployContext({ db, platform: DEFAULT_PLATFORM_CONFIG, remote: resolveRemote({ url: remoteD, dataDir: root }), branch: 'main', cacheDir: join(root, 'cache-d') });
   const addRelease = async (project: string, number: number) => {
     const s = sha(`bench-${project}-${number}`);
     await db.transaction(async (tx) => {
@@ -94,28 +79,43 @@ try {
         oci_digest: `sha256:${createHash('sha256').update(s).digest('hex')}`, resources_digest: `sha256:${'0'.repeat(64)}`, created_by: 'bench', source: {}, artifacts: [] });
       await releases.insertTrigger(tx, id, { type: 'manual', branch: null, tag: null, triggered_by: 'bench' });
     });
-    ids.push({ project, number });
   };
   for (let n = 1; n <= SAMPLES; n++) await addRelease('svc-3', n);
   for (let i = 0; i < CONCURRENT; i++) await addRelease(`svc-${10 + i}`, 1);
   const operator = { subject: 'bench', roles: ['operator'] };
+
+  const baseline: number[] = [];
+  const writerTimes: number[] = [];
   const deployTimes: number[] = [];
-  for (let n = 1; n <= SAMPLES; n++) {
-    const t0 = performance.now();
-    const { deployment } = await requestDeployment(ctx, operator, { repository: 'acme/mono', project: 'svc-3', environment: 'staging', release: String(n) });
+  for (let i = 0; i < SAMPLES; i++) {
+    let t0 = performance.now();
+    writeFileSync(join(checkout, pointerPath({ environment: 'dev', repository: 'acme/mono', project: 'svc-1' })), pointer('dev', 'svc-1', i + 2));
+    git(checkout, 'commit', '-q', '-am', `baseline ${i}`);
+    git(checkout, 'push', '-q', 'origin', 'main');
+    baseline.push(performance.now() - t0);
+
+    t0 = performance.now();
+    await writer.submit({ path: pointerPath({ environment: 'dev', repository: 'acme/mono', project: 'svc-2' }), content: pointer('dev', 'svc-2', i + 2), message: `writer ${i}` });
+    writerTimes.push(performance.now() - t0);
+
+    t0 = performance.now();
+    const { deployment } = await requestDeployment(ctx, operator, { repository: 'acme/mono', project: 'svc-3', environment: 'staging', release: String(i + 1) });
     deployTimes.push(performance.now() - t0);
     if (deployment.status !== 'active') throw new Error(`deployment ${deployment.id} ended ${deployment.status}`);
   }
+  await writer.close();
+  console.log(`plain git commit + git push (checkout):   ${fmt(baseline)}`);
+  console.log(`forge writer: one pointer commit + push:  ${fmt(writerTimes)}`);
   console.log(`forge deployment (API service, PGlite):   ${fmt(deployTimes)}`);
   console.log(`  ratio to plain git (p50): writer ${(pct(writerTimes, 50) / pct(baseline, 50)).toFixed(2)}x, deployment ${(pct(deployTimes, 50) / pct(baseline, 50)).toFixed(2)}x (target ≤ 2x)`);
 
-  const before = Number(git(remote, 'rev-list', '--count', 'main'));
+  const before = Number(git(remoteD, 'rev-list', '--count', 'main'));
   const t0 = performance.now();
   const done = await Promise.all(Array.from({ length: CONCURRENT }, (_, i) =>
     requestDeployment(ctx, operator, { repository: 'acme/mono', project: `svc-${10 + i}`, environment: 'staging', release: '1' })));
   const seconds = (performance.now() - t0) / 1000;
   const failed = done.filter((d) => d.deployment.status !== 'active').length;
-  const commits = Number(git(remote, 'rev-list', '--count', 'main')) - before;
+  const commits = Number(git(remoteD, 'rev-list', '--count', 'main')) - before;
   console.log(`${CONCURRENT} concurrent deployments: ${seconds.toFixed(2)} s → ${(CONCURRENT / seconds).toFixed(1)} deployments/s in ${commits} commits, ${failed} not active (target ≥ 20/s)`);
   await ctx.close();
   await db.close();
