@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'registry_unavailable'
   | 'gitops_unavailable'
+  | 'database_unavailable'
   | 'internal_error';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -25,6 +26,7 @@ const STATUS: Record<ErrorCode, number> = {
   payload_too_large: 413,
   registry_unavailable: 503,
   gitops_unavailable: 503,
+  database_unavailable: 503,
   internal_error: 500,
 };
 

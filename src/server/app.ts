@@ -39,6 +39,13 @@ export type App = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>;
 
 const PUBLIC = new Set(['/healthz', '/readyz', '/api/v1/openapi.json', '/metrics']);
 
+/** A lost or refused database connection (a restart, a failover): the transaction was rolled back. */
+function isDatabaseUnavailable(err: Error): boolean {
+  const code = (err as { code?: string }).code ?? '';
+  return /^(08|57P0)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(code)
+    || /Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect/.test(err.message);
+}
+
 function toForgeError(err: FastifyError | ForgeError | Error): ForgeError {
   if (err instanceof ForgeError) return err;
   const fe = err as FastifyError;
@@ -52,6 +59,7 @@ function toForgeError(err: FastifyError | ForgeError | Error): ForgeError {
       return { path: field || String(fe.validationContext), message: extra ? 'unknown field' : (v.message ?? 'invalid') };
     }));
   }
+  if (isDatabaseUnavailable(err)) return new ForgeError('database_unavailable', 'the database connection was lost or refused; the request may not have completed: retry it (registrations and deployments are idempotent)');
   if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new ForgeError('payload_too_large', `the request body is larger than ${fe.message.match(/\d+/)?.[0] ?? 'the limit of'} bytes`);
   if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new ForgeError('validation_error', 'the request body must be JSON (Content-Type: application/json)');
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return new ForgeError('validation_error', fe.message);
@@ -105,11 +113,15 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
     try {
       await ctx.db.query('select 1');
+    } catch (err) {
+      return reply.status(503).send(errorEnvelope(new ForgeError('database_unavailable', `not ready: the database: ${(err as Error).message}`)));
+    }
+    try {
       await ctx.store.ping();
-      return { status: 'ready' };
     } catch (err) {
       return reply.status(503).send(errorEnvelope(new ForgeError('registry_unavailable', `not ready: ${(err as Error).message}`)));
     }
+    return { status: 'ready' };
   });
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));

@@ -14,6 +14,8 @@ export interface Settings {
   registryUsername?: string;
   registryPassword?: string;
   registryInsecure: boolean;
+  /** Per-request registry timeout (FORGE_REGISTRY_TIMEOUT_MS, default 30 s). */
+  registryTimeoutMs: number;
   gitopsUrl?: string;
   gitopsBranch: string;
   tokenKeyFile?: string;
@@ -49,6 +51,7 @@ export function loadSettings(flags: { host?: string; port?: string | number; dat
     registryUsername: secretFromEnv(env, 'FORGE_REGISTRY_USERNAME'),
     registryPassword: secretFromEnv(env, 'FORGE_REGISTRY_PASSWORD'),
     registryInsecure: env.FORGE_REGISTRY_INSECURE === 'true',
+    registryTimeoutMs: Number(env.FORGE_REGISTRY_TIMEOUT_MS ?? 30_000),
     gitopsUrl: env.FORGE_GITOPS_URL || undefined,
     gitopsBranch: env.FORGE_GITOPS_BRANCH || 'main',
     tokenKeyFile: env.FORGE_TOKEN_KEY_FILE || undefined,

@@ -21,7 +21,7 @@ export async function startServer(settings: Settings, log: (line: string) => voi
     await migrate(db);
     const store = openReleaseStore({
       registry: settings.registry, dataDir: settings.dataDir,
-      username: settings.registryUsername, password: settings.registryPassword, insecure: settings.registryInsecure,
+      username: settings.registryUsername, password: settings.registryPassword, insecure: settings.registryInsecure, timeoutMs: settings.registryTimeoutMs,
     });
     const key = loadOrCreateTokenKey(settings.tokenKeyFile ?? tokenKeyPath(settings.dataDir));
     deploy = await openServerDeployments(settings, db);

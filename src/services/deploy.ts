@@ -126,6 +126,7 @@ export async function openServerDeployments(settings: { dataDir: string; configF
     db, platform, remote, branch: settings.gitopsBranch, cacheDir: join(settings.dataDir, 'gitops-cache'),
     author: env.FORGE_GITOPS_AUTHOR || undefined,
     leaseMs: env.FORGE_DEPLOY_LEASE_MS ? Number(env.FORGE_DEPLOY_LEASE_MS) : undefined,
+    retry: env.FORGE_GITOPS_PUSH_ATTEMPTS ? { attempts: Number(env.FORGE_GITOPS_PUSH_ATTEMPTS) } : undefined,
     faults: { pauseBeforePushMs: Number(env.FORGE_FAULT_PAUSE_BEFORE_GITOPS_PUSH_MS ?? 0), pauseAfterPushMs: Number(env.FORGE_FAULT_PAUSE_AFTER_GITOPS_PUSH_MS ?? 0) },
   });
   const stopRecovery = startRecovery(ctx);

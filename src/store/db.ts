@@ -33,6 +33,10 @@ export async function openPostgres(url: string, max = 10): Promise<Db> {
     async transaction(fn) {
       const client = await pool.connect();
       let broken = false;
+      // A connection lost while checked out (a database restart during a registry push) is
+      // reported by the next query on it; without a listener it would crash the process.
+      const lost = () => { broken = true; };
+      client.on('error', lost);
       try {
         await client.query('begin');
         const tx: Db = {
@@ -48,6 +52,7 @@ export async function openPostgres(url: string, max = 10): Promise<Db> {
         await client.query('rollback').catch(() => { broken = true; });
         throw err;
       } finally {
+        client.off('error', lost);
         client.release(broken);
       }
     },

@@ -1,0 +1,121 @@
+/**
+ * The fault suite (issue 8, acceptance 2). Each fault makes requests fail with a clear 5xx (or
+ * be retried); afterwards there is no half-written release, no number gap, no disagreement
+ * between pointer files and the database, and the server keeps serving.
+ * Covered elsewhere: registry stopped and SIGKILL during creation (releases-atomicity),
+ * SIGKILL during deployment (deploy-recovery), a remote that moves on between fetch and push
+ * (gitops), an unreachable remote at the writer level (gitops).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Forge, releaseBody, sha, startForge } from './support/forge.js';
+import { startFaultProxy } from './support/fault-proxy.js';
+import { makeRemote, show } from './support/gitops.js';
+import { startPrivatePostgres } from './support/private-postgres.js';
+import { startRegistry } from './support/registry.js';
+
+async function numbers(forge: Forge, token: string, project: string): Promise<number[]> {
+  const res = await forge.api('GET', `/releases/acme/mono/${project}?limit=200`, undefined, token);
+  return res.body.items.map((r: { release_number: number }) => r.release_number).sort((a: number, b: number) => a - b);
+}
+
+test('registry slow (timeout) and failing mid-push (500 on the manifest): 503, nothing recorded, no gap', async (t) => {
+  const registry = await startRegistry();
+  const proxy = await startFaultProxy(registry.host);
+  const forge = await startForge({ registry: proxy.host, env: { FORGE_REGISTRY_TIMEOUT_MS: '500' } });
+  t.after(async () => { await forge.stop(); await proxy.close(); await registry.destroy(); });
+  const ci = await forge.token(['service-account']);
+
+  proxy.mode = 'hang';
+  const slow = await forge.api('POST', '/releases', releaseBody({ project: 'faulty' }, sha(1)), ci);
+  assert.equal(slow.status, 503, slow.text);
+  assert.equal(slow.body.error.code, 'registry_unavailable');
+  assert.match(slow.body.error.message, /no answer within 0\.5 s/);
+
+  proxy.mode = 'fail-manifest-put';
+  const broken = await forge.api('POST', '/releases', releaseBody({ project: 'faulty' }, sha(2)), ci);
+  assert.equal(broken.status, 503, broken.text);
+  assert.equal(broken.body.error.code, 'registry_unavailable');
+  assert.match(broken.body.error.message, /HTTP 500/);
+  assert.deepEqual(await numbers(forge, ci, 'faulty'), [], 'nothing half-written');
+
+  proxy.mode = 'pass';
+  for (const n of [2, 1, 3]) assert.equal((await forge.api('POST', '/releases', releaseBody({ project: 'faulty' }, sha(n)), ci)).status, 201);
+  assert.deepEqual(await numbers(forge, ci, 'faulty'), [1, 2, 3]);
+});
+
+test('write errors in the data directory: 503, nothing recorded, and the server serves on', async (t) => {
+  const forge = await startForge();
+  t.after(() => forge.stop());
+  const ci = await forge.token(['service-account']);
+  // The release's layout directory cannot be created: a file stands where it should be (root ignores chmod).
+  const blocker = join(forge.dataDir, 'registry/acme/mono/blocked');
+  mkdirSync(join(blocker, '..'), { recursive: true });
+  writeFileSync(blocker, 'not a directory');
+  chmodSync(blocker, 0o444);
+  const res = await forge.api('POST', '/releases', releaseBody({ project: 'blocked' }, sha(1)), ci);
+  assert.equal(res.status, 503, res.text);
+  assert.equal(res.body.error.code, 'registry_unavailable');
+  assert.equal((await forge.api('POST', '/releases', releaseBody({ project: 'other' }, sha(1)), ci)).status, 201, 'other projects still work');
+  rmSync(blocker);
+  const ok = await forge.api('POST', '/releases', releaseBody({ project: 'blocked' }, sha(1)), ci);
+  assert.equal(ok.status, 201, ok.text);
+  assert.equal(ok.body.release_number, 1);
+});
+
+test('PostgreSQL restarted mid-request: answers are 201 or 503 database_unavailable, retries fill 1..N with no gap', async (t) => {
+  const pg = await startPrivatePostgres();
+  const forge = await startForge({ databaseUrl: pg.url });
+  t.after(async () => { await forge.stop().catch(() => {}); pg.destroy(); });
+  const ci = await forge.token(['service-account']);
+  const N = 30;
+  const send = (i: number) => forge.api('POST', '/releases', releaseBody({ project: 'restart' }, sha(i)), ci);
+  const inFlight = Array.from({ length: N }, (_, i) => new Promise((ok) => setTimeout(ok, i * 15)).then(() => send(i + 1)));
+  await new Promise((ok) => setTimeout(ok, 100));
+  await pg.restart();
+  const first = await Promise.all(inFlight);
+  for (const r of first) {
+    assert.ok([201, 503].includes(r.status), `${r.status} ${r.text}`);
+    if (r.status === 503) assert.equal(r.body.error.code, 'database_unavailable');
+  }
+  const retried = await Promise.all(first.map((r, i) => (r.status === 201 ? r : send(i + 1))));
+  for (const r of retried) assert.ok([200, 201].includes(r.status), `${r.status} ${r.text}`);
+  assert.deepEqual(await numbers(forge, ci, 'restart'), Array.from({ length: N }, (_, i) => i + 1));
+  assert.equal((await forge.api('GET', '/readyz')).status, 200);
+});
+
+test('GitOps pushes rejected again and again, and a remote gone away: the deployment fails with 503, the pointer and the database agree', async (t) => {
+  const { remote, cleanup } = makeRemote({ 'README.md': 'gitops\n' });
+  const forge = await startForge({ env: { FORGE_GITOPS_URL: remote, FORGE_GITOPS_PUSH_ATTEMPTS: '3', FORGE_CONFIG: '' } });
+  t.after(async () => { await forge.stop(); cleanup(); });
+  const ci = await forge.token(['service-account']);
+  const ops = await forge.token(['operator'], 'olga@example.com');
+  assert.equal((await forge.api('POST', '/releases', releaseBody({ project: 'gated' }, sha(1)), ci)).status, 201);
+  const deploy = () => forge.api('POST', '/deployments', { repository: 'acme/mono', project: 'gated', environment: 'staging', release: '1' }, ops);
+
+  const hook = join(remote, 'hooks/pre-receive');
+  writeFileSync(hook, '#!/bin/sh\necho "frozen for maintenance" >&2\nexit 1\n', { mode: 0o755 });
+  const rejected = await deploy();
+  assert.equal(rejected.status, 503, rejected.text);
+  assert.equal(rejected.body.error.code, 'gitops_unavailable');
+  assert.equal(show(remote, 'main', 'staging/apps/acme/mono/gated/release.yaml'), null, 'no pointer');
+  const history = await forge.api('GET', '/deployments/staging/acme/mono/gated/history', undefined, ops);
+  assert.equal(history.body.items[0].status, 'failed');
+
+  rmSync(hook);
+  const moved = `${remote}.away`;
+  (await import('node:fs')).renameSync(remote, moved);
+  const gone = await deploy();
+  assert.equal(gone.status, 503, gone.text);
+  assert.equal(gone.body.error.code, 'gitops_unavailable');
+  (await import('node:fs')).renameSync(moved, remote);
+
+  const ok = await deploy();
+  assert.equal(ok.status, 201, ok.text);
+  assert.equal(ok.body.status, 'active');
+  assert.match(show(remote, 'main', 'staging/apps/acme/mono/gated/release.yaml') ?? '', new RegExp(ok.body.id));
+  const doctor = await forge.api('GET', '/doctor', undefined, ops);
+  assert.deepEqual(doctor.body.findings, [], 'pointer files and database agree');
+});
