@@ -165,7 +165,15 @@ export class GitOpsWriter {
       const files = new Map<string, string>();
       if (!this.tip) return { tip: null, files };
       const paths = (await this.git.text(['ls-tree', '-r', '--name-only', this.tip])).split('\n').filter((p) => POINTER_FILE.test(p));
-      for (const path of paths) files.set(path, (await this.git.run(['cat-file', 'blob', `${this.tip}:${path}`])).stdout.toString('utf8'));
+      // One git process for all of them: `cat-file --batch` answers "<oid> blob <size>\n<content>\n" per line asked.
+      const out = (await this.git.run(['cat-file', '--batch'], { input: paths.map((p) => `${this.tip}:${p}\n`).join('') })).stdout;
+      let at = 0;
+      for (const path of paths) {
+        const eol = out.indexOf(10, at);
+        const size = Number(out.subarray(at, eol).toString('utf8').split(' ')[2]);
+        files.set(path, out.subarray(eol + 1, eol + 1 + size).toString('utf8'));
+        at = eol + 1 + size + 1;
+      }
       return { tip: this.tip, files };
     });
   }
