@@ -23,6 +23,7 @@ import { pinRoutes } from './routes/pins.js';
 import { environmentRoutes } from './routes/environments.js';
 import { whoamiRoutes } from './routes/whoami.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { randomUUID } from 'node:crypto';
 
 export interface AppContext {
   settings: Settings;
@@ -74,6 +75,11 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
     } : false,
     bodyLimit: ctx.settings.bodyLimit,
     maxParamLength: 512,
+    // Every log line of a request carries its id; a caller's X-Request-Id is kept when it is sane.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+    },
     // Router errors (over-long or malformed paths) skip the error handler: give them the envelope too.
     frameworkErrors: (err, _req, reply: FastifyReply) => {
       reply.status(400).send(errorEnvelope(new ForgeError('validation_error', `invalid request path: ${err.message}`)));
@@ -125,6 +131,7 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
   });
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
+  app.addHook('onSend', async (req, reply) => { reply.header('x-request-id', req.id); });
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
