@@ -161,6 +161,9 @@ test('auto-deploy after release creation: admitted ones land, refused ones are r
   assert.equal(preview.length, 1);
   assert.equal(preview[0].status, 'failed');
   assert.match(preview[0].error, /branches: branch "main" matches none of "feature\/\*"/);
+  const onRelease = await f.api('GET', '/releases/acme/mono/auth-service/1', undefined, alice);
+  assert.deepEqual(onRelease.body.auto_deployments.map((a: { environment: string; status: string }) => [a.environment, a.status]),
+    [['dev', 'active'], ['preview', 'failed']], 'the outcome shows on the release');
 
   // the same request again is the existing release: no second auto-deploy
   const again = await f.api('POST', '/releases', releaseBody({}, sha(1)), ci);

@@ -5,6 +5,7 @@ import { parseIdentity } from '../../core/identity.js';
 import { createRelease, type CreateReleaseRequest } from '../../services/create-release.js';
 import { releaseManifests } from '../../services/release-manifests.js';
 import { autoDeploy } from '../../services/deploy.js';
+import { autoDeploymentsOf } from '../../store/deployments.js';
 import * as releases from '../../store/releases.js';
 import type { App, AppContext } from '../app.js';
 import { authorize } from '../auth.js';
@@ -55,7 +56,8 @@ export async function releaseRoutes(app: App, ctx: AppContext, hide: boolean) {
   }, async (req) => {
     authorize(req, { kind: 'read' });
     const { repository, project } = projectOf(req.params);
-    return releases.resolveRelease(ctx.db, repository, project, req.params.ref);
+    const release = await releases.resolveRelease(ctx.db, repository, project, req.params.ref);
+    return ctx.deploy ? { ...release, auto_deployments: await autoDeploymentsOf(ctx.db, release.id) } : release;
   });
 
   app.get('/releases/:owner/:name/:project/:ref/resources', {
