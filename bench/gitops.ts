@@ -22,6 +22,7 @@ import { openDeployContext, requestDeployment } from '../src/services/deploy.js'
 import { openPglite } from '../src/store/db.js';
 import { migrate } from '../src/store/migrate.js';
 import * as releases from '../src/store/releases.js';
+import { record } from './report.js';
 
 const { values } = parseArgs({ options: { files: { type: 'string', default: '10000' }, samples: { type: 'string', default: '50' }, concurrent: { type: 'string', default: '100' } } });
 const FILES = Number(values.files);
@@ -107,6 +108,8 @@ try {
   console.log(`plain git commit + git push (checkout):   ${fmt(baseline)}`);
   console.log(`forge writer: one pointer commit + push:  ${fmt(writerTimes)}`);
   console.log(`forge deployment (API service, PGlite):   ${fmt(deployTimes)}`);
+  record({ figure: 'gitops: one deployment, 10,000 pointers (p50)', value: pct(deployTimes, 50), unit: 'ms', baseline: pct(baseline, 50), target: '<= 2x git commit + push', met: pct(deployTimes, 50) <= 2 * pct(baseline, 50) });
+  record({ figure: 'gitops: one deployment (p99)', value: pct(deployTimes, 99), unit: 'ms', baseline: pct(baseline, 99), target: '-', met: true });
   console.log(`  ratio to plain git (p50): writer ${(pct(writerTimes, 50) / pct(baseline, 50)).toFixed(2)}x, deployment ${(pct(deployTimes, 50) / pct(baseline, 50)).toFixed(2)}x (target ≤ 2x)`);
 
   const before = Number(git(remoteD, 'rev-list', '--count', 'main'));
@@ -116,6 +119,7 @@ try {
   const seconds = (performance.now() - t0) / 1000;
   const failed = done.filter((d) => d.deployment.status !== 'active').length;
   const commits = Number(git(remoteD, 'rev-list', '--count', 'main')) - before;
+  record({ figure: `gitops: ${CONCURRENT} concurrent deployments`, value: CONCURRENT / seconds, unit: '/s', target: '>= 20/s', met: CONCURRENT / seconds >= 20 && failed === 0 });
   console.log(`${CONCURRENT} concurrent deployments: ${seconds.toFixed(2)} s → ${(CONCURRENT / seconds).toFixed(1)} deployments/s in ${commits} commits, ${failed} not active (target ≥ 20/s)`);
   await ctx.close();
   await db.close();

@@ -45,7 +45,8 @@ await db.query('analyze');
 await db.close();
 const seeded = (performance.now() - t0) / 1000;
 
-const forge = await spawnForge({ databaseUrl: pgdb.url, registry: `oci-layout:${tempDir()}` });
+const forge = await spawnForge({ databaseUrl: pgdb.url, registry: `oci-layout:${tempDir()}`,
+  nodeArgs: process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [] });
 const token = await forge.token(['developer']);
 const trivial = spawn(process.execPath, ['--import', 'tsx', 'bench/trivial-server.ts'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
 const trivialUrl = await new Promise<string>((ok) => trivial.stderr!.on('data', (c) => { const m = /listening on (\S+)/.exec(String(c)); if (m) ok(m[1]); }));
@@ -65,7 +66,7 @@ try {
   for (const [name, ref] of [
     ['resolve by tag alias', (_p: number, n: number) => `v1.0.${n}`],
     ['resolve by number', (_p: number, n: number) => String(n)],
-    ['resolve by sha prefix (12)', (p: number, n: number) => shaOf(p, n).slice(0, 12)],
+    ['resolve by sha prefix (16)', (p: number, n: number) => shaOf(p, n).slice(0, 16)],
   ] as const) {
     await load({ url: forge.url, concurrency, seconds: 1, next: path(ref) });
     const r = await load({ url: forge.url, concurrency, seconds, next: path(ref) });

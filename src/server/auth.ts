@@ -9,7 +9,7 @@ import { type Action, type Principal, describeAction, isAllowed } from '../core/
 import { appendAudit } from '../store/audit.js';
 import type { Db } from '../store/db.js';
 import { type OidcSettings, oidcAuthenticator } from './oidc.js';
-import { verifyToken } from './tokens.js';
+import { cachedTokenVerifier } from './tokens.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -22,7 +22,7 @@ export interface Authenticator {
 }
 
 export function embeddedAuthenticator(key: Uint8Array): Authenticator {
-  return { authenticate: (token) => verifyToken(key, token) };
+  return { authenticate: cachedTokenVerifier(key) };
 }
 
 /**

@@ -3,7 +3,7 @@
  * data directory (or FORGE_TOKEN_KEY_FILE). Replicas share the file; the first process that
  * needs it creates it, atomically, so two starting together agree on one key.
  */
-import { randomBytes } from 'node:crypto';
+import { type KeyObject, createSecretKey, randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
@@ -59,13 +59,32 @@ export async function signToken(key: Uint8Array, subject: string, roles: string[
   return { token, subject, roles, expires_at: new Date((now + ttlSeconds) * 1000).toISOString() };
 }
 
-export async function verifyToken(key: Uint8Array, token: string): Promise<Principal> {
+async function verifyWithExpiry(key: Uint8Array | KeyObject, token: string): Promise<{ principal: Principal; expiresAt: number }> {
   try {
     const { payload } = await jwtVerify(token, key, { issuer: ISSUER, algorithms: ['HS256'] });
     const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
-    return { subject: String(payload.sub ?? ''), roles };
+    return { principal: { subject: String(payload.sub ?? ''), roles }, expiresAt: (payload.exp ?? 0) * 1000 };
   } catch (err) {
     const why = err instanceof joseErrors.JWTExpired ? 'the token has expired' : 'the token is not valid for this server';
     throw new ForgeError('authentication_required', `${why}: create a new one with "forge token create"`);
   }
+}
+
+/**
+ * A verifier that remembers tokens it has verified until they expire: verification is a pure
+ * function of the token and the key, so the memory decides nothing the token did not. CI and
+ * the dashboard send the same token on every request; this saves an HMAC and a key import each.
+ */
+export function cachedTokenVerifier(rawKey: Uint8Array, maxEntries = 10_000): (token: string) => Promise<Principal> {
+  const key = createSecretKey(rawKey);
+  const seen = new Map<string, { principal: Principal; expiresAt: number }>();
+  return async (token) => {
+    const hit = seen.get(token);
+    if (hit && Date.now() < hit.expiresAt) return hit.principal;
+    seen.delete(token);
+    const verified = await verifyWithExpiry(key, token);
+    if (seen.size >= maxEntries) seen.clear();
+    seen.set(token, verified);
+    return verified.principal;
+  };
 }

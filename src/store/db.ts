@@ -2,6 +2,7 @@
  * The database adapter: one small interface over embedded PGlite and PostgreSQL, so every
  * store module is written once in plain SQL and runs on both (DESIGN.md §12).
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
@@ -20,15 +21,28 @@ export interface Db {
 pg.types.setTypeParser(1184, (v: string) => new Date(v).toISOString()); // timestamptz
 pg.types.setTypeParser(20, (v: string) => Number(v)); // int8
 
+/**
+ * Parameterised statements are prepared once per connection under a name derived from their
+ * text, so PostgreSQL plans each query shape once instead of on every call (the release read,
+ * with its aggregated aliases and triggers, spent most of its time being planned).
+ */
+const names = new Map<string, string>();
+function statementName(text: string, params?: unknown[]): string | undefined {
+  if (!params?.length) return undefined;
+  let name = names.get(text);
+  if (!name) names.set(text, (name = `forge_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`));
+  return name;
+}
+
 export async function openPostgres(url: string, max = 10): Promise<Db> {
   const pool = new pg.Pool({ connectionString: url, max });
   pool.on('error', () => {}); // an idle client dropped by a restarting server; the next query reconnects
   await pool.query('select 1');
-  const wrap = (run: (text: string, params?: unknown[]) => Promise<pg.QueryResult>): Db['query'] =>
-    async (text, params) => (await run(text, params as unknown[])).rows as never;
+  const wrap = (run: (query: pg.QueryConfig) => Promise<pg.QueryResult>): Db['query'] =>
+    async (text, params) => (await run({ text, values: params as unknown[], name: statementName(text, params) })).rows as never;
   const db: Db = {
     kind: 'postgres',
-    query: wrap((t, p) => pool.query(t, p)),
+    query: wrap((q) => pool.query(q)),
     exec: async (script) => void (await pool.query(script)),
     async transaction(fn) {
       const client = await pool.connect();
@@ -41,7 +55,7 @@ export async function openPostgres(url: string, max = 10): Promise<Db> {
         await client.query('begin');
         const tx: Db = {
           ...db,
-          query: wrap((t, p) => client.query(t, p)),
+          query: wrap((q) => client.query(q)),
           exec: async (script) => void (await client.query(script)),
           transaction: (inner) => inner(tx),
         };

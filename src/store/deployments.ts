@@ -203,8 +203,3 @@ export async function claimExpired(db: Db, owner: string, leaseMs: number, limit
       [rows.map((r) => r.id), owner, leaseMs]);
   });
 }
-
-/** The auto-deploys a release's creation triggered, oldest first: how they ended shows on the release. */
-export async function autoDeploymentsOf(db: Db, releaseId: string): Promise<{ id: string; environment: string; status: DeploymentStatus }[]> {
-  return db.query(`select id, environment, status from deployments where release_id = $1 and kind = 'auto' order by deployed_at, environment`, [releaseId]);
-}

@@ -30,6 +30,8 @@ export interface Release {
   artifacts: Record<string, unknown>[];
   /** The signature manifest pushed beside the image (tag sha256-<hex>.sig), when the release was signed. */
   signature: { digest: string; key_id: string } | null;
+  /** The auto-deploys the release's creation triggered, and how they ended. */
+  auto_deployments: AutoDeployment[];
 }
 
 const ISO = (col: string) => `to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
@@ -40,10 +42,13 @@ select r.*,
             from release_aliases a where a.release_id = r.id), '[]') as alias_rows,
   coalesce((select json_agg(json_build_object('type', t.type, 'branch', t.branch, 'tag', t.tag,
               'triggered_by', t.triggered_by, 'triggered_at', ${ISO('t.triggered_at')}) order by t.position)
-            from release_triggers t where t.release_id = r.id), '[]') as trigger_rows
+            from release_triggers t where t.release_id = r.id), '[]') as trigger_rows,
+  coalesce((select json_agg(json_build_object('id', d.id, 'environment', d.environment, 'status', d.status) order by d.deployed_at, d.environment)
+            from deployments d where d.release_id = r.id and d.kind = 'auto'), '[]') as auto_rows
 from releases r`;
 
-type Row = Record<string, unknown> & { alias_rows: Alias[] | string; trigger_rows: Trigger[] | string };
+type AutoDeployment = { id: string; environment: string; status: string };
+type Row = Record<string, unknown> & { alias_rows: Alias[] | string; trigger_rows: Trigger[] | string; auto_rows: AutoDeployment[] | string };
 
 const json = <T>(v: T | string): T => (typeof v === 'string' ? JSON.parse(v) : v);
 
@@ -71,6 +76,7 @@ function toRelease(row: Row): Release {
     triggers: json(row.trigger_rows),
     aliases: [{ alias: String(number), alias_type: 'numeric' }, ...json(row.alias_rows)],
     artifacts: json(row.artifacts as Record<string, unknown>[] | string),
+    auto_deployments: json(row.auto_rows),
     signature: row.signature_digest ? { digest: row.signature_digest as string, key_id: row.signature_key_id as string } : null,
   };
 }
@@ -160,27 +166,25 @@ export async function insertTrigger(tx: Db, releaseId: string, t: Omit<Trigger, 
  * least 7 hex characters → 404. A prefix matching several releases is 409 ambiguous_reference.
  */
 export async function resolveRelease(db: Db, repository: string, project: string, ref: string): Promise<Release> {
-  const byAlias = await one(db,
-    'r.id = (select release_id from release_aliases where repository = $1 and project = $2 and alias = $3)',
-    [repository, project, ref]);
-  if (byAlias) return byAlias;
   const forms = referenceForms(ref);
-  if (forms.number !== undefined) {
-    const byNumber = await one(db, 'r.repository = $1 and r.project = $2 and r.release_number = $3', [repository, project, forms.number]);
-    if (byNumber) return byNumber;
-  }
-  if (forms.shaPrefix) {
-    const rows = await db.query<{ id: string; commit_sha: string; release_number: number }>(
-      `select id, commit_sha, release_number from releases
-       where repository = $1 and project = $2 and commit_sha like $3 order by release_number desc limit 11`,
-      [repository, project, `${forms.shaPrefix}%`],
-    );
-    if (rows.length === 1) return (await findById(db, rows[0].id))!;
-    if (rows.length > 1) {
-      throw new ForgeError('ambiguous_reference', `"${ref}" matches several releases of ${repository}/${project}; give more of the sha`, {
-        candidates: rows.slice(0, 10).map((r) => ({ commit_sha: r.commit_sha, release_number: r.release_number })),
-      });
-    }
+  // One round trip: every reading of `ref` is a candidate ranked by precedence; only the best rank is kept.
+  const rows = await db.query<Row & { rank: number }>(
+    `with candidates as (
+       select release_id as id, 1 as rank from release_aliases where repository = $1 and project = $2 and alias = $3
+       union all
+       select id, 2 from releases where repository = $1 and project = $2 and release_number = $4::int
+       union all
+       (select id, 3 from releases where repository = $1 and project = $2 and $5::text is not null and commit_sha like $5::text || '%'
+        order by release_number desc limit 11)
+     ), best as (select id, rank from candidates where rank = (select min(rank) from candidates))
+     ${SELECT} join best on best.id = r.id order by r.release_number desc`,
+    [repository, project, ref, forms.number ?? null, forms.shaPrefix ?? null],
+  );
+  if (rows.length === 1) return toRelease(rows[0]);
+  if (rows.length > 1) {
+    throw new ForgeError('ambiguous_reference', `"${ref}" matches several releases of ${repository}/${project}; give more of the sha`, {
+      candidates: rows.slice(0, 10).map((r) => ({ commit_sha: r.commit_sha, release_number: r.release_number })),
+    });
   }
   throw new ForgeError('not_found', `no release of ${repository}/${project} is named "${ref}" (tried tag and branch aliases, release numbers and sha prefixes of at least 7 characters)`);
 }

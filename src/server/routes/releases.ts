@@ -5,7 +5,6 @@ import { parseIdentity } from '../../core/identity.js';
 import { createRelease, type CreateReleaseRequest } from '../../services/create-release.js';
 import { releaseManifests } from '../../services/release-manifests.js';
 import { autoDeploy } from '../../services/deploy.js';
-import { autoDeploymentsOf } from '../../store/deployments.js';
 import * as releases from '../../store/releases.js';
 import type { App, AppContext } from '../app.js';
 import { authorize } from '../auth.js';
@@ -56,8 +55,7 @@ export async function releaseRoutes(app: App, ctx: AppContext, hide: boolean) {
   }, async (req) => {
     authorize(req, { kind: 'read' });
     const { repository, project } = projectOf(req.params);
-    const release = await releases.resolveRelease(ctx.db, repository, project, req.params.ref);
-    return ctx.deploy ? { ...release, auto_deployments: await autoDeploymentsOf(ctx.db, release.id) } : release;
+    return releases.resolveRelease(ctx.db, repository, project, req.params.ref);
   });
 
   app.get('/releases/:owner/:name/:project/:ref/resources', {
