@@ -130,8 +130,12 @@ export async function createRelease(deps: CreateReleaseDeps, actor: Principal, r
       source: { author: req.commit.author ?? null, message: req.commit.message ?? null, committed_at: req.commit.committed_at ?? null, url: req.commit.url ?? null },
       artifacts, resources: req.resources,
     }, layer);
-    const digest = await deps.store.push(imageRepository(id), id.sha, [image.metadata], image.manifest);
-    const signature = deps.signingKey && await signAndPushRelease(deps.store, deps.signingKey, imageRepository(id), canonicalId(id), { digest, size: image.manifest.size });
+    // The signature needs only the manifest's digest, known before the push: both go at once
+    // (a registry accepts a signature whose subject has not arrived yet, OCI 1.1).
+    const [digest, signature] = await Promise.all([
+      deps.store.push(imageRepository(id), id.sha, [image.metadata], image.manifest),
+      deps.signingKey && signAndPushRelease(deps.store, deps.signingKey, imageRepository(id), canonicalId(id), { digest: image.manifest.digest, size: image.manifest.size }),
+    ]);
     if (deps.pauseAfterPushMs) await new Promise((r) => setTimeout(r, deps.pauseAfterPushMs));
 
     const releaseId = randomUUID();
