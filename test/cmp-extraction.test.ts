@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { pack, type Header } from 'tar-stream';
+import { type EntryHeader, craftTar } from './support/tar.js';
 import { makeBlob } from '../src/core/digest.js';
 import { EMPTY_CONFIG, LAYER_TYPE_ANNOTATION, MEDIA_TYPES } from '../src/core/release-image.js';
 import { writeTar } from '../src/core/tar.js';
@@ -22,16 +22,6 @@ after(() => rmSync(work, { recursive: true, force: true }));
 
 let runs = 0;
 
-async function craftedTar(entries: { header: Partial<Header> & { name: string }; body?: string }[]): Promise<Buffer> {
-  const p = pack();
-  const chunks: Buffer[] = [];
-  p.on('data', (c) => chunks.push(c as Buffer));
-  const end = new Promise<void>((resolve) => p.on('end', () => resolve()));
-  for (const e of entries) p.entry(e.header as Header, e.body ?? '');
-  p.finalize();
-  await end;
-  return Buffer.concat(chunks);
-}
 
 const files = (entries: Record<string, string>) => writeTar(Object.entries(entries).map(([path, text]) => ({ path, bytes: Buffer.from(text), mtime: 0 })));
 
@@ -100,7 +90,7 @@ test('a document without apiVersion or kind is refused, naming the file in the l
 });
 
 test('links, devices and path escapes in the resources layer are refused', async () => {
-  const cases: [Partial<Header> & { name: string }, RegExp][] = [
+  const cases: [EntryHeader, RegExp][] = [
     [{ name: 'configmap/link.yaml', type: 'symlink', linkname: '/etc/passwd' }, /"configmap\/link\.yaml" is a symbolic link; only regular files are allowed/],
     [{ name: 'configmap/hard.yaml', type: 'link', linkname: 'configmap/a.yaml' }, /"configmap\/hard\.yaml" is a hard link/],
     [{ name: 'dev/null.yaml', type: 'character-device', devmajor: 1, devminor: 3 }, /"dev\/null\.yaml" is a character device/],
@@ -108,7 +98,7 @@ test('links, devices and path escapes in the resources layer are refused', async
     [{ name: '/etc/cron.d/evil.yaml' }, /unsafe path "\/etc\/cron\.d\/evil\.yaml"/],
   ];
   for (const [header, pattern] of cases) {
-    const tar = await craftedTar([{ header: { name: 'configmap/a.yaml' }, body: LAYER_FILES['configmap/a.yaml'] }, { header, body: header.type ? undefined : LAYER_FILES['configmap/b.yaml'] }]);
+    const tar = await craftTar([{ header: { name: 'configmap/a.yaml' }, body: LAYER_FILES['configmap/a.yaml'] }, { header, body: header.type ? undefined : LAYER_FILES['configmap/b.yaml'] }]);
     assertRefused(await render(tar), pattern);
   }
 });

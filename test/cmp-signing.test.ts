@@ -15,7 +15,7 @@ const layout = join(work, 'layout');
 const store = openReleaseStore({ registry: `oci-layout:${layout}`, dataDir: work });
 const REPO = 'acme/mono/auth-service';
 const keyA = loadOrCreateSigningKey(join(work, 'a', 'signing-key.pem'));
-const keyB = loadOrCreateSigningKey(join(work, 'b', 'signing-key.pem'));
+loadOrCreateSigningKey(join(work, 'b', 'signing-key.pem')); // another key: its public half is pubB
 const pubA = join(work, 'a', 'signing-key.pem.pub');
 const pubB = join(work, 'b', 'signing-key.pem.pub');
 

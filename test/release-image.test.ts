@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { Readable } from 'node:stream';
-import { extract, pack, type Header } from 'tar-stream';
+import { extract, type Header } from 'tar-stream';
+import { type EntryHeader, craftTar } from './support/tar.js';
 import { parse } from 'yaml';
 import {
   buildReleaseImage, EMPTY_CONFIG, MEDIA_TYPES, parseReleaseManifest, parseReleaseMetadata, readResourcesLayer,
@@ -49,18 +50,6 @@ async function untar(bytes: Buffer): Promise<{ header: Header; body: string }[]>
   return out;
 }
 
-/** Builds a tar with tar-stream, for archives our writer would never make (links, devices, escapes). */
-type EntryHeader = Partial<Header> & { name: string };
-async function makeTar(entries: { header: EntryHeader; body?: string }[]): Promise<Buffer> {
-  const p = pack();
-  const chunks: Buffer[] = [];
-  p.on('data', (c) => chunks.push(c as Buffer));
-  const end = new Promise<void>((resolve) => p.on('end', () => resolve()));
-  for (const e of entries) p.entry(e.header as Header, e.body ?? '');
-  p.finalize();
-  await end;
-  return Buffer.concat(chunks);
-}
 
 test('manifest: OCI image manifest with the exact media types, annotations and layer order of DESIGN.md §5', () => {
   const image = buildReleaseImage(input());
@@ -237,7 +226,7 @@ test('readResourcesLayer enforces file count, per-file and total size', () => {
 
 test('readResourcesLayer refuses path escapes, links, devices and directories', async () => {
   const refused = async (header: EntryHeader, pattern: RegExp) => {
-    const tar = await makeTar([{ header: { name: 'configmap/ok.yaml' }, body: 'a: 1\n' }, { header, body: header.type === 'file' || !header.type ? 'b: 2\n' : undefined }]);
+    const tar = await craftTar([{ header: { name: 'configmap/ok.yaml' }, body: 'a: 1\n' }, { header, body: header.type === 'file' || !header.type ? 'b: 2\n' : undefined }]);
     assert.throws(() => readResourcesLayer(tar, MEDIA_TYPES.resources), (e: ForgeError) => e.code === 'validation_error' && pattern.test(e.message));
   };
   await refused({ name: '../escape.yaml' }, /unsafe path/);
@@ -249,8 +238,8 @@ test('readResourcesLayer refuses path escapes, links, devices and directories', 
   await refused({ name: 'configmap', type: 'directory' }, /directory/);
   await refused({ name: 'fifo', type: 'fifo' }, /FIFO/);
   await refused({ name: 'configmap/ok.yaml' }, /twice/);
-  const ok = await makeTar([{ header: { name: './configmap/ok.yaml' }, body: 'a: 1\n' }]);
+  const ok = await craftTar([{ header: { name: './configmap/ok.yaml' }, body: 'a: 1\n' }]);
   assert.deepEqual(readResourcesLayer(ok, MEDIA_TYPES.resources), [{ path: 'configmap/ok.yaml', yaml: 'a: 1\n' }]);
-  const truncated = (await makeTar([{ header: { name: 'a.yaml' }, body: 'x'.repeat(2000) }])).subarray(0, 1024);
+  const truncated = (await craftTar([{ header: { name: 'a.yaml' }, body: 'x'.repeat(2000) }])).subarray(0, 1024);
   assert.throws(() => readResourcesLayer(truncated, MEDIA_TYPES.resources), /truncated/);
 });

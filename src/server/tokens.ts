@@ -4,9 +4,9 @@
  * needs it creates it, atomically, so two starting together agree on one key.
  */
 import { type KeyObject, createSecretKey, randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { readOrCreateKeyFile } from '../config/key-file.js';
 import { ForgeError } from '../core/errors.js';
 import { type Principal, ROLE_PATTERN } from '../core/permissions.js';
 
@@ -18,22 +18,8 @@ export function tokenKeyPath(dataDir: string): string {
 
 /** Reads the key, creating it (mode 0600) when missing. */
 export function loadOrCreateTokenKey(path: string): Uint8Array {
-  try {
-    return Buffer.from(readFileSync(path, 'utf8').trim(), 'base64url');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  writeFileSync(tmp, randomBytes(32).toString('base64url') + '\n', { mode: 0o600 });
-  try {
-    linkSync(tmp, path); // fails if another process created it first: then theirs wins
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  } finally {
-    rmSync(tmp, { force: true });
-  }
-  return Buffer.from(readFileSync(path, 'utf8').trim(), 'base64url');
+  const { content } = readOrCreateKeyFile(path, () => `${randomBytes(32).toString('base64url')}\n`);
+  return Buffer.from(content.trim(), 'base64url');
 }
 
 export function parseDuration(text: string): number {

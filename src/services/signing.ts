@@ -9,12 +9,12 @@
  * data directory, created on first need (atomically, like the token key) with the public key
  * beside it (`signing-key.pem.pub`), which is what verifiers get as FORGE_SIGNING_PUBLIC_KEY_FILE.
  */
-import { type KeyObject, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { type KeyObject, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { bundleFromJSON, bundleToJSON } from '@sigstore/bundle';
 import { DSSEBundleBuilder, type Signer } from '@sigstore/sign';
 import { type TrustMaterial, Verifier, toSignedEntity } from '@sigstore/verify';
+import { readOrCreateKeyFile } from '../config/key-file.js';
 import { ForgeError } from '../core/errors.js';
 import { buildSignatureImage, parseSignatureManifest, signatureTag } from '../core/signature-image.js';
 import type { ReleaseStore } from '../registry/index.js';
@@ -35,26 +35,9 @@ export function keyIdOf(publicKey: KeyObject): string {
 }
 
 export function loadOrCreateSigningKey(path: string): SigningKey {
-  let pem: string;
-  try {
-    pem = readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    mkdirSync(dirname(path), { recursive: true });
-    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
-    writeFileSync(tmp, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-    try {
-      linkSync(tmp, path); // another process may have created it first: then theirs wins
-    } catch (linkErr) {
-      if ((linkErr as NodeJS.ErrnoException).code !== 'EEXIST') throw linkErr;
-    } finally {
-      rmSync(tmp, { force: true });
-    }
-    pem = readFileSync(path, 'utf8');
-    const pub = createPublicKey(createPrivateKey(pem)).export({ type: 'spki', format: 'pem' }) as string;
-    writeFileSync(`${path}.pub`, pub, { mode: 0o644 });
-  }
+  const { content: pem, created } = readOrCreateKeyFile(path,
+    () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
+  if (created) writeFileSync(`${path}.pub`, createPublicKey(createPrivateKey(pem)).export({ type: 'spki', format: 'pem' }) as string, { mode: 0o644 });
   let privateKey: KeyObject;
   try {
     privateKey = createPrivateKey(pem);
