@@ -84,8 +84,14 @@ export function branchPatternProblem(pattern: string): string | undefined {
 const POLICY_KEYS = ['allowed_triggers', 'allowed_branches', 'auto_deploy', 'requires_approval', 'approvals'];
 const APPROVAL_KEYS = ['required', 'expires_after', 'allow_self_approval'];
 
+/** Far beyond any real set of environments: a larger file is a mistake or an attack. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
 /** Parses and validates the platform YAML; throws PlatformConfigError listing every problem with its line. */
 export function parsePlatformConfig(text: string, file = 'forge.yaml'): PlatformConfig {
+  if (text.length > MAX_CONFIG_BYTES) {
+    throw new PlatformConfigError(file, [{ line: 1, col: 1, message: `the file is ${text.length} characters; a platform config may hold at most ${MAX_CONFIG_BYTES}` }]);
+  }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const problems: { line: number; col: number; message: string }[] = [];
