@@ -65,6 +65,12 @@ export interface WriterOptions {
    * the ids still held by this process (renewing their leases). The others are withdrawn.
    */
   confirm?: (ids: string[]) => Promise<string[]>;
+  /**
+   * Runs one fetch-commit-push attempt under a lock shared with the other writers of this
+   * remote (the database's). Without it, two busy replicas race: the one that just pushed
+   * builds on a tip it knows while the other must fetch first, and can lose every time.
+   */
+  lockRemote?: <T>(attempt: () => Promise<T>) => Promise<T>;
 }
 
 interface Queued {
@@ -244,41 +250,46 @@ export class GitOpsWriter {
     try {
       const blobs = await this.writeBlobs(live.map((q) => q.update.content));
       const blobOf = new Map(live.map((q, i) => [q, blobs[i]]));
+      const lockRemote = this.opts.lockRemote ?? ((attempt) => attempt());
       for (let attempt = 0; attempt < this.retry.attempts; attempt++) {
-        if (attempt > 0 || this.tip === undefined) {
-          if (attempt > 0) {
-            gitopsPushRetries.inc();
-            await sleep(Math.random() * Math.min(this.retry.maxMs, this.retry.baseMs * 2 ** attempt));
+        if (attempt > 0) {
+          gitopsPushRetries.inc();
+          await sleep(Math.random() * Math.min(this.retry.maxMs, this.retry.baseMs * 2 ** attempt));
+        }
+        const outcome = await lockRemote(async (): Promise<'done' | 'retry'> => {
+          if (attempt > 0 || this.tip === undefined) {
+            try {
+              await this.fetch();
+            } catch (err) {
+              lastError = err;
+              return 'retry';
+            }
           }
-          try {
-            await this.fetch();
-          } catch (err) {
-            lastError = err;
-            continue;
+          if (this.opts.confirm) {
+            const ids = live.filter((q) => q.update.id).map((q) => q.update.id!);
+            const held = new Set(ids.length ? await this.opts.confirm(ids) : []);
+            for (const q of live) if (q.update.id && !held.has(q.update.id)) q.reject(new UpdateWithdrawnError(q.update.id));
+            live = live.filter((q) => !q.update.id || held.has(q.update.id));
+            if (!live.length) return 'done';
           }
-        }
-        if (this.opts.confirm) {
-          const ids = live.filter((q) => q.update.id).map((q) => q.update.id!);
-          const held = new Set(ids.length ? await this.opts.confirm(ids) : []);
-          for (const q of live) if (q.update.id && !held.has(q.update.id)) q.reject(new UpdateWithdrawnError(q.update.id));
-          live = live.filter((q) => !q.update.id || held.has(q.update.id));
-          if (!live.length) return;
-        }
-        const base = this.tip ?? null; // known here: a failed fetch went round the loop again
-        const { tree, unchanged } = await editTree(this.git, this.format, base, new Map(live.map((q) => [q.update.path, blobOf.get(q)!])));
-        const changing = live.filter((q) => !unchanged.has(q.update.path));
-        if (!changing.length) {
-          for (const q of live) q.resolve({ commit: base!, unchanged: true });
-          return;
-        }
-        const commit = await this.commitTree(tree, base, batchMessage(changing.map((q) => q.update.message)));
-        const pushed = await this.push(commit, base);
-        if (pushed === 'ok') {
-          this.tip = commit;
-          for (const q of live) q.resolve(changing.includes(q) ? { commit, unchanged: false, parent: base } : { commit: base!, unchanged: true });
-          return;
-        }
-        lastError = pushed;
+          const base = this.tip ?? null; // known here: a failed fetch went round the loop again
+          const { tree, unchanged } = await editTree(this.git, this.format, base, new Map(live.map((q) => [q.update.path, blobOf.get(q)!])));
+          const changing = live.filter((q) => !unchanged.has(q.update.path));
+          if (!changing.length) {
+            for (const q of live) q.resolve({ commit: base!, unchanged: true });
+            return 'done';
+          }
+          const commit = await this.commitTree(tree, base, batchMessage(changing.map((q) => q.update.message)));
+          const pushed = await this.push(commit, base);
+          if (pushed === 'ok') {
+            this.tip = commit;
+            for (const q of live) q.resolve(changing.includes(q) ? { commit, unchanged: false, parent: base } : { commit: base!, unchanged: true });
+            return 'done';
+          }
+          lastError = pushed;
+          return 'retry';
+        });
+        if (outcome === 'done') return;
       }
       const why = lastError instanceof Error ? lastError.message : 'the branch kept moving (non-fast-forward on every attempt)';
       throw new ForgeError('gitops_unavailable', `could not push to the GitOps repository ${this.opts.remote.display} after ${this.retry.attempts} attempts: ${why}`);

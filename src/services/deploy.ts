@@ -80,6 +80,13 @@ export async function openDeployContext(opts: DeployContextOptions): Promise<Ope
   const held = new Map<string, number>();
   const gitops = await GitOpsWriter.open({
     remote: opts.remote, branch: opts.branch, cacheDir: opts.cacheDir, author: opts.author ?? 'Forge <forge@localhost>', retry: opts.retry,
+    // Replicas on one PostgreSQL take turns at the remote (PGlite means one process: nothing to share).
+    lockRemote: opts.db.kind === 'postgres'
+      ? (attempt) => opts.db.transaction(async (tx) => {
+        await tx.query('select pg_advisory_xact_lock(hashtextextended($1, 3))', [`gitops:${opts.remote.url}`]);
+        return attempt();
+      })
+      : undefined,
     confirm: async (ids) => {
       // A lease renewed less than a third of a lease ago cannot have expired yet: no query for it.
       const now = Date.now();
