@@ -3,7 +3,7 @@ import http from 'node:http';
 
 export interface LoadResult { requests: number; seconds: number; perSecond: number; p50: number; p99: number; errors: number }
 
-export function percentile(sorted: number[], p: number): number {
+function percentile(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
 }
 

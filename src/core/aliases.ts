@@ -24,7 +24,7 @@ export function branchAlias(branch: string, releaseNumber: number): string {
   return `${branch.replaceAll('/', '-')}-${releaseNumber}`;
 }
 
-export const MIN_SHA_PREFIX = 7;
+const MIN_SHA_PREFIX = 7;
 
 /** How a reference may be read after the exact-alias lookup failed: as a number, a sha prefix, or neither. */
 export function referenceForms(ref: string): { number?: number; shaPrefix?: string } {

@@ -92,4 +92,3 @@ export function auditRefusals(db: Db) {
   };
 }
 
-export type Reply = FastifyReply;

@@ -117,20 +117,12 @@ export async function aliasOwners(db: Db, repository: string, project: string, a
   );
 }
 
-export interface NewRelease {
-  id: string;
-  repository: string;
-  project: string;
-  commit_sha: string;
-  release_number: number;
-  oci_uri: string;
-  oci_digest: string;
-  resources_digest: string;
-  created_by: string;
-  source: { author?: string | null; message?: string | null; committed_at?: string | null; url?: string | null };
+/** What registration writes: the stored columns of a release, with the source fields optional. */
+export type NewRelease = Pick<Release, 'id' | 'repository' | 'project' | 'commit_sha' | 'release_number' | 'oci_uri' | 'oci_digest'
+  | 'resources_digest' | 'created_by' | 'artifacts'> & {
+  source: Partial<Release['source']>;
   pipeline_run_id?: string | null;
-  artifacts: Record<string, unknown>[];
-}
+};
 
 export async function insertRelease(tx: Db, r: NewRelease): Promise<void> {
   await tx.query(
