@@ -74,14 +74,21 @@ test('the real CUE engine evaluates packages, imports of the repository module, 
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'auth' },
-      spec: { replicas: 2, template: { spec: { containers: [{ name: 'api', image: values['api.uri'], ports: [{ containerPort: 8080 }] }] } } },
+      spec: {
+        replicas: 2,
+        template: { spec: { containers: [{ name: 'api', image: values['api.uri'], ports: [{ containerPort: 8080 }] }] } },
+      },
     },
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'auth-digest' }, data: { digest: 'sha256:abc' } },
   ]);
 });
 
 test('placeholders stand in for artifact values when nothing is built', async (t) => {
-  const repo = makeRepo({ 'cue.mod/module.cue': 'module: "example.org/mono"\n', 'lib/k8s/k8s.cue': K8S, 'svc/.forge/project.cue': PROJECT });
+  const repo = makeRepo({
+    'cue.mod/module.cue': 'module: "example.org/mono"\n',
+    'lib/k8s/k8s.cue': K8S,
+    'svc/.forge/project.cue': PROJECT,
+  });
   const engine = new CueEngine();
   t.after(async () => {
     await engine.close();
@@ -94,7 +101,8 @@ test('placeholders stand in for artifact values when nothing is built', async (t
 
 test('a CUE error fails the project with file:line:column, pointing into the user file even after the pre-pass', async (t) => {
   const repo = makeRepo({
-    'svc/.forge/project.cue': 'package project\n\nname: "svc"\nartifacts: a: {type: "binary", publishers: ext: external: uri: "https://x/a"}\nimg: @artifact("a.uri")\nreplicas: int & "three"\n',
+    'svc/.forge/project.cue':
+      'package project\n\nname: "svc"\nartifacts: a: {type: "binary", publishers: ext: external: uri: "https://x/a"}\nimg: @artifact("a.uri")\nreplicas: int & "three"\n',
   });
   const engine = new CueEngine();
   t.after(async () => {
@@ -110,7 +118,8 @@ test('a CUE error fails the project with file:line:column, pointing into the use
 
 test('an unknown artifact or field fails with the location and the fields that exist', async (t) => {
   const repo = makeRepo({
-    'svc/.forge/project.cue': 'package project\n\nname: "svc"\nartifacts: a: {type: "binary", publishers: ext: external: {uri: "https://x/a", digest: "sha256:1"}}\nimg: @artifact("a.url")\n',
+    'svc/.forge/project.cue':
+      'package project\n\nname: "svc"\nartifacts: a: {type: "binary", publishers: ext: external: {uri: "https://x/a", digest: "sha256:1"}}\nimg: @artifact("a.url")\n',
   });
   const engine = new CueEngine();
   t.after(async () => {
@@ -123,7 +132,7 @@ test('an unknown artifact or field fails with the location and the fields that e
   );
 });
 
-test('evaluation runs off the main thread with a time limit; the engine recovers after a timeout', async (t) => {
+test('evaluation runs in a helper process with a time limit; the engine recovers after a timeout', async (t) => {
   const repo = makeRepo({ '.forge/repo.cue': 'package repo\ntagging: strategy: "monorepo"\n' });
   const slow = new CueEngine(1);
   const engine = new CueEngine();

