@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Figure } from './report.js';
 import { printTable } from './load.js';
 
-const ALL = ['registry', 'resolve', 'render', 'gitops', 'cmp'];
+const ALL = ['registry', 'resolve', 'render', 'gitops', 'cmp', 'bombs', 'metrics'];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
 const out = join(mkdtempSync(join(tmpdir(), 'forge-bench-')), 'figures.jsonl');
 

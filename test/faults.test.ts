@@ -6,12 +6,14 @@
  * SIGKILL during deployment (deploy-recovery), a remote that moves on between fetch and push
  * (gitops), an unreachable remote at the writer level (gitops).
  */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Forge, releaseBody, sha, startForge } from './support/forge.js';
+import { test } from 'node:test';
+import { eventually } from './support/eventually.js';
 import { startFaultProxy } from './support/fault-proxy.js';
+import { type Forge, releaseBody, sha, startForge } from './support/forge.js';
 import { makeRemote, show } from './support/gitops.js';
 import { startPrivatePostgres } from './support/private-postgres.js';
 import { startRegistry } from './support/registry.js';
@@ -25,7 +27,11 @@ test('registry slow (timeout) and failing mid-push (500 on the manifest): 503, n
   const registry = await startRegistry();
   const proxy = await startFaultProxy(registry.host);
   const forge = await startForge({ registry: proxy.host, env: { FORGE_REGISTRY_TIMEOUT_MS: '500' } });
-  t.after(async () => { await forge.stop(); await proxy.close(); await registry.destroy(); });
+  t.after(async () => {
+    await forge.stop();
+    await proxy.close();
+    await registry.destroy();
+  });
   const ci = await forge.token(['service-account']);
 
   proxy.mode = 'hang';
@@ -42,7 +48,8 @@ test('registry slow (timeout) and failing mid-push (500 on the manifest): 503, n
   assert.deepEqual(await numbers(forge, ci, 'faulty'), [], 'nothing half-written');
 
   proxy.mode = 'pass';
-  for (const n of [2, 1, 3]) assert.equal((await forge.api('POST', '/releases', releaseBody({ project: 'faulty' }, sha(n)), ci)).status, 201);
+  for (const n of [2, 1, 3])
+    assert.equal((await forge.api('POST', '/releases', releaseBody({ project: 'faulty' }, sha(n)), ci)).status, 201);
   assert.deepEqual(await numbers(forge, ci, 'faulty'), [1, 2, 3]);
 });
 
@@ -58,7 +65,11 @@ test('write errors in the data directory: 503, nothing recorded, and the server 
   const res = await forge.api('POST', '/releases', releaseBody({ project: 'blocked' }, sha(1)), ci);
   assert.equal(res.status, 503, res.text);
   assert.equal(res.body.error.code, 'registry_unavailable');
-  assert.equal((await forge.api('POST', '/releases', releaseBody({ project: 'other' }, sha(1)), ci)).status, 201, 'other projects still work');
+  assert.equal(
+    (await forge.api('POST', '/releases', releaseBody({ project: 'other' }, sha(1)), ci)).status,
+    201,
+    'other projects still work',
+  );
   rmSync(blocker);
   const ok = await forge.api('POST', '/releases', releaseBody({ project: 'blocked' }, sha(1)), ci);
   assert.equal(ok.status, 201, ok.text);
@@ -68,32 +79,71 @@ test('write errors in the data directory: 503, nothing recorded, and the server 
 test('PostgreSQL restarted mid-request: answers are 201 or 503 database_unavailable, retries fill 1..N with no gap', async (t) => {
   const pg = await startPrivatePostgres();
   const forge = await startForge({ databaseUrl: pg.url });
-  t.after(async () => { await forge.stop().catch(() => {}); pg.destroy(); });
+  t.after(async () => {
+    await forge.stop().catch(() => {});
+    pg.destroy();
+  });
   const ci = await forge.token(['service-account']);
-  const N = 30;
   const send = (i: number) => forge.api('POST', '/releases', releaseBody({ project: 'restart' }, sha(i)), ci);
-  const inFlight = Array.from({ length: N }, (_, i) => new Promise((ok) => setTimeout(ok, i * 15)).then(() => send(i + 1)));
-  await new Promise((ok) => setTimeout(ok, 100));
+  type Answer = Awaited<ReturnType<typeof send>> & { sentAt: number; answeredAt: number };
+  const timed = (i: number): Promise<Answer> => {
+    const sentAt = performance.now();
+    return send(i).then((r) => ({ ...r, sentAt, answeredAt: performance.now() }));
+  };
+  // One release before the restart; then one every 15 ms (at most 80), the restart beginning
+  // after the fifth, so requests are in flight when the connections are cut and arrive while
+  // the database is down; then five more once it is back.
+  const sent: Promise<Answer>[] = [Promise.resolve(await timed(1))];
+  let restarted = false;
+  const sender = (async () => {
+    while (!restarted && sent.length < 80) {
+      sent.push(timed(sent.length + 1));
+      await new Promise((ok) => setTimeout(ok, 15));
+    }
+    for (let k = 0; k < 5; k++) sent.push(timed(sent.length + 1));
+  })();
+  await eventually('five releases sent', () => sent.length >= 6);
+  const restartAt = performance.now();
   await pg.restart();
-  const first = await Promise.all(inFlight);
+  restarted = true;
+  await sender;
+  const first = await Promise.all(sent);
+  const N = first.length;
   for (const r of first) {
     assert.ok([201, 503].includes(r.status), `${r.status} ${r.text}`);
     if (r.status === 503) assert.equal(r.body.error.code, 'database_unavailable');
   }
+  // The restart happened during the requests, and they felt it.
+  assert.ok(
+    first.some((r) => r.sentAt < restartAt && r.answeredAt > restartAt),
+    'a request was in flight when the restart began',
+  );
+  assert.equal(first[0].status, 201, 'the first release, before the restart');
+  assert.ok(
+    first.some((r) => r.status === 503),
+    `the restart cut requests off (answers: ${first.map((r) => r.status).join(' ')})`,
+  );
   const retried = await Promise.all(first.map((r, i) => (r.status === 201 ? r : send(i + 1))));
   for (const r of retried) assert.ok([200, 201].includes(r.status), `${r.status} ${r.text}`);
-  assert.deepEqual(await numbers(forge, ci, 'restart'), Array.from({ length: N }, (_, i) => i + 1));
+  assert.deepEqual(
+    await numbers(forge, ci, 'restart'),
+    Array.from({ length: N }, (_, i) => i + 1),
+  );
   assert.equal((await forge.api('GET', '/readyz')).status, 200);
 });
 
 test('GitOps pushes rejected again and again, and a remote gone away: the deployment fails with 503, the pointer and the database agree', async (t) => {
   const { remote, cleanup } = makeRemote({ 'README.md': 'gitops\n' });
   const forge = await startForge({ env: { FORGE_GITOPS_URL: remote, FORGE_GITOPS_PUSH_ATTEMPTS: '3', FORGE_CONFIG: '' } });
-  t.after(async () => { await forge.stop(); cleanup(); });
+  t.after(async () => {
+    await forge.stop();
+    cleanup();
+  });
   const ci = await forge.token(['service-account']);
   const ops = await forge.token(['operator'], 'olga@example.com');
   assert.equal((await forge.api('POST', '/releases', releaseBody({ project: 'gated' }, sha(1)), ci)).status, 201);
-  const deploy = () => forge.api('POST', '/deployments', { repository: 'acme/mono', project: 'gated', environment: 'staging', release: '1' }, ops);
+  const deploy = () =>
+    forge.api('POST', '/deployments', { repository: 'acme/mono', project: 'gated', environment: 'staging', release: '1' }, ops);
 
   const hook = join(remote, 'hooks/pre-receive');
   writeFileSync(hook, '#!/bin/sh\necho "frozen for maintenance" >&2\nexit 1\n', { mode: 0o755 });

@@ -5,22 +5,32 @@
  * URL, GitOps credentials — including failures (registry down, GitOps unreachable, bad
  * tokens); then its stderr and every answer are searched for each secret and its encodings.
  */
-import { after, before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, test } from 'node:test';
+import { eventually } from './support/eventually.js';
 import { type ForgeProcess, releaseBody, sha, spawnForge } from './support/forge.js';
-import { type TestRegistry, startRegistry } from './support/registry.js';
+import { startRegistry, type TestRegistry } from './support/registry.js';
 
 /** A secret, and the forms it could leak in (base64 in a Basic header, URL-encoded). */
 function forms(secret: string, user?: string): string[] {
   return [secret, encodeURIComponent(secret), ...(user ? [Buffer.from(`${user}:${secret}`).toString('base64')] : [])];
 }
 
+/** Whether the request log holds the completion line (with the status) of the request with this id. */
+function logged(log: string, requestId: string): boolean {
+  return log.split('\n').some((l) => l.includes(`"reqId":"${requestId}"`) && l.includes('"statusCode"'));
+}
+
 function assertClean(where: string, text: string, secrets: Record<string, string[]>) {
   for (const [name, variants] of Object.entries(secrets)) {
-    for (const v of variants) assert.ok(!text.includes(v), `${name} appears in ${where}:\n${text.slice(Math.max(0, text.indexOf(v) - 300), text.indexOf(v) + 100)}`);
+    for (const v of variants)
+      assert.ok(
+        !text.includes(v),
+        `${name} appears in ${where}:\n${text.slice(Math.max(0, text.indexOf(v) - 300), text.indexOf(v) + 100)}`,
+      );
   }
 }
 
@@ -38,20 +48,36 @@ describe('secrets stay out of logs, errors and answers', () => {
   before(async () => {
     registry = await startRegistry({ auth: 'basic' });
     let hits = 0;
-    const server = createServer((req, res) => { req.resume(); req.on('end', () => { hits++; res.writeHead(500).end(); }); });
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        hits++;
+        res.writeHead(500).end();
+      });
+    });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     hook = {
       url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      get hits() { return hits; },
-      stop: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+      get hits() {
+        return hits;
+      },
+      stop: () =>
+        new Promise<void>((r) => {
+          server.closeAllConnections();
+          server.close(() => r());
+        }),
     };
     forge = await spawnForge({
       registry: registry.host,
       env: {
         FORGE_LOG: 'on',
-        FORGE_REGISTRY_USERNAME: registry.username!, FORGE_REGISTRY_PASSWORD: registry.password!,
-        FORGE_WEBHOOK_POLL_MS: '50', FORGE_WEBHOOK_RETRY_MS: '50',
-        FORGE_WEBHOOKS: JSON.stringify([{ name: 'chat', url: `${hook.url}/hook?token=${URL_TOKEN}`, secret: WEBHOOK_SECRET, max_attempts: 2 }]),
+        FORGE_REGISTRY_USERNAME: registry.username!,
+        FORGE_REGISTRY_PASSWORD: registry.password!,
+        FORGE_WEBHOOK_POLL_MS: '50',
+        FORGE_WEBHOOK_RETRY_MS: '50',
+        FORGE_WEBHOOKS: JSON.stringify([
+          { name: 'chat', url: `${hook.url}/hook?token=${URL_TOKEN}`, secret: WEBHOOK_SECRET, max_attempts: 2 },
+        ]),
       },
     });
     forge.proc.stdout!.on('data', (c) => (stdout += c)); // the request log (pino writes to stdout)
@@ -62,22 +88,55 @@ describe('secrets stay out of logs, errors and answers', () => {
       dev: await forge.token(['developer'], 'dev@example.com'),
     };
   });
-  after(async () => { await forge.stop(); await hook.stop(); await registry.destroy(); });
+  after(async () => {
+    await forge.stop();
+    await hook.stop();
+    await registry.destroy();
+  });
 
-  const api = async (method: string, path: string, body?: unknown, token?: string) => {
-    const res = await forge.api(method, path, body, token);
+  const api = async (method: string, path: string, body?: unknown, token?: string, headers?: Record<string, string>) => {
+    const res = await forge.api(method, path, body, token, headers);
     answers.push(`${method} ${path} → ${res.status} ${res.text}`);
     return res;
   };
 
   test('a flow with successes and failures', async () => {
     assert.equal((await api('POST', '/releases', releaseBody(), tokens.ci)).status, 201);
-    for (const path of ['/releases/acme/mono/auth-service', '/releases/acme/mono/auth-service/1', '/releases/acme/mono/auth-service/1/resources',
-      '/projects', '/audit', '/audit/verify', '/environments', '/whoami', '/webhooks/deliveries']) {
+    for (const path of [
+      '/releases/acme/mono/auth-service',
+      '/releases/acme/mono/auth-service/1',
+      '/releases/acme/mono/auth-service/1/resources',
+      '/projects',
+      '/audit',
+      '/audit/verify',
+      '/environments',
+      '/whoami',
+      '/webhooks/deliveries',
+    ]) {
       assert.equal((await api('GET', path, undefined, tokens.ops)).status, 200, path);
     }
-    assert.equal((await api('POST', '/deployments', { repository: 'acme/mono', project: 'auth-service', environment: 'staging', release: '1' }, tokens.deployer)).status, 201);
-    assert.equal((await api('POST', '/deployments', { repository: 'acme/mono', project: 'auth-service', environment: 'production', release: '1' }, tokens.deployer)).status, 403);
+    assert.equal(
+      (
+        await api(
+          'POST',
+          '/deployments',
+          { repository: 'acme/mono', project: 'auth-service', environment: 'staging', release: '1' },
+          tokens.deployer,
+        )
+      ).status,
+      201,
+    );
+    assert.equal(
+      (
+        await api(
+          'POST',
+          '/deployments',
+          { repository: 'acme/mono', project: 'auth-service', environment: 'production', release: '1' },
+          tokens.deployer,
+        )
+      ).status,
+      403,
+    );
     assert.equal((await api('POST', '/releases', releaseBody(), tokens.dev)).status, 403);
     // A token in the query string (EventSource clients) — the request log must not keep it.
     const abort = new AbortController();
@@ -94,10 +153,9 @@ describe('secrets stay out of logs, errors and answers', () => {
     assert.equal(down.status, 503, down.text);
     await registry.start();
     // The webhook receiver fails: its attempts are logged.
-    for (let i = 0; i < 400 && hook.hits < 2; i++) await sleep(50);
-    assert.ok(hook.hits >= 2, 'the webhook was attempted');
-    answers.push((await api('GET', '/webhooks/deliveries', undefined, tokens.ops)).text);
-    await sleep(200); // let the last log lines reach stderr
+    await eventually('two webhook attempts', () => hook.hits >= 2);
+    answers.push((await api('GET', '/webhooks/deliveries', undefined, tokens.ops, { 'x-request-id': 'secrets-last' })).text);
+    await eventually('the request log line of the last request', () => logged(stdout, 'secrets-last'));
 
     const secrets = {
       'registry password': forms(registry.password!, registry.username),
@@ -113,28 +171,29 @@ describe('secrets stay out of logs, errors and answers', () => {
 });
 
 describe('GitOps credentials stay out of logs and errors', () => {
-  test('an unreachable https GitOps remote with a token', async () => {
+  test('an unreachable https GitOps remote with a token', async (t) => {
     const GIT_TOKEN = 'ghp_never-log-me-0123456789';
-    let stderr = '';
+    const secrets = { 'git token': forms(GIT_TOKEN, 'x-access-token') };
+    // The server starts without reaching the remote: the deployment is what contacts it.
+    const forge = await spawnForge({
+      env: { FORGE_LOG: 'on', FORGE_GITOPS_URL: 'https://127.0.0.1:9/acme/gitops.git', FORGE_GITOPS_TOKEN: GIT_TOKEN },
+    });
+    t.after(() => forge.stop());
     let stdout = '';
-    let forge: ForgeProcess | undefined;
-    try {
-      forge = await spawnForge({ env: { FORGE_LOG: 'on', FORGE_GITOPS_URL: 'https://127.0.0.1:9/acme/gitops.git', FORGE_GITOPS_TOKEN: GIT_TOKEN } });
-      forge.proc.stdout!.on('data', (c) => (stdout += c));
-      const ci = await forge.token(['service-account'], 'ci@example.com');
-      assert.equal((await forge.api('POST', '/releases', releaseBody(), ci)).status, 201);
-      const res = await forge.api('POST', '/deployments', { repository: 'acme/mono', project: 'auth-service', environment: 'staging', release: '1' },
-        await forge.token(['operator'], 'ops@example.com'));
-      assert.ok(res.status >= 400, res.text);
-      assertClean('the deployment answer', res.text, { 'git token': forms(GIT_TOKEN, 'x-access-token') });
-      await sleep(200);
-      stderr = `${stdout}\n${forge.stderr()}`;
-    } catch (err) {
-      stderr = (err as Error).message; // the server refused to start: its output is in the message
-    } finally {
-      await forge?.stop();
-    }
-    assert.ok(stderr.length > 0);
-    assertClean('the server log', stderr, { 'git token': forms(GIT_TOKEN, 'x-access-token') });
+    forge.proc.stdout!.on('data', (c) => (stdout += c));
+    const ci = await forge.token(['service-account'], 'ci@example.com');
+    assert.equal((await forge.api('POST', '/releases', releaseBody(), ci)).status, 201);
+    const res = await forge.api(
+      'POST',
+      '/deployments',
+      { repository: 'acme/mono', project: 'auth-service', environment: 'staging', release: '1' },
+      await forge.token(['operator'], 'ops@example.com'),
+      { 'x-request-id': 'gitops-deploy' },
+    );
+    assert.equal(res.status, 503, res.text);
+    assert.equal(res.body.error.code, 'gitops_unavailable');
+    assertClean('the deployment answer', res.text, secrets);
+    await eventually('the request log line of the deployment', () => logged(stdout, 'gitops-deploy'));
+    assertClean('the server log', `${stdout}\n${forge.stderr()}`, secrets);
   });
 });

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ENGINES, freshPostgres } from './support/db.js';
 import { type Forge, releaseBody, sha, startForge, tempDir } from './support/forge.js';
-import { parseWebhookReceivers, retryDelay, signPayload, wantsEvent } from '../src/core/webhooks.js';
+import { signPayload } from '../src/core/webhooks.js';
 import { join } from 'node:path';
 
 interface Received { path: string; headers: IncomingHttpHeaders; body: string }
@@ -51,38 +51,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false>):
 
 const SECRET = 'whsec-0123456789abcdef-good';
 
-describe('webhook configuration, signature, backoff', () => {
-  test('receivers are validated with the place of the mistake; secrets may come from a file', () => {
-    const read = (p: string) => (p === '/s' ? 'from-a-file-0123456789\n' : assert.fail(p));
-    const [r] = parseWebhookReceivers('[{"name":"a","url":"https://x.example/h","secret_file":"/s"}]', read);
-    assert.deepEqual(r, { name: 'a', url: 'https://x.example/h', events: ['*'], secret: 'from-a-file-0123456789', max_attempts: 8 });
-    for (const [json, message] of [
-      ['{}', /a JSON list/],
-      ['[{"name":"a","url":"ftp://x","secret":"0123456789abcdef"}]', /\[0\]\.url: expected an http or https URL/],
-      ['[{"name":"a","url":"https://x","secret":"short"}]', /\[0\]\.secret: expected a secret of at least 16/],
-      ['[{"name":"a","url":"https://x"}]', /exactly one of secret and secret_file/],
-      ['[{"name":"a","url":"https://x","secret":"0123456789abcdef","events":["deploy ment"]}]', /\[0\]\.events/],
-      ['[{"name":"a","url":"https://x","secret":"0123456789abcdef"},{"name":"a","url":"https://y","secret":"0123456789abcdef"}]', /\[1\]\.name: expected a name not used/],
-      ['[{"name":"a","url":"https://x","secret":"0123456789abcdef","retries":3}]', /\[0\]\.retries: expected one of/],
-    ] as const) assert.throws(() => parseWebhookReceivers(json, read), message);
-  });
-
-  test('event filters: exact names, families and everything', () => {
-    const r = (events: string[]) => ({ name: 'a', url: 'https://x', secret: 's', max_attempts: 1, events });
-    assert.ok(wantsEvent(r(['deployment.*']), 'deployment.active'));
-    assert.ok(!wantsEvent(r(['deployment.*']), 'deployments.active'));
-    assert.ok(wantsEvent(r(['release.created']), 'release.created'));
-    assert.ok(!wantsEvent(r(['release.created']), 'release.updated'));
-    assert.ok(wantsEvent(r(['*']), 'auth.permission_denied'));
-  });
-
-  test('signature is HMAC-SHA256 of the body (RFC 4231-style known vector) and delays double with jitter and a cap', () => {
-    assert.equal(signPayload('key', 'The quick brown fox jumps over the lazy dog'), 'sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8');
-    assert.deepEqual([1, 2, 3, 4].map((n) => retryDelay(n, 1000, 5000, 1)), [1000, 2000, 4000, 5000]);
-    assert.equal(retryDelay(3, 1000, 60_000, 0), 2000);
-  });
-});
-
+// The configuration, signature and backoff rules (src/core/webhooks.ts) are unit-tested in test/unit/webhooks.test.ts.
 for (const engine of ENGINES) {
   describe(`webhook delivery (${engine})`, () => {
     let forge: Forge;

@@ -37,6 +37,11 @@ function statementName(text: string, params?: unknown[]): string | undefined {
 export async function openPostgres(url: string, max = 10): Promise<Db> {
   const pool = new pg.Pool({ connectionString: url, max });
   pool.on('error', () => {}); // an idle client dropped by a restarting server; the next query reconnects
+  // A client can be told that its connection ended in the same read as the answer to its last
+  // query: by then the pool has handed it to the next borrower, whose own listener is attached
+  // only after an await. Every client keeps a listener of its own so that such an error cannot
+  // crash the process; the borrower learns of it from its next query, which fails.
+  pool.on('connect', (client) => client.on('error', () => {}));
   await pool.query('select 1');
   const wrap = (run: (query: pg.QueryConfig) => Promise<pg.QueryResult>): Db['query'] =>
     async (text, params) => (await run({ text, values: params as unknown[], name: statementName(text, params) })).rows as never;

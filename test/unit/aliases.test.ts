@@ -1,0 +1,35 @@
+/** Unit tests of src/core/aliases.ts: tag and branch aliases, and how a reference may be read (DESIGN.md §3). */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { branchAlias, referenceForms, tagAliases } from '../../src/core/aliases.js';
+
+test('monorepo: only <project>/v* tags count, without the project prefix', () => {
+  const tags = ['auth-service/v1.2.3', 'auth-service/v1.2.3', 'billing/v2.0.0', 'auth-service/beta', 'v9.9.9', 'auth-service-x/v1.0.0'];
+  assert.deepEqual(tagAliases('auth-service', tags, 'monorepo'), ['v1.2.3']);
+});
+
+test('tag-all: every tag counts as it is, duplicates once, order kept', () => {
+  assert.deepEqual(tagAliases('auth-service', ['v2', 'auth-service/v1', 'v2', 'latest'], 'tag-all'), ['v2', 'auth-service/v1', 'latest']);
+  assert.deepEqual(tagAliases('auth-service', [], 'tag-all'), []);
+});
+
+test('branch aliases replace every slash and end with the release number', () => {
+  assert.equal(branchAlias('main', 7), 'main-7');
+  assert.equal(branchAlias('release/1.2', 7), 'release-1.2-7');
+  assert.equal(branchAlias('feature/a/b', 12), 'feature-a-b-12');
+});
+
+test('a reference is read as a number (1 to 2^31-1, no leading zero) and/or a sha prefix (7 to 64 hex)', () => {
+  assert.deepEqual(referenceForms('42'), { number: 42 });
+  assert.deepEqual(referenceForms('2147483647'), { number: 2_147_483_647, shaPrefix: '2147483647' });
+  assert.deepEqual(referenceForms('2147483648'), { shaPrefix: '2147483648' }, 'beyond a 32-bit int it is no number');
+  assert.deepEqual(referenceForms('1234567'), { number: 1_234_567, shaPrefix: '1234567' }, 'both readings, the caller decides');
+  assert.deepEqual(referenceForms('0'), {});
+  assert.deepEqual(referenceForms('007'), {});
+  assert.deepEqual(referenceForms('ABCDEF0'), { shaPrefix: 'abcdef0' }, 'sha prefixes are lower-cased');
+  assert.deepEqual(referenceForms('abcdef'), {}, 'six hex characters are too short for a sha prefix');
+  assert.deepEqual(referenceForms('a'.repeat(64)), { shaPrefix: 'a'.repeat(64) });
+  assert.deepEqual(referenceForms('a'.repeat(65)), {});
+  assert.deepEqual(referenceForms('v1.2.3'), {});
+  assert.deepEqual(referenceForms('-1'), {});
+});
