@@ -1,9 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Deployment } from '../src/contract/index.js';
 import { ForgeError } from '../src/core/errors.js';
 import { parsePointer } from '../src/core/pointer.js';
 import { parsePlatformConfig } from '../src/core/platform-config.js';
-import { autoDeploy, checkPolicy, pinProject, requestDeployment, requestRollback, unpinProject } from '../src/services/deploy.js';
+import { autoDeploy } from '../src/services/auto-deploy.js';
+import { requestDeployment } from '../src/services/deploy.js';
+import { pinProject, unpinProject } from '../src/services/pins.js';
+import { checkPolicy } from '../src/services/policy-check.js';
+import { requestRollback } from '../src/services/rollback.js';
 import { approve } from '../src/services/approve.js';
 import * as deployments from '../src/store/deployments.js';
 import { getPin } from '../src/store/pins.js';
@@ -201,7 +206,7 @@ test('an unreachable GitOps repository fails the deployment with 503 gitops_unav
   renameSync(s.remote, `${s.remote}.gone`);
   const err = await requestDeployment(s.ctx, alice, { repository: REPO, project: 'api', environment: 'dev', release: '1' }).then(() => undefined, (e) => e);
   assert.ok(code('gitops_unavailable')(err), String(err));
-  const d = (err as ForgeError).details!.deployment as deployments.Deployment;
+  const d = (err as ForgeError).details!.deployment as Deployment;
   assert.equal(d.status, 'failed');
   assert.match(d.error!, /GitOps repository/);
   assert.equal(await deployments.activeDeployment(s.db, 'dev', REPO, 'api'), undefined);

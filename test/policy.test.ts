@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluatePolicy, globMatches, type PolicyInput } from '../src/core/policy.js';
+import { evaluatePolicy, globMatches, type PolicyInput } from '../src/core/policy/index.js';
 import { DEFAULT_PLATFORM_CONFIG, type PromotionPolicy } from '../src/core/platform-config.js';
 
 const [dev, staging, production] = DEFAULT_PLATFORM_CONFIG.environments.map((e) => e.policy);

@@ -125,10 +125,10 @@ export class GitOpsWriter {
         // Unreachable for now: start from an empty repository; the first deployment fetches (and fails while it stays unreachable).
         rmSync(tmp, { recursive: true, force: true });
         tmp = mkdtempSync(`${dir}.tmp-`);
-        await new Git(opts.cacheDir).run(['init', '--bare', '--quiet', tmp]);
+        await new Git(opts.cacheDir, opts.remote.env).run(['init', '--bare', '--quiet', tmp]);
       }
-      await new Git(tmp).run(['config', 'gc.auto', '0']);
-      await new Git(tmp).run(['config', 'maintenance.auto', 'false']);
+      await new Git(tmp, opts.remote.env).run(['config', 'gc.auto', '0']);
+      await new Git(tmp, opts.remote.env).run(['config', 'maintenance.auto', 'false']);
       try {
         renameSync(tmp, dir);
       } catch {

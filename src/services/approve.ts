@@ -5,36 +5,29 @@
 import { randomUUID } from 'node:crypto';
 import { ForgeError, validationError } from '../core/errors.js';
 import type { Principal } from '../core/permissions.js';
-import { findEnvironment, type PlatformConfig } from '../core/platform-config.js';
+import { findEnvironment } from '../core/platform-config.js';
+import { approvalsRule, policyFacts } from '../core/policy/index.js';
+import type { Approval, ApproveRequest } from '../contract/index.js';
 import { appendAudit } from '../store/audit.js';
-import type { Db } from '../store/db.js';
 import * as approvals from '../store/approvals.js';
+import { lockSubject } from '../store/lock-keys.js';
 import * as releases from '../store/releases.js';
-import { checkTarget, requirePermission } from './deploy.js';
+import type { PlatformContext } from './deployment-context.js';
+import { type Caller, permittedIn, requirePermission } from './permission.js';
+import { checkTarget, requireReleaseRef } from './target.js';
 
-export interface ApproveRequest {
-  repository: string;
-  project: string;
-  release: string;
-  environment: string;
-  justification: string;
-}
+/** Approvals need the database and the platform config only: no git. */
+type Ctx = PlatformContext;
 
-interface Ctx {
-  db: Db;
-  platform: PlatformConfig;
-}
-
-export async function approve(ctx: Ctx, principal: Principal, body: ApproveRequest): Promise<approvals.Approval> {
-  if (typeof body.environment === 'string') requirePermission(principal, { kind: 'approve', environment: body.environment });
+export async function approve(ctx: Ctx, caller: Caller, body: ApproveRequest): Promise<Approval> {
+  const principal = permittedIn(caller, 'approve', body.environment);
   const { repository, project, environment } = checkTarget(ctx, body);
   const justification = typeof body.justification === 'string' ? body.justification.trim() : '';
   if (!justification) throw validationError([{ path: 'justification', message: 'an approval needs a justification: say why this release may go to this environment' }]);
-  if (typeof body.release !== 'string' || !body.release) throw validationError([{ path: 'release', message: 'expected a release reference (tag, number or sha)' }]);
-  const release = await releases.resolveRelease(ctx.db, repository, project, body.release);
+  const release = await releases.resolveRelease(ctx.db, repository, project, requireReleaseRef(body.release));
   const id = randomUUID();
   await ctx.db.transaction(async (tx) => {
-    await tx.query('select pg_advisory_xact_lock(hashtextextended($1, 2))', [`approve:${release.oci_digest}/${environment.name}/${principal.subject}`]);
+    await lockSubject(tx, 'approval', `approve:${release.oci_digest}/${environment.name}/${principal.subject}`);
     const mine = (await approvals.approvalsFor(tx, release.oci_digest, environment.name))
       .find((a) => a.approver === principal.subject && a.status === 'active');
     if (mine) {
@@ -50,7 +43,7 @@ export async function approve(ctx: Ctx, principal: Principal, body: ApproveReque
   return (await approvals.getApproval(ctx.db, id))!;
 }
 
-export async function revoke(ctx: Ctx, principal: Principal, id: string): Promise<approvals.Approval> {
+export async function revoke(ctx: Ctx, principal: Principal, id: string): Promise<Approval> {
   const found = /^[0-9a-f-]{36}$/i.test(id) ? await approvals.getApproval(ctx.db, id) : undefined;
   if (!found) throw new ForgeError('not_found', `no approval ${id}`);
   requirePermission(principal, { kind: 'approve', environment: found.environment });
@@ -63,14 +56,17 @@ export async function revoke(ctx: Ctx, principal: Principal, id: string): Promis
   return (await approvals.getApproval(ctx.db, id))!;
 }
 
-/** GET /approvals/{release_uuid}/{environment}: the approvals and whether they meet the rule (counting every distinct active approver). */
+/**
+ * GET /approvals/{release_uuid}/{environment}: the approvals and whether they meet the approval
+ * rule of the policy (the same rule module deployments use), counting every distinct active
+ * approver: no deployer, so no approval is anyone's own.
+ */
 export async function approvalState(ctx: Ctx, releaseId: string, environmentName: string) {
   const environment = findEnvironment(ctx.platform, environmentName);
   if (!environment) throw new ForgeError('not_found', `environment "${environmentName}" is not configured`);
   const release = /^[0-9a-f-]{36}$/i.test(releaseId) ? await releases.findById(ctx.db, releaseId) : undefined;
   if (!release) throw new ForgeError('not_found', `no release with id ${releaseId}`);
   const list = await approvals.approvalsFor(ctx.db, release.oci_digest, environment.name);
-  const required = environment.policy.requiresApproval ? environment.policy.approvals.required : 0;
-  const approvers = new Set(list.filter((a) => a.status === 'active').map((a) => a.approver));
-  return { approvals: list, satisfied: approvers.size >= required, required };
+  const check = approvalsRule.evaluate(policyFacts({ policy: environment.policy, triggers: [], approvals: list, deployer: null, now: new Date() }))!;
+  return { approvals: list, satisfied: check.ok, required: check.required as number };
 }

@@ -1,11 +1,12 @@
 /**
  * Recovery of pending deployments (DESIGN.md §8): a replica that died mid-deployment leaves a
  * pending row whose lease stops being renewed. Any replica then claims it (one replica per row,
- * FOR UPDATE SKIP LOCKED) and completes it by what the GitOps repository holds: recorded as
- * landed when its pointer is there, pushed when it never got there.
+ * FOR UPDATE SKIP LOCKED) and completes it through the outbox by what the GitOps repository
+ * holds: recorded as landed when its pointer is there, pushed when it never got there.
  */
 import { claimExpired } from '../store/deployments.js';
-import { completeDeployment, type DeployContext } from './deploy.js';
+import type { DeployContext } from './deployment-context.js';
+import { completeDeployment } from './outbox.js';
 
 /** One sweep: claims up to `limit` expired pending rows and completes them; answers how many. */
 export async function recoverExpired(ctx: DeployContext, limit = 20): Promise<number> {
@@ -16,7 +17,7 @@ export async function recoverExpired(ctx: DeployContext, limit = 20): Promise<nu
   return work.length;
 }
 
-/** Sweeps now and then every `intervalMs` (default half a lease) until stopped. */
+/** Sweeps now and then every `intervalMs` (default half a lease) until stopped; a failed sweep is reported on stderr. */
 export function startRecovery(ctx: DeployContext, intervalMs = Math.max(100, Math.floor(ctx.leaseMs / 2))): () => Promise<void> {
   let running: Promise<unknown> | undefined;
   let stopped = false;

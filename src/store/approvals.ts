@@ -1,24 +1,6 @@
 /** The approval aggregate: bound to (release digest, environment), expiring, revocable, never used up. */
+import type { Approval, ApprovalStatus } from '../contract/index.js';
 import type { Db } from './db.js';
-
-export type ApprovalStatus = 'active' | 'expired' | 'revoked';
-
-export interface Approval {
-  id: string;
-  release_id: string;
-  release_digest: string;
-  repository: string;
-  project: string;
-  release_number: number;
-  environment: string;
-  approver: string;
-  justification: string;
-  approved_at: string;
-  expires_at: string;
-  revoked_at: string | null;
-  revoked_by: string | null;
-  status: ApprovalStatus;
-}
 
 const SELECT = `
 select a.*, r.release_number,
@@ -55,14 +37,16 @@ export function approvalsFor(db: Db, digest: string, environment: string): Promi
   return db.query<Approval>(`${SELECT} where a.release_digest = $1 and a.environment = $2 order by a.approved_at desc`, [digest, environment]);
 }
 
-/** The approvals queue, newest first. */
+/** The approvals queue, newest first, with the count of all that match: one round trip. */
 export async function listApprovals(db: Db, filter: { environment?: string; status?: ApprovalStatus }, limit: number, offset: number) {
   const where = `where ($1::text is null or a.environment = $1) and ($2::text is null or
     (case when a.revoked_at is not null then 'revoked' when a.expires_at <= now() then 'expired' else 'active' end) = $2)`;
-  const params = [filter.environment ?? null, filter.status ?? null];
-  const items = await db.query<Approval>(`${SELECT} ${where} order by a.approved_at desc, a.id limit $3 offset $4`, [...params, limit, offset]);
-  const [{ total }] = await db.query<{ total: number }>(`select count(*)::int as total from approvals a ${where}`, params);
-  return { items, total };
+  const rows = await db.query<Approval & { total: number }>(
+    `with queue as (${SELECT} ${where})
+     select t.total, q.* from (select count(*)::int as total from queue) t
+     left join lateral (select * from queue order by approved_at desc, id limit $3 offset $4) q on true
+     order by q.approved_at desc, q.id`, [filter.environment ?? null, filter.status ?? null, limit, offset]);
+  return { items: rows.filter((r) => r.id !== null).map(({ total: _total, ...approval }) => approval), total: rows[0]?.total ?? 0 };
 }
 
 /** Revokes an active approval; answers false when it was already revoked or expired. */

@@ -1,31 +1,8 @@
 /** The deployment aggregate: pending → active | failed, active → superseded, with leases on pending rows. */
-import type { PolicyCheck } from '../core/policy.js';
+import type { PolicyCheck } from '../core/policy/index.js';
+import type { Deployment, DeploymentKind, DeploymentStatus } from '../contract/index.js';
 import type { Db } from './db.js';
-
-export type DeploymentKind = 'deploy' | 'rollback' | 'auto';
-export type DeploymentStatus = 'pending' | 'active' | 'superseded' | 'failed';
-
-/** The API shape (DESIGN.md §10). */
-export interface Deployment {
-  id: string;
-  release_id: string;
-  release_number: number;
-  repository: string;
-  project: string;
-  environment: string;
-  kind: DeploymentKind;
-  status: DeploymentStatus;
-  deployed_by: string;
-  deployed_at: string;
-  reason: string | null;
-  gitops_commit_sha: string | null;
-  approval_ids: string[];
-  approved_by: string[];
-  previous_release_number: number | null;
-  finished_at: string | null;
-  error?: string;
-  policy_checks?: PolicyCheck[];
-}
+import { lockSubject } from './lock-keys.js';
 
 /** What a replica needs to complete a pending deployment. */
 export interface PendingWork {
@@ -146,7 +123,7 @@ export async function previousActivation(db: Db, environment: string, repository
 
 /** Serialises the recording of outcomes for one environment/project across replicas, until the transaction ends. */
 export async function lockSlot(tx: Db, environment: string, repository: string, project: string): Promise<void> {
-  await tx.query('select pg_advisory_xact_lock(hashtextextended($1, 1))', [`deploy:${environment}/${repository}/${project}`]);
+  await lockSubject(tx, 'deploymentSlot', `deploy:${environment}/${repository}/${project}`);
 }
 
 /** The pending row, locked, if `owner` still holds it (or anyone, when owner is null). */

@@ -1,15 +1,6 @@
 /** Pins: an environment/project that auto-deploys leave alone until it is unpinned (DESIGN.md §8). */
+import type { Pin } from '../contract/index.js';
 import type { Db } from './db.js';
-
-export interface Pin {
-  environment: string;
-  repository: string;
-  project: string;
-  pinned_by: string;
-  pinned_at: string;
-  reason: string | null;
-  deployment_id: string | null;
-}
 
 export async function getPin(db: Db, environment: string, repository: string, project: string): Promise<Pin | undefined> {
   const [row] = await db.query<Pin>('select * from pins where environment = $1 and repository = $2 and project = $3', [environment, repository, project]);

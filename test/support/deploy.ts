@@ -3,7 +3,7 @@ import { randomUUID, createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { resolveRemote } from '../../src/gitops/remote.js';
 import { DEFAULT_PLATFORM_CONFIG, type PlatformConfig } from '../../src/core/platform-config.js';
-import { openDeployContext, type OpenDeployContext } from '../../src/services/deploy.js';
+import { openDeployContext, type OpenDeployContext } from '../../src/services/deployment-runtime.js';
 import * as releases from '../../src/store/releases.js';
 import type { Db } from '../../src/store/db.js';
 import { type Engine, testDb } from './db.js';

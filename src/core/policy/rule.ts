@@ -1,0 +1,52 @@
+/**
+ * What a policy rule is (DESIGN.md §7): a pure function from the facts of a would-be deployment
+ * to one check, passed or not, or nothing when the rule does not apply to this deployment. The
+ * rules themselves are one module each beside this one; `index.ts` holds the list.
+ */
+import type { PromotionPolicy, TriggerType } from '../platform-config.js';
+
+/** One rule's verdict, as the API shows it (a refusal and a dry run read alike). */
+export interface PolicyCheck {
+  /** The rule's name: `triggers`, `branches`, `approvals`, `pin`, … (clients read it). */
+  name: string;
+  required: unknown;
+  actual: unknown;
+  ok: boolean;
+  /** Why the check failed, in words; absent when it passed. */
+  reason?: string;
+}
+
+/** What the caller knows about the would-be deployment. */
+export interface PolicyInput {
+  policy: PromotionPolicy;
+  /** The release's triggers; it is admitted if any one trigger passes the trigger and branch rules. */
+  triggers: { type: TriggerType; branch?: string | null }[];
+  /** Approvals of this release digest for this environment, in any state. */
+  approvals: { approver: string; expires_at: string; revoked_at?: string | null }[];
+  /** Who asks for the deployment; null when nobody in particular (a read of the approval state). */
+  deployer: string | null;
+  now: Date;
+  /** Present for auto-deploys only: the pin on the environment/project, or null. */
+  pin?: { pinned_by: string; pinned_at: string; reason?: string | null } | null;
+}
+
+/** The approvals sorted once per evaluation: the distinct approvers who count (sorted), and why the others do not. */
+export interface ApprovalTally {
+  counted: string[];
+  expired: number;
+  revoked: number;
+  /** The deployer's own approval was there and self-approval is not allowed. */
+  self: boolean;
+}
+
+/** The input with what every rule may share, computed once. */
+export interface PolicyFacts extends PolicyInput {
+  tally: ApprovalTally;
+}
+
+export interface PolicyRule {
+  /** The name of the check it returns. */
+  name: string;
+  /** The check, or undefined when the rule does not apply (e.g. the pin, outside auto-deploys). Pure. */
+  evaluate(facts: PolicyFacts): PolicyCheck | undefined;
+}
