@@ -11,10 +11,13 @@ import { gzipSync } from 'node:zlib';
 import { parseArtifacts } from '../src/pipeline/artifact-config.js';
 import { packDirectory } from '../src/pipeline/artifact-producers.js';
 import { buildArtifact, TRACKING_MEDIA_TYPE } from '../src/pipeline/artifacts.js';
+import { loadCliSettings } from '../src/cli/settings.js';
 import { openReleaseStore } from '../src/registry/index.js';
 import { startRegistry } from './support/registry.js';
 
 const SHA = 'c0ffee'.padEnd(40, '0');
+/** How to publish, as the CLI parses it from these variables (src/cli/settings.ts); producer commands get this process's environment. */
+const publishing = (env: Record<string, string>) => ({ publish: loadCliSettings(env).pipeline.publish, environment: process.env });
 
 function digestOf(b: Buffer) {
   return `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -72,7 +75,7 @@ test('oci-layout producer + oci publisher: pushed to a real registry, with a tra
   });
   const imageDigest = writeLayout(join(dir, 'build/image'));
   const a = artifact(proxy.host, { 'oci-layout': { path: 'build/image' } });
-  const ctx = { projectDir: dir, project: 'auth', sha: SHA, mtime: 0, repository: 'acme/mono', env: { HOME: dir } };
+  const ctx = { projectDir: dir, project: 'auth', sha: SHA, mtime: 0, repository: 'acme/mono', ...publishing({ HOME: dir }) };
   const record = await buildArtifact(a, ctx);
   const uri = `${proxy.host}/acme/api:sha-${SHA}@${imageDigest}`;
   assert.equal(record.primary_published_uri, uri);
@@ -117,7 +120,7 @@ test('archive producer: a reproducible tar.gz pushed as an OCI artifact; size an
   const list = execFileSync('tar', ['-tzvf', '-'], { input: packed, encoding: 'utf8' });
   assert.match(list, /sub\/b\.txt/);
   const a = parseArtifacts({ site: { type: 'archive', producer: { archive: { path: 'dist' } }, publishers: { r: { oci: { repository: `${registry.host}/acme/site`, tag: 'v1' } } } } })[0];
-  const record = await buildArtifact(a, { projectDir: dir, project: 'web', sha: SHA, mtime: 1767323045, repository: 'acme/mono', env: { HOME: dir } });
+  const record = await buildArtifact(a, { projectDir: dir, project: 'web', sha: SHA, mtime: 1767323045, repository: 'acme/mono', ...publishing({ HOME: dir }) });
   assert.equal(record.outputs.size, packed.length);
   assert.equal(record.outputs.media_type, 'application/vnd.oci.image.layer.v1.tar+gzip');
   const store = openReleaseStore({ registry: registry.host, dataDir: '' });
@@ -137,7 +140,7 @@ test('command producer: runs in the project directory; a file is published; a fa
     await registry.destroy();
     rmSync(dir, { recursive: true, force: true });
   });
-  const ctx = { projectDir: dir, project: 'cli', sha: SHA, mtime: 0, repository: 'acme/mono', env: { HOME: dir } };
+  const ctx = { projectDir: dir, project: 'cli', sha: SHA, mtime: 0, repository: 'acme/mono', ...publishing({ HOME: dir }) };
   const ok = parseArtifacts({
     bin: { type: 'binary', producer: { command: { run: 'mkdir -p out && printf "$FORGE_ARTIFACT@$FORGE_COMMIT_SHA" > out/tool', output: 'out/tool' } }, publishers: { r: { oci: { repository: `${registry.host}/acme/tool` } } } },
   })[0];
@@ -163,7 +166,7 @@ test('external publishers are recorded as given; a tracking image only with an o
     rmSync(dir, { recursive: true, force: true });
   });
   const a = parseArtifacts({ api: { type: 'container', publishers: { mirror: { external: { uri: 'ghcr.io/acme/api:1.2.3', digest: `sha256:${'1'.repeat(64)}` } } } } })[0];
-  const ctx = { projectDir: dir, project: 'auth', sha: SHA, mtime: 0, repository: 'acme/mono', env: { HOME: dir } };
+  const ctx = { projectDir: dir, project: 'auth', sha: SHA, mtime: 0, repository: 'acme/mono', ...publishing({ HOME: dir }) };
   const plain = await buildArtifact(a, ctx);
   assert.deepEqual(plain, {
     name: 'api',
@@ -171,7 +174,7 @@ test('external publishers are recorded as given; a tracking image only with an o
     primary_published_uri: 'ghcr.io/acme/api:1.2.3',
     outputs: { uri: 'ghcr.io/acme/api:1.2.3', digest: `sha256:${'1'.repeat(64)}`, publishers: { mirror: { uri: 'ghcr.io/acme/api:1.2.3', digest: `sha256:${'1'.repeat(64)}` } } },
   });
-  const tracked = await buildArtifact(a, { ...ctx, env: { HOME: dir, FORGE_TRACKING_REGISTRY: `${registry.host}/tracking` } });
+  const tracked = await buildArtifact(a, { ...ctx, ...publishing({ HOME: dir, FORGE_TRACKING_REGISTRY: `${registry.host}/tracking` }) });
   assert.equal(tracked.tracking_oci_uri, `${registry.host}/tracking/acme/mono/auth/api:sha-${SHA}`);
   const store = openReleaseStore({ registry: `${registry.host}/tracking`, dataDir: '' });
   assert.equal((await store.getManifest('acme/mono/auth/api', `sha-${SHA}`)).digest, tracked.tracking_oci_digest);
@@ -187,7 +190,7 @@ test('registry credentials come from DOCKER_CONFIG auths', async (t) => {
   mkdirSync(join(dir, 'p/dist'), { recursive: true });
   writeFileSync(join(dir, 'p/dist/f'), 'x');
   const a = parseArtifacts({ site: { type: 'archive', producer: { archive: { path: 'dist' } }, publishers: { r: { oci: { repository: `${registry.host}/acme/site` } } } } })[0];
-  const ctx = { projectDir: join(dir, 'p'), project: 'web', sha: SHA, mtime: 0, repository: 'acme/mono', env: { HOME: dir, DOCKER_CONFIG: join(dir, 'docker') } };
+  const ctx = { projectDir: join(dir, 'p'), project: 'web', sha: SHA, mtime: 0, repository: 'acme/mono', ...publishing({ HOME: dir, DOCKER_CONFIG: join(dir, 'docker') }) };
   await assert.rejects(buildArtifact(a, ctx), /requires credentials|rejected the credentials/);
   mkdirSync(join(dir, 'docker'));
   const auth = Buffer.from(`${registry.username}:${registry.password}`).toString('base64');

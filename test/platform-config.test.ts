@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_PLATFORM_CONFIG, parseDuration, parsePlatformConfig, PlatformConfigError } from '../src/core/platform-config.js';
+import { DEFAULT_PLATFORM_CONFIG, parsePlatformConfig, PlatformConfigError } from '../src/core/platform-config.js';
 
 const SPEC = `environments:
   dev:        { promotion_policy: { allowed_triggers: [branch_push, tag, manual], allowed_branches: ["*"], auto_deploy: true } }
@@ -102,10 +102,8 @@ test('the error message lists every problem as file:line:col', () => {
     /\/etc\/forge\.yaml:4:26: unknown trigger "nope"/);
 });
 
-test('durations', () => {
-  assert.equal(parseDuration('24h'), 86_400_000);
-  assert.equal(parseDuration('1h30m'), 5_400_000);
-  assert.equal(parseDuration('7d'), 604_800_000);
-  assert.equal(parseDuration('45s'), 45_000);
-  for (const bad of ['', '0h', 'h', '24', '1.5h', '1x']) assert.equal(parseDuration(bad), undefined, bad);
+test('approvals.expires_after must be a positive duration (src/core/duration.ts parses it)', () => {
+  const config = (d: string) => `environments:\n  prod:\n    promotion_policy:\n      allowed_triggers: [tag]\n      approvals:\n        expires_after: ${d}\n`;
+  assert.equal(parsePlatformConfig(config('1h30m')).environments[0].policy.approvals.expiresAfterMs, 5_400_000);
+  for (const bad of ['0h', '1.5h', '24']) assert.throws(() => parsePlatformConfig(config(bad)), /approvals\.expires_after must be a duration/, bad);
 });

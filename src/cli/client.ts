@@ -1,6 +1,12 @@
-/** The CLI's HTTP client: `--server`/FORGE_URL and `--token`/FORGE_TOKEN (else `forge login`'s stored token), errors from the API's envelope. */
+/**
+ * The CLI's HTTP client: `--server`/FORGE_URL and `--token`/FORGE_TOKEN (else `forge login`'s
+ * stored token), errors from the API's envelope. The environment's values come from
+ * src/cli/settings.ts when the command runs: commander shows no default for --token, so the
+ * token never appears in `--help` or in a usage error.
+ */
 import type { Command } from 'commander';
 import { storedToken } from './credentials.js';
+import { type CliSettings, cliSettings } from './settings.js';
 
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string, readonly details?: unknown) {
@@ -13,23 +19,29 @@ export interface ClientOptions {
   token?: string;
 }
 
-/** Adds --server and --token to a client command. */
+/** Adds --server and --token to a client command; their environment defaults are resolved by `client()`. */
 export function clientOptions(cmd: Command): Command {
   return cmd
-    .option('--server <url>', 'Forge server URL (env FORGE_URL)', process.env.FORGE_URL ?? 'http://127.0.0.1:8080')
-    .option('--token <token>', 'bearer token (env FORGE_TOKEN)', process.env.FORGE_TOKEN);
+    .option('--server <url>', 'Forge server URL (env FORGE_URL, default http://127.0.0.1:8080)')
+    .option('--token <token>', 'bearer token (env FORGE_TOKEN)');
+}
+
+/** The server a command talks to: --server, else FORGE_URL, else http://127.0.0.1:8080. */
+export function serverOf(opts: ClientOptions, settings: CliSettings = cliSettings()): string {
+  return opts.server ?? settings.server;
 }
 
 export interface Client {
   request<T = unknown>(method: string, path: string, body?: unknown, accept?: string): Promise<T>;
 }
 
-export function client(opts: ClientOptions): Client {
-  const base = (opts.server ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
+/** A client for the command's server; the token is --token, else FORGE_TOKEN, else the one `forge login` stored. */
+export function client(opts: ClientOptions, settings: CliSettings = cliSettings()): Client {
+  const base = serverOf(opts, settings).replace(/\/+$/, '');
   return {
     async request(method, path, body, accept = 'application/json') {
       const headers: Record<string, string> = { accept };
-      const token = opts.token || await storedToken(base);
+      const token = opts.token || settings.token || await storedToken(base);
       if (token) headers.authorization = `Bearer ${token}`;
       if (body !== undefined) headers['content-type'] = 'application/json';
       let res: Response;

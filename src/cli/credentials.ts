@@ -1,13 +1,13 @@
 /**
  * The CLI's stored credentials (`forge login`): one JSON file, mode 0600 in a 0700 directory,
  * holding a token per server. `FORGE_CONFIG_DIR` names the directory (default
- * `$XDG_CONFIG_HOME/forge`, else `~/.config/forge`). Client commands use it when neither
- * `--token` nor `FORGE_TOKEN` is given.
+ * `$XDG_CONFIG_HOME/forge`, else `~/.config/forge`; resolved by src/cli/settings.ts). Client
+ * commands use it when neither `--token` nor `FORGE_TOKEN` is given.
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { cliSettings } from './settings.js';
 
 export interface StoredCredential {
   token: string;
@@ -24,12 +24,9 @@ export interface StoredCredential {
 
 type CredentialsFile = { servers: Record<string, StoredCredential> };
 
-export function configDir(env = process.env): string {
-  return env.FORGE_CONFIG_DIR || join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'forge');
-}
-
-export function credentialsPath(env = process.env): string {
-  return join(configDir(env), 'credentials.json');
+/** The credentials file in the CLI's config directory (CliSettings.configDir). */
+export function credentialsPath(dir = cliSettings().configDir): string {
+  return join(dir, 'credentials.json');
 }
 
 /** The key a server's credential is stored under: its URL without a trailing slash. */
@@ -57,9 +54,9 @@ function read(): CredentialsFile {
 
 /** Writes the whole file atomically (temp file of mode 0600, then rename). */
 function write(file: CredentialsFile): string {
-  const dir = configDir();
+  const dir = cliSettings().configDir;
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const path = credentialsPath();
+  const path = credentialsPath(dir);
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
   writeFileSync(tmp, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
   chmodSync(tmp, 0o600); // whatever the umask

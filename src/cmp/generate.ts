@@ -94,7 +94,7 @@ async function pull(pointer: ReleasePointer, settings: CmpSettings, publicKey?: 
     registry: settings.registry, dataDir: '.', username: settings.username, password: settings.password, insecure: settings.insecure,
   });
   if (publicKey) {
-    const { verifyStoredRelease } = await import('../services/signing.js');
+    const { verifyStoredRelease } = await import('../signing/index.js');
     try {
       await verifyStoredRelease(store, imageRepository(pointer), pointer.digest, publicKey.pem);
     } catch (err) {

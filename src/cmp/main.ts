@@ -6,4 +6,4 @@
  */
 import { runCmp } from './run.js';
 
-process.exitCode = await runCmp(process.argv.slice(2), process.cwd(), process.env);
+process.exitCode = await runCmp(process.argv.slice(2), process.cwd()); // settings: src/cmp/settings.ts

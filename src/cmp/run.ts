@@ -1,12 +1,13 @@
 /** Runs one plugin command as Argo CD's cmp-server does: stdout carries only the command's output, logs and errors go to stderr, any error exits non-zero. */
+import type { Env } from '../config/environment.js';
 import { discover } from './discover.js';
 import { generate } from './generate.js';
 import { loadCmpSettings } from './settings.js';
 
 export const CMP_USAGE = 'usage: forge-cmp discover|generate  (run by Argo CD in the Application\'s source directory)';
 
-/** Returns the exit code: 0 done, 1 failed, 2 usage error. */
-export async function runCmp(args: string[], dir: string, env: NodeJS.ProcessEnv): Promise<number> {
+/** Returns the exit code: 0 done, 1 failed, 2 usage error. `env` replaces the process's environment (tests). */
+export async function runCmp(args: string[], dir: string, env?: Env): Promise<number> {
   const [command, ...rest] = args;
   if (rest.length || (command !== 'discover' && command !== 'generate')) {
     process.stderr.write(`${CMP_USAGE}\n`);
@@ -14,13 +15,18 @@ export async function runCmp(args: string[], dir: string, env: NodeJS.ProcessEnv
   }
   const out = (text: string) => process.stdout.write(text);
   const log = (line: string) => process.stderr.write(`forge-cmp: ${line}\n`);
+  let debug = false;
   try {
     if (command === 'discover') await discover(dir, out);
-    else await generate(dir, loadCmpSettings(env), { out, log });
+    else {
+      const settings = loadCmpSettings(env);
+      debug = settings.debug;
+      await generate(dir, settings, { out, log });
+    }
     return 0;
   } catch (err) {
     log(`${command} failed: ${(err as Error).message}`);
-    if (env.FORGE_DEBUG && !(err as { code?: string }).code) process.stderr.write(`${(err as Error).stack}\n`);
+    if (debug && !(err as { code?: string }).code) process.stderr.write(`${(err as Error).stack}\n`);
     return 1;
   }
 }

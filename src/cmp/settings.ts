@@ -3,14 +3,15 @@
  * credentials (plain or from mounted secret files), the cache, the extraction limits, and
  * signature key, and Argo CD's description of the Application being rendered. Only the sidecar's own variables
  * configure the plugin: `ARGOCD_ENV_*` values are set by whoever writes the Application, so
- * they never choose the registry, the credentials or the limits.
+ * they never choose the registry, the credentials or the limits. This is the only plugin
+ * module that reads `process.env` (both `forge-cmp` and `forge cmp` come here).
  */
 import { homedir, platform } from 'node:os';
 import { join } from 'node:path';
-import { ForgeError } from '../core/errors.js';
 import { DEFAULT_RESOURCE_LIMITS } from '../core/release-image.js';
 import type { TarLimits } from '../core/tar.js';
-import { secretFromEnv } from '../config/env-secret.js';
+import { type Env, integerFromEnv } from '../config/environment.js';
+import { registrySettingsFromEnv } from '../registry/settings.js';
 
 export interface ArgoApp {
   name?: string;
@@ -32,33 +33,30 @@ export interface CmpSettings {
   signingPublicKeyFile?: string;
   limits: TarLimits;
   app: ArgoApp;
+  /** FORGE_DEBUG (any non-empty value): stack traces of unexpected failures on stderr. */
+  debug: boolean;
 }
 
 export const DEFAULT_CACHE_MAX_BYTES = 512 * 1024 * 1024;
 
-
-function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new ForgeError('validation_error', `${name} is "${raw}"; expected a positive integer`, { field: name });
-  return n;
-}
+const positiveInteger = (env: Env, name: string, fallback: number) => integerFromEnv(env, name, fallback, 1);
 
 /** The user's cache directory: XDG_CACHE_HOME, ~/Library/Caches on macOS, LOCALAPPDATA on Windows, else ~/.cache. */
-function userCacheDir(env: NodeJS.ProcessEnv): string {
+function userCacheDir(env: Env): string {
   if (env.XDG_CACHE_HOME) return env.XDG_CACHE_HOME;
   if (platform() === 'darwin') return join(homedir(), 'Library', 'Caches');
   if (platform() === 'win32' && env.LOCALAPPDATA) return env.LOCALAPPDATA;
   return join(homedir(), '.cache');
 }
 
-export function loadCmpSettings(env: NodeJS.ProcessEnv = process.env): CmpSettings {
+/** Parses the plugin's environment (the process's own unless a test hands one); throws validation_error naming the variable at fault. */
+export function loadCmpSettings(env: Env = process.env): CmpSettings {
+  const registry = registrySettingsFromEnv(env);
   return {
-    registry: env.FORGE_REGISTRY?.trim() || undefined,
-    username: secretFromEnv(env, 'FORGE_REGISTRY_USERNAME'),
-    password: secretFromEnv(env, 'FORGE_REGISTRY_PASSWORD'),
-    insecure: env.FORGE_REGISTRY_INSECURE === 'true',
+    registry: registry.registry,
+    username: registry.username,
+    password: registry.password,
+    insecure: registry.insecure,
     cacheDir: env.FORGE_CMP_CACHE_DIR || join(userCacheDir(env), 'forge-cmp'),
     cacheMaxBytes: positiveInteger(env, 'FORGE_CMP_CACHE_MAX_BYTES', DEFAULT_CACHE_MAX_BYTES),
     signingPublicKeyFile: env.FORGE_SIGNING_PUBLIC_KEY_FILE || undefined,
@@ -74,5 +72,6 @@ export function loadCmpSettings(env: NodeJS.ProcessEnv = process.env): CmpSettin
       sourcePath: env.ARGOCD_APP_SOURCE_PATH || undefined,
       sourceRepoUrl: env.ARGOCD_APP_SOURCE_REPO_URL || undefined,
     },
+    debug: Boolean(env.FORGE_DEBUG),
   };
 }

@@ -5,6 +5,7 @@
  */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { projectProblem } from './identity.js';
+import { parseDuration } from './duration.js';
 
 export const TRIGGER_TYPES = ['branch_push', 'tag', 'manual'] as const;
 export type TriggerType = (typeof TRIGGER_TYPES)[number];
@@ -56,17 +57,6 @@ export class PlatformConfigError extends Error {
 
 export function findEnvironment(config: PlatformConfig, name: string): Environment | undefined {
   return config.environments.find((e) => e.name === name);
-}
-
-const DURATION = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
-
-/** `24h`, `90m`, `7d`, `1h30m`, `45s` → milliseconds; undefined when the text is not such a duration. */
-export function parseDuration(text: string): number | undefined {
-  const m = DURATION.exec(text);
-  if (!m || text === '') return undefined;
-  const [d, h, min, s] = m.slice(1).map((x) => Number(x ?? 0));
-  const ms = (((d * 24 + h) * 60 + min) * 60 + s) * 1000;
-  return ms > 0 ? ms : undefined;
 }
 
 /**
@@ -175,7 +165,7 @@ export function parsePlatformConfig(text: string, file = 'forge.yaml'): Platform
             else report(av, `${where}.approvals.required must be a whole number of at least 1`);
           } else if (ak === 'expires_after') {
             const ms = isScalar(av) ? parseDuration(String(av.value)) : undefined;
-            if (ms === undefined) report(av, `${where}.approvals.expires_after must be a duration such as 24h, 90m, 7d or 1h30m`);
+            if (ms === undefined || ms === 0) report(av, `${where}.approvals.expires_after must be a duration such as 24h, 90m, 7d or 1h30m`);
             else rule.expiresAfterMs = ms;
           } else rule.allowSelfApproval = bool(av, `${where}.approvals.allow_self_approval`);
         }

@@ -1,5 +1,10 @@
-/** Runs the git CLI (execFile, no shell) against one repository directory. */
+/**
+ * Runs the git CLI (execFile, no shell) against one repository directory. Git gets exactly the
+ * environment it is given (the server's snapshot and the remote's credentials, from
+ * src/gitops/remote.ts), plus no terminal prompts and the C locale whose messages Forge reads.
+ */
 import { execFile } from 'node:child_process';
+import type { Env } from '../config/environment.js';
 
 export class GitError extends Error {
   constructor(readonly args: string[], readonly code: number | null, readonly stderr: string) {
@@ -15,7 +20,7 @@ export interface GitResult {
 }
 
 export class Git {
-  constructor(readonly dir: string, private readonly env: NodeJS.ProcessEnv = {}) {}
+  constructor(readonly dir: string, private readonly env: Env = {}) {}
 
   /** Runs git; resolves with the output whatever the exit code when `allowFail`, else rejects on non-zero. */
   run(args: string[], opts: { input?: string | Buffer; allowFail?: boolean } = {}): Promise<GitResult> {
@@ -24,7 +29,7 @@ export class Git {
         cwd: this.dir,
         encoding: 'buffer',
         maxBuffer: 256 * 1024 * 1024,
-        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...this.env },
+        env: { ...this.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' },
       }, (err, stdout, stderr) => {
         const code = err ? (typeof (err as NodeJS.ErrnoException & { code?: unknown }).code === 'number' ? (err as unknown as { code: number }).code : 1) : 0;
         const result = { stdout, stderr: stderr.toString('utf8'), code };

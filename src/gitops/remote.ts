@@ -2,17 +2,19 @@
  * Where the GitOps repository lives and how to reach it (DESIGN.md §8, §14): a path,
  * `file://`, `ssh://` (or scp-like `user@host:path`) with a key file, or `https://` with a
  * token. The credentials reach git through its environment, never through argv or the URL.
+ * The settings come from the server's settings (src/server/settings.ts: FORGE_GITOPS_URL,
+ * FORGE_GITOPS_SSH_KEY_FILE, FORGE_GITOPS_SSH_KNOWN_HOSTS_FILE, FORGE_GITOPS_TOKEN[_FILE]).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { secretFromEnv } from '../config/env-secret.js';
+import type { Env } from '../config/environment.js';
 
 export interface GitOpsRemote {
   /** What git is given as the remote. */
   url: string;
-  /** Environment for every git process talking to it. */
-  env: NodeJS.ProcessEnv;
+  /** Environment for every git process talking to it: the server's environment, then the credentials. */
+  env: Env;
   /** The URL with any credentials removed, for messages. */
   display: string;
 }
@@ -24,17 +26,11 @@ export interface RemoteSettings {
   /** A known_hosts file pinning the server's host key. */
   knownHostsFile?: string;
   token?: string;
-}
-
-
-export function remoteSettingsFromEnv(dataDir: string, env = process.env): RemoteSettings {
-  return {
-    url: env.FORGE_GITOPS_URL || undefined,
-    dataDir,
-    sshKeyFile: env.FORGE_GITOPS_SSH_KEY_FILE || undefined,
-    knownHostsFile: env.FORGE_GITOPS_SSH_KNOWN_HOSTS_FILE || undefined,
-    token: secretFromEnv(env, 'FORGE_GITOPS_TOKEN'),
-  };
+  /**
+   * The environment git runs in (the server's, snapshotted by its settings: PATH, HOME, proxies,
+   * SSH agent); absent = only the variables Forge sets.
+   */
+  environment?: Env;
 }
 
 /** The embedded default: a bare repository under the data directory. */
@@ -44,10 +40,11 @@ export function defaultRemotePath(dataDir: string): string {
 
 export function resolveRemote(s: RemoteSettings): GitOpsRemote {
   const url = s.url ?? defaultRemotePath(s.dataDir);
+  const base = s.environment ?? {};
   if (url.startsWith('https://') || url.startsWith('http://')) {
     const u = new URL(url);
     const display = `${u.protocol}//${u.host}${u.pathname}`;
-    const env: NodeJS.ProcessEnv = {};
+    const env: Record<string, string | undefined> = { ...base };
     const token = s.token ?? (u.password || undefined);
     if (token) {
       const basic = Buffer.from(`${u.username || 'x-access-token'}:${token}`).toString('base64');
@@ -62,11 +59,11 @@ export function resolveRemote(s: RemoteSettings): GitOpsRemote {
     // Pinned host keys when given (FORGE_GITOPS_SSH_KNOWN_HOSTS_FILE); otherwise trust on first use.
     if (s.knownHostsFile) opts.push(`-o UserKnownHostsFile=${quote(s.knownHostsFile)}`, '-o StrictHostKeyChecking=yes');
     else opts.push('-o StrictHostKeyChecking=accept-new');
-    return { url, env: { GIT_SSH_COMMAND: `ssh ${opts.join(' ')}` }, display: url };
+    return { url, env: { ...base, GIT_SSH_COMMAND: `ssh ${opts.join(' ')}` }, display: url };
   }
-  if (url.startsWith('file://')) return { url, env: {}, display: url };
+  if (url.startsWith('file://')) return { url, env: base, display: url };
   const path = isAbsolute(url) ? url : resolve(url);
-  return { url: path, env: {}, display: path };
+  return { url: path, env: base, display: path };
 }
 
 /** Creates the embedded bare repository (with `branch` as its default) unless it exists. */

@@ -9,6 +9,7 @@ import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
+import type { Env } from '../config/environment.js';
 import { type Blob, makeBlob } from '../core/digest.js';
 import { ForgeError } from '../core/errors.js';
 import type { ArtifactConfig, Producer, ProducerOutputs } from './artifact-config.js';
@@ -39,6 +40,8 @@ export interface BuildContext {
   sha: string;
   /** Seconds since the epoch for file times in archives (the commit time), 0 when unknown. */
   mtime: number;
+  /** The environment producer commands run in (the CLI's, from its settings), plus FORGE_PROJECT, FORGE_ARTIFACT, FORGE_COMMIT_SHA. */
+  environment: Env;
 }
 
 function failed(artifact: string, message: string, details?: Record<string, unknown>): ForgeError {
@@ -137,7 +140,7 @@ async function runCommand(artifact: string, command: string, ctx: BuildContext):
   await new Promise<void>((ok, fail) => {
     execFile('sh', ['-c', command], {
       cwd: ctx.projectDir,
-      env: { ...process.env, FORGE_PROJECT: ctx.project, FORGE_ARTIFACT: artifact, FORGE_COMMIT_SHA: ctx.sha },
+      env: { ...ctx.environment, FORGE_PROJECT: ctx.project, FORGE_ARTIFACT: artifact, FORGE_COMMIT_SHA: ctx.sha },
       maxBuffer: 64 * 1024 * 1024,
     }, (err, _stdout, stderr) => {
       if (!err) return ok();

@@ -9,14 +9,23 @@ import { ForgeError } from '../core/errors.js';
 import { openReleaseStore, type ReleaseStore } from '../registry/index.js';
 import { type ArtifactConfig, type ArtifactOutputs, artifactOutputs, primaryPublisher, type PublisherOutputs, splitRepository } from './artifact-config.js';
 import { type BuildContext, EMPTY_CONFIG, type OciContent, produce, type Produced } from './artifact-producers.js';
-import { dockerCredentials } from './docker-credentials.js';
 
 export const TRACKING_MEDIA_TYPE = 'application/vnd.forge.artifact.metadata.v1+json';
 export const TRACKING_ARTIFACT_TYPE = 'application/vnd.forge.artifact.v1';
 
+/** How artifacts are published (from the CLI's settings, src/cli/settings.ts). */
+export interface PublishSettings {
+  /** DOCKER_CONFIG (default ~/.docker): the directory of the `config.json` whose `auths` hold the publishing credentials. */
+  dockerConfigDir: string;
+  /** FORGE_REGISTRY_INSECURE=true: plain HTTP to non-loopback registries. */
+  insecure: boolean;
+  /** FORGE_TRACKING_REGISTRY: where tracking images go (default: the registry of the artifact's first oci publisher). */
+  trackingRegistry?: string;
+}
+
 export interface PublishContext extends BuildContext {
   repository: string; // owner/name
-  env?: NodeJS.ProcessEnv;
+  publish: PublishSettings;
 }
 
 /** One artifact record of the release request (DESIGN.md §10). */
@@ -35,9 +44,9 @@ export interface PushResult {
   pushed: boolean;
 }
 
-async function storeFor(registry: string, env: NodeJS.ProcessEnv): Promise<ReleaseStore> {
-  const creds = await dockerCredentials(registry.split('/')[0], env);
-  return openReleaseStore({ registry, dataDir: '', ...creds, insecure: env.FORGE_REGISTRY_INSECURE === 'true' });
+/** A registry to publish to, with the Docker client configuration's credentials for its host (src/registry/credentials.ts). */
+function storeFor(registry: string, publish: PublishSettings): ReleaseStore {
+  return openReleaseStore({ registry, dataDir: '', dockerConfigDir: publish.dockerConfigDir, insecure: publish.insecure });
 }
 
 /** Pushes an image unless the registry already has it under `tag`. */
@@ -61,10 +70,9 @@ export async function buildArtifact(
   ctx: PublishContext,
   onPush: (what: string, result: PushResult) => void = () => {},
 ): Promise<ReleaseArtifact> {
-  const env = ctx.env ?? process.env;
   const produced: Produced | undefined = a.producer ? await produce(a, a.producer, ctx) : undefined;
   const published: Record<string, PublisherOutputs> = {};
-  let trackingRegistry = env.FORGE_TRACKING_REGISTRY?.trim() || undefined;
+  let trackingRegistry = ctx.publish.trackingRegistry;
   for (const p of a.publishers) {
     if (p.kind === 'external') {
       published[p.name] = { uri: p.uri, ...(p.digest ? { digest: p.digest } : {}) };
@@ -72,7 +80,7 @@ export async function buildArtifact(
     }
     const { registry, path } = splitRepository(p.repository);
     const tag = p.tag ?? `sha-${ctx.sha}`;
-    const store = await storeFor(registry, env);
+    const store = storeFor(registry, ctx.publish);
     const result = await pushContent(store, path, tag, produced!.content);
     onPush(`${p.repository}:${tag}`, result);
     published[p.name] = { uri: `${p.repository}:${tag}@${result.digest}`, registry, repository: path, tag, digest: result.digest };
@@ -87,7 +95,7 @@ export async function buildArtifact(
     outputs,
   };
   if (trackingRegistry) {
-    const store = await storeFor(trackingRegistry, env);
+    const store = storeFor(trackingRegistry, ctx.publish);
     const repo = `${ctx.repository}/${ctx.project}/${a.name}`;
     const tag = `sha-${ctx.sha}`;
     const result = await pushContent(store, repo, tag, trackingImage(a, ctx, outputs));

@@ -9,6 +9,14 @@ import { ForgeError } from '../core/errors.js';
 import type { GitRefContext } from '../core/triggers.js';
 import { git, gitMaybe } from './git.js';
 
+/** What CI says it checked out, in GitHub Actions' variables (from the CLI's settings, src/cli/settings.ts). */
+export interface CiCheckout {
+  /** The commit CI checked out (a detached HEAD). */
+  GITHUB_SHA?: string;
+  /** `refs/heads/<branch>` or `refs/tags/<tag>`: what was pushed. */
+  GITHUB_REF?: string;
+}
+
 export interface GitContext extends GitRefContext {
   sha: string;
   author?: string;
@@ -36,12 +44,13 @@ export function commitUrl(remote: string, repository: string, sha: string): stri
   return host ? `https://${host}/${repository}/commit/${sha}` : undefined;
 }
 
-export async function readGitContext(dir: string, env: NodeJS.ProcessEnv = process.env): Promise<GitContext> {
+/** The git context of the checkout at `dir`; `ci` wins over the checkout where it says something. */
+export async function readGitContext(dir: string, ci: CiCheckout): Promise<GitContext> {
   const head = await gitMaybe(dir, ['rev-parse', 'HEAD']);
   if (head === undefined) {
     throw new ForgeError('validation_error', `${dir} is not inside a git checkout with at least one commit; forge release create runs in a checkout`);
   }
-  const sha = (env.GITHUB_SHA || head.trim()).toLowerCase();
+  const sha = (ci.GITHUB_SHA || head.trim()).toLowerCase();
   const [show, tagsOut, branchOut, remote] = await Promise.all([
     git(dir, ['show', '-s', '--format=%an <%ae>%x00%cI%x00%B', sha]),
     git(dir, ['tag', '--points-at', sha]),
@@ -56,7 +65,7 @@ export async function readGitContext(dir: string, env: NodeJS.ProcessEnv = proce
     message: message.replace(/\n+$/, ''),
     tags: tagsOut.split('\n').filter(Boolean).sort(),
   };
-  const ref = env.GITHUB_REF;
+  const ref = ci.GITHUB_REF;
   if (ref?.startsWith('refs/tags/')) ctx.tag = ref.slice('refs/tags/'.length);
   else if (ref?.startsWith('refs/heads/')) ctx.branch = ref.slice('refs/heads/'.length);
   else if (!ref && branchOut?.trim()) ctx.branch = branchOut.trim();

@@ -8,10 +8,11 @@ import type { TaggingStrategy } from '../core/aliases.js';
 import { lookupArtifactRef } from '../core/artifact-refs.js';
 import { evaluateTrigger, type Trigger, type TriggerDecision } from '../core/triggers.js';
 import { type ArtifactOutputs, placeholderOutputs } from './artifact-config.js';
-import { buildArtifact, type PushResult, type ReleaseArtifact } from './artifacts.js';
+import type { Env } from '../config/environment.js';
+import { buildArtifact, type PublishSettings, type PushResult, type ReleaseArtifact } from './artifacts.js';
 import type { CueEngine } from './cue-engine.js';
 import { assertUniqueNames } from './discovery.js';
-import { commitUrl, type GitContext, readGitContext } from './git-context.js';
+import { type CiCheckout, commitUrl, type GitContext, readGitContext } from './git-context.js';
 import { evaluateProject, type ProjectConfig, type ProjectSource, readProjectSource } from './project.js';
 import { checkResources } from './render.js';
 import { openWorkspace, selectProjects } from './workspace.js';
@@ -50,7 +51,8 @@ export interface PlanOptions {
   cwd: string;
   dirs: string[];
   manual: boolean;
-  env?: NodeJS.ProcessEnv;
+  /** What CI says it checked out (the CLI's settings). */
+  ci: CiCheckout;
   /** `owner/name`, from the CLI (`--repository` or the origin remote). */
   repository: (root: string) => string;
 }
@@ -59,7 +61,7 @@ export interface PlanOptions {
 export async function planRelease(engine: CueEngine, o: PlanOptions): Promise<ReleasePlan> {
   const ws = await openWorkspace(engine, o.cwd);
   const selected = await selectProjects(ws, o.dirs, o.cwd);
-  const git = await readGitContext(ws.root, o.env);
+  const git = await readGitContext(ws.root, o.ci);
   const repository = o.repository(ws.root);
   const projects: ProjectPlan[] = [];
   for (const p of selected) {
@@ -78,17 +80,20 @@ export async function planRelease(engine: CueEngine, o: PlanOptions): Promise<Re
 }
 
 export interface BuildOptions {
-  env?: NodeJS.ProcessEnv;
+  /** How to publish (the CLI's settings). */
+  publish: PublishSettings;
+  /** The environment producer commands run in (the CLI's settings). */
+  environment: Env;
   /** Hears every push decision (`pushed: false` when the registry already had it). */
   onPush?: (what: string, result: PushResult) => void;
 }
 
 /** Builds and publishes every artifact of a triggered project. */
-export async function buildArtifacts(plan: ReleasePlan, p: ProjectPlan, o: BuildOptions = {}): Promise<ReleaseArtifact[]> {
+export async function buildArtifacts(plan: ReleasePlan, p: ProjectPlan, o: BuildOptions): Promise<ReleaseArtifact[]> {
   const mtime = plan.git.committedAt ? Math.floor(Date.parse(plan.git.committedAt) / 1000) : 0;
   const out: ReleaseArtifact[] = [];
   for (const a of p.config!.artifacts) {
-    out.push(await buildArtifact(a, { projectDir: p.dir, project: p.config!.name, sha: plan.git.sha, mtime, repository: plan.repository, env: o.env }, o.onPush));
+    out.push(await buildArtifact(a, { projectDir: p.dir, project: p.config!.name, sha: plan.git.sha, mtime, repository: plan.repository, publish: o.publish, environment: o.environment }, o.onPush));
   }
   return out;
 }

@@ -1,8 +1,9 @@
 /** A release store on any registry speaking the OCI distribution spec, over Node's fetch. */
 import { type Blob, isDigest, sha256Digest } from '../core/digest.js';
 import { ForgeError } from '../core/errors.js';
-import { describeFetchError, RegistryAuth } from './auth.js';
-import type { ReleaseStore } from './index.js';
+import { type Challenge, type CredentialProvider, parseChallenge } from './credentials.js';
+import { describeFetchError } from './fetch-errors.js';
+import { digestMismatch, manifestMediaType, type ReleaseStore } from './release-store.js';
 
 const MANIFEST_ACCEPT = [
   'application/vnd.oci.image.manifest.v1+json',
@@ -15,8 +16,8 @@ export interface DistributionOptions {
   host: string;
   prefix: string;
   scheme: 'http' | 'https';
-  username?: string;
-  password?: string;
+  /** How 401 challenges are answered (src/registry/credentials.ts). */
+  credentials: CredentialProvider;
   timeoutMs: number;
 }
 
@@ -31,19 +32,15 @@ function unavailable(message: string, details?: Record<string, unknown>): ForgeE
   return new ForgeError('registry_unavailable', message, details);
 }
 
-export function digestMismatch(what: string, expected: string, actual: string): ForgeError {
-  return unavailable(`${what}: content does not match digest ${expected} (got ${actual})`, { reason: 'digest_mismatch', expected, actual });
-}
-
 export class DistributionStore implements ReleaseStore {
   readonly registry: string;
   private readonly base: string;
-  private readonly auth: RegistryAuth;
+  private readonly auth: CredentialProvider;
 
   constructor(private readonly opts: DistributionOptions) {
     this.registry = opts.prefix ? `${opts.host}/${opts.prefix}` : opts.host;
     this.base = `${opts.scheme}://${opts.host}`;
-    this.auth = new RegistryAuth(opts.host, { username: opts.username, password: opts.password }, opts.timeoutMs);
+    this.auth = opts.credentials;
   }
 
   private path(repository: string): string {
@@ -65,7 +62,7 @@ export class DistributionStore implements ReleaseStore {
     let res = await send();
     if (res.status === 401) {
       await res.body?.cancel();
-      await this.auth.answer(res.headers.get('www-authenticate'), o.scope);
+      await this.auth.answer(this.challenge(res), o.scope);
       res = await send();
       if (res.status === 401) {
         await res.body?.cancel();
@@ -76,6 +73,12 @@ export class DistributionStore implements ReleaseStore {
     const text = await this.readText(res, what);
     if (res.status === 403) throw unavailable(`registry ${this.opts.host} denied ${what} (HTTP 403): ${registryErrors(text)}`);
     throw unavailable(`registry ${this.opts.host} answered HTTP ${res.status} to ${what}${text ? `: ${registryErrors(text)}` : ''}`);
+  }
+
+  private challenge(res: Response): Challenge {
+    const header = res.headers.get('www-authenticate');
+    if (!header) throw unavailable(`registry ${this.opts.host} answered 401 without a WWW-Authenticate challenge`);
+    return parseChallenge(header);
   }
 
   private async readBytes(res: Response, what: string): Promise<Buffer> {
@@ -180,12 +183,4 @@ function registryErrors(text: string): string {
     if (errors?.length) return errors.map((e) => `${e.code ?? 'error'}: ${e.message ?? ''}`).join('; ');
   } catch { /* not the registry's JSON error format: show the text */ }
   return text.trim().slice(0, 300);
-}
-
-export function manifestMediaType(bytes: Buffer): string {
-  try {
-    const doc = JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown };
-    if (typeof doc.mediaType === 'string') return doc.mediaType;
-  } catch { /* not JSON: the caller's parser will say so */ }
-  return 'application/vnd.oci.image.manifest.v1+json';
 }

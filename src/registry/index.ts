@@ -1,40 +1,33 @@
 /**
  * Where release images live (DESIGN.md §5): an OCI image layout under the data directory by
  * default, or any registry speaking the OCI distribution spec. The rest of the code sees one
- * interface, `ReleaseStore`.
+ * interface, `ReleaseStore` (src/registry/release-store.ts).
  */
 import { resolve, join } from 'node:path';
-import type { Blob } from '../core/digest.js';
 import { ForgeError } from '../core/errors.js';
+import { challengeCredentials, type CredentialProvider, dockerConfigCredentials } from './credentials.js';
 import { DistributionStore } from './distribution.js';
 import { LayoutStore } from './layout.js';
 
 export type { Blob } from '../core/digest.js';
+export type { ReleaseStore } from './release-store.js';
+import type { ReleaseStore } from './release-store.js';
 
-export interface ReleaseStore {
-  /** Prefix for OCI URIs: `host:port/prefix` for a registry, `oci:/abs/path` for a layout. */
-  readonly registry: string;
-  /** Pushes blobs the store does not have yet (content-addressed: safe to repeat, harmless if never referenced). */
-  pushBlobs(repository: string, blobs: Blob[]): Promise<void>;
-  /** Pushes blobs (skipping ones the store has), then the manifest under `tag`, reads the manifest back and checks its digest. Returns the manifest digest. */
-  push(repository: string, tag: string, blobs: Blob[], manifest: Blob): Promise<string>;
-  /** Fetches a manifest by tag or digest; verifies the digest when asked by digest. */
-  getManifest(repository: string, reference: string): Promise<{ bytes: Buffer; digest: string; mediaType: string }>;
-  /** Fetches a blob and verifies digest and size. */
-  getBlob(repository: string, digest: string, expectedSize?: number): Promise<Buffer>;
-  /** Checks the store answers (for /readyz). */
-  ping(): Promise<void>;
-}
+/** Default per-request registry timeout, milliseconds. */
+export const DEFAULT_REGISTRY_TIMEOUT_MS = 30_000;
 
 export interface ReleaseStoreOptions {
   /** FORGE_REGISTRY: `host[:port][/prefix]` (optionally with `http://` or `https://`), or `oci-layout:PATH`; absent = a layout under dataDir. */
   registry?: string;
   dataDir: string;
+  /** Basic / bearer-exchange credentials (FORGE_REGISTRY_USERNAME/_PASSWORD). */
   username?: string;
   password?: string;
+  /** Take credentials from `<dockerConfigDir>/config.json` instead (publishing from CI, DESIGN.md §4). */
+  dockerConfigDir?: string;
   /** Plain HTTP for a non-loopback host. */
   insecure?: boolean;
-  /** Per-request timeout, default 30 s. */
+  /** Per-request timeout, milliseconds; default 30 s. */
   timeoutMs?: number;
 }
 
@@ -51,9 +44,13 @@ export function openReleaseStore(opts: ReleaseStoreOptions): ReleaseStore {
     throw new ForgeError('validation_error', `FORGE_REGISTRY "${setting}" is not host[:port][/prefix] or oci-layout:PATH`, { field: 'registry' });
   }
   const [, scheme, host, prefix] = match;
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_REGISTRY_TIMEOUT_MS;
+  const credentials: CredentialProvider = opts.dockerConfigDir
+    ? dockerConfigCredentials(host!, opts.dockerConfigDir, timeoutMs)
+    : challengeCredentials(host!, { username: opts.username, password: opts.password }, timeoutMs);
   return new DistributionStore({
     host: host!, prefix: prefix ?? '', scheme: (scheme as 'http' | 'https' | undefined) ?? (opts.insecure || isLoopback(host!) ? 'http' : 'https'),
-    username: opts.username, password: opts.password, timeoutMs: opts.timeoutMs ?? 30_000,
+    credentials, timeoutMs,
   });
 }
 

@@ -10,8 +10,7 @@ import { mkdir, open, readFile, rename, rm, stat, access, constants } from 'node
 import { dirname, join } from 'node:path';
 import { type Blob, isDigest, sha256Digest } from '../core/digest.js';
 import { ForgeError } from '../core/errors.js';
-import { digestMismatch, manifestMediaType } from './distribution.js';
-import type { ReleaseStore } from './index.js';
+import { digestMismatch, manifestMediaType, type ReleaseStore } from './release-store.js';
 
 const REF_NAME = 'org.opencontainers.image.ref.name';
 const INDEX_MEDIA_TYPE = 'application/vnd.oci.image.index.v1+json';

@@ -10,6 +10,9 @@
  *   FORGE_OIDC_JWKS_URI        the key set (default: jwks_uri from the issuer's discovery document)
  *   FORGE_OIDC_ROLE_MAP        the claim → role mapping as JSON, or FORGE_OIDC_ROLE_MAP_FILE
  *
+ * `oidcSettingsFromEnv` parses them from the environment the server's settings module
+ * (src/server/settings.ts) hands over; nothing here reads the environment itself.
+ *
  * The key set is cached in memory (jose refetches it when a token names an unknown key); that
  * is a cache only, every replica reaches the same answer.
  */
@@ -17,8 +20,9 @@ import { readFileSync } from 'node:fs';
 import { type JWTPayload, type JWTVerifyGetKey, createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
 import { ForgeError } from '../core/errors.js';
 import { type RoleMapping, parseRoleMapping, principalFromClaims } from '../core/role-mapping.js';
-import { parseDuration } from './tokens.js';
-import type { Authenticator } from './auth.js';
+import type { Env } from '../config/environment.js';
+import { parseDuration } from '../core/duration.js';
+import type { Authenticator } from './authenticator.js';
 
 export interface OidcSettings {
   issuer: string;
@@ -31,7 +35,8 @@ export interface OidcSettings {
 
 const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
-export function oidcSettingsFromEnv(env: NodeJS.ProcessEnv): OidcSettings | undefined {
+/** The OIDC settings, or undefined without FORGE_OIDC_ISSUER; throws validation_error naming the variable at fault. */
+export function oidcSettingsFromEnv(env: Env): OidcSettings | undefined {
   const issuer = env.FORGE_OIDC_ISSUER?.trim();
   if (!issuer) return undefined;
   const audience = list(env.FORGE_OIDC_AUDIENCE);
@@ -43,10 +48,16 @@ export function oidcSettingsFromEnv(env: NodeJS.ProcessEnv): OidcSettings | unde
     issuer,
     audience,
     algorithms: env.FORGE_OIDC_ALGORITHMS ? list(env.FORGE_OIDC_ALGORITHMS) : ['RS256', 'ES256', 'PS256', 'EdDSA'],
-    clockToleranceSeconds: env.FORGE_OIDC_CLOCK_SKEW ? parseDuration(env.FORGE_OIDC_CLOCK_SKEW) : 60,
+    clockToleranceSeconds: env.FORGE_OIDC_CLOCK_SKEW ? clockSkewSeconds(env.FORGE_OIDC_CLOCK_SKEW) : 60,
     jwksUri: env.FORGE_OIDC_JWKS_URI || undefined,
     mapping: parseRoleMapping(mapText),
   };
+}
+
+function clockSkewSeconds(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new ForgeError('validation_error', `FORGE_OIDC_CLOCK_SKEW is "${text}"; expected a duration such as 60s or 2m`, { field: 'FORGE_OIDC_CLOCK_SKEW' });
+  return Math.floor(ms / 1000);
 }
 
 async function discoverJwksUri(issuer: string): Promise<string> {

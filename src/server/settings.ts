@@ -1,23 +1,56 @@
-/** Server settings (DESIGN.md §14): flags, then environment variables, then embedded defaults. */
+/**
+ * `forge serve`'s settings (DESIGN.md §14): flags, then environment variables, then embedded
+ * defaults, read once at start into typed settings that are passed down. This is the only
+ * server module that reads `process.env`; the parsers it calls (registry, GitOps remote, OIDC,
+ * webhooks) get the environment from here. The platform config file (`--config` /
+ * FORGE_CONFIG) is read and validated here too, so a bad file or a bad number stops the start,
+ * naming the file's line or the variable.
+ */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type OidcSettings, oidcSettingsFromEnv } from './oidc.js';
+import { type Env, integerFromEnv, secretFromEnv, textFromEnv } from '../config/environment.js';
+import { DEFAULT_PLATFORM_CONFIG, type PlatformConfig, parsePlatformConfig } from '../core/platform-config.js';
+import type { RemoteSettings } from '../gitops/remote.js';
+import { registrySettingsFromEnv } from '../registry/settings.js';
 import { type WebhookSettings, webhookSettingsFromEnv } from '../services/webhooks.js';
-import { secretFromEnv } from '../config/env-secret.js';
+import { type OidcSettings, oidcSettingsFromEnv } from './oidc.js';
 
 export interface Settings {
   host: string;
   port: number;
   dataDir: string;
+  /** The platform config file (`--config`, FORGE_CONFIG); unset = the spec's three environments. */
   configFile?: string;
+  /** The environments and their policies, parsed and validated from `configFile` at load. */
+  platform: PlatformConfig;
   databaseUrl?: string;
   registry?: string;
   registryUsername?: string;
   registryPassword?: string;
   registryInsecure: boolean;
-  /** Per-request registry timeout (FORGE_REGISTRY_TIMEOUT_MS, default 30 s). */
+  /** Per-request registry timeout, ms (FORGE_REGISTRY_TIMEOUT_MS, default 30 000). */
   registryTimeoutMs: number;
+  /** FORGE_GITOPS_URL; unset = an embedded bare repository under the data directory. */
   gitopsUrl?: string;
   gitopsBranch: string;
+  /** The GitOps remote's credentials and git's environment (src/gitops/remote.ts). */
+  gitopsRemote: RemoteSettings;
+  /** Author and committer of GitOps commits, `Name <email>` (FORGE_GITOPS_AUTHOR, default 'Forge <forge@localhost>'). */
+  gitopsAuthor: string;
+  /** Fetch-commit-push attempts per batch before a deployment fails (FORGE_GITOPS_PUSH_ATTEMPTS, default 25). */
+  gitopsPushAttempts: number;
+  /** Lease of a replica on a pending deployment, ms (FORGE_DEPLOY_LEASE_MS, default 30 000). */
+  deployLeaseMs: number;
+  /** Test-only pauses, ms (FORGE_FAULT_PAUSE_*; default 0 = none): widen race windows so fault tests can hit them. */
+  faults: {
+    /** FORGE_FAULT_PAUSE_BEFORE_GITOPS_PUSH_MS */
+    pauseBeforeGitopsPushMs: number;
+    /** FORGE_FAULT_PAUSE_AFTER_GITOPS_PUSH_MS */
+    pauseAfterGitopsPushMs: number;
+    /** FORGE_FAULT_PAUSE_AFTER_PUSH_MS: after a release image is pushed, before it is recorded. */
+    pauseAfterRegistryPushMs: number;
+  };
+  /** FORGE_TOKEN_KEY_FILE; unset = `token-key` in the data directory. */
   tokenKeyFile?: string;
   /** The company's OIDC issuer (FORGE_OIDC_*, src/server/oidc.ts); unset = embedded tokens only. */
   oidc?: OidcSettings;
@@ -29,39 +62,72 @@ export interface Settings {
   webhooks?: WebhookSettings;
   /** The release signing key (FORGE_SIGNING_KEY_FILE; default signing-key.pem in the data dir, created when missing). */
   signingKeyFile?: string;
-  /** Largest request body, bytes. */
+  /** Largest request body, bytes (FORGE_BODY_LIMIT_BYTES, default 16 MiB). */
   bodyLimit: number;
-  /** Most Kubernetes objects one release may hold. */
+  /** Most Kubernetes objects one release may hold (FORGE_MAX_RESOURCES, default 5000). */
   maxResources: number;
   /** JSON request log on stderr (FORGE_LOG=off silences it). */
   log: boolean;
 }
 
+export interface ServeFlags {
+  host?: string;
+  port?: string | number;
+  dataDir?: string;
+  config?: string;
+}
 
-export function loadSettings(flags: { host?: string; port?: string | number; dataDir?: string; config?: string }, env = process.env): Settings {
+/**
+ * Reads the settings once. `env` is the process's environment (tests hand a plain object).
+ * Throws: validation_error naming the variable for a bad number, duration or unreadable
+ * _FILE; PlatformConfigError with the file's lines for a bad platform config; the read
+ * error for a config file that cannot be read.
+ */
+export function loadSettings(flags: ServeFlags, env: Env = process.env): Settings {
   const port = Number(flags.port ?? env.FORGE_PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port "${flags.port ?? env.FORGE_PORT}": expected 0-65535`);
+  const dataDir = resolve(flags.dataDir ?? env.FORGE_DATA_DIR ?? '.forge-data');
+  const configFile = flags.config || env.FORGE_CONFIG || undefined;
+  const registry = registrySettingsFromEnv(env);
+  const gitopsUrl = env.FORGE_GITOPS_URL || undefined;
   return {
     host: flags.host ?? env.FORGE_HOST ?? '127.0.0.1',
     port,
-    dataDir: resolve(flags.dataDir ?? env.FORGE_DATA_DIR ?? '.forge-data'),
-    configFile: flags.config ?? env.FORGE_CONFIG,
+    dataDir,
+    configFile,
+    platform: configFile ? parsePlatformConfig(readFileSync(configFile, 'utf8'), configFile) : DEFAULT_PLATFORM_CONFIG,
     databaseUrl: env.FORGE_DATABASE_URL || undefined,
-    registry: env.FORGE_REGISTRY || undefined,
-    registryUsername: secretFromEnv(env, 'FORGE_REGISTRY_USERNAME'),
-    registryPassword: secretFromEnv(env, 'FORGE_REGISTRY_PASSWORD'),
-    registryInsecure: env.FORGE_REGISTRY_INSECURE === 'true',
-    registryTimeoutMs: Number(env.FORGE_REGISTRY_TIMEOUT_MS ?? 30_000),
-    gitopsUrl: env.FORGE_GITOPS_URL || undefined,
+    registry: registry.registry,
+    registryUsername: registry.username,
+    registryPassword: registry.password,
+    registryInsecure: registry.insecure,
+    registryTimeoutMs: registry.timeoutMs,
+    gitopsUrl,
     gitopsBranch: env.FORGE_GITOPS_BRANCH || 'main',
+    gitopsRemote: {
+      url: gitopsUrl,
+      dataDir,
+      sshKeyFile: env.FORGE_GITOPS_SSH_KEY_FILE || undefined,
+      knownHostsFile: env.FORGE_GITOPS_SSH_KNOWN_HOSTS_FILE || undefined,
+      token: secretFromEnv(env, 'FORGE_GITOPS_TOKEN'),
+      environment: { ...env },
+    },
+    gitopsAuthor: env.FORGE_GITOPS_AUTHOR || 'Forge <forge@localhost>',
+    gitopsPushAttempts: integerFromEnv(env, 'FORGE_GITOPS_PUSH_ATTEMPTS', 25, 1),
+    deployLeaseMs: integerFromEnv(env, 'FORGE_DEPLOY_LEASE_MS', 30_000, 1),
+    faults: {
+      pauseBeforeGitopsPushMs: integerFromEnv(env, 'FORGE_FAULT_PAUSE_BEFORE_GITOPS_PUSH_MS', 0),
+      pauseAfterGitopsPushMs: integerFromEnv(env, 'FORGE_FAULT_PAUSE_AFTER_GITOPS_PUSH_MS', 0),
+      pauseAfterRegistryPushMs: integerFromEnv(env, 'FORGE_FAULT_PAUSE_AFTER_PUSH_MS', 0),
+    },
     tokenKeyFile: env.FORGE_TOKEN_KEY_FILE || undefined,
     oidc: oidcSettingsFromEnv(env),
-    oidcWebClientId: env.FORGE_OIDC_WEB_CLIENT_ID?.trim() || undefined,
-    oidcWebScope: env.FORGE_OIDC_WEB_SCOPE?.trim() || 'openid email',
+    oidcWebClientId: textFromEnv(env, 'FORGE_OIDC_WEB_CLIENT_ID'),
+    oidcWebScope: textFromEnv(env, 'FORGE_OIDC_WEB_SCOPE') ?? 'openid email',
     webhooks: webhookSettingsFromEnv(env),
     signingKeyFile: env.FORGE_SIGNING_KEY_FILE || undefined,
-    bodyLimit: Number(env.FORGE_BODY_LIMIT_BYTES ?? 16 * 1024 * 1024),
-    maxResources: Number(env.FORGE_MAX_RESOURCES ?? 5000),
+    bodyLimit: integerFromEnv(env, 'FORGE_BODY_LIMIT_BYTES', 16 * 1024 * 1024, 1),
+    maxResources: integerFromEnv(env, 'FORGE_MAX_RESOURCES', 5000, 1),
     log: env.FORGE_LOG !== 'off',
   };
 }

@@ -1,19 +1,22 @@
 /**
  * Embedded bearer tokens (DESIGN.md §11): HS256 JWTs signed with a key file that lives in the
- * data directory (or FORGE_TOKEN_KEY_FILE). Replicas share the file; the first process that
- * needs it creates it, atomically, so two starting together agree on one key.
+ * data directory (or FORGE_TOKEN_KEY_FILE, resolved by the server's and the CLI's settings).
+ * Replicas share the file; the first process that needs it creates it, atomically, so two
+ * starting together agree on one key.
  */
 import { type KeyObject, createSecretKey, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { readOrCreateKeyFile } from '../config/key-file.js';
+import { parseDuration } from '../core/duration.js';
 import { ForgeError } from '../core/errors.js';
 import { type Principal, ROLE_PATTERN } from '../core/permissions.js';
 
 const ISSUER = 'forge-embedded';
 
+/** The key file's default place: `token-key` in the data directory. */
 export function tokenKeyPath(dataDir: string): string {
-  return process.env.FORGE_TOKEN_KEY_FILE || join(dataDir, 'token-key');
+  return join(dataDir, 'token-key');
 }
 
 /** Reads the key, creating it (mode 0600) when missing. */
@@ -22,10 +25,11 @@ export function loadOrCreateTokenKey(path: string): Uint8Array {
   return Buffer.from(content.trim(), 'base64url');
 }
 
-export function parseDuration(text: string): number {
-  const m = /^(\d+)(s|m|h|d)$/.exec(text);
-  if (!m) throw new ForgeError('validation_error', `invalid duration "${text}": expected a number followed by s, m, h or d (e.g. 24h)`);
-  return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'];
+/** A token lifetime (`30m`, `24h`, `7d`, `1h30m`) in whole seconds; throws validation_error for anything else. */
+export function tokenLifetimeSeconds(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new ForgeError('validation_error', `invalid duration "${text}": expected a number followed by s, m, h or d (e.g. 24h)`);
+  return Math.floor(ms / 1000);
 }
 
 export async function signToken(key: Uint8Array, subject: string, roles: string[], ttlSeconds: number) {

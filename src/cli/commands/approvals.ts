@@ -1,6 +1,6 @@
 /** `forge approvals list|revoke`: the approvals queue, and taking an approval back. */
 import type { Command } from 'commander';
-import type { Approval } from '../../store/approvals.js';
+import type { Approval } from '../../contract/index.js';
 import { client, clientOptions } from '../client.js';
 import { parseFormat, print, table, UsageError } from '../output.js';
 import { run } from '../run.js';

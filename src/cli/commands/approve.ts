@@ -1,6 +1,6 @@
 /** `forge approve ENV PROJECT REF -j TEXT`: approve a release for an environment (DESIGN.md §7). */
 import type { Command } from 'commander';
-import type { Approval } from '../../store/approvals.js';
+import type { Approval } from '../../contract/index.js';
 import { client } from '../client.js';
 import { parseFormat, print, table } from '../output.js';
 import { resolveRepository } from '../repository.js';

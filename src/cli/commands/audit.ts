@@ -1,6 +1,6 @@
 /** `forge audit list|verify`: read the audit log and check its hash chain (DESIGN.md §11). */
 import type { Command } from 'commander';
-import type { AuditEntry, ChainCheck } from '../../core/audit-chain.js';
+import type { AuditChainCheck, AuditEntry, List } from '../../contract/index.js';
 import { client, clientOptions } from '../client.js';
 import { parseFormat, print, table } from '../output.js';
 import { run } from '../run.js';
@@ -15,7 +15,7 @@ export function registerAudit(program: Command) {
     .option('-o, --output <format>', 'table, json or yaml', 'table')
     .action(run(async (opts: Opts & { limit: string; offset: string }) => {
       const format = parseFormat(opts.output);
-      const page = await client(opts).request<{ items: AuditEntry[]; total: number }>('GET',
+      const page = await client(opts).request<List<AuditEntry>>('GET',
         `/audit?limit=${Number(opts.limit)}&offset=${Number(opts.offset)}`);
       print(page, format, () => table(['seq', 'at', 'actor', 'action', 'subject'],
         page.items.map((e) => [e.seq, e.at, e.actor, e.action, e.subject])) + `\n(${page.items.length} of ${page.total})`);
@@ -25,7 +25,7 @@ export function registerAudit(program: Command) {
     .option('-o, --output <format>', 'table, json or yaml', 'table')
     .action(run(async (opts: Opts) => {
       const format = parseFormat(opts.output);
-      const check = await client(opts).request<ChainCheck>('GET', '/audit/verify');
+      const check = await client(opts).request<AuditChainCheck>('GET', '/audit/verify');
       print(check, format, () => check.ok
         ? `ok: ${check.checked} entries, chain intact`
         : `broken at entry ${check.first_broken}: ${check.reason} (${check.checked} entries before it are intact)`);

@@ -9,7 +9,7 @@ export function registerCmp(program: Command) {
   ] as const) {
     cmp.command(name).description(description).action(async () => {
       const { runCmp } = await import('../../cmp/run.js');
-      process.exitCode = await runCmp([name], process.cwd(), process.env);
+      process.exitCode = await runCmp([name], process.cwd()); // the plugin reads its own settings (src/cmp/settings.ts)
     });
   }
 }

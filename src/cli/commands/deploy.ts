@@ -1,7 +1,7 @@
 /** `forge deploy ENV PROJECT REF [--dry-run]`: deploy a release, or ask the policy why it may not go there (DESIGN.md §7, §14). */
 import type { Command } from 'commander';
-import type { PolicyCheck } from '../../core/policy.js';
-import type { Deployment } from '../../store/deployments.js';
+import type { PolicyCheck } from '../../core/policy/index.js';
+import type { Deployment } from '../../contract/index.js';
 import { ApiError, client, clientOptions } from '../client.js';
 import { parseFormat, print, table } from '../output.js';
 import { resolveRepository } from '../repository.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { DoctorReport } from '../../services/doctor.js';
+import type { DoctorReport } from '../../contract/index.js';
 import { client, clientOptions } from '../client.js';
 import { parseFormat, print, table } from '../output.js';
 import { run } from '../run.js';

@@ -1,6 +1,6 @@
 /** `forge history ENV PROJECT`: every deployment of a project to an environment, newest first. */
 import type { Command } from 'commander';
-import type { Deployment } from '../../store/deployments.js';
+import type { Deployment } from '../../contract/index.js';
 import { client } from '../client.js';
 import { parseFormat, print, table } from '../output.js';
 import { resolveRepository } from '../repository.js';

@@ -6,13 +6,14 @@
  */
 import type { Command } from 'commander';
 import { decodeJwt } from 'jose';
-import { client } from '../client.js';
+import { client, serverOf } from '../client.js';
 import { type StoredCredential, removeCredential, saveCredential, serverKey } from '../credentials.js';
 import { UsageError } from '../output.js';
 import { run } from '../run.js';
+import { cliSettings } from '../settings.js';
 
 type Opts = {
-  server: string; token?: string; issuer?: string; clientId?: string; audience?: string; scope: string;
+  server?: string; token?: string; issuer?: string; clientId?: string; audience?: string; scope: string;
 };
 
 async function readStdin(): Promise<string> {
@@ -31,16 +32,17 @@ function expiry(token: string): string | undefined {
 }
 
 export function registerLogin(program: Command) {
-  const env = process.env;
   program.command('login')
     .description('log in to a Forge server: the device flow of its OIDC issuer, or a pasted token; stores the credentials (mode 0600)')
-    .option('--server <url>', 'Forge server URL (env FORGE_URL)', env.FORGE_URL ?? 'http://127.0.0.1:8080')
+    .option('--server <url>', 'Forge server URL (env FORGE_URL, default http://127.0.0.1:8080)')
     .option('--token <token>', 'store this token instead of logging in ("-" reads it from stdin)')
-    .option('--issuer <url>', 'OIDC issuer (env FORGE_OIDC_ISSUER)', env.FORGE_OIDC_ISSUER)
-    .option('--client-id <id>', 'the CLI\'s OIDC client id (env FORGE_OIDC_CLIENT_ID)', env.FORGE_OIDC_CLIENT_ID)
-    .option('--audience <aud>', 'the API audience, sent as the resource indicator (env FORGE_OIDC_AUDIENCE)', env.FORGE_OIDC_AUDIENCE?.split(',')[0])
+    .option('--issuer <url>', 'OIDC issuer (env FORGE_OIDC_ISSUER)')
+    .option('--client-id <id>', 'the CLI\'s OIDC client id (env FORGE_OIDC_CLIENT_ID)')
+    .option('--audience <aud>', 'the API audience, sent as the resource indicator (env FORGE_OIDC_AUDIENCE)')
     .option('--scope <scopes>', 'scopes to ask for', 'openid email profile offline_access')
-    .action(run(async (opts: Opts) => {
+    .action(run(async (flags: Opts) => {
+      const { oidc } = cliSettings();
+      const opts = { ...flags, server: serverOf(flags), issuer: flags.issuer ?? oidc.issuer, clientId: flags.clientId ?? oidc.clientId, audience: flags.audience ?? oidc.audience };
       let credential: Omit<StoredCredential, 'subject' | 'roles'>;
       if (opts.token !== undefined) {
         const token = opts.token === '-' ? await readStdin() : opts.token.trim();
@@ -66,9 +68,10 @@ export function registerLogin(program: Command) {
 
   program.command('logout')
     .description('forget the stored credentials for a server')
-    .option('--server <url>', 'Forge server URL (env FORGE_URL)', env.FORGE_URL ?? 'http://127.0.0.1:8080')
-    .action(run(async (opts: { server: string }) => {
-      const removed = removeCredential(opts.server);
-      process.stderr.write(removed ? `logged out of ${serverKey(opts.server)}\n` : `no stored credentials for ${serverKey(opts.server)}\n`);
+    .option('--server <url>', 'Forge server URL (env FORGE_URL, default http://127.0.0.1:8080)')
+    .action(run(async (opts: { server?: string }) => {
+      const server = serverOf(opts);
+      const removed = removeCredential(server);
+      process.stderr.write(removed ? `logged out of ${serverKey(server)}\n` : `no stored credentials for ${serverKey(server)}\n`);
     }));
 }

@@ -17,11 +17,12 @@ import {
   renderRelease,
 } from '../../pipeline/release.js';
 import type { ReleaseArtifact } from '../../pipeline/artifacts.js';
-import type { Release } from '../../store/releases.js';
+import type { Release } from '../../contract/index.js';
 import { client, clientOptions } from '../client.js';
 import { parseFormat, print, table } from '../output.js';
 import { resolveRepository } from '../repository.js';
 import { run } from '../run.js';
+import { cliSettings, type PipelineSettings } from '../settings.js';
 
 interface Opts {
   server?: string;
@@ -93,12 +94,14 @@ export function registerReleaseCreate(program: Command) {
     .option('-o, --output <format>', 'table, json or yaml', 'table')
     .action(run(async (dirs: string[], opts: Opts) => {
       const format = parseFormat(opts.output);
-      const engine = new CueEngine();
+      const { pipeline } = cliSettings();
+      const engine = new CueEngine(undefined, { registry: cliSettings().cue });
       try {
         const plan = await planRelease(engine, {
           cwd: process.cwd(),
           dirs,
           manual: Boolean(opts.manual),
+          ci: pipeline.ci,
           repository: (root) => resolveRepository(opts.repository, root),
         });
         const api = client(opts);
@@ -115,7 +118,7 @@ export function registerReleaseCreate(program: Command) {
             process.stderr.write(`${name}: skipped: ${p.decision!.reason}\n`);
             continue;
           }
-          jobs.push({ project: name, steps: projectSteps(engine, plan, p, Boolean(opts.dryRun), api, outcomes) });
+          jobs.push({ project: name, steps: projectSteps(engine, plan, p, Boolean(opts.dryRun), api, outcomes, pipeline) });
         }
         await runJobs(jobs, Boolean(process.stdout.isTTY && process.stdout.columns));
         const failed = jobs.filter((j) => j.error);
@@ -147,6 +150,7 @@ function projectSteps(
   dryRun: boolean,
   api: ReturnType<typeof client>,
   outcomes: Outcome[],
+  pipeline: PipelineSettings,
 ): Step[] {
   const name = p.config!.name;
   let artifacts: ReleaseArtifact[] = [];
@@ -157,7 +161,10 @@ function projectSteps(
       run: async (note) => {
         artifacts = dryRun
           ? placeholderArtifacts(p)
-          : await buildArtifacts(plan, p, { onPush: (what, r) => note(`${r.pushed ? 'pushed' : 'already present'} ${what}`) });
+          : await buildArtifacts(plan, p, {
+            publish: pipeline.publish, environment: pipeline.environment,
+            onPush: (what, r) => note(`${r.pushed ? 'pushed' : 'already present'} ${what}`),
+          });
       },
     },
     {

@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
-import { secretFromEnv } from '../../config/env-secret.js';
 import { imageRepository } from '../../core/identity.js';
 import { parseReleaseManifest } from '../../core/release-image.js';
 import { openReleaseStore } from '../../registry/index.js';
-import type { Release } from '../../store/releases.js';
+import type { Release } from '../../contract/index.js';
 import { client, clientOptions } from '../client.js';
 import { parseFormat, print, table } from '../output.js';
 import { resolveRepository } from '../repository.js';
 import { run } from '../run.js';
+import { cliSettings } from '../settings.js';
 
 type Opts = { server?: string; token?: string; repository?: string; output: string };
 
@@ -35,14 +35,14 @@ function describe(r: Release): string {
   ]);
 }
 
-/** The store that holds a release image, from its OCI URI (`oci:/path/...` is a layout, else a registry). */
+/** The store that holds a release image, from its OCI URI (`oci:/path/...` is a layout, else a registry), with the CLI's registry credentials. */
 export function storeFor(ociUri: string, repository: string) {
   const prefix = ociUri.slice(0, ociUri.lastIndexOf(`/${repository}:`));
-  const env = process.env;
+  const settings = cliSettings();
   return openReleaseStore({
+    ...settings.registry,
     registry: prefix.startsWith('oci:') ? `oci-layout:${prefix.slice(4)}` : prefix,
-    dataDir: env.FORGE_DATA_DIR ?? '.forge-data',
-    username: secretFromEnv(env, 'FORGE_REGISTRY_USERNAME'), password: secretFromEnv(env, 'FORGE_REGISTRY_PASSWORD'), insecure: env.FORGE_REGISTRY_INSECURE === 'true',
+    dataDir: settings.dataDir,
   });
 }
 

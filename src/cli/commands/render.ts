@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { CueEngine } from '../../pipeline/cue-engine.js';
+import { cliSettings } from '../settings.js';
 import { readProjectSource } from '../../pipeline/project.js';
 import { parseArtifactAssignments, renderWithPlaceholders, yamlStream } from '../../pipeline/render.js';
 import { openWorkspace, selectProjects } from '../../pipeline/workspace.js';
@@ -13,7 +14,7 @@ export function registerRender(program: Command) {
     .option('--artifact <name.field=value>', 'value of an @artifact reference (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .action(run(async (dir: string, opts: { artifact: string[] }) => {
       const given = parseArtifactAssignments(opts.artifact);
-      const engine = new CueEngine();
+      const engine = new CueEngine(undefined, { registry: cliSettings().cue });
       try {
         const ws = await openWorkspace(engine, dir);
         const [project] = await selectProjects(ws, [dir]);

@@ -1,25 +1,14 @@
 /** `forge status [PROJECT]`: what runs where — projects × environments with release numbers and aliases. */
 import type { Command } from 'commander';
+import type { Environment, EnvironmentDeployment, List } from '../../contract/index.js';
 import { client } from '../client.js';
 import { parseFormat, print, table, UsageError } from '../output.js';
 import { resolveRepository } from '../repository.js';
 import { run } from '../run.js';
 import { type DeployOpts, deploymentOptions } from './deploy.js';
 
-interface Running {
-  repository: string;
-  project: string;
-  release_number: number;
-  aliases: { alias: string; alias_type: string }[];
-  pinned: boolean;
-}
-interface EnvironmentView {
-  name: string;
-  deployments: Running[];
-}
-
 /** `12 (v1.2.3, main-12)`, with `pinned` when auto-deploys are held off. */
-const cell = (r: Running) => {
+const cell = (r: EnvironmentDeployment) => {
   const aliases = r.aliases.filter((a) => a.alias_type !== 'numeric').map((a) => a.alias);
   return `${r.release_number}${aliases.length ? ` (${aliases.join(', ')})` : ''}${r.pinned ? ' pinned' : ''}`;
 };
@@ -38,7 +27,7 @@ export function registerStatus(program: Command) {
       const q = new URLSearchParams({ limit: '200' });
       if (repository) q.set('repository', repository);
       if (project) q.set('project', project);
-      const envs = (await client(opts).request<{ items: EnvironmentView[] }>('GET', `/environments?${q}`)).items;
+      const envs = (await client(opts).request<List<Environment>>('GET', `/environments?${q}`)).items;
       const projects = [...new Set(envs.flatMap((e) => e.deployments.map((d) => `${d.repository}/${d.project}`)))].sort();
       const rows = projects.map((p) => ({
         project: p,

@@ -1,6 +1,6 @@
 /** `forge unpin ENV PROJECT`: let auto-deploys reach an environment/project again. */
 import type { Command } from 'commander';
-import type { Pin } from '../../store/pins.js';
+import type { Pin } from '../../contract/index.js';
 import { client } from '../client.js';
 import { parseFormat, print } from '../output.js';
 import { resolveRepository } from '../repository.js';

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { CueEngine } from '../../pipeline/cue-engine.js';
+import { cliSettings } from '../settings.js';
 import { assertUniqueNames } from '../../pipeline/discovery.js';
 import { readProjectSource } from '../../pipeline/project.js';
 import { renderWithPlaceholders } from '../../pipeline/render.js';
@@ -12,7 +13,7 @@ export function registerValidate(program: Command) {
     .description("check every project's configuration (CUE, triggers, artifacts, @artifact references, manifests) without building anything")
     .argument('[dir]', 'a directory inside the repository', '.')
     .action(run(async (dir: string) => {
-      const engine = new CueEngine();
+      const engine = new CueEngine(undefined, { registry: cliSettings().cue });
       try {
         const ws = await openWorkspace(engine, dir);
         const named: { name: string; relDir: string }[] = [];

@@ -1,5 +1,6 @@
 /** `forge whoami`: who the server takes the token for (`--token`, FORGE_TOKEN or `forge login`), and its roles. */
 import type { Command } from 'commander';
+import type { Whoami } from '../../contract/index.js';
 import { client, clientOptions } from '../client.js';
 import { parseFormat, print, table } from '../output.js';
 import { run } from '../run.js';
@@ -9,7 +10,7 @@ export function registerWhoami(program: Command) {
     .option('-o, --output <format>', 'table, json or yaml', 'table')
     .action(run(async (opts: { server?: string; token?: string; output: string }) => {
       const format = parseFormat(opts.output);
-      const me = await client(opts).request<{ subject: string; roles: string[] }>('GET', '/whoami');
+      const me = await client(opts).request<Whoami>('GET', '/whoami');
       print(me, format, () => table(['field', 'value'], [['subject', me.subject], ['roles', me.roles.join(', ') || '(none)']]));
     }));
 }

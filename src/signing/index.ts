@@ -17,7 +17,7 @@ import { type TrustMaterial, Verifier, toSignedEntity } from '@sigstore/verify';
 import { readOrCreateKeyFile } from '../config/key-file.js';
 import { ForgeError } from '../core/errors.js';
 import { buildSignatureImage, parseSignatureManifest, signatureTag } from '../core/signature-image.js';
-import type { ReleaseStore } from '../registry/index.js';
+import type { ReleaseStore } from '../registry/release-store.js';
 
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 export const PREDICATE_TYPE = 'https://forge.projectcatalyst.io/release-signature/v1';
