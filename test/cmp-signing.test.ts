@@ -5,7 +5,7 @@ import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildReleaseImage } from '../src/core/release-image.js';
 import { openReleaseStore } from '../src/registry/index.js';
-import { loadOrCreateSigningKey, signAndPushRelease } from '../src/services/signing.js';
+import { loadOrCreateSigningKey, signAndPushRelease } from '../src/signing/index.js';
 import { tempDir } from './support/forge.js';
 import { argoEnv, pointerFor, runPlugin, writePointer } from './support/cmp.js';
 

@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { type Forge, releaseBody, runCli, sha, startForge, tempDir } from './support/forge.js';
 import { type TestRegistry, startRegistry } from './support/registry.js';
 import { BUNDLE_MEDIA_TYPE, buildSignatureImage, signatureTag } from '../src/core/signature-image.js';
-import { loadOrCreateSigningKey, signDigest, verifyDigestBundle } from '../src/services/signing.js';
+import { loadOrCreateSigningKey, signDigest, verifyDigestBundle } from '../src/signing/index.js';
 import { openReleaseStore } from '../src/registry/index.js';
 
 describe('signed releases in a real registry', () => {

@@ -1,42 +1,25 @@
 /** The HTTP application: error envelope, authentication, OpenAPI, and the routes under /api/v1 (and /v1). */
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyError, type FastifyReply } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { ErrorEnvelope } from '../contract/index.js';
 import { ForgeError, errorEnvelope, validationError } from '../core/errors.js';
-import type { ReleaseStore } from '../registry/index.js';
-import type { Db } from '../store/db.js';
-import type { SigningKey } from '../services/signing.js';
-import { type Authenticator, auditRefusals, authenticate } from './auth.js';
-import type { Settings } from './settings.js';
-import { ErrorEnvelope } from './schemas.js';
 import { httpDuration, metrics, registryErrors } from '../observability/metrics.js';
-import { releaseRoutes } from './routes/releases.js';
-import { doctorRoutes } from './routes/doctor.js';
-import { auditRoutes } from './routes/audit.js';
-import { eventRoutes, queryToken, redactAccessToken } from './routes/events.js';
-import { webRoutes } from './routes/web.js';
-import type { DeployContext } from '../services/deploy.js';
-import { deploymentRoutes } from './routes/deployments.js';
-import { policyCheckRoutes } from './routes/policy-checks.js';
+import { auditRefusals, authenticate } from './auth.js';
+import type { App, AppContext } from './context.js';
 import { approvalRoutes } from './routes/approvals.js';
-import { pinRoutes } from './routes/pins.js';
+import { auditRoutes } from './routes/audit.js';
+import { deploymentRoutes } from './routes/deployments.js';
+import { doctorRoutes } from './routes/doctor.js';
 import { environmentRoutes } from './routes/environments.js';
-import { whoamiRoutes } from './routes/whoami.js';
+import { eventRoutes, queryToken, redactAccessToken } from './routes/events.js';
+import { pinRoutes } from './routes/pins.js';
+import { policyCheckRoutes } from './routes/policy-checks.js';
+import { releaseRoutes } from './routes/releases.js';
+import { webRoutes } from './routes/web.js';
 import { webhookRoutes } from './routes/webhooks.js';
-import { randomUUID } from 'node:crypto';
-
-export interface AppContext {
-  settings: Settings;
-  db: Db;
-  store: ReleaseStore;
-  auth: Authenticator;
-  /** Signs new release images (src/services/signing.ts). */
-  signingKey?: SigningKey;
-  /** Deployments, approvals and pins (absent: those routes answer that the server has no GitOps repository). */
-  deploy?: DeployContext;
-}
-
-export type App = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>;
+import { whoamiRoutes } from './routes/whoami.js';
 
 const PUBLIC = new Set(['/healthz', '/readyz', '/api/v1/openapi.json', '/metrics']);
 

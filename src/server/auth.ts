@@ -6,8 +6,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { decodeJwt } from 'jose';
 import { ForgeError } from '../core/errors.js';
 import { type Action, type Principal, describeAction, isAllowed } from '../core/permissions.js';
-import { appendAudit } from '../store/audit.js';
+import { auditPermissionRefusal } from '../services/refusals.js';
 import type { Db } from '../store/db.js';
+import type { Authenticator } from './authenticator.js';
 import { type OidcSettings, oidcAuthenticator } from './oidc.js';
 import { cachedTokenVerifier } from './tokens.js';
 
@@ -17,9 +18,7 @@ declare module 'fastify' {
   }
 }
 
-export interface Authenticator {
-  authenticate(bearer: string): Promise<Principal>;
-}
+export type { Authenticator } from './authenticator.js';
 
 export function embeddedAuthenticator(key: Uint8Array): Authenticator {
   return { authenticate: cachedTokenVerifier(key) };
@@ -66,29 +65,19 @@ export function authorize(req: FastifyRequest, action: Action): Principal {
   return principal;
 }
 
+/** `METHOD /path` of a request, as the audit log names a refused route. */
+export const routeOf = (req: FastifyRequest) => `${req.method} ${req.url.split('?')[0]}`;
+
 /**
- * An onError hook that records refusals in the audit log, each in a transaction of its own
- * (a refused request changed nothing to commit with): permission refusals
- * (`auth.permission_denied`) and deployment policy refusals (`deployment.policy_denied`, with
- * the checks). A failure to record is logged and does not change the answer.
+ * An onError hook that records permission refusals (`auth.permission_denied`, subject the
+ * route) in the audit log (src/services/refusals.ts). Policy refusals are recorded where the
+ * deployment is refused (routes/deployments.ts). A failure to record is logged and does not
+ * change the answer.
  */
 export function auditRefusals(db: Db) {
   return async (req: FastifyRequest, _reply: FastifyReply, err: Error) => {
-    if (!(err instanceof ForgeError) || !req.principal || (err.code !== 'permission_denied' && err.code !== 'policy_denied')) return;
-    const route = `${req.method} ${req.url.split('?')[0]}`;
-    const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
-    const event = err.code === 'permission_denied'
-      ? { action: 'auth.permission_denied', subject: route, details: { required: err.details?.required ?? null, roles: req.principal.roles } }
-      : {
-        action: 'deployment.policy_denied',
-        subject: [body.environment, body.repository, body.project].every((v) => typeof v === 'string') ? `${body.environment}/${body.repository}/${body.project}` : route,
-        details: { route, release: body.release ?? null, reason: err.message, checks: err.details?.checks ?? [] },
-      };
-    try {
-      await db.transaction((tx) => appendAudit(tx, { actor: req.principal!.subject, ...event }));
-    } catch (auditErr) {
-      req.log.error({ err: auditErr }, `could not record ${event.action} in the audit log`);
-    }
+    if (!(err instanceof ForgeError) || err.code !== 'permission_denied' || !req.principal) return;
+    await auditPermissionRefusal(db, req.principal, routeOf(req), err,
+      (auditErr, action) => req.log.error({ err: auditErr }, `could not record ${action} in the audit log`));
   };
 }
-

@@ -3,7 +3,8 @@
  * pushed and verified release, or leaves nothing behind.
  */
 import { randomUUID } from 'node:crypto';
-import { type Alias, type TaggingStrategy, branchAlias, tagAliases } from '../core/aliases.js';
+import type { CreateReleaseRequest, Release, Trigger } from '../contract/index.js';
+import { type Alias, branchAlias, tagAliases } from '../core/aliases.js';
 import { ForgeError, type FieldProblem, validationError } from '../core/errors.js';
 import { canonicalId, imageRepository, ociReference, parseIdentity, type ReleaseIdentity } from '../core/identity.js';
 import { validateResources } from '../core/manifests.js';
@@ -12,25 +13,13 @@ import type { Principal } from '../core/permissions.js';
 import type { ReleaseStore } from '../registry/index.js';
 import { appendAudit } from '../store/audit.js';
 import { recordSignature } from '../store/signatures.js';
-import { type SigningKey, signAndPushRelease } from './signing.js';
+import { type SigningKey, signAndPushRelease } from '../signing/index.js';
 import type { Db } from '../store/db.js';
 import * as releases from '../store/releases.js';
 
-export interface CreateReleaseRequest {
-  repository: string;
-  project: string;
-  commit: { sha: string; author?: string; message?: string; committed_at?: string; url?: string };
-  trigger: { type: 'branch_push' | 'tag' | 'manual'; branch?: string; tag?: string };
-  tags?: string[];
-  tagging_strategy?: TaggingStrategy;
-  artifacts?: Record<string, unknown>[];
-  resources: Record<string, unknown>[];
-  pipeline_run_id?: string;
-}
-
 export interface CreateReleaseResult {
   created: boolean;
-  release: releases.Release & { content_matches?: boolean };
+  release: Release;
 }
 
 export interface CreateReleaseDeps {
@@ -157,8 +146,8 @@ export async function createRelease(deps: CreateReleaseDeps, actor: Principal, r
 
 /** A later pipeline run for a released commit: new tags and triggers are added, the content never changes. */
 async function addToExisting(
-  tx: Db, id: ReleaseIdentity, existing: releases.Release, tags: string[],
-  trigger: Omit<releases.Trigger, 'triggered_at'>, req: CreateReleaseRequest, actor: Principal,
+  tx: Db, id: ReleaseIdentity, existing: Release, tags: string[],
+  trigger: Omit<Trigger, 'triggered_at'>, req: CreateReleaseRequest, actor: Principal,
 ): Promise<CreateReleaseResult> {
   const known = new Set(existing.aliases.map((a) => a.alias));
   const newAliases = tags.filter((t) => !known.has(t)).map((alias): Alias => ({ alias, alias_type: 'tag' }));

@@ -2,25 +2,14 @@
  * `forge doctor`: looks for disagreements between the database, the release store and the
  * GitOps repository of a running installation, and reports each one. It only reads.
  */
+import type { DoctorReport, Finding } from '../contract/index.js';
 import { imageRepository } from '../core/identity.js';
 import { PointerError, parsePointer, pointerPath } from '../core/pointer.js';
 import { parseReleaseManifest } from '../core/release-image.js';
 import type { ReleaseStore } from '../registry/index.js';
 import { verifyAudit } from '../store/audit.js';
 import type { Db } from '../store/db.js';
-import type { DeployContext } from './deploy.js';
-
-export interface Finding {
-  check: 'release_numbers' | 'release_images' | 'pointers' | 'pending_deployments' | 'audit_chain';
-  subject: string;
-  problem: string;
-}
-
-export interface DoctorReport {
-  ok: boolean;
-  checked: { releases: number; active_deployments: number; pointer_files: number; audit_entries: number };
-  findings: Finding[];
-}
+import type { DeployContext } from './deployment-context.js';
 
 export async function runDoctor(ctx: { db: Db; store: ReleaseStore; deploy?: DeployContext }): Promise<DoctorReport> {
   const findings: Finding[] = [];

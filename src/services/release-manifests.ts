@@ -3,7 +3,7 @@ import { parse } from 'yaml';
 import { imageRepository } from '../core/identity.js';
 import { parseReleaseManifest, readResourcesLayer } from '../core/release-image.js';
 import type { ReleaseStore } from '../registry/index.js';
-import type { Release } from '../store/releases.js';
+import type { Release } from '../contract/index.js';
 
 export async function releaseManifests(store: ReleaseStore, release: Release) {
   const repo = imageRepository(release);

@@ -15,7 +15,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { type Env, integerFromEnv } from '../config/environment.js';
 import { type WebhookReceiver, parseWebhookReceivers, retryDelay, signPayload, wantsEvent } from '../core/webhooks.js';
+import { auditAfter } from '../store/audit.js';
 import type { Db } from '../store/db.js';
 import * as store from '../store/webhooks.js';
 
@@ -27,17 +29,18 @@ export interface WebhookSettings {
   timeoutMs: number;
 }
 
-export function webhookSettingsFromEnv(env: NodeJS.ProcessEnv): WebhookSettings | undefined {
+/** The receivers and timings from the environment the server's settings module hands over; undefined = no receivers. Throws validation_error naming the variable at fault. */
+export function webhookSettingsFromEnv(env: Env): WebhookSettings | undefined {
   const text = env.FORGE_WEBHOOKS || (env.FORGE_WEBHOOKS_FILE ? readFileSync(env.FORGE_WEBHOOKS_FILE, 'utf8') : undefined);
   if (!text) return undefined;
   const receivers = parseWebhookReceivers(text, (path) => readFileSync(path, 'utf8'));
   if (!receivers.length) return undefined;
   return {
     receivers,
-    pollMs: Number(env.FORGE_WEBHOOK_POLL_MS ?? 1000),
-    retryBaseMs: Number(env.FORGE_WEBHOOK_RETRY_MS ?? 5000),
+    pollMs: integerFromEnv(env, 'FORGE_WEBHOOK_POLL_MS', 1000, 1),
+    retryBaseMs: integerFromEnv(env, 'FORGE_WEBHOOK_RETRY_MS', 5000, 1),
     retryMaxMs: 3_600_000,
-    timeoutMs: Number(env.FORGE_WEBHOOK_TIMEOUT_MS ?? 10_000),
+    timeoutMs: integerFromEnv(env, 'FORGE_WEBHOOK_TIMEOUT_MS', 10_000, 1),
   };
 }
 
@@ -49,7 +52,7 @@ export async function fanOut(db: Db, receivers: WebhookReceiver[]): Promise<numb
   return db.transaction(async (tx) => {
     const cursor = await store.claimFanout(tx);
     if (cursor === undefined) return 0;
-    const entries = await store.auditAfter(tx, cursor, FANOUT_BATCH);
+    const entries = await auditAfter(tx, cursor, FANOUT_BATCH);
     for (const e of entries) {
       for (const r of receivers.filter((rc) => wantsEvent(rc, e.action))) {
         const id = randomUUID();

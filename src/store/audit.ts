@@ -1,8 +1,7 @@
 /** The append-only audit log. Appends serialise on one advisory lock so the chain has no forks. */
 import { type AuditEntry, CHAIN_START, type ChainCheck, GENESIS_HASH, entryHash, verifyChain } from '../core/audit-chain.js';
 import type { Db } from './db.js';
-
-const AUDIT_LOCK = 7_303_418;
+import { LOCK_AUDIT_APPEND, lockFixed } from './lock-keys.js';
 
 export interface AuditEvent {
   actor: string;
@@ -13,7 +12,7 @@ export interface AuditEvent {
 
 /** Appends within the caller's transaction: the entry commits or rolls back with the change it records. */
 export async function appendAudit(tx: Db, event: AuditEvent): Promise<void> {
-  await tx.query('select pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
+  await lockFixed(tx, LOCK_AUDIT_APPEND);
   const [last] = await tx.query<{ seq: number; hash: string }>('select seq, hash from audit_log order by seq desc limit 1');
   const entry = {
     seq: (last?.seq ?? 0) + 1,
@@ -30,10 +29,27 @@ export async function appendAudit(tx: Db, event: AuditEvent): Promise<void> {
   );
 }
 
+/** A page of the log, newest first, with the count of all entries: one round trip. */
 export async function listAudit(db: Db, limit: number, offset: number): Promise<{ items: AuditEntry[]; total: number }> {
-  const items = await db.query<AuditEntry>('select * from audit_log order by seq desc limit $1 offset $2', [limit, offset]);
-  const [{ total }] = await db.query<{ total: number }>('select count(*)::int as total from audit_log');
-  return { items, total };
+  const rows = await db.query<AuditEntry & { total: number }>(
+    `select t.total, a.* from (select count(*)::int as total from audit_log) t
+     left join lateral (select * from audit_log order by seq desc limit $1 offset $2) a on true
+     order by a.seq desc`, [limit, offset]);
+  return { items: rows.filter((r) => r.seq !== null).map(({ total: _total, ...entry }) => entry), total: rows[0]?.total ?? 0 };
+}
+
+/**
+ * The entries after `seq`, oldest first, at most `limit`: what the event stream (GET /events)
+ * and the webhook fan-out read next.
+ */
+export async function auditAfter(db: Db, seq: number, limit: number): Promise<AuditEntry[]> {
+  return db.query<AuditEntry>('select * from audit_log where seq > $1 order by seq limit $2', [seq, limit]);
+}
+
+/** The seq of the newest entry; 0 when the log is empty. */
+export async function latestAuditSeq(db: Db): Promise<number> {
+  const [row] = await db.query<{ max: number | null }>('select max(seq)::int as max from audit_log');
+  return row?.max ?? 0;
 }
 
 /** Checks the whole chain, a page at a time, so a long log is never held in memory at once. */

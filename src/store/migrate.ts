@@ -5,14 +5,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Db } from './db.js';
+import { LOCK_MIGRATIONS, lockFixed } from './lock-keys.js';
 
 const DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
-const LOCK_KEY = 7_303_417; // arbitrary, constant: "forge migrations"
 
 export async function migrate(db: Db): Promise<void> {
   const files = readdirSync(DIR).filter((f) => f.endsWith('.sql')).sort();
   await db.transaction(async (tx) => {
-    await tx.query('select pg_advisory_xact_lock($1)', [LOCK_KEY]);
+    await lockFixed(tx, LOCK_MIGRATIONS);
     await tx.query('create table if not exists schema_migrations (name text primary key, applied_at timestamptz not null default now())');
     const done = new Set((await tx.query<{ name: string }>('select name from schema_migrations')).map((r) => r.name));
     for (const file of files) {

@@ -1,38 +1,9 @@
 /** The release aggregate: releases with their aliases and triggers, and reference resolution. */
+import type { Artifact, AutoDeployment, Release, Trigger } from '../contract/index.js';
 import { type Alias, referenceForms } from '../core/aliases.js';
 import { ForgeError } from '../core/errors.js';
 import type { Db } from './db.js';
-
-export interface Trigger {
-  type: 'branch_push' | 'tag' | 'manual';
-  branch: string | null;
-  tag: string | null;
-  triggered_by: string;
-  triggered_at: string;
-}
-
-export interface Release {
-  id: string;
-  canonical_id: string;
-  repository: string;
-  project: string;
-  commit_sha: string;
-  release_number: number;
-  oci_uri: string;
-  oci_digest: string;
-  resources_digest: string;
-  created_at: string;
-  created_by: string;
-  source: { author: string | null; message: string | null; committed_at: string | null; url: string | null };
-  pipeline_run_id: string | null;
-  triggers: Trigger[];
-  aliases: Alias[];
-  artifacts: Record<string, unknown>[];
-  /** The signature manifest pushed beside the image (tag sha256-<hex>.sig), when the release was signed. */
-  signature: { digest: string; key_id: string } | null;
-  /** The auto-deploys the release's creation triggered, and how they ended. */
-  auto_deployments: AutoDeployment[];
-}
+import { lockSubject } from './lock-keys.js';
 
 const ISO = (col: string) => `to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
@@ -47,7 +18,6 @@ select r.*,
             from deployments d where d.release_id = r.id and d.kind = 'auto'), '[]') as auto_rows
 from releases r`;
 
-type AutoDeployment = { id: string; environment: string; status: string };
 type Row = Record<string, unknown> & { alias_rows: Alias[] | string; trigger_rows: Trigger[] | string; auto_rows: AutoDeployment[] | string };
 
 const json = <T>(v: T | string): T => (typeof v === 'string' ? JSON.parse(v) : v);
@@ -75,7 +45,7 @@ function toRelease(row: Row): Release {
     pipeline_run_id: (row.pipeline_run_id as string) ?? null,
     triggers: json(row.trigger_rows),
     aliases: [{ alias: String(number), alias_type: 'numeric' }, ...json(row.alias_rows)],
-    artifacts: json(row.artifacts as Record<string, unknown>[] | string),
+    artifacts: json(row.artifacts as Artifact[] | string),
     auto_deployments: json(row.auto_rows),
     signature: row.signature_digest ? { digest: row.signature_digest as string, key_id: row.signature_key_id as string } : null,
   };
@@ -88,7 +58,7 @@ async function one(db: Db, where: string, params: unknown[]): Promise<Release | 
 
 /** Serialises registrations of one project across every replica until the transaction ends. */
 export async function lockProject(tx: Db, repository: string, project: string): Promise<void> {
-  await tx.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`${repository}/${project}`]);
+  await lockSubject(tx, 'releaseRegistration', `${repository}/${project}`);
 }
 
 export function findBySha(db: Db, repository: string, project: string, sha: string) {

@@ -1,5 +1,5 @@
 /** Webhook fan-out cursor, deliveries and their attempts (migration 0011). */
-import type { AuditEntry } from '../core/audit-chain.js';
+import type { DeliveryStatus, WebhookDelivery } from '../contract/index.js';
 import type { Db } from './db.js';
 
 export interface Delivery {
@@ -8,7 +8,7 @@ export interface Delivery {
   event_seq: number;
   event: string;
   body: string;
-  status: 'pending' | 'delivered' | 'failed';
+  status: DeliveryStatus;
   attempts: number;
   next_attempt_at: string;
   last_status_code: number | null;
@@ -21,10 +21,6 @@ export interface Delivery {
 export async function claimFanout(tx: Db): Promise<number | undefined> {
   const [row] = await tx.query<{ last_seq: number }>('select last_seq from webhook_fanout where id = 1 for update skip locked');
   return row?.last_seq;
-}
-
-export async function auditAfter(tx: Db, seq: number, limit: number): Promise<AuditEntry[]> {
-  return tx.query<AuditEntry>('select * from audit_log where seq > $1 order by seq limit $2', [seq, limit]);
 }
 
 export async function advanceFanout(tx: Db, seq: number): Promise<void> {
@@ -72,10 +68,6 @@ export async function recordAttempt(db: Db, d: { id: string; attempt: number }, 
   });
 }
 
-export interface DeliveryView extends Omit<Delivery, 'body'> {
-  attempts_log: { attempt: number; at: string; status_code: number | null; error: string | null }[];
-}
-
 export async function listDeliveries(db: Db, filter: { receiver?: string; status?: string }, limit: number, offset: number) {
   const where = ['($1::text is null or receiver = $1)', '($2::text is null or status = $2)'].join(' and ');
   const params = [filter.receiver ?? null, filter.status ?? null];
@@ -87,7 +79,7 @@ export async function listDeliveries(db: Db, filter: { receiver?: string; status
     ? await db.query<{ delivery_id: string; attempt: number; at: string; status_code: number | null; error: string | null }>(
       'select * from webhook_attempts where delivery_id = any($1::uuid[]) order by attempt', [rows.map((r) => r.id)])
     : [];
-  const items: DeliveryView[] = rows.map((r) => ({
+  const items: WebhookDelivery[] = rows.map((r) => ({
     ...r, attempts_log: log.filter((a) => a.delivery_id === r.id).map(({ attempt, at, status_code, error }) => ({ attempt, at, status_code, error })),
   }));
   return { items, total };

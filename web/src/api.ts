@@ -3,71 +3,14 @@ import { type Identity, session } from './session.js';
 
 export const API = '/api/v1';
 
-export interface Alias { alias: string; alias_type: 'numeric' | 'tag' | 'branch' }
-export interface Trigger { type: string; branch: string | null; tag: string | null; triggered_by: string; triggered_at: string }
-export interface Artifact {
-  name: string;
-  type: string;
-  tracking_oci_uri?: string | null;
-  tracking_oci_digest?: string | null;
-  primary_published_uri?: string | null;
-  outputs?: Record<string, unknown>;
-  [k: string]: unknown;
-}
-export interface Release {
-  id: string;
-  canonical_id: string;
-  repository: string;
-  project: string;
-  commit_sha: string;
-  release_number: number;
-  oci_uri: string;
-  oci_digest: string;
-  resources_digest: string;
-  created_at: string;
-  created_by: string;
-  source: { author?: string | null; message?: string | null; committed_at?: string | null };
-  triggers: Trigger[];
-  aliases: Alias[];
-  artifacts: Artifact[];
-}
-export interface Deployment {
-  id: string;
-  release_id: string;
-  release_number: number;
-  repository: string;
-  project: string;
-  environment: string;
-  kind: 'deploy' | 'rollback' | 'auto';
-  status: 'pending' | 'active' | 'superseded' | 'failed';
-  deployed_by: string;
-  deployed_at: string;
-  gitops_commit_sha: string | null;
-  approval_ids: string[];
-  approved_by?: string[];
-  previous_release_number: number | null;
-  reason?: string | null;
-  error?: string | null;
-}
-export interface Approval {
-  id: string;
-  release_id: string;
-  repository: string;
-  project: string;
-  release_number: number;
-  environment: string;
-  approver: string;
-  justification: string;
-  approved_at: string;
-  expires_at: string;
-  status: 'active' | 'expired' | 'revoked';
-}
-export interface PolicyCheck { name: string; required: unknown; actual: unknown; ok: boolean; reason?: string }
-export interface PolicyResult { allowed: boolean; checks: PolicyCheck[] }
-export interface List<T> { items: T[]; total: number; limit: number; offset: number }
-export interface ProjectSummary { repository: string; project: string; latest_release: Release }
-export interface AuditEntry { seq: number; at: string; actor: string; action: string; subject: string; details: Record<string, unknown>; prev_hash: string; hash: string }
-export interface AuditStatus { ok: boolean; checked: number; first_broken?: number }
+/**
+ * The API's data types come from its one contract (src/contract): the dashboard is type-checked
+ * against what the server validates and sends, and its build fails when the contract changes.
+ */
+export type {
+  Alias, Approval, ApprovalState, Artifact, AuditChainCheck, AuditEntry, Deployment, Environment, EnvironmentDeployment, EventKind, List,
+  PolicyCheck, PolicyResult, ProjectSummary, PromotionPolicy, Release, Trigger, Whoami,
+} from '../../src/contract/index.js';
 
 /** An error answered by the server, in its envelope `{error: {code, message, details}}`. */
 export class ApiError extends Error {

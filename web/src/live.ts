@@ -4,12 +4,12 @@
  * only. While the stream is down the page polls every 5 seconds instead.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { API } from './api.js';
+import { API, type EventKind } from './api.js';
 import { session } from './session.js';
 
 export type LiveMode = 'connecting' | 'live' | 'polling';
 export const POLL_MS = 5000;
-const KINDS = ['release', 'deployment', 'approval', 'pin'] as const;
+const KINDS = ['release', 'deployment', 'approval', 'pin'] as const satisfies readonly EventKind[];
 
 const subscribers = new Set<() => void>();
 const modeListeners = new Set<(m: LiveMode) => void>();

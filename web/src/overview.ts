@@ -3,35 +3,17 @@
  * them (GET /environments), projects with their latest release (GET /projects), and which
  * latest releases wait for an approval (POST /policy-checks, the server's own dry run).
  */
-import { type Alias, type Approval, type List, type PolicyResult, type ProjectSummary, type Release, get, post, q } from './api.js';
-
-export interface Policy {
-  allowed_triggers?: string[];
-  allowed_branches?: string[];
-  auto_deploy?: boolean;
-  requires_approval?: boolean;
-  approvals?: { required?: number; expires_after_seconds?: number; allow_self_approval?: boolean };
-}
+import {
+  type ApprovalState, type Environment, type EnvironmentDeployment, type List, type PolicyResult, type ProjectSummary, type PromotionPolicy, type Release,
+  get, post, q,
+} from './api.js';
 
 /** What runs in an environment for one project (GET /environments). */
-export interface Running {
-  repository: string;
-  project: string;
-  release_id: string;
-  release_number: number;
-  commit_sha: string;
-  aliases: Alias[];
-  deployment_id: string;
-  kind: 'deploy' | 'rollback' | 'auto';
-  deployed_by: string;
-  deployed_at: string;
-  gitops_commit_sha: string | null;
-  pinned: boolean;
-}
+export type Running = EnvironmentDeployment;
 
 export interface EnvironmentView {
   name: string;
-  policy: Policy;
+  policy: PromotionPolicy;
   /** The active deployment per project, keyed by `owner/name/project`. */
   active: Map<string, Running>;
 }
@@ -54,7 +36,7 @@ export interface Overview {
 export const projectKey = (repository: string, project: string) => `${repository}/${project}`;
 
 export async function loadEnvironments(): Promise<EnvironmentView[]> {
-  const answer = await get<List<{ name: string; promotion_policy: Policy; deployments: Running[] }>>(`/environments${q({ limit: 200 })}`);
+  const answer = await get<List<Environment>>(`/environments${q({ limit: 200 })}`);
   return answer.items.map((e) => ({
     name: e.name,
     policy: e.promotion_policy,
@@ -65,9 +47,6 @@ export async function loadEnvironments(): Promise<EnvironmentView[]> {
 export async function loadProjects(): Promise<ProjectSummary[]> {
   return (await get<List<ProjectSummary>>(`/projects${q({ limit: 200 })}`)).items;
 }
-
-/** GET /approvals/{release}/{environment}: the same for every viewer (self-approval aside). */
-export interface ApprovalState { approvals: Approval[]; satisfied: boolean; required: number }
 
 /**
  * The latest release of each project that is not running in an environment needing approval,

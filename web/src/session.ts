@@ -3,9 +3,12 @@
  * tab closes), with the identity the server answered for it (GET /whoami). The roles are
  * shown only; the server checks every request itself.
  */
+import type { Whoami } from '../../src/contract/index.js';
+
 const KEY = 'forge.session';
 
-export interface Identity { subject: string; roles: string[] }
+/** Who the server takes the token for (GET /whoami). */
+export type Identity = Whoami;
 interface Stored { token: string; identity: Identity }
 
 type Listener = () => void;

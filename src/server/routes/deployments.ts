@@ -1,63 +1,27 @@
 /** Deployment routes (DESIGN.md §10): deploy, roll back, the active deployment and the history of an environment/project. */
 import type { FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
+import { DeployBody, Deployment, ListOf, Paging, RollbackBody, SlotParams, errorResponses } from '../../contract/index.js';
 import { ForgeError } from '../../core/errors.js';
 import { isAllowed, type Principal } from '../../core/permissions.js';
-import { type DeployContext, checkTarget, requestDeployment, requestRollback, requirePermission } from '../../services/deploy.js';
-import * as deployments from '../../store/deployments.js';
-import type { App, AppContext } from '../app.js';
-import { authorize, principalOf } from '../auth.js';
-import { ListOf, Nullable, Paging, errorResponses } from '../schemas.js';
+import { requestDeployment } from '../../services/deploy.js';
+import type { DeployContext } from '../../services/deployment-context.js';
+import { activeDeploymentOf, deploymentHistoryOf } from '../../services/deployment-reads.js';
+import { type Caller, Permit, requirePermission } from '../../services/permission.js';
+import { auditingPolicyRefusal } from '../../services/refusals.js';
+import { requestRollback } from '../../services/rollback.js';
+import { authorize, principalOf, routeOf } from '../auth.js';
+import type { App, AppContext } from '../context.js';
 
 const tags = ['deployments'];
-
-export const PolicyCheck = Type.Object({
-  name: Type.String(), required: Type.Unknown(), actual: Type.Unknown(), ok: Type.Boolean(), reason: Type.Optional(Type.String()),
-});
-
-export const Deployment = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  release_id: Type.String({ format: 'uuid' }),
-  release_number: Type.Integer(),
-  repository: Type.String(),
-  project: Type.String(),
-  environment: Type.String(),
-  kind: Type.Union([Type.Literal('deploy'), Type.Literal('rollback'), Type.Literal('auto')]),
-  status: Type.Union([Type.Literal('pending'), Type.Literal('active'), Type.Literal('superseded'), Type.Literal('failed')]),
-  deployed_by: Type.String(),
-  deployed_at: Type.String(),
-  reason: Nullable(Type.String()),
-  gitops_commit_sha: Nullable(Type.String()),
-  approval_ids: Type.Array(Type.String()),
-  approved_by: Type.Array(Type.String()),
-  previous_release_number: Nullable(Type.Integer()),
-  finished_at: Nullable(Type.String()),
-  error: Type.Optional(Type.String()),
-  policy_checks: Type.Optional(Type.Array(PolicyCheck)),
-}, { $id: 'Deployment' });
-
-export const DeployBody = Type.Object({
-  repository: Type.String({ maxLength: 201 }),
-  project: Type.String({ maxLength: 63 }),
-  environment: Type.String({ maxLength: 63 }),
-  release: Type.String({ minLength: 1, maxLength: 256 }),
-  reason: Type.Optional(Type.String({ maxLength: 4096 })),
-}, { additionalProperties: false });
-
-const RollbackBody = Type.Object({
-  repository: Type.String({ maxLength: 201 }),
-  project: Type.String({ maxLength: 63 }),
-  environment: Type.String({ maxLength: 63 }),
-  reason: Type.Optional(Type.String({ maxLength: 4096 })),
-}, { additionalProperties: false });
-
-export const SlotParams = Type.Object({ env: Type.String(), owner: Type.String(), name: Type.String(), project: Type.String() });
 
 /** The deployment machinery of this server, or a clear error when it was built without one. */
 export function deployContext(ctx: AppContext): DeployContext {
   if (!ctx.deploy) throw new ForgeError('internal_error', 'this server has no GitOps repository configured for deployments');
   return ctx.deploy;
 }
+
+/** The permits `permissionFirst` granted, per request: the use case takes them instead of checking again. */
+const permits = new WeakMap<FastifyRequest, Permit>();
 
 /**
  * Permission before validation (DESIGN.md §7): runs ahead of the body schema, so a caller
@@ -67,18 +31,18 @@ export function permissionFirst(kind: 'deploy' | 'approve') {
   return async (req: FastifyRequest) => {
     const principal = principalOf(req);
     const environment = (req.body as { environment?: unknown } | undefined)?.environment;
-    if (typeof environment === 'string') requirePermission(principal, { kind, environment });
+    if (typeof environment === 'string') permits.set(req, Permit.check(principal, { kind, environment }));
     else if (!hasAnyRole(principal, kind)) requirePermission(principal, { kind, environment: '<environment>' });
   };
 }
 
-function hasAnyRole(p: Principal, kind: 'deploy' | 'approve'): boolean {
-  return isAllowed(p, { kind: 'admin' }) || p.roles.some((r) => r.startsWith(kind === 'deploy' ? 'deployer:' : 'approver:'));
+/** Who calls the use case: the permit `permissionFirst` granted, else the principal (checked by the use case). */
+export function callerOf(req: FastifyRequest): Caller {
+  return permits.get(req) ?? principalOf(req);
 }
 
-export function slotOf(ctx: AppContext, p: { env: string; owner: string; name: string; project: string }) {
-  const { repository, project, environment } = checkTarget(deployContext(ctx), { repository: `${p.owner}/${p.name}`, project: p.project, environment: p.env });
-  return { repository, project, environment: environment.name };
+function hasAnyRole(p: Principal, kind: 'deploy' | 'approve'): boolean {
+  return isAllowed(p, { kind: 'admin' }) || p.roles.some((r) => r.startsWith(kind === 'deploy' ? 'deployer:' : 'approver:'));
 }
 
 export async function deploymentRoutes(app: App, ctx: AppContext, hide: boolean) {
@@ -89,7 +53,9 @@ export async function deploymentRoutes(app: App, ctx: AppContext, hide: boolean)
     schema: { hide, tags, summary: 'Deploy a release to an environment; answers once the pointer commit landed (or failed)', body: DeployBody,
       response: { 200: Deployment, 201: Deployment, ...errorResponses } },
   }, async (req, reply) => {
-    const { created, deployment } = await requestDeployment(deployContext(ctx), principalOf(req), req.body);
+    const principal = principalOf(req);
+    const { created, deployment } = await auditingPolicyRefusal(ctx.db, principal, routeOf(req), req.body, (err, action) => req.log.error({ err }, `could not record ${action} in the audit log`),
+      () => requestDeployment(deployContext(ctx), callerOf(req), req.body));
     return reply.status(created ? 201 : 200).send(deployment);
   });
 
@@ -97,17 +63,19 @@ export async function deploymentRoutes(app: App, ctx: AppContext, hide: boolean)
     preValidation: permissionFirst('deploy'),
     schema: { hide, tags, summary: 'Deploy the release active before the current one, and pin the environment/project', body: RollbackBody,
       response: { 201: Deployment, ...errorResponses } },
-  }, async (req, reply) => reply.status(201).send(await requestRollback(deployContext(ctx), principalOf(req), req.body)));
+  }, async (req, reply) => {
+    const principal = principalOf(req);
+    const deployment = await auditingPolicyRefusal(ctx.db, principal, routeOf(req), req.body, (err, action) => req.log.error({ err }, `could not record ${action} in the audit log`),
+      () => requestRollback(deployContext(ctx), callerOf(req), req.body));
+    return reply.status(201).send(deployment);
+  });
 
   app.get('/deployments/:env/:owner/:name/:project', {
     schema: { hide, tags, summary: 'The active deployment of a project in an environment', params: SlotParams,
       response: { 200: Deployment, ...errorResponses } },
   }, async (req) => {
     authorize(req, { kind: 'read' });
-    const s = slotOf(ctx, req.params);
-    const active = await deployments.activeDeployment(ctx.db, s.environment, s.repository, s.project);
-    if (!active) throw new ForgeError('not_found', `no release of ${s.repository}/${s.project} is active in ${s.environment}`);
-    return active;
+    return activeDeploymentOf(deployContext(ctx), req.params);
   });
 
   app.get('/deployments/:env/:owner/:name/:project/history', {
@@ -115,8 +83,7 @@ export async function deploymentRoutes(app: App, ctx: AppContext, hide: boolean)
       response: { 200: ListOf(Deployment), ...errorResponses } },
   }, async (req) => {
     authorize(req, { kind: 'read' });
-    const s = slotOf(ctx, req.params);
     const { limit = 20, offset = 0 } = req.query;
-    return { ...(await deployments.deploymentHistory(ctx.db, s.environment, s.repository, s.project, limit, offset)), limit, offset };
+    return deploymentHistoryOf(deployContext(ctx), req.params, limit, offset);
   });
 }

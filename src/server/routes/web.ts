@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join, normalize, sep } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import { ForgeError } from '../../core/errors.js';
-import type { App } from '../app.js';
+import type { App } from '../context.js';
 import type { Settings } from '../settings.js';
 
 /** dist/web of this package, from src/server/routes (tsx) or dist/src/server/routes (compiled). */

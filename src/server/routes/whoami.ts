@@ -1,13 +1,12 @@
 /** GET /whoami: who the server takes the bearer token for, and the roles it maps to (DESIGN.md §11). */
-import { Type } from 'typebox';
-import type { App } from '../app.js';
+import { Whoami, errorResponses } from '../../contract/index.js';
 import { principalOf } from '../auth.js';
-import { errorResponses } from '../schemas.js';
+import type { App } from '../context.js';
 
 export async function whoamiRoutes(app: App, hide: boolean) {
   app.get('/whoami', {
     schema: { hide, tags: ['identity'], summary: 'The identity and roles of the bearer token (any authenticated caller, with or without roles)',
-      response: { 200: Type.Object({ subject: Type.String(), roles: Type.Array(Type.String()) }), ...errorResponses } },
+      response: { 200: Whoami, ...errorResponses } },
   }, async (req) => {
     const { subject, roles } = principalOf(req);
     return { subject, roles };

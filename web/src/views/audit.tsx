@@ -1,6 +1,6 @@
 /** The audit log, newest first, and whether its hash chain is intact. */
 import { useState } from 'preact/hooks';
-import { type AuditEntry, type AuditStatus, type List, get, q } from '../api.js';
+import { type AuditEntry, type AuditChainCheck, type List, get, q } from '../api.js';
 import { useData } from '../data.js';
 import { useLive } from '../live.js';
 import { Empty, ErrorBox, Heading, Loading, Time } from '../ui.js';
@@ -11,7 +11,7 @@ const PAGE = 50;
 export function Audit() {
   const [offset, setOffset] = useState(0);
   const entries = useData(() => get<List<AuditEntry>>(`/audit${q({ limit: PAGE, offset })}`), [offset]);
-  const chain = useData(() => get<AuditStatus>('/audit/verify'), []);
+  const chain = useData(() => get<AuditChainCheck>('/audit/verify'), []);
   useLive(() => { entries.reload(); chain.reload(); });
   const c = chain.data;
   return (

@@ -1,0 +1,47 @@
+/**
+ * What every route of the API shares on the wire (DESIGN.md §10): the error envelope, paging
+ * parameters and list pages. The contract's schemas validate requests at the edge, serialise
+ * answers and produce the OpenAPI document; its TypeScript types are derived from them, so the
+ * server, the CLI and the dashboard cannot drift from what is validated and sent.
+ */
+import { Type, type Static, type TSchema } from 'typebox';
+
+/** `T` or null: a field that is always present, sometimes without a value. */
+export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+
+/** A JSON object of any shape (Kubernetes objects, audit details, artifact outputs). */
+export const AnyObject = Type.Unsafe<Record<string, unknown>>(Type.Object({}, { additionalProperties: true }));
+
+/** A string of at most `max` characters (request fields: the database and the registry have limits). */
+export const Text = (max: number) => Type.String({ maxLength: max });
+
+/** Every failure: `{error: {code, message, details?}}`, the code from src/core/errors.ts. */
+export const ErrorEnvelope = Type.Object({
+  error: Type.Object({
+    code: Type.String(),
+    message: Type.String(),
+    details: Type.Optional(AnyObject),
+  }),
+}, { $id: 'Error' });
+export type ErrorEnvelope = Static<typeof ErrorEnvelope>;
+
+/** The error answers every route may give, for its `response` schema. */
+export const errorResponses = {
+  400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope, 404: ErrorEnvelope, 409: ErrorEnvelope,
+  413: ErrorEnvelope, 500: ErrorEnvelope, 503: ErrorEnvelope,
+};
+
+/** `?limit=` (1-200, default 20) and `?offset=` (default 0) of every list. */
+export const Paging = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 20 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+});
+export type Paging = Static<typeof Paging>;
+
+/** A page of a list: the items, how many there are in all, and the page asked for. */
+export const ListOf = <T extends TSchema>(item: T) =>
+  Type.Object({ items: Type.Array(item), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() });
+export type List<T> = Omit<Static<ReturnType<typeof ListOf<TSchema>>>, 'items'> & { items: T[] };
+
+/** What a list query of the store answers: one page of items and the count of all. */
+export type Page<T> = Pick<List<T>, 'items' | 'total'>;

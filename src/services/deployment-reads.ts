@@ -1,0 +1,26 @@
+/** The deployment read models (DESIGN.md §8, §10): the active deployment of a slot, and its history. */
+import type { Deployment, List, SlotParams } from '../contract/index.js';
+import { ForgeError } from '../core/errors.js';
+import * as deployments from '../store/deployments.js';
+import type { PlatformContext } from './deployment-context.js';
+import { checkTarget } from './target.js';
+
+/** `/{env}/{owner}/{name}/{project}` → the slot, checked (400) and its environment configured (404). */
+function slotOf(ctx: PlatformContext, p: SlotParams) {
+  const { repository, project, environment } = checkTarget(ctx, { repository: `${p.owner}/${p.name}`, project: p.project, environment: p.env });
+  return { repository, project, environment: environment.name };
+}
+
+/** The deployment active in the slot; 404 when no release of the project is active there. */
+export async function activeDeploymentOf(ctx: PlatformContext, p: SlotParams): Promise<Deployment> {
+  const s = slotOf(ctx, p);
+  const active = await deployments.activeDeployment(ctx.db, s.environment, s.repository, s.project);
+  if (!active) throw new ForgeError('not_found', `no release of ${s.repository}/${s.project} is active in ${s.environment}`);
+  return active;
+}
+
+/** A page of every deployment of the slot, newest first in the order they were recorded. */
+export async function deploymentHistoryOf(ctx: PlatformContext, p: SlotParams, limit: number, offset: number): Promise<List<Deployment>> {
+  const s = slotOf(ctx, p);
+  return { ...(await deployments.deploymentHistory(ctx.db, s.environment, s.repository, s.project, limit, offset)), limit, offset };
+}
