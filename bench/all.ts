@@ -4,11 +4,11 @@
  *   npm run bench [-- registry resolve]   (names pick scripts; default: all)
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import type { Figure } from './report.js';
 import { printTable } from './load.js';
+import type { Figure } from './report.js';
 
 const ALL = ['registry', 'resolve', 'render', 'gitops', 'cmp', 'bombs', 'metrics'];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
@@ -17,15 +17,32 @@ const out = join(mkdtempSync(join(tmpdir(), 'forge-bench-')), 'figures.jsonl');
 for (const name of chosen) {
   if (!ALL.includes(name)) throw new Error(`unknown benchmark "${name}": expected one of ${ALL.join(', ')}`);
   console.error(`\n=== bench/${name}.ts`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', `bench/${name}.ts`], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, FORGE_BENCH_OUT: out } });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', `bench/${name}.ts`], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, FORGE_BENCH_OUT: out },
+  });
   if (r.status !== 0) console.error(`bench/${name}.ts failed with exit code ${r.status}`);
 }
 
-const figures: Figure[] = existsSync(out) ? readFileSync(out, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+const figures: Figure[] = existsSync(out)
+  ? readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+  : [];
 const num = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(2));
-console.log(`\nForge benchmarks, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}\n`);
+console.log(
+  `\nForge benchmarks, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}\n`,
+);
 printTable([
   ['figure', 'value', 'baseline', 'ratio', 'target', 'met'],
-  ...figures.map((f) => [f.figure, `${num(f.value)} ${f.unit}`, f.baseline === undefined ? '-' : `${num(f.baseline)} ${f.unit}`,
-    f.baseline ? (f.value / f.baseline).toFixed(2) : '-', f.target, f.met ? 'yes' : 'NO']),
+  ...figures.map((f) => [
+    f.figure,
+    `${num(f.value)} ${f.unit}`,
+    f.baseline === undefined ? '-' : `${num(f.baseline)} ${f.unit}`,
+    f.baseline ? (f.value / f.baseline).toFixed(2) : '-',
+    f.target,
+    f.met ? 'yes' : 'NO',
+  ]),
 ]);

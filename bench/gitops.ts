@@ -25,12 +25,19 @@ import { migrate } from '../src/store/migrate.js';
 import * as releases from '../src/store/releases.js';
 import { record } from './report.js';
 
-const { values } = parseArgs({ options: { files: { type: 'string', default: '10000' }, samples: { type: 'string', default: '50' }, concurrent: { type: 'string', default: '100' } } });
+const { values } = parseArgs({
+  options: {
+    files: { type: 'string', default: '10000' },
+    samples: { type: 'string', default: '50' },
+    concurrent: { type: 'string', default: '100' },
+  },
+});
 const FILES = Number(values.files);
 const SAMPLES = Number(values.samples);
 const CONCURRENT = Number(values.concurrent);
 const ENV = { ...process.env, GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'b@x', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'b@x' };
-const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, env: ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync('git', args, { cwd, env: ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 
 const root = mkdtempSync(join(tmpdir(), 'forge-bench-gitops-'));
 const remote = join(root, 'remote.git');
@@ -39,8 +46,19 @@ const fmt = (xs: number[]) => `p50 ${pct(xs, 50).toFixed(1)} ms  p99 ${pct(xs, 9
 const sha = (s: string) => createHash('sha1').update(s).digest('hex');
 
 function pointer(env: string, project: string, n: number) {
-  return renderPointer({ repository: 'acme/mono', project, environment: env, release: sha(`${project}${n}`), digest: `sha256:${createHash('sha256').update(`${project}${n}`).digest('hex')}`,
-    releaseNumber: n, aliases: [], deploymentId: randomUUID(), deployedBy: 'bench', deployedAt: new Date().toISOString(), approvedBy: [] });
+  return renderPointer({
+    repository: 'acme/mono',
+    project,
+    environment: env,
+    release: sha(`${project}${n}`),
+    digest: `sha256:${createHash('sha256').update(`${project}${n}`).digest('hex')}`,
+    releaseNumber: n,
+    aliases: [],
+    deploymentId: randomUUID(),
+    deployedBy: 'bench',
+    deployedAt: new Date().toISOString(),
+    approvedBy: [],
+  });
 }
 
 try {
@@ -69,16 +87,38 @@ try {
   });
   const checkout = join(root, 'checkout');
   git(root, 'clone', '-q', remote, checkout);
-  const writer = await GitOpsWriter.open({ remote: resolveRemote({ url: remoteW, dataDir: root }), branch: 'main', cacheDir: join(root, 'cache-w'), author: 'Forge <forge@localhost>' });
+  const writer = await GitOpsWriter.open({
+    remote: resolveRemote({ url: remoteW, dataDir: root }),
+    branch: 'main',
+    cacheDir: join(root, 'cache-w'),
+    author: 'Forge <forge@localhost>',
+  });
   const db = await openPglite(join(root, 'db'));
   await migrate(db);
-  const ctx = await openDeployContext({ db, platform: DEFAULT_PLATFORM_CONFIG, remote: resolveRemote({ url: remoteD, dataDir: root }), branch: 'main', cacheDir: join(root, 'cache-d') });
+  const ctx = await openDeployContext({
+    db,
+    platform: DEFAULT_PLATFORM_CONFIG,
+    remote: resolveRemote({ url: remoteD, dataDir: root }),
+    branch: 'main',
+    cacheDir: join(root, 'cache-d'),
+  });
   const addRelease = async (project: string, number: number) => {
     const s = sha(`bench-${project}-${number}`);
     await db.transaction(async (tx) => {
       const id = randomUUID();
-      await releases.insertRelease(tx, { id, repository: 'acme/mono', project, commit_sha: s, release_number: number, oci_uri: `r/acme/mono/${project}:${s}`,
-        oci_digest: `sha256:${createHash('sha256').update(s).digest('hex')}`, resources_digest: `sha256:${'0'.repeat(64)}`, created_by: 'bench', source: {}, artifacts: [] });
+      await releases.insertRelease(tx, {
+        id,
+        repository: 'acme/mono',
+        project,
+        commit_sha: s,
+        release_number: number,
+        oci_uri: `r/acme/mono/${project}:${s}`,
+        oci_digest: `sha256:${createHash('sha256').update(s).digest('hex')}`,
+        resources_digest: `sha256:${'0'.repeat(64)}`,
+        created_by: 'bench',
+        source: {},
+        artifacts: [],
+      });
       await releases.insertTrigger(tx, id, { type: 'manual', branch: null, tag: null, triggered_by: 'bench' });
     });
   };
@@ -91,17 +131,29 @@ try {
   const deployTimes: number[] = [];
   for (let i = 0; i < SAMPLES; i++) {
     let t0 = performance.now();
-    writeFileSync(join(checkout, pointerPath({ environment: 'dev', repository: 'acme/mono', project: 'svc-1' })), pointer('dev', 'svc-1', i + 2));
+    writeFileSync(
+      join(checkout, pointerPath({ environment: 'dev', repository: 'acme/mono', project: 'svc-1' })),
+      pointer('dev', 'svc-1', i + 2),
+    );
     git(checkout, 'commit', '-q', '-am', `baseline ${i}`);
     git(checkout, 'push', '-q', 'origin', 'main');
     baseline.push(performance.now() - t0);
 
     t0 = performance.now();
-    await writer.submit({ path: pointerPath({ environment: 'dev', repository: 'acme/mono', project: 'svc-2' }), content: pointer('dev', 'svc-2', i + 2), message: `writer ${i}` });
+    await writer.submit({
+      path: pointerPath({ environment: 'dev', repository: 'acme/mono', project: 'svc-2' }),
+      content: pointer('dev', 'svc-2', i + 2),
+      message: `writer ${i}`,
+    });
     writerTimes.push(performance.now() - t0);
 
     t0 = performance.now();
-    const { deployment } = await requestDeployment(ctx, operator, { repository: 'acme/mono', project: 'svc-3', environment: 'staging', release: String(i + 1) });
+    const { deployment } = await requestDeployment(ctx, operator, {
+      repository: 'acme/mono',
+      project: 'svc-3',
+      environment: 'staging',
+      release: String(i + 1),
+    });
     deployTimes.push(performance.now() - t0);
     if (deployment.status !== 'active') throw new Error(`deployment ${deployment.id} ended ${deployment.status}`);
   }
@@ -109,19 +161,46 @@ try {
   console.log(`plain git commit + git push (checkout):   ${fmt(baseline)}`);
   console.log(`forge writer: one pointer commit + push:  ${fmt(writerTimes)}`);
   console.log(`forge deployment (API service, PGlite):   ${fmt(deployTimes)}`);
-  record({ figure: 'gitops: one deployment, 10,000 pointers (p50)', value: pct(deployTimes, 50), unit: 'ms', baseline: pct(baseline, 50), target: '<= 2x git commit + push', met: pct(deployTimes, 50) <= 2 * pct(baseline, 50) });
-  record({ figure: 'gitops: one deployment (p99)', value: pct(deployTimes, 99), unit: 'ms', baseline: pct(baseline, 99), target: '-', met: true });
-  console.log(`  ratio to plain git (p50): writer ${(pct(writerTimes, 50) / pct(baseline, 50)).toFixed(2)}x, deployment ${(pct(deployTimes, 50) / pct(baseline, 50)).toFixed(2)}x (target ≤ 2x)`);
+  record({
+    figure: 'gitops: one deployment, 10,000 pointers (p50)',
+    value: pct(deployTimes, 50),
+    unit: 'ms',
+    baseline: pct(baseline, 50),
+    target: '<= 2x git commit + push',
+    met: pct(deployTimes, 50) <= 2 * pct(baseline, 50),
+  });
+  record({
+    figure: 'gitops: one deployment (p99)',
+    value: pct(deployTimes, 99),
+    unit: 'ms',
+    baseline: pct(baseline, 99),
+    target: '-',
+    met: true,
+  });
+  console.log(
+    `  ratio to plain git (p50): writer ${(pct(writerTimes, 50) / pct(baseline, 50)).toFixed(2)}x, deployment ${(pct(deployTimes, 50) / pct(baseline, 50)).toFixed(2)}x (target ≤ 2x)`,
+  );
 
   const before = Number(git(remoteD, 'rev-list', '--count', 'main'));
   const t0 = performance.now();
-  const done = await Promise.all(Array.from({ length: CONCURRENT }, (_, i) =>
-    requestDeployment(ctx, operator, { repository: 'acme/mono', project: `svc-${10 + i}`, environment: 'staging', release: '1' })));
+  const done = await Promise.all(
+    Array.from({ length: CONCURRENT }, (_, i) =>
+      requestDeployment(ctx, operator, { repository: 'acme/mono', project: `svc-${10 + i}`, environment: 'staging', release: '1' }),
+    ),
+  );
   const seconds = (performance.now() - t0) / 1000;
   const failed = done.filter((d) => d.deployment.status !== 'active').length;
   const commits = Number(git(remoteD, 'rev-list', '--count', 'main')) - before;
-  record({ figure: `gitops: ${CONCURRENT} concurrent deployments`, value: CONCURRENT / seconds, unit: '/s', target: '>= 20/s', met: CONCURRENT / seconds >= 20 && failed === 0 });
-  console.log(`${CONCURRENT} concurrent deployments: ${seconds.toFixed(2)} s → ${(CONCURRENT / seconds).toFixed(1)} deployments/s in ${commits} commits, ${failed} not active (target ≥ 20/s)`);
+  record({
+    figure: `gitops: ${CONCURRENT} concurrent deployments`,
+    value: CONCURRENT / seconds,
+    unit: '/s',
+    target: '>= 20/s',
+    met: CONCURRENT / seconds >= 20 && failed === 0,
+  });
+  console.log(
+    `${CONCURRENT} concurrent deployments: ${seconds.toFixed(2)} s → ${(CONCURRENT / seconds).toFixed(1)} deployments/s in ${commits} commits, ${failed} not active (target ≥ 20/s)`,
+  );
   await ctx.close();
   await db.close();
 } finally {

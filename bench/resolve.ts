@@ -8,17 +8,21 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { freshPostgres } from '../test/support/db.js';
-import { REPO_ROOT, spawnForge, tempDir } from '../test/support/forge.js';
 import { openPostgres } from '../src/store/db.js';
 import { migrate } from '../src/store/migrate.js';
+import { freshPostgres } from '../test/support/db.js';
+import { REPO_ROOT, spawnForge, tempDir } from '../test/support/forge.js';
 import { load, printTable } from './load.js';
 import { record } from './report.js';
 
-const { values } = parseArgs({ options: {
-  projects: { type: 'string', default: '1000' }, 'per-project': { type: 'string', default: '100' },
-  seconds: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '32' },
-} });
+const { values } = parseArgs({
+  options: {
+    projects: { type: 'string', default: '1000' },
+    'per-project': { type: 'string', default: '100' },
+    seconds: { type: 'string', default: '10' },
+    concurrency: { type: 'string', default: '32' },
+  },
+});
 const projects = Number(values.projects);
 const perProject = Number(values['per-project']);
 const seconds = Number(values.seconds);
@@ -35,21 +39,34 @@ for (let p = 0; p < projects; p++) {
     `insert into releases (id, repository, project, commit_sha, release_number, oci_uri, oci_digest, resources_digest, created_by)
      select id, 'bench/mono', $1, sha, n, 'r/' || sha, 'sha256:' || repeat('0', 64), 'sha256:' || repeat('0', 64), 'seed'
      from unnest($2::uuid[], $3::text[], $4::int[]) as t(id, sha, n)`,
-    [`p${p}`, ids, ids.map((_, n) => shaOf(p, n + 1)), ids.map((_, n) => n + 1)]);
+    [`p${p}`, ids, ids.map((_, n) => shaOf(p, n + 1)), ids.map((_, n) => n + 1)],
+  );
   await db.query(
     `insert into release_aliases (release_id, repository, project, alias, alias_type)
      select id, 'bench/mono', $1, 'v1.0.' || n, 'tag' from unnest($2::uuid[], $3::int[]) as t(id, n)`,
-    [`p${p}`, ids, ids.map((_, n) => n + 1)]);
+    [`p${p}`, ids, ids.map((_, n) => n + 1)],
+  );
 }
 await db.query('analyze');
 await db.close();
 const seeded = (performance.now() - t0) / 1000;
 
-const forge = await spawnForge({ databaseUrl: pgdb.url, registry: `oci-layout:${tempDir()}`,
-  nodeArgs: process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [] });
+const forge = await spawnForge({
+  databaseUrl: pgdb.url,
+  registry: `oci-layout:${tempDir()}`,
+  nodeArgs: process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [],
+});
 const token = await forge.token(['developer']);
-const trivial = spawn(process.execPath, ['--import', 'tsx', 'bench/trivial-server.ts'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
-const trivialUrl = await new Promise<string>((ok) => trivial.stderr!.on('data', (c) => { const m = /listening on (\S+)/.exec(String(c)); if (m) ok(m[1]); }));
+const trivial = spawn(process.execPath, ['--import', 'tsx', 'bench/trivial-server.ts'], {
+  cwd: REPO_ROOT,
+  stdio: ['ignore', 'ignore', 'pipe'],
+});
+const trivialUrl = await new Promise<string>((ok) =>
+  trivial.stderr!.on('data', (c) => {
+    const m = /listening on (\S+)/.exec(String(c));
+    if (m) ok(m[1]);
+  }),
+);
 
 const rnd = (n: number) => Math.floor(Math.random() * n);
 const auth = { authorization: `Bearer ${token}` };
@@ -70,7 +87,14 @@ try {
   ] as const) {
     await load({ url: forge.url, concurrency, seconds: 1, next: path(ref) });
     const r = await load({ url: forge.url, concurrency, seconds, next: path(ref) });
-    record({ figure: `resolve: ${name} req/s`, value: r.perSecond, unit: '/s', baseline: base.perSecond, target: '>= 0.30 of trivial', met: r.perSecond >= 0.3 * base.perSecond });
+    record({
+      figure: `resolve: ${name} req/s`,
+      value: r.perSecond,
+      unit: '/s',
+      baseline: base.perSecond,
+      target: '>= 0.30 of trivial',
+      met: r.perSecond >= 0.3 * base.perSecond,
+    });
     record({ figure: `resolve: ${name} p99`, value: r.p99, unit: 'ms', target: '< 10 ms', met: r.p99 < 10 });
     rows.push([name, r.perSecond, r.p50, r.p99, r.errors, (r.perSecond / base.perSecond).toFixed(2), 'p99 < 10 ms, >= 0.30']);
   }
@@ -79,5 +103,7 @@ try {
   await forge.stop();
   await pgdb.drop();
 }
-console.log(`seeded ${projects * perProject} releases across ${projects} projects in ${seeded.toFixed(1)} s; ${concurrency} concurrent clients, ${seconds} s per figure`);
+console.log(
+  `seeded ${projects * perProject} releases across ${projects} projects in ${seeded.toFixed(1)} s; ${concurrency} concurrent clients, ${seconds} s per figure`,
+);
 printTable(rows);

@@ -13,7 +13,13 @@ import { type ForgeProcess, releaseBody, spawnForge, tempDir } from '../test/sup
 import { makeRemote } from '../test/support/gitops.js';
 import { startRegistry } from '../test/support/registry.js';
 
-const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, workers: { type: 'string', default: '8' }, projects: { type: 'string', default: '20' } } });
+const { values } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '10' },
+    workers: { type: 'string', default: '8' },
+    projects: { type: 'string', default: '20' },
+  },
+});
 const deadline = Date.now() + Number(values.minutes) * 60_000;
 const PROJECTS = Number(values.projects);
 const REPO = 'soak/mono';
@@ -25,16 +31,26 @@ const pgdb = await freshPostgres();
 const gitops = makeRemote();
 const dir = tempDir();
 const config = `${dir}/forge.yaml`;
-writeFileSync(config, `environments:
+writeFileSync(
+  config,
+  `environments:
   dev: { promotion_policy: { allowed_triggers: [branch_push, tag, manual], allowed_branches: ["*"], auto_deploy: true } }
   staging: { promotion_policy: { allowed_triggers: [branch_push, tag, manual], allowed_branches: [main] } }
   production: { promotion_policy: { allowed_triggers: [branch_push, tag, manual], allowed_branches: [main], requires_approval: true } }
-`);
-const common = { databaseUrl: pgdb.url, registry: registry.host, tokenKeyFile: `${dir}/token-key`, env: { FORGE_CONFIG: config, FORGE_GITOPS_URL: gitops.remote, FORGE_SIGNING_KEY_FILE: `${dir}/signing-key.pem` } };
+`,
+);
+const common = {
+  databaseUrl: pgdb.url,
+  registry: registry.host,
+  tokenKeyFile: `${dir}/token-key`,
+  env: { FORGE_CONFIG: config, FORGE_GITOPS_URL: gitops.remote, FORGE_SIGNING_KEY_FILE: `${dir}/signing-key.pem` },
+};
 const replicas: ForgeProcess[] = [await spawnForge(common), await spawnForge(common)];
 const [ci, deployer, approver, operator] = await Promise.all([
-  replicas[0].token(['service-account'], 'ci'), replicas[0].token(['deployer:staging', 'deployer:production'], 'dora'),
-  replicas[0].token(['approver:production'], 'ann'), replicas[0].token(['operator'], 'olga'),
+  replicas[0].token(['service-account'], 'ci'),
+  replicas[0].token(['deployer:staging', 'deployer:production'], 'dora'),
+  replicas[0].token(['approver:production'], 'ann'),
+  replicas[0].token(['operator'], 'olga'),
 ]);
 const rssStart = replicas.map((r) => rss(r.proc.pid!));
 
@@ -55,7 +71,12 @@ async function step(worker: number) {
   let res: { status: number; text: string; body: any };
   if (roll < 0.3 || known === 0) {
     op = 'create';
-    res = await api('POST', '/releases', releaseBody({ repository: REPO, project }, `a${(++shaCounter).toString(16).padStart(39, '0')}`), ci);
+    res = await api(
+      'POST',
+      '/releases',
+      releaseBody({ repository: REPO, project }, `a${(++shaCounter).toString(16).padStart(39, '0')}`),
+      ci,
+    );
     ok = (s) => s === 201;
     if (res.status === 201) released.set(p, Math.max(released.get(p) ?? 0, res.body.release_number));
   } else if (roll < 0.7) {
@@ -64,12 +85,22 @@ async function step(worker: number) {
     ok = (s) => s === 200;
   } else if (roll < 0.85) {
     op = 'deploy staging';
-    res = await api('POST', '/deployments', { repository: REPO, project, environment: 'staging', release: String(1 + rnd(known)) }, deployer);
+    res = await api(
+      'POST',
+      '/deployments',
+      { repository: REPO, project, environment: 'staging', release: String(1 + rnd(known)) },
+      deployer,
+    );
     ok = (s) => s === 201 || s === 200;
   } else if (roll < 0.95) {
     op = 'approve + deploy production';
     const release = String(1 + rnd(known));
-    res = await api('POST', '/approvals', { repository: REPO, project, environment: 'production', release, justification: 'soak' }, approver);
+    res = await api(
+      'POST',
+      '/approvals',
+      { repository: REPO, project, environment: 'production', release, justification: 'soak' },
+      approver,
+    );
     // An approval that already exists is still active (approvals are not used up): deploy on it.
     const approved = res.status === 201 || (res.status === 409 && res.body?.error?.details?.approval_id);
     if (approved) res = await api('POST', '/deployments', { repository: REPO, project, environment: 'production', release }, deployer);
@@ -85,15 +116,19 @@ async function step(worker: number) {
 
 const started = Date.now();
 let lastReport = started;
-await Promise.all(Array.from({ length: Number(values.workers) }, async (_, w) => {
-  while (Date.now() < deadline) {
-    await step(w).catch((err) => errors.push(`request failed: ${(err as Error).message}`));
-    if (w === 0 && Date.now() - lastReport > 60_000) {
-      lastReport = Date.now();
-      console.error(`${Math.round((Date.now() - started) / 1000)} s: ${JSON.stringify(counts)}, ${errors.length} errors, RSS ${replicas.map((r) => rss(r.proc.pid!).toFixed(0)).join(' / ')} MiB`);
+await Promise.all(
+  Array.from({ length: Number(values.workers) }, async (_, w) => {
+    while (Date.now() < deadline) {
+      await step(w).catch((err) => errors.push(`request failed: ${(err as Error).message}`));
+      if (w === 0 && Date.now() - lastReport > 60_000) {
+        lastReport = Date.now();
+        console.error(
+          `${Math.round((Date.now() - started) / 1000)} s: ${JSON.stringify(counts)}, ${errors.length} errors, RSS ${replicas.map((r) => rss(r.proc.pid!).toFixed(0)).join(' / ')} MiB`,
+        );
+      }
     }
-  }
-}));
+  }),
+);
 const rssEnd = replicas.map((r) => rss(r.proc.pid!));
 await new Promise((ok) => setTimeout(ok, 3000)); // let auto-deploys still in flight land
 const doctor = await replicas[1].api('GET', '/doctor', undefined, operator);
@@ -105,7 +140,9 @@ for (const [op, n] of Object.entries(counts)) console.log(`  ${op.padEnd(30)} ${
 console.log(`error answers: ${errors.length}`);
 for (const e of errors.slice(0, 20)) console.log(`  ${e}`);
 replicas.forEach((_, i) => console.log(`replica ${i + 1} RSS: ${rssStart[i].toFixed(0)} MiB at start, ${rssEnd[i].toFixed(0)} MiB at end`));
-console.log(`consistency (doctor): ${doctor.status === 200 ? `${doctor.body.findings.length} findings; checked ${JSON.stringify(doctor.body.checked)}` : doctor.text}`);
+console.log(
+  `consistency (doctor): ${doctor.status === 200 ? `${doctor.body.findings.length} findings; checked ${JSON.stringify(doctor.body.checked)}` : doctor.text}`,
+);
 for (const f of doctor.body?.findings ?? []) console.log(`  ${f.check} ${f.subject}: ${f.problem}`);
 
 await Promise.all(replicas.map((r) => r.stop()));

@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { ForgeError } from '../src/core/errors.js';
 import { parsePlatformConfig } from '../src/core/platform-config.js';
 import { approvalState, approve, revoke } from '../src/services/approve.js';
@@ -10,14 +10,16 @@ import { ENGINES } from './support/db.js';
 import { addRelease, deploySetup, operator, REPO, who } from './support/deploy.js';
 
 const code = (c: string, re?: RegExp) => (e: unknown) => e instanceof ForgeError && e.code === c && (!re || re.test(e.message));
-const platform = parsePlatformConfig([
-  'environments:',
-  '  production:',
-  '    promotion_policy:',
-  '      allowed_triggers: [tag, manual]',
-  '      requires_approval: true',
-  '      approvals: { required: 2, expires_after: 2h }',
-].join('\n'));
+const platform = parsePlatformConfig(
+  [
+    'environments:',
+    '  production:',
+    '    promotion_policy:',
+    '      allowed_triggers: [tag, manual]',
+    '      requires_approval: true',
+    '      approvals: { required: 2, expires_after: 2h }',
+  ].join('\n'),
+);
 const prod = { repository: REPO, project: 'api', environment: 'production' };
 const deployer = who('dora@acme.test', 'deployer:production');
 const bob = who('bob@acme.test', 'approver:production');
@@ -30,8 +32,10 @@ for (const engine of ENGINES) {
     const r1 = await addRelease(s.db, { number: 1, tags: ['v1'] });
     await addRelease(s.db, { number: 2, tags: ['v2'] });
 
-    await assert.rejects(approve(s.ctx, who('x', 'deployer:production', 'approver:staging'), { ...prod, release: 'v1', justification: 'ok' }),
-      code('permission_denied', /approver:production or operator/));
+    await assert.rejects(
+      approve(s.ctx, who('x', 'deployer:production', 'approver:staging'), { ...prod, release: 'v1', justification: 'ok' }),
+      code('permission_denied', /approver:production or operator/),
+    );
     await assert.rejects(approve(s.ctx, bob, { ...prod, release: 'v1', justification: '   ' }), code('validation_error', /justification/));
     await assert.rejects(approve(s.ctx, bob, { ...prod, release: 'v9', justification: 'ok' }), code('not_found'));
 
@@ -45,12 +49,19 @@ for (const engine of ENGINES) {
     await assert.rejects(approve(s.ctx, bob, { ...prod, release: 'v1', justification: 'again' }), code('conflict', /already approved/));
 
     // one approver is not enough for required: 2; the approval of v1 says nothing about v2
-    await assert.rejects(requestDeployment(s.ctx, deployer, { ...prod, release: 'v1' }), code('policy_denied', /needs 2 active approvals from distinct approvers, has 1/));
+    await assert.rejects(
+      requestDeployment(s.ctx, deployer, { ...prod, release: 'v1' }),
+      code('policy_denied', /needs 2 active approvals from distinct approvers, has 1/),
+    );
     await approve(s.ctx, carol, { ...prod, release: 'v2', justification: 'CAB-2' });
     await assert.rejects(requestDeployment(s.ctx, deployer, { ...prod, release: 'v1' }), code('policy_denied'));
     const c = await approve(s.ctx, operator, { ...prod, release: 'v1', justification: 'operator ok' });
     assert.equal((await checkPolicy(s.ctx, deployer, { ...prod, release: 'v1' })).allowed, true);
-    assert.deepEqual(await approvalState(s.ctx, r1.id, 'production').then((x) => [x.satisfied, x.required, x.approvals.length]), [true, 2, 2]);
+    assert.deepEqual(await approvalState(s.ctx, r1.id, 'production').then((x) => [x.satisfied, x.required, x.approvals.length]), [
+      true,
+      2,
+      2,
+    ]);
 
     // revoked: no longer counts, only approvers of the environment may revoke, twice is a conflict
     await assert.rejects(revoke(s.ctx, who('y', 'approver:staging'), c.id), code('permission_denied'));

@@ -33,7 +33,12 @@ test('references are found in value and attribute position, never inside strings
 });
 
 test('substitution writes CUE literals (attribute form as `& literal`) and keeps every line in place', () => {
-  const values: Record<string, string | number> = { 'api.uri': 'reg/x@sha256:1', 'api.digest': 'sha256:1', 'api.publishers.registry.tag': 'v"1', 'api.size': 42 };
+  const values: Record<string, string | number> = {
+    'api.uri': 'reg/x@sha256:1',
+    'api.digest': 'sha256:1',
+    'api.publishers.registry.tag': 'v"1',
+    'api.size': 42,
+  };
   const out = substituteArtifactRefs(SRC, 'f.cue', (r) => values[r.ref]);
   const lines = out.split('\n');
   assert.equal(lines.length, SRC.split('\n').length);
@@ -59,7 +64,10 @@ test('an unknown artifact or field fails with its location and what exists', () 
     'a: @artifact("nope.uri")\nb: @artifact("api.url")\nc: @artifact("api.publishers")\n',
     'svc/.forge/project.cue',
   );
-  assert.throws(() => lookupArtifactRef(outputs, unknownArtifact, 'svc/.forge/project.cue'), /svc\/\.forge\/project\.cue:1:4: @artifact\("nope\.uri"\) names unknown artifact "nope"; artifacts: api, web/);
+  assert.throws(
+    () => lookupArtifactRef(outputs, unknownArtifact, 'svc/.forge/project.cue'),
+    /svc\/\.forge\/project\.cue:1:4: @artifact\("nope\.uri"\) names unknown artifact "nope"; artifacts: api, web/,
+  );
   assert.throws(
     () => lookupArtifactRef(outputs, unknownField, 'svc/.forge/project.cue'),
     /:2:4: @artifact\("api\.url"\) names unknown field "url" of artifact "api"; fields: uri, digest, publishers\.registry\.uri, publishers\.registry\.tag/,
@@ -69,9 +77,17 @@ test('an unknown artifact or field fails with its location and what exists', () 
 });
 
 test('references inside string interpolations are resolved; the rest of the string is not scanned', () => {
-  const src = 'image: "\\(@artifact("api.repository")):\\(tag) @artifact(\\"api.uri\\")"\nraw: #"\\#(@artifact("api.tag"))"#\nnext: @artifact("api.digest")\n';
+  const src =
+    'image: "\\(@artifact("api.repository")):\\(tag) @artifact(\\"api.uri\\")"\nraw: #"\\#(@artifact("api.tag"))"#\nnext: @artifact("api.digest")\n';
   const refs = findArtifactRefs(src, 'f.cue');
-  assert.deepEqual(refs.map((r) => [r.ref, r.line, r.position]), [['api.repository', 1, 'value'], ['api.tag', 2, 'value'], ['api.digest', 3, 'value']]);
+  assert.deepEqual(
+    refs.map((r) => [r.ref, r.line, r.position]),
+    [
+      ['api.repository', 1, 'value'],
+      ['api.tag', 2, 'value'],
+      ['api.digest', 3, 'value'],
+    ],
+  );
   const out = substituteArtifactRefs(src, 'f.cue', (r) => r.ref.toUpperCase());
   assert.equal(out, 'image: "\\("API.REPOSITORY"):\\(tag) @artifact(\\"api.uri\\")"\nraw: #"\\#("API.TAG")"#\nnext: "API.DIGEST"\n');
   assert.throws(() => findArtifactRefs('a: "\\(b"\n', 'f.cue'), /f\.cue:1:8: unterminated string literal/);

@@ -4,13 +4,16 @@
  * trigger added, deployment requested / active / superseded, policy refusal, permission
  * refusal, approval granted and revoked, pin and unpin. The chain verifies afterwards.
  */
-import { after, before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
 import { type Forge, releaseBody, sha, startForge } from './support/forge.js';
 
 describe('audit coverage of state changes', () => {
   let forge: Forge;
-  before(async () => { forge = await startForge(); });
+  before(async () => {
+    forge = await startForge();
+  });
   after(() => forge.stop());
 
   test('each change appends one chained entry naming who did what to which subject', async () => {
@@ -20,7 +23,8 @@ describe('audit coverage of state changes', () => {
     const alex = await forge.token(['approver:production'], 'alex@example.com');
     const target = { repository: 'acme/mono', project: 'auth-service' };
     const expect: [string, string][] = [];
-    const ok = async (status: number, res: Promise<{ status: number; text: string }>) => assert.equal((await res).status, status, (await res).text);
+    const ok = async (status: number, res: Promise<{ status: number; text: string }>) =>
+      assert.equal((await res).status, status, (await res).text);
 
     await ok(201, forge.api('POST', '/releases', releaseBody({}, sha(1)), ci));
     expect.push(['release.created', 'ci@example.com']);
@@ -32,14 +36,23 @@ describe('audit coverage of state changes', () => {
     await ok(201, forge.api('POST', '/deployments', { ...target, environment: 'staging', release: '1' }, dana));
     expect.push(['deployment.requested', 'dana@example.com'], ['deployment.active', 'dana@example.com']);
     await ok(201, forge.api('POST', '/deployments', { ...target, environment: 'staging', release: '2' }, dana));
-    expect.push(['deployment.requested', 'dana@example.com'], ['deployment.superseded', 'dana@example.com'], ['deployment.active', 'dana@example.com']);
+    expect.push(
+      ['deployment.requested', 'dana@example.com'],
+      ['deployment.superseded', 'dana@example.com'],
+      ['deployment.active', 'dana@example.com'],
+    );
 
     await ok(403, forge.api('POST', '/deployments', { ...target, environment: 'production', release: '1' }, dana)); // no approval yet
     expect.push(['deployment.policy_denied', 'dana@example.com']);
     await ok(403, forge.api('POST', '/approvals', { ...target, release: '1', environment: 'production', justification: 'x' }, dana));
     expect.push(['auth.permission_denied', 'dana@example.com']);
 
-    const approval = await forge.api('POST', '/approvals', { ...target, release: '1', environment: 'production', justification: 'CAB-42' }, alex);
+    const approval = await forge.api(
+      'POST',
+      '/approvals',
+      { ...target, release: '1', environment: 'production', justification: 'CAB-42' },
+      alex,
+    );
     assert.equal(approval.status, 201, approval.text);
     expect.push(['approval.granted', 'alex@example.com']);
     await ok(200, forge.api('POST', `/approvals/${approval.body.id}/revoke`, undefined, alex));
@@ -52,8 +65,13 @@ describe('audit coverage of state changes', () => {
 
     const log = (await forge.api('GET', '/audit?limit=200', undefined, ops)).body.items.reverse();
     // Auto-deploys to dev (its policy has auto_deploy) run beside this, as forge:auto-deploy: audited too, counted apart.
-    const seen = log.map((e: { action: string; actor: string }) => [e.action, e.actor]).filter(([, actor]: string[]) => actor !== 'forge:auto-deploy');
-    assert.ok(seen.length < log.length && log.some((e: { action: string; actor: string }) => e.actor === 'forge:auto-deploy' && e.action === 'deployment.requested'));
+    const seen = log
+      .map((e: { action: string; actor: string }) => [e.action, e.actor])
+      .filter(([, actor]: string[]) => actor !== 'forge:auto-deploy');
+    assert.ok(
+      seen.length < log.length &&
+        log.some((e: { action: string; actor: string }) => e.actor === 'forge:auto-deploy' && e.action === 'deployment.requested'),
+    );
     const sorted = (xs: [string, string][]) => [...xs].sort((a, b) => a.join().localeCompare(b.join()));
     assert.deepEqual(sorted(seen), sorted(expect));
     for (const [i, e] of log.entries()) {
@@ -62,9 +80,16 @@ describe('audit coverage of state changes', () => {
     }
     const refused = log.find((e: { action: string }) => e.action === 'deployment.policy_denied');
     assert.equal(refused.subject, 'production/acme/mono/auth-service');
-    assert.ok(refused.details.checks.some((c: { name: string; ok: boolean }) => c.name === 'approvals' && !c.ok), JSON.stringify(refused.details));
+    assert.ok(
+      refused.details.checks.some((c: { name: string; ok: boolean }) => c.name === 'approvals' && !c.ok),
+      JSON.stringify(refused.details),
+    );
     const superseded = log.find((e: { action: string }) => e.action === 'deployment.superseded');
-    assert.equal(superseded.subject, log.find((e: { action: string }) => e.action === 'deployment.active').subject, 'the first active deployment is the one superseded');
+    assert.equal(
+      superseded.subject,
+      log.find((e: { action: string }) => e.action === 'deployment.active').subject,
+      'the first active deployment is the one superseded',
+    );
     const granted = log.find((e: { action: string }) => e.action === 'approval.granted');
     assert.equal(granted.details.justification, 'CAB-42');
     const check = (await forge.api('GET', '/audit/verify', undefined, ops)).body;

@@ -4,17 +4,20 @@
  * The tamper tests lift the append-only trigger as the table owner, as an attacker with the
  * owner's credentials could.
  */
-import { after, before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { ENGINES, freshPostgres, testDb } from './support/db.js';
-import { type Forge, releaseBody, runCli, startForge } from './support/forge.js';
 import { appendAudit, listAudit, verifyAudit } from '../src/store/audit.js';
 import type { Db } from '../src/store/db.js';
+import { ENGINES, freshPostgres, testDb } from './support/db.js';
+import { type Forge, releaseBody, runCli, startForge } from './support/forge.js';
 
 async function seed(db: Db, n: number) {
   for (let i = 1; i <= n; i++) {
-    await db.transaction((tx) => appendAudit(tx, { actor: `user${i}@example.com`, action: 'test.event', subject: `s${i}`, details: { i, nested: { b: 2, a: 1 } } }));
+    await db.transaction((tx) =>
+      appendAudit(tx, { actor: `user${i}@example.com`, action: 'test.event', subject: `s${i}`, details: { i, nested: { b: 2, a: 1 } } }),
+    );
   }
 }
 
@@ -38,7 +41,10 @@ for (const engine of ENGINES) {
       assert.deepEqual(await verifyAudit(db, 2), { ok: true, checked: 5 });
       const { items, total } = await listAudit(db, 2, 0);
       assert.equal(total, 5);
-      assert.deepEqual(items.map((e) => e.seq), [5, 4]);
+      assert.deepEqual(
+        items.map((e) => e.seq),
+        [5, 4],
+      );
       assert.equal(items[1].prev_hash, (await listAudit(db, 1, 2)).items[0].hash);
     });
 
@@ -69,13 +75,21 @@ for (const engine of ENGINES) {
     });
 
     test('reordered entries are named', async () => {
-      await tamper(db,
-        'update audit_log set seq = -1 where seq = 2', 'update audit_log set seq = 2 where seq = 3', 'update audit_log set seq = 3 where seq = -1');
+      await tamper(
+        db,
+        'update audit_log set seq = -1 where seq = 2',
+        'update audit_log set seq = 2 where seq = 3',
+        'update audit_log set seq = 3 where seq = -1',
+      );
       const check = await verifyAudit(db);
       assert.equal(check.first_broken, 2);
       assert.match(check.reason!, /does not follow entry 1: entries were removed or reordered/);
-      await tamper(db,
-        'update audit_log set seq = -1 where seq = 2', 'update audit_log set seq = 2 where seq = 3', 'update audit_log set seq = 3 where seq = -1');
+      await tamper(
+        db,
+        'update audit_log set seq = -1 where seq = 2',
+        'update audit_log set seq = 2 where seq = 3',
+        'update audit_log set seq = 3 where seq = -1',
+      );
       assert.equal((await verifyAudit(db)).ok, true);
     });
 
@@ -103,7 +117,11 @@ describe('audit over HTTP and the CLI (PostgreSQL)', () => {
     owner = new pg.Client({ connectionString: url });
     await owner.connect();
   });
-  after(async () => { await owner.end(); await forge.stop(); await drop(); });
+  after(async () => {
+    await owner.end();
+    await forge.stop();
+    await drop();
+  });
 
   test('release creation and a permission refusal are audited; verify finds an edit; the CLI exits 1 naming it', async () => {
     const ci = await forge.token(['service-account'], 'ci@example.com');

@@ -2,11 +2,12 @@
  * `forge login` / `forge whoami` (issue 6, acceptance 2): a pasted token or the device flow of
  * a real OIDC provider; the credentials file has mode 0600 and client commands use it.
  */
-import { after, before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import { CLI, type Forge, REPO_ROOT, runCli, startForge, tempDir } from './support/forge.js';
 import { FORGE_AUDIENCE, type Idp, startIdp } from './support/oidc.js';
 
@@ -17,13 +18,20 @@ describe('forge login, whoami, logout', () => {
   const env = () => ({ FORGE_CONFIG_DIR: configDir, FORGE_URL: forge.url, FORGE_TOKEN: '' });
   before(async () => {
     idp = await startIdp({ accounts: { alice: { groups: ['staging-deployers'] } } });
-    forge = await startForge({ env: {
-      FORGE_OIDC_ISSUER: idp.issuer, FORGE_OIDC_AUDIENCE: FORGE_AUDIENCE,
-      FORGE_OIDC_ROLE_MAP: JSON.stringify({ groups: { 'staging-deployers': ['deployer:staging'] }, default_roles: ['developer'] }),
-    } });
+    forge = await startForge({
+      env: {
+        FORGE_OIDC_ISSUER: idp.issuer,
+        FORGE_OIDC_AUDIENCE: FORGE_AUDIENCE,
+        FORGE_OIDC_ROLE_MAP: JSON.stringify({ groups: { 'staging-deployers': ['deployer:staging'] }, default_roles: ['developer'] }),
+      },
+    });
     configDir = join(tempDir(), 'forge-config');
   });
-  after(async () => { await forge.stop(); await idp.stop(); rmSync(configDir, { recursive: true, force: true }); });
+  after(async () => {
+    await forge.stop();
+    await idp.stop();
+    rmSync(configDir, { recursive: true, force: true });
+  });
 
   test('without credentials, client commands are refused with a hint', async () => {
     const res = await runCli(['whoami'], { env: env() });
@@ -51,7 +59,10 @@ describe('forge login, whoami, logout', () => {
     assert.equal((await runCli(['audit', 'verify'], { env: env() })).code, 0, 'other client commands use the stored token');
     // --token / FORGE_TOKEN still win over the stored login.
     const dev = await forge.token(['developer'], 'dev@example.com');
-    assert.equal(JSON.parse((await runCli(['whoami', '-o', 'json'], { env: { ...env(), FORGE_TOKEN: dev } })).stdout).subject, 'dev@example.com');
+    assert.equal(
+      JSON.parse((await runCli(['whoami', '-o', 'json'], { env: { ...env(), FORGE_TOKEN: dev } })).stdout).subject,
+      'dev@example.com',
+    );
   });
 
   test('a token the server refuses is not stored', async () => {
@@ -63,9 +74,15 @@ describe('forge login, whoami, logout', () => {
   });
 
   test('the device flow of the OIDC issuer: the person approves in the browser, the CLI stores the token', async () => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', CLI, 'login', '--issuer', idp.issuer, '--client-id', idp.cliClientId, '--audience', FORGE_AUDIENCE], {
-      cwd: REPO_ROOT, env: { ...process.env, ...env() }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const proc = spawn(
+      process.execPath,
+      ['--import', 'tsx', CLI, 'login', '--issuer', idp.issuer, '--client-id', idp.cliClientId, '--audience', FORGE_AUDIENCE],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, ...env() },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     const exited = new Promise<number | null>((r) => proc.on('close', r));
     try {

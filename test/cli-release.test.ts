@@ -1,6 +1,7 @@
 /** The CLI side of the release registry: token create, release get/list/inspect, diff, errors and exit codes. */
-import { after, before, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
 import { type Forge, releaseBody, runCli, sha, startForge } from './support/forge.js';
 
 let forge: Forge;
@@ -9,10 +10,18 @@ before(async () => {
   forge = await startForge();
   const ci = await forge.token(['service-account']);
   for (let i = 1; i <= 2; i++) {
-    const res = await forge.api('POST', '/releases', releaseBody({
-      tags: i === 2 ? ['auth-service/v2.0.0'] : [],
-      resources: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { n: String(i) } }],
-    }, sha(i)), ci);
+    const res = await forge.api(
+      'POST',
+      '/releases',
+      releaseBody(
+        {
+          tags: i === 2 ? ['auth-service/v2.0.0'] : [],
+          resources: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { n: String(i) } }],
+        },
+        sha(i),
+      ),
+      ci,
+    );
     assert.equal(res.status, 201, res.text);
   }
   env = { FORGE_URL: forge.url, FORGE_TOKEN: await forge.token(['developer']), FORGE_DATA_DIR: forge.dataDir };
@@ -26,7 +35,20 @@ test('token create prints the token alone, or JSON with -o json, and the server 
   assert.equal(plain.code, 0, plain.stderr);
   assert.match(plain.stdout, /^[\w-]+\.[\w-]+\.[\w-]+\n$/);
   assert.equal((await forge.api('GET', '/projects', undefined, plain.stdout.trim())).status, 200);
-  const json = await runCli(['token', 'create', '--subject', 'ci', '--role', 'service-account', '--ttl', '1h', '-o', 'json', '--data-dir', forge.dataDir]);
+  const json = await runCli([
+    'token',
+    'create',
+    '--subject',
+    'ci',
+    '--role',
+    'service-account',
+    '--ttl',
+    '1h',
+    '-o',
+    'json',
+    '--data-dir',
+    forge.dataDir,
+  ]);
   const parsed = JSON.parse(json.stdout);
   assert.equal(parsed.subject, 'ci');
   assert.deepEqual(parsed.roles, ['service-account']);
@@ -43,12 +65,17 @@ test('release get / list / inspect / diff', async () => {
   const table = await cli(['release', 'get', 'auth-service', '2']);
   assert.match(table.stdout, /release\s+2 \(main-2, v2\.0\.0\)/);
   const list = await cli(['release', 'list', 'auth-service', '-o', 'json']);
-  assert.deepEqual(JSON.parse(list.stdout).items.map((r: { release_number: number }) => r.release_number), [2, 1]);
+  assert.deepEqual(
+    JSON.parse(list.stdout).items.map((r: { release_number: number }) => r.release_number),
+    [2, 1],
+  );
   const inspect = await cli(['release', 'inspect', 'auth-service', '1', '-o', 'json']);
   assert.equal(inspect.code, 0, inspect.stderr);
   const info = JSON.parse(inspect.stdout);
-  assert.deepEqual(info.layers.map((l: { mediaType: string }) => l.mediaType),
-    ['application/vnd.forge.release.metadata.v1+json', 'application/vnd.forge.release.resources.v1+tar']);
+  assert.deepEqual(
+    info.layers.map((l: { mediaType: string }) => l.mediaType),
+    ['application/vnd.forge.release.metadata.v1+json', 'application/vnd.forge.release.resources.v1+tar'],
+  );
   assert.equal(info.metadata.release_number, 1);
   assert.equal(info.manifest_digest, JSON.parse((await cli(['release', 'get', 'auth-service', '1', '-o', 'json'])).stdout).oci_digest);
   const diff = await cli(['diff', 'auth-service', '1', '2']);

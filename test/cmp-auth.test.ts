@@ -1,14 +1,15 @@
 /** The plugin against registries that need credentials: basic auth from environment variables, bearer tokens from mounted secret files. */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { buildReleaseImage } from '../src/core/release-image.js';
 import { openReleaseStore } from '../src/registry/index.js';
+import { argoEnv, pointerFor, runPlugin, writePointer } from './support/cmp.js';
 import { tempDir } from './support/forge.js';
 import { startRegistry } from './support/registry.js';
-import { argoEnv, pointerFor, runPlugin, writePointer } from './support/cmp.js';
 
 const SHA = 'd'.repeat(64); // a SHA-256 commit: both sha lengths are valid everywhere
 
@@ -16,9 +17,19 @@ for (const auth of ['basic', 'token'] as const) {
   test(`${auth} auth: credentials from ${auth === 'basic' ? 'FORGE_REGISTRY_USERNAME/PASSWORD' : 'FORGE_REGISTRY_USERNAME_FILE/PASSWORD_FILE'}; none gives a clear error`, async (t) => {
     const reg = await startRegistry({ auth });
     const work = tempDir('forge-cmp-auth-');
-    t.after(async () => { await reg.destroy(); await rm(work, { recursive: true, force: true }); });
+    t.after(async () => {
+      await reg.destroy();
+      await rm(work, { recursive: true, force: true });
+    });
     const image = buildReleaseImage({
-      repository: 'acme/mono', project: 'auth-service', sha: SHA, releaseNumber: 4, aliases: [], triggers: [{ type: 'manual' }], source: {}, artifacts: [],
+      repository: 'acme/mono',
+      project: 'auth-service',
+      sha: SHA,
+      releaseNumber: 4,
+      aliases: [],
+      triggers: [{ type: 'manual' }],
+      source: {},
+      artifacts: [],
       resources: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'secured' }, data: { auth } }],
     });
     const store = openReleaseStore({ registry: reg.host, dataDir: work, username: reg.username, password: reg.password });
@@ -41,9 +52,16 @@ for (const auth of ['basic', 'token'] as const) {
     const none = await runPlugin(['generate'], dir, { ...base, FORGE_CMP_CACHE_DIR: join(work, 'cache-none') });
     assert.equal(none.code, 1);
     assert.equal(none.stdout, '');
-    assert.match(none.stderr, auth === 'basic' ? /requires credentials \(set FORGE_REGISTRY_USERNAME and FORGE_REGISTRY_PASSWORD\)/ : /rejected the credentials/);
+    assert.match(
+      none.stderr,
+      auth === 'basic' ? /requires credentials \(set FORGE_REGISTRY_USERNAME and FORGE_REGISTRY_PASSWORD\)/ : /rejected the credentials/,
+    );
 
-    const missingFile = await runPlugin(['generate'], dir, { ...base, FORGE_REGISTRY_PASSWORD_FILE: join(work, 'nope'), FORGE_CMP_CACHE_DIR: join(work, 'cache-nofile') });
+    const missingFile = await runPlugin(['generate'], dir, {
+      ...base,
+      FORGE_REGISTRY_PASSWORD_FILE: join(work, 'nope'),
+      FORGE_CMP_CACHE_DIR: join(work, 'cache-nofile'),
+    });
     assert.equal(missingFile.code, 1);
     assert.match(missingFile.stderr, new RegExp(`FORGE_REGISTRY_PASSWORD_FILE names "${join(work, 'nope')}", which cannot be read`));
   });

@@ -1,8 +1,9 @@
 /** The plugin's disk cache: size bound with least-recently-used eviction, damaged entries are misses, stale temporary files go away. */
-import { after, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { after, test } from 'node:test';
 import { ResourceCache } from '../src/cmp/cache.js';
 import { tempDir } from './support/forge.js';
 
@@ -10,7 +11,13 @@ const work = tempDir('forge-cmp-cache-');
 after(() => rmSync(work, { recursive: true, force: true }));
 
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
-const release = (c: string) => ({ repository: 'acme/mono', project: 'auth-service', sha: c.repeat(40), releaseNumber: 1, stream: `---\nkind: ConfigMap\n# ${c.repeat(400)}\n` });
+const release = (c: string) => ({
+  repository: 'acme/mono',
+  project: 'auth-service',
+  sha: c.repeat(40),
+  releaseNumber: 1,
+  stream: `---\nkind: ConfigMap\n# ${c.repeat(400)}\n`,
+});
 const file = (dir: string, c: string) => join(dir, `sha256-${c.repeat(64)}.json`);
 /** Marks an entry as used `secondsAgo` ago (mtime is the cache's record of use). */
 const usedAgo = (path: string, secondsAgo: number) => utimesSync(path, new Date(), new Date(Date.now() - secondsAgo * 1000));
@@ -26,7 +33,11 @@ test('stays under its size bound by evicting the least recently used entries; a 
   usedAgo(file(dir, 'b'), 20);
   assert.deepEqual((await cache.get(digest('a')))?.stream, release('a').stream, 'a hit on the older entry makes it the most recent');
   await cache.put(digest('c'), release('c'));
-  assert.deepEqual(readdirSync(dir).sort(), [`sha256-${'a'.repeat(64)}.json`, `sha256-${'c'.repeat(64)}.json`], 'b, the least recently used, was evicted');
+  assert.deepEqual(
+    readdirSync(dir).sort(),
+    [`sha256-${'a'.repeat(64)}.json`, `sha256-${'c'.repeat(64)}.json`],
+    'b, the least recently used, was evicted',
+  );
   assert.equal(await cache.get(digest('b')), undefined);
   const total = readdirSync(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
   assert.ok(total <= cache.maxBytes, `${total} bytes held, bound ${cache.maxBytes}`);

@@ -3,26 +3,30 @@
  * folder with Argo CD's environment), against releases registered by a real Forge server in a
  * real docker-registry and in the embedded OCI layout.
  */
-import { after, before, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
 import { stringify } from 'yaml';
+import { argoEnv, pointerFor, runPlugin, writePointer } from './support/cmp.js';
 import { type Forge, releaseBody, startForge, tempDir } from './support/forge.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
-import { argoEnv, pointerFor, runPlugin, writePointer } from './support/cmp.js';
 
 const REPO_PATH = 'forge/acme/mono/auth-service';
 
 /** What Argo CD must receive: the objects sorted by (kind, name, apiVersion, namespace), each after `---`. */
 function expectedStream(resources: Record<string, any>[]): string {
   const key = (o: Record<string, any>) => [o.kind, o.metadata?.name ?? '', o.apiVersion, o.metadata?.namespace ?? ''];
-  return [...resources].sort((a, b) => {
-    const [ka, kb] = [key(a), key(b)];
-    for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] < kb[i] ? -1 : 1;
-    return 0;
-  }).map((o) => `---\n${stringify(o, { sortMapEntries: true, lineWidth: 0 })}`).join('');
+  return [...resources]
+    .sort((a, b) => {
+      const [ka, kb] = [key(a), key(b)];
+      for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] < kb[i] ? -1 : 1;
+      return 0;
+    })
+    .map((o) => `---\n${stringify(o, { sortMapEntries: true, lineWidth: 0 })}`)
+    .join('');
 }
 
 function resourcesFor(n: number): Record<string, any>[] {
@@ -35,7 +39,13 @@ function resourcesFor(n: number): Record<string, any>[] {
   ];
 }
 
-interface Release { sha: string; digest: string; resourcesDigest: string; resources: Record<string, any>[]; number: number }
+interface Release {
+  sha: string;
+  digest: string;
+  resourcesDigest: string;
+  resources: Record<string, any>[];
+  number: number;
+}
 
 let reg: TestRegistry;
 let forge: Forge;
@@ -67,7 +77,10 @@ after(async () => {
 
 function setup(name: string, release: Release, extraEnv: Record<string, string> = {}) {
   const root = join(work, name);
-  const { dir, sourcePath } = writePointer(root, pointerFor({ release: release.sha, digest: release.digest, releaseNumber: release.number }));
+  const { dir, sourcePath } = writePointer(
+    root,
+    pointerFor({ release: release.sha, digest: release.digest, releaseNumber: release.number }),
+  );
   const cacheDir = join(root, 'cache');
   const env = argoEnv(sourcePath, { FORGE_REGISTRY: `${reg.host}/forge`, FORGE_CMP_CACHE_DIR: cacheDir, ...extraEnv });
   return { dir, sourcePath, cacheDir, env };
@@ -77,7 +90,10 @@ test('generate follows the CMP contract: in the pointer folder with Argo CD env,
   assert.ok(token);
   const r = releases[0]!;
   // ARGOCD_ENV_* come from whoever writes the Application: they must not redirect the plugin.
-  const { dir, env } = setup('contract', r, { ARGOCD_ENV_FORGE_REGISTRY: 'oci-layout:/nonexistent', ARGOCD_ENV_FORGE_CMP_CACHE_DIR: '/nonexistent' });
+  const { dir, env } = setup('contract', r, {
+    ARGOCD_ENV_FORGE_REGISTRY: 'oci-layout:/nonexistent',
+    ARGOCD_ENV_FORGE_CMP_CACHE_DIR: '/nonexistent',
+  });
   const out = await runPlugin(['generate'], dir, env);
   assert.equal(out.code, 0, out.stderr);
   assert.equal(out.stdout, expectedStream(r.resources));
@@ -102,13 +118,19 @@ test('a release in the embedded OCI layout is read with FORGE_REGISTRY=oci-layou
 
 test('a tag re-pointed in the registry does not change the output: the plugin pulls by spec.digest', async () => {
   const [first, second] = [releases[0]!, releases[1]!];
-  const manifest2 = await fetch(`http://${reg.host}/v2/${REPO_PATH}/manifests/${second.digest}`,
-    { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } }).then((r) => r.arrayBuffer());
-  const put = await fetch(`http://${reg.host}/v2/${REPO_PATH}/manifests/${first.sha}`,
-    { method: 'PUT', headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }, body: new Uint8Array(manifest2) });
+  const manifest2 = await fetch(`http://${reg.host}/v2/${REPO_PATH}/manifests/${second.digest}`, {
+    headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+  }).then((r) => r.arrayBuffer());
+  const put = await fetch(`http://${reg.host}/v2/${REPO_PATH}/manifests/${first.sha}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
+    body: new Uint8Array(manifest2),
+  });
   assert.equal(put.status, 201);
-  const head = await fetch(`http://${reg.host}/v2/${REPO_PATH}/manifests/${first.sha}`,
-    { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+  const head = await fetch(`http://${reg.host}/v2/${REPO_PATH}/manifests/${first.sha}`, {
+    method: 'HEAD',
+    headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+  });
   assert.equal(head.headers.get('docker-content-digest'), second.digest, 'the tag of release 1 now names release 2');
 
   const { dir, env } = setup('retag', first);
@@ -135,7 +157,12 @@ test('a blob corrupted in the registry storage fails with the digest named, noth
 test('env.yaml beside the pointer is validated and emitted after the resources', async () => {
   const r = releases[0]!;
   const { dir, sourcePath, env } = setup('envyaml', r);
-  const envConfig = { apiVersion: 'apiextensions.crossplane.io/v1beta1', kind: 'EnvironmentConfig', metadata: { name: 'auth-service-production' }, data: { replicas: 3, region: 'eu-west-1' } };
+  const envConfig = {
+    apiVersion: 'apiextensions.crossplane.io/v1beta1',
+    kind: 'EnvironmentConfig',
+    metadata: { name: 'auth-service-production' },
+    data: { replicas: 3, region: 'eu-west-1' },
+  };
   writeFileSync(join(dir, 'env.yaml'), `# operator-owned\n${stringify(envConfig)}`);
   const ok = await runPlugin(['generate'], dir, env);
   assert.equal(ok.code, 0, ok.stderr);
@@ -145,7 +172,12 @@ test('env.yaml beside the pointer is validated and emitted after the resources',
   const badVersion = await runPlugin(['generate'], dir, env);
   assert.equal(badVersion.code, 1);
   assert.equal(badVersion.stdout, '');
-  assert.match(badVersion.stderr, new RegExp(`${sourcePath}/env.yaml: apiVersion is "apiextensions.crossplane.io/v1alpha1"; expected "apiextensions.crossplane.io/v1beta1"`));
+  assert.match(
+    badVersion.stderr,
+    new RegExp(
+      `${sourcePath}/env.yaml: apiVersion is "apiextensions.crossplane.io/v1alpha1"; expected "apiextensions.crossplane.io/v1beta1"`,
+    ),
+  );
 
   writeFileSync(join(dir, 'env.yaml'), stringify({ ...envConfig, data: undefined, spec: { data: { a: 1 } } }));
   const noData = await runPlugin(['generate'], dir, env);

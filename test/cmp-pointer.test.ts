@@ -1,11 +1,12 @@
 /** `forge cmp discover` (Argo CD's discover.find.command contract) and the pointer validation both commands share. */
-import { after, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { after, test } from 'node:test';
 import { renderPointer } from '../src/core/pointer.js';
-import { tempDir } from './support/forge.js';
 import { argoEnv, pointerFor, runPlugin, writePointer } from './support/cmp.js';
+import { tempDir } from './support/forge.js';
 
 const work = tempDir('forge-cmp-pointer-');
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -57,17 +58,26 @@ test('discover: anything but a valid pointer prints nothing on stdout and exits 
 test('generate: a bad pointer fails before any pull, naming the file (under the source path), the field and what was expected', async () => {
   const valid = renderPointer(pointerFor({ release: 'a'.repeat(40), digest: DIGEST }));
   const cases: [string, RegExp][] = [
-    [valid.replace('a'.repeat(40), 'xyz'), new RegExp(`${FILE}: spec\\.release: "xyz" is not a full commit sha \\(40 or 64 hex characters\\)`)],
+    [
+      valid.replace('a'.repeat(40), 'xyz'),
+      new RegExp(`${FILE}: spec\\.release: "xyz" is not a full commit sha \\(40 or 64 hex characters\\)`),
+    ],
     [valid.replace('a'.repeat(40), 'A'.repeat(40)), new RegExp(`${FILE}: spec\\.release: "A{40}" must be lower-case hex`)],
-    [valid.replace('forge.projectcatalyst.io/v1alpha1', 'forge.projectcatalyst.io/v9'),
-      new RegExp(`${FILE}: apiVersion is "forge.projectcatalyst.io/v9"; expected "forge.projectcatalyst.io/v1alpha1"`)],
+    [
+      valid.replace('forge.projectcatalyst.io/v1alpha1', 'forge.projectcatalyst.io/v9'),
+      new RegExp(`${FILE}: apiVersion is "forge.projectcatalyst.io/v9"; expected "forge.projectcatalyst.io/v1alpha1"`),
+    ],
     [valid.replace(DIGEST, 'sha256:abc'), new RegExp(`${FILE}: spec\\.digest: "sha256:abc" is not a manifest digest`)],
     [valid.replace(/ {2}release: .*\n/, ''), new RegExp(`${FILE}: spec\\.release is missing; expected a non-empty string`)],
   ];
   for (const [text, pattern] of cases) {
     const { dir, sourcePath } = folder(text);
     // An unreachable registry: the failure must come from validation, not from a pull.
-    const out = await runPlugin(['generate'], dir, argoEnv(sourcePath, { FORGE_REGISTRY: '127.0.0.1:1', FORGE_CMP_CACHE_DIR: join(work, 'cache') }));
+    const out = await runPlugin(
+      ['generate'],
+      dir,
+      argoEnv(sourcePath, { FORGE_REGISTRY: '127.0.0.1:1', FORGE_CMP_CACHE_DIR: join(work, 'cache') }),
+    );
     assert.equal(out.code, 1, text);
     assert.equal(out.stdout, '');
     assert.match(out.stderr, pattern);

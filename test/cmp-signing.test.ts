@@ -1,13 +1,14 @@
 /** FORGE_SIGNING_PUBLIC_KEY_FILE: the plugin renders only releases signed with that key, and a cached release only counts if it was verified with it. */
-import { after, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { after, test } from 'node:test';
 import { buildReleaseImage } from '../src/core/release-image.js';
 import { openReleaseStore } from '../src/registry/index.js';
 import { loadOrCreateSigningKey, signAndPushRelease } from '../src/signing/index.js';
-import { tempDir } from './support/forge.js';
 import { argoEnv, pointerFor, runPlugin, writePointer } from './support/cmp.js';
+import { tempDir } from './support/forge.js';
 
 const work = tempDir('forge-cmp-signing-');
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -22,17 +23,31 @@ const pubB = join(work, 'b', 'signing-key.pem.pub');
 async function release(c: string, signWith?: typeof keyA) {
   const sha = c.repeat(40);
   const image = buildReleaseImage({
-    repository: 'acme/mono', project: 'auth-service', sha, releaseNumber: 1, aliases: [], triggers: [{ type: 'manual' }], source: {}, artifacts: [],
+    repository: 'acme/mono',
+    project: 'auth-service',
+    sha,
+    releaseNumber: 1,
+    aliases: [],
+    triggers: [{ type: 'manual' }],
+    source: {},
+    artifacts: [],
     resources: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${c}` } }],
   });
   await store.push(REPO, sha, [image.config, image.metadata, image.resources], image.manifest);
-  if (signWith) await signAndPushRelease(store, signWith, REPO, `acme/mono/auth-service/${sha}`, { digest: image.manifest.digest, size: image.manifest.size });
+  if (signWith)
+    await signAndPushRelease(store, signWith, REPO, `acme/mono/auth-service/${sha}`, {
+      digest: image.manifest.digest,
+      size: image.manifest.size,
+    });
   return writePointer(join(work, `gitops-${c}`), pointerFor({ release: sha, digest: image.manifest.digest }));
 }
 
-const env = (sourcePath: string, cache: string, key?: string) => argoEnv(sourcePath, {
-  FORGE_REGISTRY: `oci-layout:${layout}`, FORGE_CMP_CACHE_DIR: join(work, cache), ...(key ? { FORGE_SIGNING_PUBLIC_KEY_FILE: key } : {}),
-});
+const env = (sourcePath: string, cache: string, key?: string) =>
+  argoEnv(sourcePath, {
+    FORGE_REGISTRY: `oci-layout:${layout}`,
+    FORGE_CMP_CACHE_DIR: join(work, cache),
+    ...(key ? { FORGE_SIGNING_PUBLIC_KEY_FILE: key } : {}),
+  });
 
 test('a release signed with the configured key renders; unsigned or signed with another key is refused', async () => {
   const signed = await release('a', keyA);

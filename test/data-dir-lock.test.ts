@@ -1,6 +1,7 @@
 /** One server per embedded data directory (issue 2, acceptance 9). */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { releaseBody, runCli, spawnForge, tempDir } from './support/forge.js';
 
 test('a second forge serve on the same data dir exits non-zero naming the holder; nothing is lost', async () => {

@@ -1,14 +1,19 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { parsePointer } from '../src/core/pointer.js';
-import { releaseBody, sha, startForge, tempDir, type Forge } from './support/forge.js';
+import { type Forge, releaseBody, sha, startForge, tempDir } from './support/forge.js';
 import { git, makeRemote, show } from './support/gitops.js';
 
 const API = 'staging/apps/acme/mono/auth-service/release.yaml';
 const slot = (env: string) => `/deployments/${env}/acme/mono/auth-service`;
-const target = (environment: string, release?: string) => ({ repository: 'acme/mono', project: 'auth-service', environment, ...(release ? { release } : {}) });
+const target = (environment: string, release?: string) => ({
+  repository: 'acme/mono',
+  project: 'auth-service',
+  environment,
+  ...(release ? { release } : {}),
+});
 
 async function release(f: Forge, ci: string, n: number, over: Record<string, unknown> = {}) {
   const r = await f.api('POST', '/releases', releaseBody(over, sha(n)), ci);
@@ -43,7 +48,14 @@ test('deployment API on one server: deploy, no-op, refusals in order, dry run, a
   const denied = await f.api('POST', '/deployments', target('production', '2'), alice);
   assert.equal(denied.status, 403);
   assert.equal(denied.body.error.code, 'policy_denied');
-  assert.deepEqual(denied.body.error.details.checks.map((c: { name: string; ok: boolean }) => [c.name, c.ok]), [['triggers', false], ['branches', true], ['approvals', false]]);
+  assert.deepEqual(
+    denied.body.error.details.checks.map((c: { name: string; ok: boolean }) => [c.name, c.ok]),
+    [
+      ['triggers', false],
+      ['branches', true],
+      ['approvals', false],
+    ],
+  );
   const dry = await f.api('POST', '/policy-checks', target('production', '2'), dev);
   assert.equal(dry.status, 200);
   assert.deepEqual(dry.body, { allowed: false, checks: denied.body.error.details.checks });
@@ -63,7 +75,13 @@ test('deployment API on one server: deploy, no-op, refusals in order, dry run, a
   assert.equal(d2.body.previous_release_number, 1);
   assert.equal((await f.api('GET', slot('staging'), undefined, dev)).body.id, d2.body.id);
   const hist = await f.api('GET', `${slot('staging')}/history`, undefined, dev);
-  assert.deepEqual(hist.body.items.map((d: { release_number: number; status: string }) => [d.release_number, d.status]), [[2, 'active'], [1, 'superseded']]);
+  assert.deepEqual(
+    hist.body.items.map((d: { release_number: number; status: string }) => [d.release_number, d.status]),
+    [
+      [2, 'active'],
+      [1, 'superseded'],
+    ],
+  );
   assert.equal(hist.body.total, 2);
   assert.equal((await f.api('GET', slot('production'), undefined, dev)).status, 404);
 
@@ -95,7 +113,10 @@ test('deployment API on one server: deploy, no-op, refusals in order, dry run, a
   assert.match(none.body.error.message, /nothing to roll back to/);
   const envs = await f.api('GET', '/environments', undefined, dev);
   const staging = envs.body.items.find((e: { name: string }) => e.name === 'staging');
-  assert.deepEqual(envs.body.items.map((e: { name: string }) => e.name), ['dev', 'staging', 'production']);
+  assert.deepEqual(
+    envs.body.items.map((e: { name: string }) => e.name),
+    ['dev', 'staging', 'production'],
+  );
   assert.deepEqual(staging.promotion_policy.allowed_branches, ['main', 'release/*']);
   const running = staging.deployments.find((d: { project: string }) => d.project === 'auth-service');
   assert.equal(running.release_number, 1);
@@ -135,12 +156,15 @@ test('auto-deploy after release creation: admitted ones land, refused ones are r
   t.after(repo.cleanup);
   const dir = tempDir();
   const config = join(dir, 'forge.yaml');
-  writeFileSync(config, [
-    'environments:',
-    '  dev: { promotion_policy: { allowed_triggers: [branch_push], allowed_branches: ["*"], auto_deploy: true } }',
-    '  preview: { promotion_policy: { allowed_triggers: [branch_push], allowed_branches: ["feature/*"], auto_deploy: true } }',
-    '  staging: { promotion_policy: { allowed_triggers: [branch_push, tag] } }',
-  ].join('\n'));
+  writeFileSync(
+    config,
+    [
+      'environments:',
+      '  dev: { promotion_policy: { allowed_triggers: [branch_push], allowed_branches: ["*"], auto_deploy: true } }',
+      '  preview: { promotion_policy: { allowed_triggers: [branch_push], allowed_branches: ["feature/*"], auto_deploy: true } }',
+      '  staging: { promotion_policy: { allowed_triggers: [branch_push, tag] } }',
+    ].join('\n'),
+  );
   const f = await startForge({ dataDir: join(dir, 'data'), env: { FORGE_GITOPS_URL: repo.remote, FORGE_CONFIG: config } });
   t.after(() => f.stop());
   const ci = await f.token(['service-account'], 'ci');
@@ -148,7 +172,13 @@ test('auto-deploy after release creation: admitted ones land, refused ones are r
 
   const created = await f.api('POST', '/releases', releaseBody({}, sha(1)), ci);
   assert.equal(created.status, 201, created.text);
-  assert.deepEqual(created.body.auto_deployments.map((a: { environment: string; status: string }) => [a.environment, a.status]), [['dev', 'pending'], ['preview', 'failed']]);
+  assert.deepEqual(
+    created.body.auto_deployments.map((a: { environment: string; status: string }) => [a.environment, a.status]),
+    [
+      ['dev', 'pending'],
+      ['preview', 'failed'],
+    ],
+  );
   const active = await until(async () => {
     const r = await f.api('GET', slot('dev'), undefined, alice);
     return r.status === 200 && r.body;
@@ -162,14 +192,23 @@ test('auto-deploy after release creation: admitted ones land, refused ones are r
   assert.equal(preview[0].status, 'failed');
   assert.match(preview[0].error, /branches: branch "main" matches none of "feature\/\*"/);
   const onRelease = await f.api('GET', '/releases/acme/mono/auth-service/1', undefined, alice);
-  assert.deepEqual(onRelease.body.auto_deployments.map((a: { environment: string; status: string }) => [a.environment, a.status]),
-    [['dev', 'active'], ['preview', 'failed']], 'the outcome shows on the release');
+  assert.deepEqual(
+    onRelease.body.auto_deployments.map((a: { environment: string; status: string }) => [a.environment, a.status]),
+    [
+      ['dev', 'active'],
+      ['preview', 'failed'],
+    ],
+    'the outcome shows on the release',
+  );
 
   // the same request again is the existing release: no second auto-deploy
   const again = await f.api('POST', '/releases', releaseBody({}, sha(1)), ci);
   assert.equal(again.status, 200);
-  assert.deepEqual(again.body.auto_deployments.map((a: { id: string }) => a.id), created.body.auto_deployments.map((a: { id: string }) => a.id),
-    'the same auto-deploys, none new');
+  assert.deepEqual(
+    again.body.auto_deployments.map((a: { id: string }) => a.id),
+    created.body.auto_deployments.map((a: { id: string }) => a.id),
+    'the same auto-deploys, none new',
+  );
 
   assert.equal((await f.api('POST', '/pins', { repository: 'acme/mono', project: 'auth-service', environment: 'dev' }, alice)).status, 201);
   const held = await f.api('POST', '/releases', releaseBody({}, sha(2)), ci);

@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { releaseBody, runCli, sha, startForge } from './support/forge.js';
 import { makeRemote } from './support/gitops.js';
 
@@ -10,7 +10,12 @@ test('CLI: deploy (and --dry-run), approve, approvals list|revoke, rollback, unp
   t.after(() => f.stop());
   const ci = await f.token(['service-account'], 'ci');
   for (const n of [1, 2]) {
-    const r = await f.api('POST', '/releases', releaseBody({ trigger: { type: 'tag', tag: `auth-service/v1.0.${n}` }, tags: [`auth-service/v1.0.${n}`] }, sha(n)), ci);
+    const r = await f.api(
+      'POST',
+      '/releases',
+      releaseBody({ trigger: { type: 'tag', tag: `auth-service/v1.0.${n}` }, tags: [`auth-service/v1.0.${n}`] }, sha(n)),
+      ci,
+    );
     assert.equal(r.status, 201, r.text);
   }
   // dev auto-deploys each new release; wait for the second to be active there
@@ -23,7 +28,8 @@ test('CLI: deploy (and --dry-run), approve, approvals list|revoke, rollback, unp
   const as = async (subject: string, roles: string[]) => ({ FORGE_URL: f.url, FORGE_TOKEN: await f.token(roles, subject) });
   const alice = await as('alice@acme.test', ['deployer:production', 'deployer:staging']);
   const bob = await as('bob@acme.test', ['approver:production']);
-  const cli = (env: Record<string, string>, ...args: string[]) => runCli(args[0] === 'approvals' ? args : [...args, '--repository', 'acme/mono'], { env });
+  const cli = (env: Record<string, string>, ...args: string[]) =>
+    runCli(args[0] === 'approvals' ? args : [...args, '--repository', 'acme/mono'], { env });
   const json = (r: { code: number | null; stdout: string; stderr: string }) => {
     assert.equal(r.code, 0, r.stderr);
     return JSON.parse(r.stdout);
@@ -46,7 +52,10 @@ test('CLI: deploy (and --dry-run), approve, approvals list|revoke, rollback, unp
   const missingJ = await cli(bob, 'approve', 'production', 'auth-service', 'v1.0.1');
   assert.equal(missingJ.code, 2);
   const queue = json(await cli(bob, 'approvals', 'list', '--environment', 'production', '-o', 'json'));
-  assert.deepEqual(queue.items.map((a: { id: string }) => a.id), [approval.id]);
+  assert.deepEqual(
+    queue.items.map((a: { id: string }) => a.id),
+    [approval.id],
+  );
 
   const d1 = json(await cli(alice, 'deploy', 'production', 'auth-service', 'v1.0.1', '-o', 'json'));
   assert.equal(d1.status, 'active');
@@ -56,8 +65,16 @@ test('CLI: deploy (and --dry-run), approve, approvals list|revoke, rollback, unp
   json(await cli(alice, 'deploy', 'staging', 'auth-service', '2', '-o', 'json'));
 
   const status = json(await cli(alice, 'status', '-o', 'json'));
-  assert.deepEqual(status, [{ project: 'acme/mono/auth-service', environments: {
-    dev: { release_number: 2, aliases: ['v1.0.2'], pinned: false }, staging: { release_number: 2, aliases: ['v1.0.2'], pinned: false }, production: { release_number: 2, aliases: ['v1.0.2'], pinned: false } } }]);
+  assert.deepEqual(status, [
+    {
+      project: 'acme/mono/auth-service',
+      environments: {
+        dev: { release_number: 2, aliases: ['v1.0.2'], pinned: false },
+        staging: { release_number: 2, aliases: ['v1.0.2'], pinned: false },
+        production: { release_number: 2, aliases: ['v1.0.2'], pinned: false },
+      },
+    },
+  ]);
   const statusTable = await cli(alice, 'status');
   assert.match(statusTable.stdout, /project\s+dev\s+staging\s+production\n/);
   assert.match(statusTable.stdout, /acme\/mono\/auth-service\s+2 \(v1.0.2\)\s+2 \(v1.0.2\)\s+2 \(v1.0.2\)/);
@@ -71,8 +88,14 @@ test('CLI: deploy (and --dry-run), approve, approvals list|revoke, rollback, unp
   assert.match(none.stderr, /nothing to roll back to/);
 
   const history = json(await cli(alice, 'history', 'production', 'auth-service', '-o', 'json'));
-  assert.deepEqual(history.items.map((d: { release_number: number; kind: string; status: string }) => [d.release_number, d.kind, d.status]),
-    [[1, 'rollback', 'active'], [2, 'deploy', 'superseded'], [1, 'deploy', 'superseded']]);
+  assert.deepEqual(
+    history.items.map((d: { release_number: number; kind: string; status: string }) => [d.release_number, d.kind, d.status]),
+    [
+      [1, 'rollback', 'active'],
+      [2, 'deploy', 'superseded'],
+      [1, 'deploy', 'superseded'],
+    ],
+  );
   assert.match((await cli(alice, 'history', 'production', 'auth-service')).stdout, /rollback\s+active\s+alice@acme.test/);
 
   const unpinned = json(await cli(alice, 'unpin', 'production', 'auth-service', '-o', 'json'));

@@ -3,23 +3,24 @@
  * and agree with each other and with the code (bin names, pointer layout, CRD schema vs the
  * pointer files the GitOps writer renders).
  */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { test } from 'node:test';
+import { parse, parseAllDocuments } from 'yaml';
 import { parsePlatformConfig } from '../src/core/platform-config.js';
 import { POINTER_API_VERSION, POINTER_KIND, pointerPath, renderPointer } from '../src/core/pointer.js';
-import { REPO_ROOT } from './support/forge.js';
 import { pointerFor } from './support/cmp.js';
-import { parse } from 'yaml';
+import { REPO_ROOT } from './support/forge.js';
 
 const DEPLOY = join(REPO_ROOT, 'deploy');
 type Obj = Record<string, any>;
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? yamlFiles(join(dir, e.name)) : /\.ya?ml$/.test(e.name) ? [join(dir, e.name)] : []);
+    e.isDirectory() ? yamlFiles(join(dir, e.name)) : /\.ya?ml$/.test(e.name) ? [join(dir, e.name)] : [],
+  );
 }
 
 function load(rel: string): Obj[] {
@@ -50,7 +51,9 @@ const EXPECTED_KINDS: Record<string, string> = {
 };
 
 test('every YAML file under deploy/ parses and is one of the expected kinds, each with apiVersion, kind and metadata.name', () => {
-  const files = yamlFiles(DEPLOY).map((f) => relative(DEPLOY, f)).sort();
+  const files = yamlFiles(DEPLOY)
+    .map((f) => relative(DEPLOY, f))
+    .sort();
   assert.deepEqual(files, Object.keys(EXPECTED_KINDS).sort());
   for (const rel of files) {
     const [apiVersion, kind] = EXPECTED_KINDS[rel]!.split(' ');
@@ -62,8 +65,11 @@ test('every YAML file under deploy/ parses and is one of the expected kinds, eac
 test('kustomizations name only files that exist', () => {
   for (const dir of ['argocd', 'forge']) {
     const k = one(`${dir}/kustomization.yaml`, 'kustomize.config.k8s.io/v1beta1', 'Kustomization');
-    const local = [...(k.resources ?? []).filter((r: string) => !/^https?:/.test(r)), ...(k.patches ?? []).map((p: Obj) => p.path),
-      ...(k.configMapGenerator ?? []).flatMap((g: Obj) => g.files)];
+    const local = [
+      ...(k.resources ?? []).filter((r: string) => !/^https?:/.test(r)),
+      ...(k.patches ?? []).map((p: Obj) => p.path),
+      ...(k.configMapGenerator ?? []).flatMap((g: Obj) => g.files),
+    ];
     assert.ok(local.length > 0);
     for (const f of local) assert.ok(existsSync(join(DEPLOY, dir, f)), `${dir}/kustomization.yaml names ${f}`);
   }
@@ -88,13 +94,14 @@ test('repo-server sidecar: argocd-cmp-server as UID 999, the plugin config mount
   assert.equal(c.securityContext.runAsUser, 999);
   assert.equal(c.securityContext.runAsNonRoot, true);
   const mounts = new Map<string, Obj>(c.volumeMounts.map((m: Obj) => [m.mountPath, m]));
-  assert.equal(mounts.get('/var/run/argocd')?.name, 'var-files', 'Argo CD\'s shared volume with argocd-cmp-server');
+  assert.equal(mounts.get('/var/run/argocd')?.name, 'var-files', "Argo CD's shared volume with argocd-cmp-server");
   assert.equal(mounts.get('/home/argocd/cmp-server/plugins')?.name, 'plugins', 'the socket directory the repo-server talks through');
   const config = mounts.get('/home/argocd/cmp-server/config/plugin.yaml')!;
   assert.equal(config.subPath, 'plugin.yaml');
   const volumes = new Map<string, Obj>(pod.volumes.map((v: Obj) => [v.name, v]));
-  const generated = one('argocd/kustomization.yaml', 'kustomize.config.k8s.io/v1beta1', 'Kustomization').configMapGenerator
-    .find((g: Obj) => g.files.includes('plugin.yaml'));
+  const generated = one('argocd/kustomization.yaml', 'kustomize.config.k8s.io/v1beta1', 'Kustomization').configMapGenerator.find((g: Obj) =>
+    g.files.includes('plugin.yaml'),
+  );
   assert.equal(volumes.get(config.name)?.configMap?.name, generated.name, 'the ConfigMap made from plugin.yaml');
 
   const env = new Map<string, Obj>(c.env.map((e: Obj) => [e.name, e]));
@@ -106,13 +113,25 @@ test('repo-server sidecar: argocd-cmp-server as UID 999, the plugin config mount
     assert.equal(volumes.get(mount.name)?.secret?.secretName, 'forge-registry-credentials', `${name} comes from a Secret`);
   }
   const cacheDir: string = env.get('FORGE_CMP_CACHE_DIR')?.value;
-  assert.ok(c.volumeMounts.some((m: Obj) => m.mountPath === cacheDir), 'the cache lives in its own volume');
-  assert.ok(c.volumeMounts.some((m: Obj) => m.mountPath === '/tmp'), 'a writable /tmp under a read-only root filesystem');
+  assert.ok(
+    c.volumeMounts.some((m: Obj) => m.mountPath === cacheDir),
+    'the cache lives in its own volume',
+  );
+  assert.ok(
+    c.volumeMounts.some((m: Obj) => m.mountPath === '/tmp'),
+    'a writable /tmp under a read-only root filesystem',
+  );
   assert.equal(c.securityContext.readOnlyRootFilesystem, true);
 });
 
 /** Argo CD's git files generator glob: `*` matches within one path segment. */
-const globRegex = (glob: string) => new RegExp(`^${glob.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]+')}$`);
+const globRegex = (glob: string) =>
+  new RegExp(
+    `^${glob
+      .split('*')
+      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('[^/]+')}$`,
+  );
 
 test('ApplicationSet: one Application per pointer file, rendered by the forge plugin', () => {
   const set = one('argocd/applicationset.yaml', 'argoproj.io/v1alpha1', 'ApplicationSet');
@@ -128,9 +147,13 @@ test('ApplicationSet: one Application per pointer file, rendered by the forge pl
   const app = set.spec.template;
   assert.equal(set.spec.goTemplate, true);
   assert.equal(app.spec.source.repoURL, git.repoURL, 'Applications read the repository the generator scans');
-  assert.equal(app.spec.source.path, '{{ .path.path }}', 'each Application\'s source is the pointer folder');
+  assert.equal(app.spec.source.path, '{{ .path.path }}', "each Application's source is the pointer folder");
   assert.equal(app.spec.source.plugin.name, one('argocd/plugin.yaml', 'argoproj.io/v1alpha1', 'ConfigManagementPlugin').metadata.name);
-  assert.match(app.metadata.name, /index \.path\.segments 0.*index \.path\.segments 4.*normalize/, 'names are unique per env/owner/name/project');
+  assert.match(
+    app.metadata.name,
+    /index \.path\.segments 0.*index \.path\.segments 4.*normalize/,
+    'names are unique per env/owner/name/project',
+  );
   assert.ok(app.spec.destination.server || app.spec.destination.name);
 });
 
@@ -142,7 +165,8 @@ type Schema = { type?: string; required?: string[]; properties?: Record<string, 
 function check(schema: Schema, value: unknown, at = ''): string[] {
   const problems: string[] = [];
   const kind = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
-  if (schema.type && !(schema.type === kind || (schema.type === 'integer' && Number.isInteger(value)))) return [`${at || '.'}: expected ${schema.type}, got ${kind}`];
+  if (schema.type && !(schema.type === kind || (schema.type === 'integer' && Number.isInteger(value))))
+    return [`${at || '.'}: expected ${schema.type}, got ${kind}`];
   if (typeof value === 'string') {
     if (schema.pattern && !new RegExp(schema.pattern).test(value)) problems.push(`${at}: "${value}" does not match ${schema.pattern}`);
     if (schema.maxLength !== undefined && value.length > schema.maxLength) problems.push(`${at}: longer than ${schema.maxLength}`);
@@ -194,12 +218,18 @@ test('forge server: Deployment on PostgreSQL with Secret references, probes, a S
   const config = one('forge/configmap.yaml', 'v1', 'ConfigMap');
   const service = one('forge/service.yaml', 'v1', 'Service');
   const pod = deployment.spec.template.spec;
-  assert.deepEqual(deployment.spec.selector.matchLabels, Object.fromEntries(Object.entries(deployment.spec.template.metadata.labels)
-    .filter(([k]) => k in deployment.spec.selector.matchLabels)));
+  assert.deepEqual(
+    deployment.spec.selector.matchLabels,
+    Object.fromEntries(Object.entries(deployment.spec.template.metadata.labels).filter(([k]) => k in deployment.spec.selector.matchLabels)),
+  );
   const [c] = pod.containers;
   assert.equal(c.envFrom[0].configMapRef.name, config.metadata.name);
   const env = new Map<string, Obj>(c.env.map((e: Obj) => [e.name, e]));
-  assert.deepEqual(env.get('FORGE_DATABASE_URL')?.valueFrom?.secretKeyRef, { name: 'forge-database', key: 'url' }, 'PostgreSQL URL from a Secret');
+  assert.deepEqual(
+    env.get('FORGE_DATABASE_URL')?.valueFrom?.secretKeyRef,
+    { name: 'forge-database', key: 'url' },
+    'PostgreSQL URL from a Secret',
+  );
   assert.ok(deployment.spec.replicas >= 2, 'several replicas on one PostgreSQL');
   assert.equal(c.readinessProbe.httpGet.path, '/readyz');
   assert.equal(c.livenessProbe.httpGet.path, '/healthz');
@@ -210,11 +240,19 @@ test('forge server: Deployment on PostgreSQL with Secret references, probes, a S
     assert.ok(volumes.get(mount?.name)?.secret?.secretName, `${name} reads a mounted Secret`);
   }
   const readme = readFileSync(join(DEPLOY, 'README.md'), 'utf8');
-  const secrets = [...volumes.values()].map((v) => v.secret?.secretName).filter(Boolean).concat('forge-database');
+  const secrets = [...volumes.values()]
+    .map((v) => v.secret?.secretName)
+    .filter(Boolean)
+    .concat('forge-database');
   for (const s of secrets) assert.ok(readme.includes(`\`${s}\``), `deploy/README.md tells operators to create ${s}`);
   const mountedConfig = c.volumeMounts.find((m: Obj) => m.mountPath === config.data.FORGE_CONFIG);
   assert.equal(volumes.get(mountedConfig.name)?.configMap?.name, config.metadata.name);
-  assert.deepEqual(parsePlatformConfig(config.data['forge.yaml']).environments.map((e) => e.name).sort(), ['dev', 'production', 'staging']);
+  assert.deepEqual(
+    parsePlatformConfig(config.data['forge.yaml'])
+      .environments.map((e) => e.name)
+      .sort(),
+    ['dev', 'production', 'staging'],
+  );
   assert.equal(config.data.FORGE_HOST, '0.0.0.0', 'reachable from the Service');
 
   for (const [k, v] of Object.entries(service.spec.selector)) assert.equal(deployment.spec.template.metadata.labels[k], v);
@@ -223,7 +261,9 @@ test('forge server: Deployment on PostgreSQL with Secret references, probes, a S
 });
 
 test('Dockerfile: builds the compiled CLI, installs forge and forge-cmp as the package bins, runs as non-root', () => {
-  const lines = readFileSync(join(DEPLOY, 'forge/Dockerfile'), 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#'));
+  const lines = readFileSync(join(DEPLOY, 'forge/Dockerfile'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() && !l.startsWith('#'));
   const froms = lines.filter((l) => l.startsWith('FROM '));
   assert.ok(froms.length >= 2 && froms.every((l) => /node:20/.test(l)), 'multi-stage on Node 20');
   assert.ok(lines.some((l) => l.includes('npm run build')));
@@ -236,6 +276,8 @@ test('Dockerfile: builds the compiled CLI, installs forge and forge-cmp as the p
   assert.ok(user && !/USER (root|0)\b/.test(user), 'the final stage runs as non-root');
   assert.match(text, /ENTRYPOINT \[.*"forge"\]/);
   assert.match(text, /apt-get install .*\bgit\b/, 'git for the GitOps writer');
-  const ignored = readFileSync(join(DEPLOY, 'forge/Dockerfile.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+  const ignored = readFileSync(join(DEPLOY, 'forge/Dockerfile.dockerignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim());
   for (const path of ['node_modules', 'dist', '.git']) assert.ok(ignored.includes(path), `the build context leaves out ${path}`);
 });

@@ -1,13 +1,13 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { parsePointer, pointerPath, renderPointer } from '../src/core/pointer.js';
-import { GitOpsWriter } from '../src/gitops/writer.js';
 import { resolveRemote } from '../src/gitops/remote.js';
+import { GitOpsWriter } from '../src/gitops/writer.js';
 import { recoverExpired } from '../src/services/recovery.js';
-import * as deployments from '../src/store/deployments.js';
 import type { Db } from '../src/store/db.js';
+import * as deployments from '../src/store/deployments.js';
 import { ENGINES } from './support/db.js';
 import { addRelease, deploySetup, REPO } from './support/deploy.js';
 import { git, show } from './support/gitops.js';
@@ -15,16 +15,43 @@ import { git, show } from './support/gitops.js';
 /** What a replica that died after recording the deployment left behind: a pending row whose lease ran out. */
 async function orphan(db: Db, releaseNumber: number, project = 'api') {
   const [r] = await db.query<{ id: string; commit_sha: string; oci_digest: string }>(
-    'select id, commit_sha, oci_digest from releases where project = $1 and release_number = $2', [project, releaseNumber]);
+    'select id, commit_sha, oci_digest from releases where project = $1 and release_number = $2',
+    [project, releaseNumber],
+  );
   const id = randomUUID();
   const deployedAt = new Date().toISOString();
   const path = pointerPath({ environment: 'dev', repository: REPO, project });
-  const content = renderPointer({ repository: REPO, project, environment: 'dev', release: r.commit_sha, digest: r.oci_digest, releaseNumber,
-    aliases: [], deploymentId: id, deployedBy: 'alice', deployedAt, approvedBy: [] });
+  const content = renderPointer({
+    repository: REPO,
+    project,
+    environment: 'dev',
+    release: r.commit_sha,
+    digest: r.oci_digest,
+    releaseNumber,
+    aliases: [],
+    deploymentId: id,
+    deployedBy: 'alice',
+    deployedAt,
+    approvedBy: [],
+  });
   await deployments.insertDeployment(db, {
-    id, release_id: r.id, repository: REPO, project, environment: 'dev', kind: 'deploy', status: 'pending', deployed_by: 'alice',
-    deployed_at: deployedAt, approval_ids: [], approved_by: [], previous_release_id: null, pointer_path: path, pointer_content: content,
-    commit_message: `Deploy ${project} to dev: release ${releaseNumber}\n`, lease_owner: 'dead-replica', lease_ms: -1000,
+    id,
+    release_id: r.id,
+    repository: REPO,
+    project,
+    environment: 'dev',
+    kind: 'deploy',
+    status: 'pending',
+    deployed_by: 'alice',
+    deployed_at: deployedAt,
+    approval_ids: [],
+    approved_by: [],
+    previous_release_id: null,
+    pointer_path: path,
+    pointer_content: content,
+    commit_message: `Deploy ${project} to dev: release ${releaseNumber}\n`,
+    lease_owner: 'dead-replica',
+    lease_ms: -1000,
   });
   return { id, path, content };
 }
@@ -50,7 +77,12 @@ for (const engine of ENGINES) {
     t.after(s.cleanup);
     await addRelease(s.db, { number: 1 });
     const { id, path, content } = await orphan(s.db, 1);
-    const dead = await GitOpsWriter.open({ remote: resolveRemote({ url: s.remote, dataDir: s.root }), branch: 'main', cacheDir: join(s.root, 'dead'), author: 'Forge <f@x>' });
+    const dead = await GitOpsWriter.open({
+      remote: resolveRemote({ url: s.remote, dataDir: s.root }),
+      branch: 'main',
+      cacheDir: join(s.root, 'dead'),
+      author: 'Forge <f@x>',
+    });
     const landed = await dead.submit({ path, content, message: 'deploy' });
     // an unrelated commit lands after it
     await dead.submit({ path: 'dev/apps/acme/mono/other/release.yaml', content: 'x\n', message: 'other' });
@@ -69,7 +101,12 @@ for (const engine of ENGINES) {
     await addRelease(s.db, { number: 1 });
     await addRelease(s.db, { number: 2 });
     const { id, path, content } = await orphan(s.db, 1);
-    const dead = await GitOpsWriter.open({ remote: resolveRemote({ url: s.remote, dataDir: s.root }), branch: 'main', cacheDir: join(s.root, 'dead'), author: 'Forge <f@x>' });
+    const dead = await GitOpsWriter.open({
+      remote: resolveRemote({ url: s.remote, dataDir: s.root }),
+      branch: 'main',
+      cacheDir: join(s.root, 'dead'),
+      author: 'Forge <f@x>',
+    });
     const landed = await dead.submit({ path, content, message: 'deploy' });
     await dead.submit({ path, content: content.replace(id, randomUUID()), message: 'a later deployment' });
     await dead.close();
@@ -109,7 +146,11 @@ for (const engine of ENGINES) {
     // test-only pause before the push, longer than several leases: renewals must keep the row
     const slow = await s.open('cache-slow', { pauseBeforePushMs: 1200 });
     const { requestDeployment } = await import('../src/services/deploy.js');
-    const pending = requestDeployment(slow, { subject: 'alice', roles: ['operator'] }, { repository: REPO, project: 'api', environment: 'dev', release: '1' });
+    const pending = requestDeployment(
+      slow,
+      { subject: 'alice', roles: ['operator'] },
+      { repository: REPO, project: 'api', environment: 'dev', release: '1' },
+    );
     let swept = 0;
     for (let i = 0; i < 8; i++) {
       await new Promise((r) => setTimeout(r, 150));

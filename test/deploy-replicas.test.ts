@@ -3,15 +3,21 @@
  * restarted server or another replica; many concurrent deployments through two replicas on one
  * PostgreSQL and one GitOps remote.
  */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { parsePointer } from '../src/core/pointer.js';
 import { freshPostgres } from './support/db.js';
-import { releaseBody, sha, spawnForge, tempDir, type Forge, type ForgeProcess } from './support/forge.js';
+import { type Forge, type ForgeProcess, releaseBody, sha, spawnForge, tempDir } from './support/forge.js';
 import { git, makeRemote, show } from './support/gitops.js';
 
-const target = (project: string, release?: string) => ({ repository: 'acme/mono', project, environment: 'staging', ...(release ? { release } : {}) });
+const target = (project: string, release?: string) => ({
+  repository: 'acme/mono',
+  project,
+  environment: 'staging',
+  ...(release ? { release } : {}),
+});
 const pathOf = (project: string) => `staging/apps/acme/mono/${project}/release.yaml`;
 
 /** Polls until `probe` answers something truthy (the test runner's timeout bounds it). */
@@ -45,7 +51,10 @@ test('a server SIGKILLed between recording and pushing: the restarted server com
   const env = { FORGE_GITOPS_URL: repo.remote, FORGE_DEPLOY_LEASE_MS: '1000' };
   const a = await spawnForge({ dataDir, env: { ...env, FORGE_FAULT_PAUSE_BEFORE_GITOPS_PUSH_MS: '600000' } });
   let b: ForgeProcess | undefined;
-  t.after(async () => { await a.kill('SIGKILL'); await b?.stop(); });
+  t.after(async () => {
+    await a.kill('SIGKILL');
+    await b?.stop();
+  });
   const ci = await a.token(['service-account'], 'ci');
   const ops = await a.token(['operator'], 'olga');
   await release(a, ci, 'api', 1);
@@ -73,9 +82,18 @@ test('a replica SIGKILLed after pushing, before recording: another replica recor
   const pg = await freshPostgres();
   const keyFile = join(tempDir(), 'token.key');
   const env = { FORGE_GITOPS_URL: repo.remote, FORGE_DEPLOY_LEASE_MS: '1000' };
-  const a = await spawnForge({ databaseUrl: pg.url, tokenKeyFile: keyFile, env: { ...env, FORGE_FAULT_PAUSE_AFTER_GITOPS_PUSH_MS: '600000' } });
+  const a = await spawnForge({
+    databaseUrl: pg.url,
+    tokenKeyFile: keyFile,
+    env: { ...env, FORGE_FAULT_PAUSE_AFTER_GITOPS_PUSH_MS: '600000' },
+  });
   const b = await spawnForge({ databaseUrl: pg.url, tokenKeyFile: keyFile, env });
-  t.after(async () => { await a.kill('SIGKILL'); await b.stop(); await pg.drop(); repo.cleanup(); });
+  t.after(async () => {
+    await a.kill('SIGKILL');
+    await b.stop();
+    await pg.drop();
+    repo.cleanup();
+  });
   const ci = await a.token(['service-account'], 'ci');
   const ops = await a.token(['operator'], 'olga');
   await release(a, ci, 'api', 1);
@@ -100,7 +118,12 @@ test('50 concurrent deployments of different projects through two replicas on Po
   const env = { FORGE_GITOPS_URL: repo.remote };
   const a = await spawnForge({ databaseUrl: pg.url, tokenKeyFile: keyFile, env });
   const b = await spawnForge({ databaseUrl: pg.url, tokenKeyFile: keyFile, env });
-  t.after(async () => { await a.stop(); await b.stop(); await pg.drop(); repo.cleanup(); });
+  t.after(async () => {
+    await a.stop();
+    await b.stop();
+    await pg.drop();
+    repo.cleanup();
+  });
   const ci = await a.token(['service-account'], 'ci');
   const ops = await a.token(['operator'], 'olga');
   const projects = Array.from({ length: 50 }, (_, i) => `svc-${i}`);
@@ -118,7 +141,10 @@ test('50 concurrent deployments of different projects through two replicas on Po
 
   await release(a, ci, 'svc-0', 1001);
   await release(a, ci, 'svc-0', 1002);
-  const [x, y] = await Promise.all([a.api('POST', '/deployments', target('svc-0', '2'), ops), b.api('POST', '/deployments', target('svc-0', '3'), ops)]);
+  const [x, y] = await Promise.all([
+    a.api('POST', '/deployments', target('svc-0', '2'), ops),
+    b.api('POST', '/deployments', target('svc-0', '3'), ops),
+  ]);
   assert.equal(x.status, 201, x.text);
   assert.equal(y.status, 201, y.text);
   const active = (await a.api('GET', '/deployments/staging/acme/mono/svc-0', undefined, ops)).body;
@@ -126,7 +152,13 @@ test('50 concurrent deployments of different projects through two replicas on Po
   assert.equal(pointer.deploymentId, active.id);
   assert.equal(active.gitops_commit_sha, git(repo.remote, 'log', '-1', '--format=%H', 'main', '--', pathOf('svc-0')));
   const other = active.id === x.body.id ? y.body : x.body;
-  const otherNow = (await a.api('GET', '/deployments/staging/acme/mono/svc-0/history', undefined, ops)).body.items.find((d: { id: string }) => d.id === other.id);
+  const otherNow = (await a.api('GET', '/deployments/staging/acme/mono/svc-0/history', undefined, ops)).body.items.find(
+    (d: { id: string }) => d.id === other.id,
+  );
   assert.equal(otherNow.status, 'superseded');
-  assert.equal(git(repo.remote, 'merge-base', '--is-ancestor', otherNow.gitops_commit_sha, active.gitops_commit_sha), '', 'the superseded one landed earlier');
+  assert.equal(
+    git(repo.remote, 'merge-base', '--is-ancestor', otherNow.gitops_commit_sha, active.gitops_commit_sha),
+    '',
+    'the superseded one landed earlier',
+  );
 });

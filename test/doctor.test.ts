@@ -1,15 +1,19 @@
 /** forge doctor (issue 8, acceptance 5): every disagreement between database, registry and GitOps repository is reported. */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { releaseBody, runCli, sha, startForge } from './support/forge.js';
 import { commitOutside, makeRemote, show } from './support/gitops.js';
 
 test('doctor: agrees on a healthy installation, then names a moved pointer, a stray pointer and a missing image', async (t) => {
   const { remote, cleanup } = makeRemote();
   const forge = await startForge({ env: { FORGE_GITOPS_URL: remote } });
-  t.after(async () => { await forge.stop(); cleanup(); });
+  t.after(async () => {
+    await forge.stop();
+    cleanup();
+  });
   const ci = await forge.token(['service-account']);
   const ops = await forge.token(['operator'], 'olga@example.com');
   const env = { FORGE_URL: forge.url, FORGE_TOKEN: ops };
@@ -19,7 +23,8 @@ test('doctor: agrees on a healthy installation, then names a moved pointer, a st
   assert.equal(r1.status, 201, r1.text);
   for (const r of [r1, r2]) {
     assert.equal(r.body.auto_deployments?.[0]?.environment, 'dev', 'dev auto-deploys');
-    for (let i = 0; ; i++) { // auto-deploys may finish after the answer
+    for (let i = 0; ; i++) {
+      // auto-deploys may finish after the answer
       const done = await forge.api('GET', `/deployments/dev/acme/mono/${r.body.project}`, undefined, ops);
       if (done.body.status === 'active') break;
       assert.ok(i < 200, done.text);
@@ -34,10 +39,16 @@ test('doctor: agrees on a healthy installation, then names a moved pointer, a st
   assert.deepEqual(report.checked, { releases: 2, active_deployments: 2, pointer_files: 2, audit_entries: report.checked.audit_entries });
 
   const billing = show(remote, 'main', 'dev/apps/acme/mono/billing/release.yaml')!;
-  commitOutside(remote, {
-    'dev/apps/acme/mono/auth-service/release.yaml': billing.replaceAll('billing', 'auth-service'),
-    'staging/apps/acme/mono/ghost/release.yaml': billing.replaceAll('billing', 'ghost').replace('environment: dev', 'environment: staging'),
-  }, 'hand edits');
+  commitOutside(
+    remote,
+    {
+      'dev/apps/acme/mono/auth-service/release.yaml': billing.replaceAll('billing', 'auth-service'),
+      'staging/apps/acme/mono/ghost/release.yaml': billing
+        .replaceAll('billing', 'ghost')
+        .replace('environment: dev', 'environment: staging'),
+    },
+    'hand edits',
+  );
   rmSync(join(forge.dataDir, 'registry/acme/mono/billing/blobs', r2.body.oci_digest.replace(':', '/')));
 
   const sick = await runCli(['doctor', '-o', 'json'], { env });

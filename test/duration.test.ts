@@ -14,5 +14,6 @@ test('durations are milliseconds, single or combined units', () => {
 });
 
 test('anything else is not a duration', () => {
-  for (const bad of ['', 'h', '24', '1.5h', '1x', '-1h', '30m1h', ' 1h', '1h ', `${'9'.repeat(30)}d`]) assert.equal(parseDuration(bad), undefined, bad);
+  for (const bad of ['', 'h', '24', '1.5h', '1x', '-1h', '30m1h', ' 1h', '1h ', `${'9'.repeat(30)}d`])
+    assert.equal(parseDuration(bad), undefined, bad);
 });

@@ -3,8 +3,9 @@
  * generated malformed bodies, paths and headers. The answer is always a 4xx (or a 2xx for a
  * harmless read) with the error envelope, never a 5xx, and the server keeps serving.
  */
-import { after, before, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { type Forge, releaseBody, sha, startForge } from './support/forge.js';
 
@@ -21,7 +22,8 @@ before(async () => {
   assert.equal((await forge.api('POST', '/releases', releaseBody({}, sha(1)), token)).status, 201);
   const doc = (await forge.api('GET', '/api/v1/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
   // The event stream never ends by design; test/web-events covers it.
-  routes = Object.entries(doc.paths).filter(([path]) => !path.endsWith('/events'))
+  routes = Object.entries(doc.paths)
+    .filter(([path]) => !path.endsWith('/events'))
     .flatMap(([path, ops]) => Object.keys(ops).map((m) => ({ method: m.toUpperCase(), path })));
   assert.ok(routes.length >= 8, `the OpenAPI document lists the routes (${routes.length})`);
 });
@@ -37,7 +39,8 @@ function checkAnswer(status: number, body: any, what: string) {
 }
 
 const segment = fc.oneof(
-  fc.string({ maxLength: 40 }), fc.constantFrom('..', '.', '%2e%2e', '%00', 'a'.repeat(300), '1', '0', '-1', '99999999999', sha(1), 'v1.0.0'),
+  fc.string({ maxLength: 40 }),
+  fc.constantFrom('..', '.', '%2e%2e', '%00', 'a'.repeat(300), '1', '0', '-1', '99999999999', sha(1), 'v1.0.0'),
   fc.stringMatching(/^[a-z0-9-]{1,12}$/),
 );
 const fill = (path: string, values: string[]) => {
@@ -49,41 +52,79 @@ test('malformed JSON bodies on every route never give a 5xx', async () => {
   const bodies = fc.oneof(
     fc.anything({ maxDepth: 4 }).map((v) => JSON.stringify(v) ?? 'null'),
     fc.string({ maxLength: 200 }),
-    fc.record({ repository: fc.anything(), project: fc.anything(), commit: fc.anything(), trigger: fc.anything(), resources: fc.anything(),
-      environment: fc.anything(), release: fc.anything(), justification: fc.anything() }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+    fc
+      .record(
+        {
+          repository: fc.anything(),
+          project: fc.anything(),
+          commit: fc.anything(),
+          trigger: fc.anything(),
+          resources: fc.anything(),
+          environment: fc.anything(),
+          release: fc.anything(),
+          justification: fc.anything(),
+        },
+        { requiredKeys: [] },
+      )
+      .map((v) => JSON.stringify(v)),
     fc.constantFrom('{', '[', '{"a":', '\u0000', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{}}}', '[]'.repeat(100)),
   );
   for (const route of routes.filter((r) => r.method !== 'GET')) {
-    await fc.assert(fc.asyncProperty(bodies, fc.array(segment, { minLength: 1, maxLength: 5 }), async (body, params) => {
-      const res = await forge.api(route.method, fill(route.path, params), body, token);
-      checkAnswer(res.status, res.body, `${route.method} ${route.path} ${body.slice(0, 80)}`);
-    }), { numRuns: BODY_RUNS });
+    await fc.assert(
+      fc.asyncProperty(bodies, fc.array(segment, { minLength: 1, maxLength: 5 }), async (body, params) => {
+        const res = await forge.api(route.method, fill(route.path, params), body, token);
+        checkAnswer(res.status, res.body, `${route.method} ${route.path} ${body.slice(0, 80)}`);
+      }),
+      { numRuns: BODY_RUNS },
+    );
   }
 });
 
 test('generated paths and query strings on every route never give a 5xx', async () => {
   for (const route of routes) {
-    await fc.assert(fc.asyncProperty(fc.array(segment, { minLength: 1, maxLength: 5 }), fc.dictionary(fc.constantFrom('limit', 'offset', 'status', 'environment', 'x'), fc.string({ maxLength: 12 })),
-      async (params, query) => {
-        const qs = new URLSearchParams(query).toString();
-        const res = await forge.api(route.method, `${fill(route.path, params)}${qs ? `?${qs}` : ''}`, route.method === 'GET' || route.method === 'DELETE' ? undefined : '{}', token);
-        checkAnswer(res.status, res.body, `${route.method} ${route.path} ${JSON.stringify(params)} ?${qs}`);
-      }), { numRuns: RUNS });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(segment, { minLength: 1, maxLength: 5 }),
+        fc.dictionary(fc.constantFrom('limit', 'offset', 'status', 'environment', 'x'), fc.string({ maxLength: 12 })),
+        async (params, query) => {
+          const qs = new URLSearchParams(query).toString();
+          const res = await forge.api(
+            route.method,
+            `${fill(route.path, params)}${qs ? `?${qs}` : ''}`,
+            route.method === 'GET' || route.method === 'DELETE' ? undefined : '{}',
+            token,
+          );
+          checkAnswer(res.status, res.body, `${route.method} ${route.path} ${JSON.stringify(params)} ?${qs}`);
+        },
+      ),
+      { numRuns: RUNS },
+    );
   }
 });
 
 test('generated headers: tokens, content types, accept', async () => {
-  const headerValue = fc.oneof(fc.string({ maxLength: 100 }).filter((s) => /^[\x20-\x7e]*$/.test(s)), fc.constantFrom('Bearer', 'Bearer ', 'Basic abc', 'Bearer a.b.c', `Bearer ${'x'.repeat(5000)}`));
-  await fc.assert(fc.asyncProperty(headerValue, headerValue, fc.constantFrom(...routes), async (auth, ctype, route) => {
-    const res = await fetch(`${forge.url}${fill(route.path, ['acme', 'mono', 'auth-service', '1'])}`, {
-      method: route.method, headers: { authorization: auth, 'content-type': ctype, accept: ctype },
-      body: route.method === 'GET' || route.method === 'DELETE' ? undefined : '{"a":1}',
-    });
-    const text = await res.text();
-    let body: unknown;
-    try { body = JSON.parse(text); } catch { body = text; }
-    checkAnswer(res.status, body, `${route.method} ${route.path} auth=${auth.slice(0, 30)} ctype=${ctype.slice(0, 30)}`);
-  }), { numRuns: RUNS * 4 });
+  const headerValue = fc.oneof(
+    fc.string({ maxLength: 100 }).filter((s) => /^[\x20-\x7e]*$/.test(s)),
+    fc.constantFrom('Bearer', 'Bearer ', 'Basic abc', 'Bearer a.b.c', `Bearer ${'x'.repeat(5000)}`),
+  );
+  await fc.assert(
+    fc.asyncProperty(headerValue, headerValue, fc.constantFrom(...routes), async (auth, ctype, route) => {
+      const res = await fetch(`${forge.url}${fill(route.path, ['acme', 'mono', 'auth-service', '1'])}`, {
+        method: route.method,
+        headers: { authorization: auth, 'content-type': ctype, accept: ctype },
+        body: route.method === 'GET' || route.method === 'DELETE' ? undefined : '{"a":1}',
+      });
+      const text = await res.text();
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = text;
+      }
+      checkAnswer(res.status, body, `${route.method} ${route.path} auth=${auth.slice(0, 30)} ctype=${ctype.slice(0, 30)}`);
+    }),
+    { numRuns: RUNS * 4 },
+  );
 });
 
 test('bombs: deeply nested JSON and huge strings are refused within limits; the server keeps serving', async () => {
@@ -91,8 +132,9 @@ test('bombs: deeply nested JSON and huge strings are refused within limits; the 
   const nested = await forge.api('POST', '/releases', `{"repository":${deep}}`, token);
   checkAnswer(nested.status, nested.body, 'deep nesting');
   assert.ok(nested.status >= 400);
-  const deepResources = JSON.stringify(releaseBody({ resources: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: 'DEEP' }] }, sha(3)))
-    .replace('"DEEP"', `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`);
+  const deepResources = JSON.stringify(
+    releaseBody({ resources: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: 'DEEP' }] }, sha(3)),
+  ).replace('"DEEP"', `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`);
   const deepObj = await forge.api('POST', '/releases', deepResources, token);
   assert.equal(deepObj.status, 400, 'deep object in a resource');
   assert.match(deepObj.body.error.message, /resources\[0\]: nested deeper than 64 levels/);

@@ -1,13 +1,14 @@
 /** The GitOps writer over https:// with a token, against git's own smart-HTTP server (git http-backend) behind a token check. */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
-import { GitOpsWriter } from '../src/gitops/writer.js';
-import { resolveRemote } from '../src/gitops/remote.js';
+import { test } from 'node:test';
 import { ForgeError } from '../src/core/errors.js';
+import { resolveRemote } from '../src/gitops/remote.js';
+import { GitOpsWriter } from '../src/gitops/writer.js';
 import { makeRemote, show } from './support/gitops.js';
 
 const TOKEN = 's3cret-token';
@@ -24,9 +25,15 @@ function gitHttpServer(projectRoot: string) {
     const url = new URL(req.url!, 'http://x');
     const cgi = spawn('git', ['http-backend'], {
       env: {
-        ...process.env, GIT_PROJECT_ROOT: projectRoot, GIT_HTTP_EXPORT_ALL: '1', REMOTE_USER: 'forge',
-        REQUEST_METHOD: req.method, PATH_INFO: decodeURIComponent(url.pathname), QUERY_STRING: url.search.slice(1),
-        CONTENT_TYPE: req.headers['content-type'] ?? '', HTTP_CONTENT_ENCODING: req.headers['content-encoding'] ?? '',
+        ...process.env,
+        GIT_PROJECT_ROOT: projectRoot,
+        GIT_HTTP_EXPORT_ALL: '1',
+        REMOTE_USER: 'forge',
+        REQUEST_METHOD: req.method,
+        PATH_INFO: decodeURIComponent(url.pathname),
+        QUERY_STRING: url.search.slice(1),
+        CONTENT_TYPE: req.headers['content-type'] ?? '',
+        HTTP_CONTENT_ENCODING: req.headers['content-encoding'] ?? '',
         GIT_PROTOCOL: (req.headers['git-protocol'] as string) ?? '',
       },
       stdio: ['pipe', 'pipe', 'ignore'],
@@ -62,15 +69,28 @@ test('https:// with a token: the token goes in an Authorization header (never th
   t.after(() => server.close());
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/${remote.split('/').pop()}`;
 
-  const w = await GitOpsWriter.open({ remote: resolveRemote({ url, dataDir: root, token: TOKEN }), branch: 'main', cacheDir: join(root, 'cache'), author: 'Forge <f@x>' });
+  const w = await GitOpsWriter.open({
+    remote: resolveRemote({ url, dataDir: root, token: TOKEN }),
+    branch: 'main',
+    cacheDir: join(root, 'cache'),
+    author: 'Forge <f@x>',
+  });
   t.after(() => w.close());
   const landed = await w.submit({ path: 'dev/apps/acme/mono/api/release.yaml', content: 'over https\n', message: 'deploy over https' });
   assert.equal(show(remote, 'main', 'dev/apps/acme/mono/api/release.yaml'), 'over https\n');
   assert.equal(landed.unchanged, false);
   assert.ok(seen.length > 0 && seen.every((h) => h.startsWith('Basic ')));
 
-  const bad = await GitOpsWriter.open({ remote: resolveRemote({ url, dataDir: root, token: 'wrong' }), branch: 'main', cacheDir: join(root, 'cache-bad'), author: 'Forge <f@x>', retry: { attempts: 2, baseMs: 1, maxMs: 2 } });
+  const bad = await GitOpsWriter.open({
+    remote: resolveRemote({ url, dataDir: root, token: 'wrong' }),
+    branch: 'main',
+    cacheDir: join(root, 'cache-bad'),
+    author: 'Forge <f@x>',
+    retry: { attempts: 2, baseMs: 1, maxMs: 2 },
+  });
   t.after(() => bad.close());
-  await assert.rejects(bad.submit({ path: 'dev/apps/acme/mono/api/release.yaml', content: 'no\n', message: 'no' }),
-    (e: unknown) => e instanceof ForgeError && e.code === 'gitops_unavailable' && !e.message.includes('wrong'));
+  await assert.rejects(
+    bad.submit({ path: 'dev/apps/acme/mono/api/release.yaml', content: 'no\n', message: 'no' }),
+    (e: unknown) => e instanceof ForgeError && e.code === 'gitops_unavailable' && !e.message.includes('wrong'),
+  );
 });

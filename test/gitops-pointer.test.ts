@@ -1,15 +1,23 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { parse } from 'yaml';
-import { parsePointer, pointerPath, renderPointer, type ReleasePointer } from '../src/core/pointer.js';
-import { commitMessage, batchMessage } from '../src/core/commit-message.js';
+import { batchMessage, commitMessage } from '../src/core/commit-message.js';
+import { parsePointer, pointerPath, type ReleasePointer, renderPointer } from '../src/core/pointer.js';
 
 const SHA = 'a'.repeat(40);
 const DIGEST = `sha256:${'b'.repeat(64)}`;
 const P: ReleasePointer = {
-  repository: 'company/monorepo', project: 'auth-service', environment: 'production', release: SHA, digest: DIGEST,
-  releaseNumber: 42, aliases: ['v1.2.3', 'main-42'], deploymentId: '0b6f3a5e-0000-4000-8000-000000000001',
-  deployedBy: 'alice@company.com', deployedAt: '2026-01-01T00:00:00Z', approvedBy: ['bob@company.com'],
+  repository: 'company/monorepo',
+  project: 'auth-service',
+  environment: 'production',
+  release: SHA,
+  digest: DIGEST,
+  releaseNumber: 42,
+  aliases: ['v1.2.3', 'main-42'],
+  deploymentId: '0b6f3a5e-0000-4000-8000-000000000001',
+  deployedBy: 'alice@company.com',
+  deployedAt: '2026-01-01T00:00:00Z',
+  approvedBy: ['bob@company.com'],
 };
 
 test('pointer path is environment first', () => {
@@ -17,7 +25,9 @@ test('pointer path is environment first', () => {
 });
 
 test('the pointer renders exactly as DESIGN.md §8', () => {
-  assert.equal(renderPointer(P), `apiVersion: forge.projectcatalyst.io/v1alpha1
+  assert.equal(
+    renderPointer(P),
+    `apiVersion: forge.projectcatalyst.io/v1alpha1
 kind: ReleasePointer
 metadata:
   name: auth-service
@@ -34,7 +44,8 @@ spec:
   environment: production
   release: ${SHA}
   digest: ${DIGEST}
-`);
+`,
+  );
 });
 
 test('render → parse round-trips, including shas YAML would read as numbers and no approvers', () => {
@@ -50,24 +61,36 @@ test('render → parse round-trips, including shas YAML would read as numbers an
 
 test('parse refuses what is not a valid pointer, naming the field and what was expected', () => {
   const text = renderPointer(P);
-  assert.throws(() => parsePointer(text.replace('kind: ReleasePointer', 'kind: Deployment')), /kind is "Deployment"; expected "ReleasePointer"/);
+  assert.throws(
+    () => parsePointer(text.replace('kind: ReleasePointer', 'kind: Deployment')),
+    /kind is "Deployment"; expected "ReleasePointer"/,
+  );
   assert.throws(() => parsePointer(text.replace(DIGEST, 'sha256:abc')), /spec.digest: "sha256:abc" is not a manifest digest/);
   assert.throws(() => parsePointer(text.replace(`release: ${SHA}`, 'release: main')), /spec.release: "main" is not a full commit sha/);
-  assert.throws(() => parsePointer(text.replace('repository: company/monorepo', 'repository: a/b/c')), /spec.repository: expected exactly two segments/);
+  assert.throws(
+    () => parsePointer(text.replace('repository: company/monorepo', 'repository: a/b/c')),
+    /spec.repository: expected exactly two segments/,
+  );
   assert.throws(() => parsePointer(text.replace('  project: auth-service\n', '')), /spec.project is missing/);
   assert.throws(() => parsePointer('spec: [1'), /not valid YAML/);
   assert.throws(() => parsePointer('- a\n'), /release.yaml must be a mapping/);
 });
 
 const base = {
-  project: 'auth-service', environment: 'production', repository: 'company/monorepo',
+  project: 'auth-service',
+  environment: 'production',
+  repository: 'company/monorepo',
   release: { releaseNumber: 42, sha: SHA, tagAliases: ['v1.2.3'] },
   previous: { releaseNumber: 41, sha: 'f'.repeat(40), tagAliases: [] },
-  deployedBy: 'alice@company.com', approvedBy: ['bob@company.com'], deploymentId: 'dep-1',
+  deployedBy: 'alice@company.com',
+  approvedBy: ['bob@company.com'],
+  deploymentId: 'dep-1',
 };
 
 test('deploy commit message: subject with the first tag alias, else sha7, and the body', () => {
-  assert.equal(commitMessage({ kind: 'deploy', ...base }), `Deploy auth-service to production: release 42 (v1.2.3)
+  assert.equal(
+    commitMessage({ kind: 'deploy', ...base }),
+    `Deploy auth-service to production: release 42 (v1.2.3)
 
 Repository: company/monorepo
 Release: ${SHA}
@@ -75,7 +98,8 @@ Previous release: 41 (fffffff)
 Deployed by: alice@company.com
 Approved by: bob@company.com
 Deployment: dep-1
-`);
+`,
+  );
   const first = commitMessage({ kind: 'auto', ...base, release: { ...base.release, tagAliases: [] }, previous: null, approvedBy: [] });
   assert.match(first, /^Deploy auth-service to production: release 42 \(aaaaaaa\)\n/);
   assert.match(first, /Previous release: none\n/);
@@ -83,8 +107,15 @@ Deployment: dep-1
 });
 
 test('rollback commit message as the spec shows it', () => {
-  assert.equal(commitMessage({ kind: 'rollback', ...base, release: { releaseNumber: 41, sha: SHA, tagAliases: ['v1.2.2'] }, previous: { releaseNumber: 42, sha: SHA, tagAliases: ['v1.2.3'] } }),
-    'Rollback auth-service in production to release 41 (v1.2.2)\n\nPrevious release: 42 (v1.2.3)\nRolled back by: alice@company.com\n');
+  assert.equal(
+    commitMessage({
+      kind: 'rollback',
+      ...base,
+      release: { releaseNumber: 41, sha: SHA, tagAliases: ['v1.2.2'] },
+      previous: { releaseNumber: 42, sha: SHA, tagAliases: ['v1.2.3'] },
+    }),
+    'Rollback auth-service in production to release 41 (v1.2.2)\n\nPrevious release: 42 (v1.2.3)\nRolled back by: alice@company.com\n',
+  );
 });
 
 test('a batch of one is the message itself; a larger batch lists every subject and message', () => {

@@ -1,14 +1,15 @@
 /** The GitOps writer over ssh:// with a key file and a pinned host key, against a real sshd on a loopback port. */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { GitOpsWriter } from '../src/gitops/writer.js';
-import { resolveRemote } from '../src/gitops/remote.js';
+import { test } from 'node:test';
 import { ForgeError } from '../src/core/errors.js';
+import { resolveRemote } from '../src/gitops/remote.js';
+import { GitOpsWriter } from '../src/gitops/writer.js';
 import { makeRemote, show } from './support/gitops.js';
 
 const SSHD = '/usr/sbin/sshd';
@@ -24,7 +25,10 @@ async function freePort(): Promise<number> {
 async function listening(port: number): Promise<void> {
   for (;;) {
     const ok = await new Promise<boolean>((r) => {
-      const c = createConnection({ port, host: '127.0.0.1' }, () => { c.end(); r(true); });
+      const c = createConnection({ port, host: '127.0.0.1' }, () => {
+        c.end();
+        r(true);
+      });
       c.on('error', () => r(false));
     });
     if (ok) return;
@@ -41,22 +45,40 @@ test('ssh:// with FORGE_GITOPS_SSH_KEY_FILE and a known_hosts file: fetch and pu
   chmodSync(join(root, 'authorized_keys'), 0o600);
   const port = await freePort();
   writeFileSync(join(root, 'known_hosts'), `[127.0.0.1]:${port} ${readFileSync(join(root, 'host.pub'), 'utf8')}`);
-  writeFileSync(join(root, 'sshd_config'), [
-    `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${join(root, 'host')}`, `AuthorizedKeysFile ${join(root, 'authorized_keys')}`,
-    `PidFile ${join(root, 'sshd.pid')}`, 'StrictModes no', 'UsePAM no', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no',
-    'PermitRootLogin prohibit-password', `AllowUsers ${userInfo().username}`,
-  ].join('\n'));
+  writeFileSync(
+    join(root, 'sshd_config'),
+    [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${join(root, 'host')}`,
+      `AuthorizedKeysFile ${join(root, 'authorized_keys')}`,
+      `PidFile ${join(root, 'sshd.pid')}`,
+      'StrictModes no',
+      'UsePAM no',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'PermitRootLogin prohibit-password',
+      `AllowUsers ${userInfo().username}`,
+    ].join('\n'),
+  );
   if (!existsSync('/run/sshd')) mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }); // sshd's privilege-separation directory
   const sshd = spawn(SSHD, ['-D', '-e', '-f', join(root, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   sshd.stderr!.on('data', (c) => (log += c));
-  t.after(() => { sshd.kill(); });
-  await Promise.race([listening(port), new Promise((_, fail) => sshd.on('exit', (code) => fail(new Error(`sshd exited ${code}: ${log}`))))]);
+  t.after(() => {
+    sshd.kill();
+  });
+  await Promise.race([
+    listening(port),
+    new Promise((_, fail) => sshd.on('exit', (code) => fail(new Error(`sshd exited ${code}: ${log}`)))),
+  ]);
 
   const url = `ssh://${userInfo().username}@127.0.0.1:${port}${remote}`;
   const w = await GitOpsWriter.open({
     remote: resolveRemote({ url, dataDir: root, sshKeyFile: join(root, 'client'), knownHostsFile: join(root, 'known_hosts') }),
-    branch: 'main', cacheDir: join(root, 'cache'), author: 'Forge <f@x>',
+    branch: 'main',
+    cacheDir: join(root, 'cache'),
+    author: 'Forge <f@x>',
   });
   t.after(() => w.close());
   await w.submit({ path: 'prod/apps/acme/mono/api/release.yaml', content: 'over ssh\n', message: 'deploy over ssh' });
@@ -64,10 +86,15 @@ test('ssh:// with FORGE_GITOPS_SSH_KEY_FILE and a known_hosts file: fetch and pu
 
   const stranger = await GitOpsWriter.open({
     remote: resolveRemote({ url, dataDir: root, sshKeyFile: join(root, 'stranger'), knownHostsFile: join(root, 'known_hosts') }),
-    branch: 'main', cacheDir: join(root, 'cache-stranger'), author: 'Forge <f@x>', retry: { attempts: 2, baseMs: 1, maxMs: 2 },
+    branch: 'main',
+    cacheDir: join(root, 'cache-stranger'),
+    author: 'Forge <f@x>',
+    retry: { attempts: 2, baseMs: 1, maxMs: 2 },
   });
   t.after(() => stranger.close());
-  await assert.rejects(stranger.submit({ path: 'prod/apps/acme/mono/api/release.yaml', content: 'no\n', message: 'no' }),
-    (e: unknown) => e instanceof ForgeError && e.code === 'gitops_unavailable');
+  await assert.rejects(
+    stranger.submit({ path: 'prod/apps/acme/mono/api/release.yaml', content: 'no\n', message: 'no' }),
+    (e: unknown) => e instanceof ForgeError && e.code === 'gitops_unavailable',
+  );
   assert.equal(show(remote, 'main', 'prod/apps/acme/mono/api/release.yaml'), 'over ssh\n');
 });

@@ -1,9 +1,9 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { GitOpsWriter, UpdateWithdrawnError } from '../src/gitops/writer.js';
-import { resolveRemote } from '../src/gitops/remote.js';
+import { test } from 'node:test';
 import { ForgeError } from '../src/core/errors.js';
+import { resolveRemote } from '../src/gitops/remote.js';
+import { GitOpsWriter, UpdateWithdrawnError } from '../src/gitops/writer.js';
 import { commitOutside, git, makeRemote, show } from './support/gitops.js';
 
 const SEED = {
@@ -16,7 +16,13 @@ const SEED = {
 const API = 'dev/apps/acme/mono/api/release.yaml';
 
 async function open(root: string, remote: string, name = 'cache', extra: Partial<Parameters<typeof GitOpsWriter.open>[0]> = {}) {
-  return GitOpsWriter.open({ remote: resolveRemote({ url: remote, dataDir: root }), branch: 'main', cacheDir: join(root, name), author: 'Forge <forge@localhost>', ...extra });
+  return GitOpsWriter.open({
+    remote: resolveRemote({ url: remote, dataDir: root }),
+    branch: 'main',
+    cacheDir: join(root, name),
+    author: 'Forge <forge@localhost>',
+    ...extra,
+  });
 }
 
 test('a pointer update is one commit that changes only that release.yaml, authored by Forge, with its message', async (t) => {
@@ -31,7 +37,10 @@ test('a pointer update is one commit that changes only that release.yaml, author
   assert.equal(git(remote, 'rev-parse', `${landed.commit}^`), before);
   assert.equal(git(remote, 'diff-tree', '--no-commit-id', '--name-only', '-r', before, landed.commit), API);
   assert.equal(show(remote, 'main', API), 'new pointer\n');
-  assert.equal(git(remote, 'log', '-1', '--format=%an <%ae>|%B', 'main'), 'Forge <forge@localhost>|Deploy api to dev: release 2 (v2)\n\nbody');
+  assert.equal(
+    git(remote, 'log', '-1', '--format=%an <%ae>|%B', 'main'),
+    'Forge <forge@localhost>|Deploy api to dev: release 2 (v2)\n\nbody',
+  );
   for (const f of ['README.md', 'dev/env.yaml', 'dev/apps/acme/mono/api/env.yaml', 'prod/apps/acme/mono/api/release.yaml']) {
     assert.equal(show(remote, 'main', f), SEED[f as keyof typeof SEED]);
   }
@@ -43,7 +52,11 @@ test('an outside commit landing between fetch and push: the push is rejected, re
   t.after(cleanup);
   const w = await open(root, remote); // fetched here
   t.after(() => w.close());
-  const outside = commitOutside(remote, { 'README.md': 'edited by an operator\n', 'dev/env.yaml': 'kind: EnvironmentConfig # tuned\n' }, 'operator edit');
+  const outside = commitOutside(
+    remote,
+    { 'README.md': 'edited by an operator\n', 'dev/env.yaml': 'kind: EnvironmentConfig # tuned\n' },
+    'operator edit',
+  );
   const landed = await w.submit({ path: API, content: 'new pointer\n', message: 'deploy' });
   assert.equal(git(remote, 'rev-parse', `${landed.commit}^`), outside, 'rebuilt on the outside commit');
   assert.equal(show(remote, 'main', 'README.md'), 'edited by an operator\n');
@@ -59,7 +72,9 @@ test('concurrent updates are batched: every one lands and learns its commit, wit
   const w = await open(root, remote);
   t.after(() => w.close());
   const paths = Array.from({ length: 20 }, (_, i) => `dev/apps/acme/mono/svc-${i}/release.yaml`);
-  const results = await Promise.all(paths.map((path, i) => w.submit({ path, content: `pointer ${i}\n`, message: `Deploy svc-${i} to dev: release 1 (abc)\n` })));
+  const results = await Promise.all(
+    paths.map((path, i) => w.submit({ path, content: `pointer ${i}\n`, message: `Deploy svc-${i} to dev: release 1 (abc)\n` })),
+  );
   const commits = new Set(results.map((r) => r.commit));
   assert.equal(commits.size, 2, 'the first update goes alone, the 19 queued behind it share one commit');
   const after = Number(git(remote, 'rev-list', '--count', 'main'));
@@ -89,8 +104,13 @@ test('two writers with their own clones push to one remote concurrently: nothing
   t.after(cleanup);
   const w1 = await open(root, remote, 'cache-1');
   const w2 = await open(root, remote, 'cache-2');
-  t.after(async () => { await w1.close(); await w2.close(); });
-  const jobs = Array.from({ length: 30 }, (_, i) => (i % 2 ? w1 : w2).submit({ path: `prod/apps/acme/mono/p${i}/release.yaml`, content: `p${i}\n`, message: `p${i}` }));
+  t.after(async () => {
+    await w1.close();
+    await w2.close();
+  });
+  const jobs = Array.from({ length: 30 }, (_, i) =>
+    (i % 2 ? w1 : w2).submit({ path: `prod/apps/acme/mono/p${i}/release.yaml`, content: `p${i}\n`, message: `p${i}` }),
+  );
   const results = await Promise.all(jobs);
   for (let i = 0; i < 30; i++) {
     assert.equal(show(remote, 'main', `prod/apps/acme/mono/p${i}/release.yaml`), `p${i}\n`);
@@ -127,7 +147,13 @@ test('the writer refuses any file but a release.yaml in the layout', async (t) =
   t.after(cleanup);
   const w = await open(root, remote);
   t.after(() => w.close());
-  for (const path of ['dev/env.yaml', 'dev/apps/acme/mono/api/env.yaml', 'README.md', 'dev/apps/acme/api/release.yaml', '../x/apps/a/b/c/release.yaml']) {
+  for (const path of [
+    'dev/env.yaml',
+    'dev/apps/acme/mono/api/env.yaml',
+    'README.md',
+    'dev/apps/acme/api/release.yaml',
+    '../x/apps/a/b/c/release.yaml',
+  ]) {
     await assert.rejects(w.submit({ path, content: 'x', message: 'x' }), /only writes <env>\/apps/);
   }
 });
@@ -136,7 +162,12 @@ test('updates whose owner no longer holds them are withdrawn before the push', a
   const { root, remote, cleanup } = makeRemote(SEED);
   t.after(cleanup);
   const asked: string[][] = [];
-  const w = await open(root, remote, 'cache', { confirm: async (ids) => { asked.push(ids); return ids.filter((id) => id !== 'lost'); } });
+  const w = await open(root, remote, 'cache', {
+    confirm: async (ids) => {
+      asked.push(ids);
+      return ids.filter((id) => id !== 'lost');
+    },
+  });
   t.after(() => w.close());
   const kept = w.submit({ path: API, content: 'kept\n', message: 'kept', id: 'kept' });
   const lost = w.submit({ path: 'prod/apps/acme/mono/api/release.yaml', content: 'lost\n', message: 'lost', id: 'lost' });
@@ -152,7 +183,10 @@ test('an unreachable remote is gitops_unavailable for updates (not for opening),
   const missing = join(root, 'later.git');
   const early = await open(root, missing, 'cache-early', { retry: { attempts: 2, baseMs: 1, maxMs: 2 } });
   t.after(() => early.close());
-  await assert.rejects(early.submit({ path: API, content: 'x\n', message: 'x' }), (e: unknown) => e instanceof ForgeError && e.code === 'gitops_unavailable');
+  await assert.rejects(
+    early.submit({ path: API, content: 'x\n', message: 'x' }),
+    (e: unknown) => e instanceof ForgeError && e.code === 'gitops_unavailable',
+  );
   git(root, 'clone', '-q', '--bare', remote, missing);
   await early.submit({ path: API, content: 'back\n', message: 'back' });
   assert.equal(show(missing, 'main', API), 'back\n');
@@ -161,7 +195,10 @@ test('an unreachable remote is gitops_unavailable for updates (not for opening),
   t.after(() => w.close());
   const { renameSync } = await import('node:fs');
   renameSync(remote, `${remote}.gone`);
-  await assert.rejects(w.submit({ path: API, content: 'x\n', message: 'x' }), (e: unknown) => e instanceof ForgeError && e.code === 'gitops_unavailable' && /after 2 attempts/.test(e.message));
+  await assert.rejects(
+    w.submit({ path: API, content: 'x\n', message: 'x' }),
+    (e: unknown) => e instanceof ForgeError && e.code === 'gitops_unavailable' && /after 2 attempts/.test(e.message),
+  );
 });
 
 test('remote URLs: path, file://, ssh with a key file, https with a token kept out of the URL', () => {
@@ -169,8 +206,16 @@ test('remote URLs: path, file://, ssh with a key file, https with a token kept o
   assert.equal(resolveRemote({ url: 'file:///srv/g.git', dataDir: '/d' }).url, 'file:///srv/g.git');
   const ssh = resolveRemote({ url: 'ssh://git@example.com/acme/gitops.git', dataDir: '/d', sshKeyFile: '/keys/id' });
   assert.equal(ssh.env.GIT_SSH_COMMAND, "ssh -o BatchMode=yes -i '/keys/id' -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new");
-  const pinned = resolveRemote({ url: 'git@example.com:acme/gitops.git', dataDir: '/d', sshKeyFile: "/k/it's", knownHostsFile: '/k/known' });
-  assert.equal(pinned.env.GIT_SSH_COMMAND, "ssh -o BatchMode=yes -i '/k/it'\\''s' -o IdentitiesOnly=yes -o UserKnownHostsFile='/k/known' -o StrictHostKeyChecking=yes");
+  const pinned = resolveRemote({
+    url: 'git@example.com:acme/gitops.git',
+    dataDir: '/d',
+    sshKeyFile: "/k/it's",
+    knownHostsFile: '/k/known',
+  });
+  assert.equal(
+    pinned.env.GIT_SSH_COMMAND,
+    "ssh -o BatchMode=yes -i '/k/it'\\''s' -o IdentitiesOnly=yes -o UserKnownHostsFile='/k/known' -o StrictHostKeyChecking=yes",
+  );
   const https = resolveRemote({ url: 'https://example.com/acme/gitops.git', dataDir: '/d', token: 's3cret' });
   assert.equal(https.url, 'https://example.com/acme/gitops.git');
   assert.equal(https.env.GIT_CONFIG_KEY_0, 'http.extraHeader');

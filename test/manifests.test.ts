@@ -2,10 +2,17 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { validateResources } from '../src/core/manifests.js';
 
-const dep = (name: string, extra: Record<string, unknown> = {}) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, ...extra } });
+const dep = (name: string, extra: Record<string, unknown> = {}) => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name, ...extra },
+});
 
 test('valid objects pass', () => {
-  assert.deepEqual(validateResources([dep('api'), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'api.config', namespace: 'prod' } }]), []);
+  assert.deepEqual(
+    validateResources([dep('api'), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'api.config', namespace: 'prod' } }]),
+    [],
+  );
 });
 
 test('apiVersion, kind and metadata.name are required, names are DNS-1123', () => {
@@ -18,15 +25,18 @@ test('apiVersion, kind and metadata.name are required, names are DNS-1123', () =
     'not an object',
     dep('x'.repeat(254)),
   ]);
-  assert.deepEqual(problems.map((p) => p.path), [
-    'resources[0].apiVersion',
-    'resources[1].kind',
-    'resources[2].metadata',
-    'resources[3].metadata.name',
-    'resources[4].metadata.namespace',
-    'resources[5]',
-    'resources[6].metadata.name',
-  ]);
+  assert.deepEqual(
+    problems.map((p) => p.path),
+    [
+      'resources[0].apiVersion',
+      'resources[1].kind',
+      'resources[2].metadata',
+      'resources[3].metadata.name',
+      'resources[4].metadata.namespace',
+      'resources[5]',
+      'resources[6].metadata.name',
+    ],
+  );
   assert.match(problems[3].message, /DNS-1123/);
 });
 

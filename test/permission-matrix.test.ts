@@ -4,18 +4,30 @@
  * included (deployer:staging cannot deploy to production). The route list is checked against
  * the server's OpenAPI document, so a new route without a row here fails this test.
  */
-import { after, before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
 import { type Forge, releaseBody, startForge } from './support/forge.js';
 
-const ROLES = ['service-account', 'developer', 'deployer:staging', 'deployer:production', 'approver:staging', 'approver:production', 'operator'];
+const ROLES = [
+  'service-account',
+  'developer',
+  'deployer:staging',
+  'deployer:production',
+  'approver:staging',
+  'approver:production',
+  'operator',
+];
 const ANY = ROLES;
 const DEPLOY = (env: string) => [`deployer:${env}`, 'operator'];
 const APPROVE = (env: string) => [`approver:${env}`, 'operator'];
 const P = '/releases/acme/mono/auth-service';
 const SLOT = (env: string) => `/deployments/${env}/acme/mono/auth-service`;
 
-interface State { releaseId: string; approval: Record<string, string> }
+interface State {
+  releaseId: string;
+  approval: Record<string, string>;
+}
 interface Row {
   method: string;
   /** The route as the OpenAPI document names it. */
@@ -43,15 +55,52 @@ const ROWS: Row[] = [
   { method: 'GET', route: '/events', path: () => '/events', allowed: ANY },
   ...['staging', 'production'].flatMap((env): Row[] => [
     { method: 'POST', route: '/deployments', label: env, path: () => '/deployments', body: deployBody(env), allowed: DEPLOY(env) },
-    { method: 'POST', route: '/deployments/rollback', label: env, path: () => '/deployments/rollback', body: target(env), allowed: DEPLOY(env) },
+    {
+      method: 'POST',
+      route: '/deployments/rollback',
+      label: env,
+      path: () => '/deployments/rollback',
+      body: target(env),
+      allowed: DEPLOY(env),
+    },
     { method: 'GET', route: '/deployments/{env}/{owner}/{name}/{project}', label: env, path: () => SLOT(env), allowed: ANY },
-    { method: 'GET', route: '/deployments/{env}/{owner}/{name}/{project}/history', label: env, path: () => `${SLOT(env)}/history`, allowed: ANY },
+    {
+      method: 'GET',
+      route: '/deployments/{env}/{owner}/{name}/{project}/history',
+      label: env,
+      path: () => `${SLOT(env)}/history`,
+      allowed: ANY,
+    },
     { method: 'POST', route: '/pins', label: env, path: () => '/pins', body: target(env), allowed: DEPLOY(env) },
-    { method: 'DELETE', route: '/pins/{env}/{owner}/{name}/{project}', label: env, path: () => `/pins/${env}/acme/mono/auth-service`, allowed: DEPLOY(env) },
-    { method: 'POST', route: '/approvals', label: env, path: () => '/approvals',
-      body: () => ({ repository: 'acme/mono', project: 'auth-service', release: '1', environment: env, justification: 'matrix' }), allowed: APPROVE(env) },
-    { method: 'POST', route: '/approvals/{id}/revoke', label: env, path: (s) => `/approvals/${s.approval[env]}/revoke`, allowed: APPROVE(env) },
-    { method: 'GET', route: '/approvals/{release_uuid}/{environment}', label: env, path: (s) => `/approvals/${s.releaseId}/${env}`, allowed: ANY },
+    {
+      method: 'DELETE',
+      route: '/pins/{env}/{owner}/{name}/{project}',
+      label: env,
+      path: () => `/pins/${env}/acme/mono/auth-service`,
+      allowed: DEPLOY(env),
+    },
+    {
+      method: 'POST',
+      route: '/approvals',
+      label: env,
+      path: () => '/approvals',
+      body: () => ({ repository: 'acme/mono', project: 'auth-service', release: '1', environment: env, justification: 'matrix' }),
+      allowed: APPROVE(env),
+    },
+    {
+      method: 'POST',
+      route: '/approvals/{id}/revoke',
+      label: env,
+      path: (s) => `/approvals/${s.approval[env]}/revoke`,
+      allowed: APPROVE(env),
+    },
+    {
+      method: 'GET',
+      route: '/approvals/{release_uuid}/{environment}',
+      label: env,
+      path: (s) => `/approvals/${s.releaseId}/${env}`,
+      allowed: ANY,
+    },
   ]),
   { method: 'POST', route: '/policy-checks', path: () => '/policy-checks', body: deployBody('production'), allowed: ANY },
   { method: 'GET', route: '/approvals', path: () => '/approvals', allowed: ANY },
@@ -72,7 +121,12 @@ describe('permission matrix', () => {
     state.releaseId = created.body.id;
     for (const env of ['staging', 'production']) {
       const approver = await forge.token([`approver:${env}`], `setup-${env}@example.com`);
-      const res = await forge.api('POST', '/approvals', { repository: 'acme/mono', project: 'auth-service', release: '1', environment: env, justification: 'setup' }, approver);
+      const res = await forge.api(
+        'POST',
+        '/approvals',
+        { repository: 'acme/mono', project: 'auth-service', release: '1', environment: env, justification: 'setup' },
+        approver,
+      );
       assert.equal(res.status, 201, res.text);
       state.approval[env] = res.body.id;
     }
@@ -83,7 +137,10 @@ describe('permission matrix', () => {
   async function call(row: Row, token?: string): Promise<{ status: number; code?: string; text: string }> {
     if (row.route === '/events') {
       const abort = new AbortController();
-      const res = await fetch(`${forge.url}/api/v1/events`, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: abort.signal });
+      const res = await fetch(`${forge.url}/api/v1/events`, {
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+        signal: abort.signal,
+      });
       const text = res.status === 200 ? '' : await res.text();
       abort.abort();
       return { status: res.status, code: text ? JSON.parse(text).error?.code : undefined, text };
@@ -95,7 +152,8 @@ describe('permission matrix', () => {
   test('the matrix covers every route of the API', async () => {
     const doc = await forge.api('GET', '/api/v1/openapi.json');
     const served = Object.entries(doc.body.paths as Record<string, object>)
-      .flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path.replace(/^\/api\/v1/, '')}`)).sort();
+      .flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path.replace(/^\/api\/v1/, '')}`))
+      .sort();
     const covered = [...new Set(ROWS.map((r) => `${r.method} ${r.route}`))].sort();
     assert.deepEqual(covered, served);
   });
@@ -128,7 +186,7 @@ describe('permission matrix', () => {
         }
       }
     }
-    assert.equal(await countDenied(operator) - deniedBefore, refusals);
+    assert.equal((await countDenied(operator)) - deniedBefore, refusals);
   });
 
   test('environment scope, spelled out: deployer:staging deploys to staging, not to production', async () => {

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
+import { loadCliSettings } from '../src/cli/settings.js';
 import { parseArtifacts } from '../src/pipeline/artifact-config.js';
 import { packDirectory } from '../src/pipeline/artifact-producers.js';
 import { buildArtifact, TRACKING_MEDIA_TYPE } from '../src/pipeline/artifacts.js';
-import { loadCliSettings } from '../src/cli/settings.js';
 import { openReleaseStore } from '../src/registry/index.js';
 import { startRegistry } from './support/registry.js';
 
@@ -33,15 +33,20 @@ function writeLayout(dir: string, content = 'hello'): string {
   };
   const layer = put(gzipSync(Buffer.from(content)));
   const config = put(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } })));
-  const manifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
-    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...layer }],
-  }));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...layer }],
+    }),
+  );
   const m = put(manifest);
   writeFileSync(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
-  writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...m }] }));
+  writeFileSync(
+    join(dir, 'index.json'),
+    JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...m }] }),
+  );
   return m.digest;
 }
 
@@ -50,17 +55,24 @@ async function countingProxy(target: string) {
   const methods: string[] = [];
   const server = createServer((req, res) => {
     methods.push(`${req.method} ${req.url}`);
-    const up = request({ host: target.split(':')[0], port: Number(target.split(':')[1]), method: req.method, path: req.url, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode!, r.headers);
-      r.pipe(res);
-    });
+    const up = request(
+      { host: target.split(':')[0], port: Number(target.split(':')[1]), method: req.method, path: req.url, headers: req.headers },
+      (r) => {
+        res.writeHead(r.statusCode!, r.headers);
+        r.pipe(res);
+      },
+    );
     req.pipe(up);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { host: `127.0.0.1:${(server.address() as AddressInfo).port}`, methods, close: () => new Promise((r) => server.close(r)) };
 }
 
-function artifact(host: string, producer: unknown, publishers: Record<string, unknown> = { registry: { oci: { repository: `${host}/acme/api` } } }) {
+function artifact(
+  host: string,
+  producer: unknown,
+  publishers: Record<string, unknown> = { registry: { oci: { repository: `${host}/acme/api` } } },
+) {
   return parseArtifacts({ api: { type: 'container', producer, publishers } })[0];
 }
 
@@ -81,7 +93,13 @@ test('oci-layout producer + oci publisher: pushed to a real registry, with a tra
   assert.equal(record.primary_published_uri, uri);
   assert.equal(record.outputs.uri, uri);
   assert.equal(record.outputs.digest, imageDigest);
-  assert.deepEqual(record.outputs.publishers.registry, { uri, registry: proxy.host, repository: 'acme/api', tag: `sha-${SHA}`, digest: imageDigest });
+  assert.deepEqual(record.outputs.publishers.registry, {
+    uri,
+    registry: proxy.host,
+    repository: 'acme/api',
+    tag: `sha-${SHA}`,
+    digest: imageDigest,
+  });
   assert.equal(record.tracking_oci_uri, `${proxy.host}/acme/mono/auth/api:sha-${SHA}`);
 
   // What the registry holds: the image under its tag, the tracking image with one metadata layer.
@@ -102,7 +120,11 @@ test('oci-layout producer + oci publisher: pushed to a real registry, with a tra
   proxy.methods.length = 0;
   const again = await buildArtifact(a, ctx);
   assert.deepEqual(again, record);
-  assert.deepEqual(proxy.methods.filter((m) => !m.startsWith('GET') && !m.startsWith('HEAD')), [], 'nothing is uploaded twice');
+  assert.deepEqual(
+    proxy.methods.filter((m) => !m.startsWith('GET') && !m.startsWith('HEAD')),
+    [],
+    'nothing is uploaded twice',
+  );
 });
 
 test('archive producer: a reproducible tar.gz pushed as an OCI artifact; size and digest reach @artifact', async (t) => {
@@ -119,8 +141,21 @@ test('archive producer: a reproducible tar.gz pushed as an OCI artifact; size an
   assert.deepEqual(await packDirectory(join(dir, 'dist'), 1767323045), packed, 'packing is reproducible');
   const list = execFileSync('tar', ['-tzvf', '-'], { input: packed, encoding: 'utf8' });
   assert.match(list, /sub\/b\.txt/);
-  const a = parseArtifacts({ site: { type: 'archive', producer: { archive: { path: 'dist' } }, publishers: { r: { oci: { repository: `${registry.host}/acme/site`, tag: 'v1' } } } } })[0];
-  const record = await buildArtifact(a, { projectDir: dir, project: 'web', sha: SHA, mtime: 1767323045, repository: 'acme/mono', ...publishing({ HOME: dir }) });
+  const a = parseArtifacts({
+    site: {
+      type: 'archive',
+      producer: { archive: { path: 'dist' } },
+      publishers: { r: { oci: { repository: `${registry.host}/acme/site`, tag: 'v1' } } },
+    },
+  })[0];
+  const record = await buildArtifact(a, {
+    projectDir: dir,
+    project: 'web',
+    sha: SHA,
+    mtime: 1767323045,
+    repository: 'acme/mono',
+    ...publishing({ HOME: dir }),
+  });
   assert.equal(record.outputs.size, packed.length);
   assert.equal(record.outputs.media_type, 'application/vnd.oci.image.layer.v1.tar+gzip');
   const store = openReleaseStore({ registry: registry.host, dataDir: '' });
@@ -142,7 +177,11 @@ test('command producer: runs in the project directory; a file is published; a fa
   });
   const ctx = { projectDir: dir, project: 'cli', sha: SHA, mtime: 0, repository: 'acme/mono', ...publishing({ HOME: dir }) };
   const ok = parseArtifacts({
-    bin: { type: 'binary', producer: { command: { run: 'mkdir -p out && printf "$FORGE_ARTIFACT@$FORGE_COMMIT_SHA" > out/tool', output: 'out/tool' } }, publishers: { r: { oci: { repository: `${registry.host}/acme/tool` } } } },
+    bin: {
+      type: 'binary',
+      producer: { command: { run: 'mkdir -p out && printf "$FORGE_ARTIFACT@$FORGE_COMMIT_SHA" > out/tool', output: 'out/tool' } },
+      publishers: { r: { oci: { repository: `${registry.host}/acme/tool` } } },
+    },
   })[0];
   const record = await buildArtifact(ok, ctx);
   const bytes = Buffer.from(`bin@${SHA}`);
@@ -150,11 +189,19 @@ test('command producer: runs in the project directory; a file is published; a fa
   const store = openReleaseStore({ registry: registry.host, dataDir: '' });
   assert.deepEqual(await store.getBlob('acme/tool', digestOf(bytes)), bytes);
 
-  const layoutCmd = parseArtifacts({ img: { type: 'container', producer: { command: { run: 'true', output: 'img' } }, publishers: { r: { oci: { repository: `${registry.host}/acme/img` } } } } })[0];
+  const layoutCmd = parseArtifacts({
+    img: {
+      type: 'container',
+      producer: { command: { run: 'true', output: 'img' } },
+      publishers: { r: { oci: { repository: `${registry.host}/acme/img` } } },
+    },
+  })[0];
   const layoutDigest = writeLayout(join(dir, 'img'), 'from a command');
   assert.equal((await buildArtifact(layoutCmd, ctx)).outputs.digest, layoutDigest, 'a command may leave an OCI layout');
 
-  const bad = parseArtifacts({ bin: { type: 'binary', producer: { command: { run: 'echo compiling; echo "boom: no compiler" >&2; exit 3', output: 'x' } } } })[0];
+  const bad = parseArtifacts({
+    bin: { type: 'binary', producer: { command: { run: 'echo compiling; echo "boom: no compiler" >&2; exit 3', output: 'x' } } },
+  })[0];
   await assert.rejects(buildArtifact(bad, ctx), /artifact "bin": command "echo compiling.*" failed \(exit code 3\):\nboom: no compiler/);
 });
 
@@ -165,14 +212,20 @@ test('external publishers are recorded as given; a tracking image only with an o
     await registry.destroy();
     rmSync(dir, { recursive: true, force: true });
   });
-  const a = parseArtifacts({ api: { type: 'container', publishers: { mirror: { external: { uri: 'ghcr.io/acme/api:1.2.3', digest: `sha256:${'1'.repeat(64)}` } } } } })[0];
+  const a = parseArtifacts({
+    api: { type: 'container', publishers: { mirror: { external: { uri: 'ghcr.io/acme/api:1.2.3', digest: `sha256:${'1'.repeat(64)}` } } } },
+  })[0];
   const ctx = { projectDir: dir, project: 'auth', sha: SHA, mtime: 0, repository: 'acme/mono', ...publishing({ HOME: dir }) };
   const plain = await buildArtifact(a, ctx);
   assert.deepEqual(plain, {
     name: 'api',
     type: 'container',
     primary_published_uri: 'ghcr.io/acme/api:1.2.3',
-    outputs: { uri: 'ghcr.io/acme/api:1.2.3', digest: `sha256:${'1'.repeat(64)}`, publishers: { mirror: { uri: 'ghcr.io/acme/api:1.2.3', digest: `sha256:${'1'.repeat(64)}` } } },
+    outputs: {
+      uri: 'ghcr.io/acme/api:1.2.3',
+      digest: `sha256:${'1'.repeat(64)}`,
+      publishers: { mirror: { uri: 'ghcr.io/acme/api:1.2.3', digest: `sha256:${'1'.repeat(64)}` } },
+    },
   });
   const tracked = await buildArtifact(a, { ...ctx, ...publishing({ HOME: dir, FORGE_TRACKING_REGISTRY: `${registry.host}/tracking` }) });
   assert.equal(tracked.tracking_oci_uri, `${registry.host}/tracking/acme/mono/auth/api:sha-${SHA}`);
@@ -189,8 +242,21 @@ test('registry credentials come from DOCKER_CONFIG auths', async (t) => {
   });
   mkdirSync(join(dir, 'p/dist'), { recursive: true });
   writeFileSync(join(dir, 'p/dist/f'), 'x');
-  const a = parseArtifacts({ site: { type: 'archive', producer: { archive: { path: 'dist' } }, publishers: { r: { oci: { repository: `${registry.host}/acme/site` } } } } })[0];
-  const ctx = { projectDir: join(dir, 'p'), project: 'web', sha: SHA, mtime: 0, repository: 'acme/mono', ...publishing({ HOME: dir, DOCKER_CONFIG: join(dir, 'docker') }) };
+  const a = parseArtifacts({
+    site: {
+      type: 'archive',
+      producer: { archive: { path: 'dist' } },
+      publishers: { r: { oci: { repository: `${registry.host}/acme/site` } } },
+    },
+  })[0];
+  const ctx = {
+    projectDir: join(dir, 'p'),
+    project: 'web',
+    sha: SHA,
+    mtime: 0,
+    repository: 'acme/mono',
+    ...publishing({ HOME: dir, DOCKER_CONFIG: join(dir, 'docker') }),
+  };
   await assert.rejects(buildArtifact(a, ctx), /requires credentials|rejected the credentials/);
   mkdirSync(join(dir, 'docker'));
   const auth = Buffer.from(`${registry.username}:${registry.password}`).toString('base64');

@@ -18,7 +18,10 @@ test('discovery finds every project below the repository root, and the root from
   repo.commit();
   assert.equal(await findRepoRoot(join(repo.dir, 'services/auth')), repo.dir);
   const found = await discoverProjects(repo.dir);
-  assert.deepEqual(found.map((p) => p.relDir), ['web', 'services/auth', 'services/billing']);
+  assert.deepEqual(
+    found.map((p) => p.relDir),
+    ['web', 'services/auth', 'services/billing'],
+  );
   assert.equal(found[0].dir, join(repo.dir, 'web'));
   assert.equal(await findModuleRoot(join(repo.dir, 'services/auth'), repo.dir), repo.dir);
 });
@@ -43,13 +46,26 @@ test('a .forge below a root project is nested too; a root .forge with only repo.
 
   const repoOnly = makeRepo({ '.forge/repo.cue': 'package repo\n', 'a/.forge/project.cue': projectCue('a') });
   t.after(() => repoOnly.remove());
-  assert.deepEqual((await discoverProjects(repoOnly.dir)).map((p) => p.relDir), ['a']);
+  assert.deepEqual(
+    (await discoverProjects(repoOnly.dir)).map((p) => p.relDir),
+    ['a'],
+  );
 });
 
 test('two projects with one name is an error naming both paths', () => {
   assert.throws(
-    () => assertUniqueNames([{ name: 'api', relDir: 'a' }, { name: 'web', relDir: 'b' }, { name: 'api', relDir: 'c/d' }]),
+    () =>
+      assertUniqueNames([
+        { name: 'api', relDir: 'a' },
+        { name: 'web', relDir: 'b' },
+        { name: 'api', relDir: 'c/d' },
+      ]),
     /two projects are named "api": a\/\.forge\/project\.cue and c\/d\/\.forge\/project\.cue/,
   );
-  assert.doesNotThrow(() => assertUniqueNames([{ name: 'api', relDir: 'a' }, { name: 'web', relDir: 'b' }]));
+  assert.doesNotThrow(() =>
+    assertUniqueNames([
+      { name: 'api', relDir: 'a' },
+      { name: 'web', relDir: 'b' },
+    ]),
+  );
 });

@@ -28,7 +28,8 @@ test('examples/monorepo: validate, render, and release both projects end to end 
   git('tag', 'web/v1.0.0');
   git('remote', 'add', 'origin', 'https://github.com/acme/mono.git');
   const token = await forge.token(['service-account'], 'ci@example.com');
-  const cli = (...args: string[]) => runCli(args, { cwd: dir, env: { FORGE_URL: forge.url, FORGE_TOKEN: token, HOME: dir, GITHUB_REF: '', GITHUB_SHA: '' } });
+  const cli = (...args: string[]) =>
+    runCli(args, { cwd: dir, env: { FORGE_URL: forge.url, FORGE_TOKEN: token, HOME: dir, GITHUB_REF: '', GITHUB_SHA: '' } });
 
   const validate = await cli('validate');
   assert.equal(validate.code, 0, validate.stderr);
@@ -37,13 +38,31 @@ test('examples/monorepo: validate, render, and release both projects end to end 
   const render = await cli('render', 'services/api');
   assert.equal(render.code, 0, render.stderr);
   const docs = parseAllDocuments(render.stdout).map((d) => d.toJS());
-  assert.deepEqual(docs.map((d) => d.kind), ['Deployment', 'Service', 'ConfigMap', 'HorizontalPodAutoscaler']);
-  assert.equal(docs[0].spec.template.spec.containers[0].image, 'ghcr.io/acme/api-server:1.4.2', 'an external publisher renders its configured uri');
+  assert.deepEqual(
+    docs.map((d) => d.kind),
+    ['Deployment', 'Service', 'ConfigMap', 'HorizontalPodAutoscaler'],
+  );
+  assert.equal(
+    docs[0].spec.template.spec.containers[0].image,
+    'ghcr.io/acme/api-server:1.4.2',
+    'an external publisher renders its configured uri',
+  );
 
   const created = await cli('release', 'create', '-o', 'json');
   assert.equal(created.code, 0, created.stderr);
-  const releases = JSON.parse(created.stdout) as { project: string; release_number: number; aliases: { alias: string }[]; artifacts: { tracking_oci_uri?: string }[] }[];
-  assert.deepEqual(releases.map((r) => [r.project, r.release_number]), [['api', 1], ['web', 1]]);
+  const releases = JSON.parse(created.stdout) as {
+    project: string;
+    release_number: number;
+    aliases: { alias: string }[];
+    artifacts: { tracking_oci_uri?: string }[];
+  }[];
+  assert.deepEqual(
+    releases.map((r) => [r.project, r.release_number]),
+    [
+      ['api', 1],
+      ['web', 1],
+    ],
+  );
   assert.deepEqual(releases[1].aliases.map((a) => a.alias).sort(), ['1', 'main-1', 'v1.0.0']);
   assert.match(releases[1].artifacts[0].tracking_oci_uri!, new RegExp(`^${registry.host}/acme/mono/web/site:sha-`));
 
@@ -51,6 +70,8 @@ test('examples/monorepo: validate, render, and release both projects end to end 
   assert.equal(resources.status, 200);
   const image: string = resources.body.find((o: { kind: string }) => o.kind === 'Deployment').spec.template.spec.containers[0].image;
   assert.match(image, new RegExp(`^${registry.host}/acme/web:sha-[0-9a-f]{40}@sha256:[0-9a-f]{64}$`));
-  const raw = execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${image.split(':sha-')[0]}@${image.split('@')[1]}`], { encoding: 'utf8' });
+  const raw = execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${image.split(':sha-')[0]}@${image.split('@')[1]}`], {
+    encoding: 'utf8',
+  });
   assert.equal(JSON.parse(raw).Layers.length, 1);
 });

@@ -31,10 +31,16 @@ deployment: resources: [
 	k8s.#ConfigMap & {metadata: name: "api-digest", data: digest: string @artifact("site.digest")},
 ]
 `,
-    'services/worker/.forge/project.cue': projectCue('worker', 'release: on: [{branch: "release/.*"}]\ndeployment: resources: [{apiVersion: "v1", kind: "ConfigMap", metadata: name: "w"}]'),
-    'services/broken/.forge/project.cue': projectCue('broken', `release: on: [{branch: "main"}]
+    'services/worker/.forge/project.cue': projectCue(
+      'worker',
+      'release: on: [{branch: "release/.*"}]\ndeployment: resources: [{apiVersion: "v1", kind: "ConfigMap", metadata: name: "w"}]',
+    ),
+    'services/broken/.forge/project.cue': projectCue(
+      'broken',
+      `release: on: [{branch: "main"}]
 artifacts: bin: {type: "binary", producer: command: {run: "echo no compiler >&2; exit 7", output: "x"}, publishers: r: oci: repository: "${registry}/acme/broken"}
-deployment: resources: [{apiVersion: "v1", kind: "ConfigMap", metadata: name: "b"}]`),
+deployment: resources: [{apiVersion: "v1", kind: "ConfigMap", metadata: name: "b"}]`,
+    ),
   });
 }
 
@@ -47,9 +53,17 @@ async function recordingServer() {
     for await (const c of req) text += c;
     const body = JSON.parse(text);
     bodies.push({ url: req.url!, auth: req.headers.authorization, body });
-    res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({
-      release_number: ++n, project: body.project, commit_sha: body.commit.sha, aliases: [{ alias: String(n), alias_type: 'numeric' }, { alias: `main-${n}`, alias_type: 'branch' }],
-    }));
+    res.writeHead(201, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        release_number: ++n,
+        project: body.project,
+        commit_sha: body.commit.sha,
+        aliases: [
+          { alias: String(n), alias_type: 'numeric' },
+          { alias: `main-${n}`, alias_type: 'branch' },
+        ],
+      }),
+    );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, bodies, close: () => new Promise((r) => server.close(r)) };
@@ -68,12 +82,18 @@ test('release create: builds, renders and sends exactly the DESIGN §10 body per
   const sha = repo.commit('Add api\n\nbody');
   repo.git('tag', 'api/v1.0.0');
   repo.git('tag', 'unrelated');
-  const r = await runCli(['release', 'create', '-o', 'json'], { cwd: repo.dir, env: env({ FORGE_URL: server.url, FORGE_TOKEN: 'ci-token', HOME: repo.dir }) });
+  const r = await runCli(['release', 'create', '-o', 'json'], {
+    cwd: repo.dir,
+    env: env({ FORGE_URL: server.url, FORGE_TOKEN: 'ci-token', HOME: repo.dir }),
+  });
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /^worker: skipped: branch "main" matches no rule of release\.on: \{branch: "release\/\.\*"\}$/m);
   assert.match(r.stderr, /^api: build and publish 1 artifact\(s\): pushed 127\.0\.0\.1:\d+\/acme\/api-site:sha-[0-9a-f]{40}$/m);
   assert.match(r.stderr, /^api: register release: ok$/m);
-  assert.match(r.stderr, /^broken: build and publish 1 artifact\(s\): failed: artifact "bin": command "echo no compiler >&2; exit 7" failed \(exit code 7\):\nno compiler$/m);
+  assert.match(
+    r.stderr,
+    /^broken: build and publish 1 artifact\(s\): failed: artifact "bin": command "echo no compiler >&2; exit 7" failed \(exit code 7\):\nno compiler$/m,
+  );
   assert.match(r.stderr, /error: release failed for 1 project\(s\): broken/);
 
   assert.equal(server.bodies.length, 1, 'nothing is registered for the failed or untriggered projects');
@@ -102,7 +122,10 @@ test('release create: builds, renders and sends exactly the DESIGN §10 body per
   assert.equal(body.resources[1].data.digest, art.outputs.digest);
   assert.doesNotMatch(JSON.stringify(body.resources), /@artifact|placeholder/);
   // -o json prints the created releases.
-  assert.deepEqual(JSON.parse(r.stdout).map((x: { project: string; release_number: number }) => [x.project, x.release_number]), [['api', 1]]);
+  assert.deepEqual(
+    JSON.parse(r.stdout).map((x: { project: string; release_number: number }) => [x.project, x.release_number]),
+    [['api', 1]],
+  );
 });
 
 test('release create --dry-run sends nothing; --manual releases a project without a matching rule; named dirs limit the run', async (t) => {
@@ -114,7 +137,10 @@ test('release create --dry-run sends nothing; --manual releases a project withou
   });
   repo.git('remote', 'add', 'origin', 'https://github.com/acme/mono.git');
   repo.commit();
-  const dry = await runCli(['release', 'create', '--dry-run', '-o', 'json', 'services/api'], { cwd: repo.dir, env: env({ FORGE_URL: server.url }) });
+  const dry = await runCli(['release', 'create', '--dry-run', '-o', 'json', 'services/api'], {
+    cwd: repo.dir,
+    env: env({ FORGE_URL: server.url }),
+  });
   assert.equal(dry.code, 0, dry.stderr);
   assert.equal(server.bodies.length, 0);
   const [req] = JSON.parse(dry.stdout);
@@ -166,7 +192,12 @@ test('release create shows a live task list per project and step on a terminal',
   // util-linux `script` gives the CLI a pseudo-terminal with a width, as a developer's shell would.
   const cmd = `stty cols 100 rows 40; ${process.execPath} --import ${import.meta.resolve('tsx')} ${new URL('../src/cli/main.ts', import.meta.url).pathname} release create --dry-run --repository acme/mono services/api`;
   const out = await new Promise<string>((ok, fail) => {
-    execFile('script', ['-qec', cmd, '/dev/null'], { cwd: repo.dir, env: { ...process.env, GITHUB_REF: '', GITHUB_SHA: '' } }, (err, stdout) => (err ? fail(err) : ok(stdout)));
+    execFile(
+      'script',
+      ['-qec', cmd, '/dev/null'],
+      { cwd: repo.dir, env: { ...process.env, GITHUB_REF: '', GITHUB_SHA: '' } },
+      (err, stdout) => (err ? fail(err) : ok(stdout)),
+    );
   });
   assert.match(out, /\x1b\[1A/, 'the list is redrawn in place');
   assert.match(out, /api\r?\n.*artifacts \(dry run: not built\)\r?\n.*render and check manifests\r?\n.*register \(dry run: not sent\)/);

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
-import { makeRepo, projectCue } from './support/pipeline-repo.js';
 import { runCli } from './support/forge.js';
+import { makeRepo, projectCue } from './support/pipeline-repo.js';
 
 const API = `package project
 
@@ -47,7 +47,10 @@ test('forge render prints a YAML stream with placeholder or given artifact value
 
 test('forge render refuses invalid objects, naming the field path', async (t) => {
   const repo = makeRepo({
-    'svc/.forge/project.cue': projectCue('svc', 'deployment: resources: [{apiVersion: "v1", kind: "ConfigMap", metadata: name: "Bad_Name"}]'),
+    'svc/.forge/project.cue': projectCue(
+      'svc',
+      'deployment: resources: [{apiVersion: "v1", kind: "ConfigMap", metadata: name: "Bad_Name"}]',
+    ),
   });
   t.after(() => repo.remove());
   const r = await runCli(['render', 'svc'], { cwd: repo.dir });
@@ -67,7 +70,10 @@ test('forge validate checks every project and names the invalid ones and duplica
   assert.equal(r.code, 1);
   assert.match(r.stdout, /^ok {6}a \(a: 0 resources, 0 artifacts\)$/m);
   assert.match(r.stdout, /^invalid b$/m);
-  assert.match(r.stderr, /b\/\.forge\/project\.cue:4:4: @artifact\("nope\.uri"\) names unknown artifact "nope"; artifacts: \(none defined\)/);
+  assert.match(
+    r.stderr,
+    /b\/\.forge\/project\.cue:4:4: @artifact\("nope\.uri"\) names unknown artifact "nope"; artifacts: \(none defined\)/,
+  );
   assert.match(r.stderr, /1 of 3 projects are invalid: b/);
 
   repo.write('b/.forge/project.cue', projectCue('a'));

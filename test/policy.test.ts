@@ -1,7 +1,7 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluatePolicy, globMatches, type PolicyInput } from '../src/core/policy/index.js';
+import { test } from 'node:test';
 import { DEFAULT_PLATFORM_CONFIG, type PromotionPolicy } from '../src/core/platform-config.js';
+import { evaluatePolicy, globMatches, type PolicyInput } from '../src/core/policy/index.js';
 
 const [dev, staging, production] = DEFAULT_PLATFORM_CONFIG.environments.map((e) => e.policy);
 const NOW = new Date('2026-01-02T00:00:00Z');
@@ -27,8 +27,16 @@ test('globs: * spans any characters including /, ? exactly one, whole-string mat
 test('every check is returned with name, required, actual and ok, also when all pass', () => {
   const d = run(staging, { triggers: [{ type: 'branch_push', branch: 'release/1.2' }] });
   assert.equal(d.allowed, true);
-  assert.deepEqual(d.checks.map((c) => c.name), ['triggers', 'branches', 'approvals']);
-  assert.deepEqual(check(d, 'triggers'), { name: 'triggers', required: ['branch_push', 'tag', 'manual'], actual: ['branch_push'], ok: true });
+  assert.deepEqual(
+    d.checks.map((c) => c.name),
+    ['triggers', 'branches', 'approvals'],
+  );
+  assert.deepEqual(check(d, 'triggers'), {
+    name: 'triggers',
+    required: ['branch_push', 'tag', 'manual'],
+    actual: ['branch_push'],
+    ok: true,
+  });
   assert.deepEqual(check(d, 'branches'), { name: 'branches', required: ['main', 'release/*'], actual: ['release/1.2'], ok: true });
   assert.deepEqual(check(d, 'approvals'), { name: 'approvals', required: 0, actual: 0, ok: true });
 });
@@ -55,14 +63,31 @@ test('approvals: N distinct active approvers; expired, revoked and self approval
   const two: PromotionPolicy = { ...production, approvals: { ...production.approvals, required: 2 } };
   assert.equal(run(production).allowed, false);
   assert.deepEqual(check(run(production), 'approvals'), {
-    name: 'approvals', required: 1, actual: 0, ok: false, reason: 'needs 1 active approval from distinct approvers, has 0',
+    name: 'approvals',
+    required: 1,
+    actual: 0,
+    ok: false,
+    reason: 'needs 1 active approval from distinct approvers, has 0',
   });
   assert.equal(run(production, { approvals: [{ approver: 'bob', expires_at: LATER }] }).allowed, true);
   // the same approver twice is one approver
-  const dup = run(two, { approvals: [{ approver: 'bob', expires_at: LATER }, { approver: 'bob', expires_at: LATER }] });
+  const dup = run(two, {
+    approvals: [
+      { approver: 'bob', expires_at: LATER },
+      { approver: 'bob', expires_at: LATER },
+    ],
+  });
   assert.equal(dup.allowed, false);
   assert.equal(check(dup, 'approvals').actual, 1);
-  assert.equal(run(two, { approvals: [{ approver: 'bob', expires_at: LATER }, { approver: 'carol', expires_at: LATER }] }).allowed, true);
+  assert.equal(
+    run(two, {
+      approvals: [
+        { approver: 'bob', expires_at: LATER },
+        { approver: 'carol', expires_at: LATER },
+      ],
+    }).allowed,
+    true,
+  );
   const expired = run(production, { approvals: [{ approver: 'bob', expires_at: EARLIER }] });
   assert.equal(expired.allowed, false);
   assert.match(check(expired, 'approvals').reason!, /1 expired/);
@@ -77,7 +102,10 @@ test('approvals: N distinct active approvers; expired, revoked and self approval
 });
 
 test('the pin check appears for auto-deploys only and refuses a pinned environment/project', () => {
-  assert.equal(run(dev).checks.some((c) => c.name === 'pin'), false);
+  assert.equal(
+    run(dev).checks.some((c) => c.name === 'pin'),
+    false,
+  );
   const free = run(dev, { pin: null });
   assert.deepEqual(check(free, 'pin'), { name: 'pin', required: 'not pinned', actual: 'not pinned', ok: true });
   const pinned = run(dev, { pin: { pinned_by: 'alice', pinned_at: EARLIER, reason: 'rollback' } });

@@ -1,14 +1,14 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildReleaseImage, type ReleaseImage } from '../src/core/release-image.js';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
 import { ForgeError } from '../src/core/errors.js';
+import { buildReleaseImage, type ReleaseImage } from '../src/core/release-image.js';
 import { openReleaseStore, type ReleaseStore } from '../src/registry/index.js';
 import { startRegistry } from './support/registry.js';
 
@@ -17,8 +17,14 @@ const REPO = 'acme/mono/auth-service';
 
 function image(sha: string, releaseNumber = 1): ReleaseImage {
   return buildReleaseImage({
-    repository: 'acme/mono', project: 'auth-service', sha, releaseNumber, aliases: [{ alias: String(releaseNumber), alias_type: 'numeric' }],
-    triggers: [{ type: 'manual' }], source: { committed_at: '2026-03-04T05:06:07Z' }, artifacts: [],
+    repository: 'acme/mono',
+    project: 'auth-service',
+    sha,
+    releaseNumber,
+    aliases: [{ alias: String(releaseNumber), alias_type: 'numeric' }],
+    triggers: [{ type: 'manual' }],
+    source: { committed_at: '2026-03-04T05:06:07Z' },
+    artifacts: [],
     resources: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${sha.slice(0, 7)}` }, data: { n: String(releaseNumber) } }],
   });
 }
@@ -34,7 +40,10 @@ function isUnavailable(pattern?: RegExp) {
 test('docker-registry without auth: push, read back, and skopeo sees the same bytes', async (t) => {
   const reg = await startRegistry();
   const work = await mkdtemp(join(tmpdir(), 'forge-skopeo-'));
-  t.after(async () => { await reg.destroy(); await rm(work, { recursive: true, force: true }); });
+  t.after(async () => {
+    await reg.destroy();
+    await rm(work, { recursive: true, force: true });
+  });
   const store = openReleaseStore({ registry: `${reg.host}/forge`, dataDir: work });
   assert.equal(store.registry, `${reg.host}/forge`);
   await store.ping();
@@ -76,8 +85,10 @@ test('getBlob names the digest of a blob corrupted in the registry storage', asy
   const bytes = await readFile(file);
   bytes[600] = bytes[600]! ^ 0xff;
   await writeFile(file, bytes);
-  await assert.rejects(store.getBlob(REPO, img.resources.digest, img.resources.size),
-    (e: ForgeError) => isUnavailable()(e) && e.message.includes(img.resources.digest) && e.details?.reason === 'digest_mismatch');
+  await assert.rejects(
+    store.getBlob(REPO, img.resources.digest, img.resources.size),
+    (e: ForgeError) => isUnavailable()(e) && e.message.includes(img.resources.digest) && e.details?.reason === 'digest_mismatch',
+  );
 });
 
 test('a stopped registry gives registry_unavailable naming the registry; it works again after a restart', async (t) => {
@@ -102,9 +113,14 @@ test('a registry answering 500 (storage broken) gives registry_unavailable with 
 
 test('a registry that accepts connections but never answers times out as registry_unavailable', async (t) => {
   const sockets: Socket[] = [];
-  const silent = createServer((s) => { sockets.push(s); }); // a real listener that never replies
+  const silent = createServer((s) => {
+    sockets.push(s);
+  }); // a real listener that never replies
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-  t.after(() => { sockets.forEach((s) => s.destroy()); silent.close(); });
+  t.after(() => {
+    sockets.forEach((s) => s.destroy());
+    silent.close();
+  });
   const host = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
   const store = openReleaseStore({ registry: host, dataDir: tmpdir(), timeoutMs: 300 });
   await assert.rejects(store.ping(), isUnavailable(new RegExp(`${host}.*no answer within 0.3 s`)));
@@ -116,9 +132,15 @@ test('https is used unless the host is loopback, insecure is set or http:// is g
   t.after(() => reg.destroy());
   const img = image(sha('1'));
   await push(openReleaseStore({ registry: `http://${reg.host}/p`, dataDir: tmpdir() }), sha('1'), img);
-  await assert.rejects(openReleaseStore({ registry: `https://${reg.host}/p`, dataDir: tmpdir() }).ping(), isUnavailable(new RegExp(reg.host)));
+  await assert.rejects(
+    openReleaseStore({ registry: `https://${reg.host}/p`, dataDir: tmpdir() }).ping(),
+    isUnavailable(new RegExp(reg.host)),
+  );
   assert.equal(openReleaseStore({ registry: `https://${reg.host}/p/`, dataDir: tmpdir() }).registry, `${reg.host}/p`);
-  assert.throws(() => openReleaseStore({ registry: 'user:pw@host/p', dataDir: tmpdir() }), (e: ForgeError) => e.code === 'validation_error');
+  assert.throws(
+    () => openReleaseStore({ registry: 'user:pw@host/p', dataDir: tmpdir() }),
+    (e: ForgeError) => e.code === 'validation_error',
+  );
 });
 
 test('basic auth: the right credentials push; a wrong password or none gives registry_unavailable without the secret', async (t) => {
@@ -128,13 +150,21 @@ test('basic auth: the right credentials push; a wrong password or none gives reg
   const img = image(sha('2'));
   assert.equal(await push(good, sha('2'), img), img.manifest.digest);
   await good.ping();
-  const raw = (await run('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', `${reg.username}:${reg.password}`,
-    `docker://${reg.host}/${REPO}:${sha('2')}`], { encoding: 'buffer' })).stdout;
+  const raw = (
+    await run(
+      'skopeo',
+      ['inspect', '--raw', '--tls-verify=false', '--creds', `${reg.username}:${reg.password}`, `docker://${reg.host}/${REPO}:${sha('2')}`],
+      { encoding: 'buffer' },
+    )
+  ).stdout;
   assert.ok(raw.equals(img.manifest.bytes));
 
   const wrong = openReleaseStore({ registry: reg.host, dataDir: tmpdir(), username: reg.username, password: 'wrong-password-123' });
-  await assert.rejects(push(wrong, sha('3'), image(sha('3'))), (e: ForgeError) => isUnavailable(/rejected the credentials/)(e)
-    && !e.message.includes('wrong-password-123') && !e.message.includes(reg.password!));
+  await assert.rejects(
+    push(wrong, sha('3'), image(sha('3'))),
+    (e: ForgeError) =>
+      isUnavailable(/rejected the credentials/)(e) && !e.message.includes('wrong-password-123') && !e.message.includes(reg.password!),
+  );
   await assert.rejects(wrong.getManifest(REPO, sha('2')), isUnavailable(/rejected the credentials/));
   const none = openReleaseStore({ registry: reg.host, dataDir: tmpdir() });
   await assert.rejects(none.getManifest(REPO, sha('2')), isUnavailable(/requires credentials/));
@@ -148,11 +178,25 @@ test('bearer token auth: tokens from the realm, with basic credentials; wrong on
   const img = image(sha('4'));
   assert.equal(await push(store, sha('4'), img), img.manifest.digest);
   assert.ok((await store.getBlob(REPO, img.resources.digest, img.resources.size)).equals(img.resources.bytes));
-  const raw = (await run('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', `${reg.username}:${reg.password}`,
-    `docker://${reg.host}/forge/${REPO}:${sha('4')}`], { encoding: 'buffer' })).stdout;
+  const raw = (
+    await run(
+      'skopeo',
+      [
+        'inspect',
+        '--raw',
+        '--tls-verify=false',
+        '--creds',
+        `${reg.username}:${reg.password}`,
+        `docker://${reg.host}/forge/${REPO}:${sha('4')}`,
+      ],
+      { encoding: 'buffer' },
+    )
+  ).stdout;
   assert.ok(raw.equals(img.manifest.bytes));
 
   const wrong = openReleaseStore({ registry: `${reg.host}/forge`, dataDir: tmpdir(), username: reg.username, password: 'nope-secret' });
-  await assert.rejects(wrong.getManifest(REPO, sha('4')), (e: ForgeError) => isUnavailable(/token service .* rejected the credentials/)(e)
-    && !e.message.includes('nope-secret'));
+  await assert.rejects(
+    wrong.getManifest(REPO, sha('4')),
+    (e: ForgeError) => isUnavailable(/token service .* rejected the credentials/)(e) && !e.message.includes('nope-secret'),
+  );
 });

@@ -1,13 +1,13 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { buildReleaseImage, type ReleaseImage } from '../src/core/release-image.js';
-import { ForgeError } from '../src/core/errors.js';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import type { ForgeError } from '../src/core/errors.js';
 import { ociReference } from '../src/core/identity.js';
+import { buildReleaseImage, type ReleaseImage } from '../src/core/release-image.js';
 import { openReleaseStore, type ReleaseStore } from '../src/registry/index.js';
 
 const run = promisify(execFile);
@@ -16,11 +16,19 @@ const sha = (n: number) => n.toString(16).padStart(40, '0');
 
 function image(commit: string, releaseNumber = 1): ReleaseImage {
   return buildReleaseImage({
-    repository: 'acme/mono', project: 'auth-service', sha: commit, releaseNumber, aliases: [], triggers: [{ type: 'manual' }],
-    source: {}, artifacts: [], resources: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm' }, data: { n: commit } }],
+    repository: 'acme/mono',
+    project: 'auth-service',
+    sha: commit,
+    releaseNumber,
+    aliases: [],
+    triggers: [{ type: 'manual' }],
+    source: {},
+    artifacts: [],
+    resources: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm' }, data: { n: commit } }],
   });
 }
-const push = (store: ReleaseStore, tag: string, img: ReleaseImage) => store.push(REPO, tag, [img.config, img.metadata, img.resources], img.manifest);
+const push = (store: ReleaseStore, tag: string, img: ReleaseImage) =>
+  store.push(REPO, tag, [img.config, img.metadata, img.resources], img.manifest);
 
 async function tempDir(t: { after: (fn: () => Promise<void>) => void }) {
   const dir = await mkdtemp(join(tmpdir(), 'forge-layout-'));
@@ -41,12 +49,20 @@ test('default store: an OCI layout under <dataDir>/registry that skopeo reads wi
   assert.deepEqual(JSON.parse(await readFile(join(dir, 'oci-layout'), 'utf8')), { imageLayoutVersion: '1.0.0' });
   const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8'));
   assert.equal(index.schemaVersion, 2);
-  assert.deepEqual(index.manifests, [{
-    mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: img.manifest.digest, size: img.manifest.size,
-    artifactType: 'application/vnd.forge.release.v1', annotations: { 'org.opencontainers.image.ref.name': sha(1) },
-  }]);
-  assert.deepEqual((await readdir(join(dir, 'blobs', 'sha256'))).sort(),
-    [img.config, img.metadata, img.resources, img.manifest].map((b) => b.digest.slice(7)).sort(), 'only the blobs, no temp files');
+  assert.deepEqual(index.manifests, [
+    {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: img.manifest.digest,
+      size: img.manifest.size,
+      artifactType: 'application/vnd.forge.release.v1',
+      annotations: { 'org.opencontainers.image.ref.name': sha(1) },
+    },
+  ]);
+  assert.deepEqual(
+    (await readdir(join(dir, 'blobs', 'sha256'))).sort(),
+    [img.config, img.metadata, img.resources, img.manifest].map((b) => b.digest.slice(7)).sort(),
+    'only the blobs, no temp files',
+  );
 
   // The OCI reference of a release in the layout store is itself a skopeo transport reference.
   const ref = ociReference(store.registry, { repository: 'acme/mono', project: 'auth-service', sha: sha(1) });
@@ -79,7 +95,10 @@ test('concurrent pushes of 30 tags into one layout lose no index entry; re-taggi
   const store = openReleaseStore({ dataDir: await tempDir(t) });
   const images = Array.from({ length: 30 }, (_, i) => image(sha(100 + i), i + 1));
   const digests = await Promise.all(images.map((img, i) => push(store, sha(100 + i), img)));
-  assert.deepEqual(digests, images.map((img) => img.manifest.digest));
+  assert.deepEqual(
+    digests,
+    images.map((img) => img.manifest.digest),
+  );
   const dir = store.registry.slice('oci:'.length);
   const index = JSON.parse(await readFile(join(dir, REPO, 'index.json'), 'utf8'));
   assert.equal(index.manifests.length, 30);
@@ -105,8 +124,11 @@ test('corrupted layout blobs are detected, naming the digest', async (t) => {
     await writeFile(file, bytes);
   };
   await flip(img.metadata.digest);
-  await assert.rejects(store.getBlob(REPO, img.metadata.digest, img.metadata.size),
-    (e: ForgeError) => e.code === 'registry_unavailable' && e.message.includes(img.metadata.digest) && e.details?.reason === 'digest_mismatch');
+  await assert.rejects(
+    store.getBlob(REPO, img.metadata.digest, img.metadata.size),
+    (e: ForgeError) =>
+      e.code === 'registry_unavailable' && e.message.includes(img.metadata.digest) && e.details?.reason === 'digest_mismatch',
+  );
   await flip(img.manifest.digest);
   await assert.rejects(store.getManifest(REPO, sha(3)), (e: ForgeError) => e.message.includes(img.manifest.digest));
   await assert.rejects(store.getManifest(REPO, img.manifest.digest), (e: ForgeError) => e.message.includes(img.manifest.digest));
@@ -116,6 +138,9 @@ test('a layout that cannot be written gives registry_unavailable', async (t) => 
   const dataDir = await tempDir(t);
   await writeFile(join(dataDir, 'registry'), 'a file where the layout directory should be');
   const store = openReleaseStore({ dataDir });
-  await assert.rejects(push(store, sha(4), image(sha(4))), (e: ForgeError) => e.code === 'registry_unavailable' && e.message.includes(join(dataDir, 'registry')));
+  await assert.rejects(
+    push(store, sha(4), image(sha(4))),
+    (e: ForgeError) => e.code === 'registry_unavailable' && e.message.includes(join(dataDir, 'registry')),
+  );
   await assert.rejects(store.ping(), (e: ForgeError) => e.code === 'registry_unavailable');
 });

@@ -1,9 +1,10 @@
 /** Release registry over HTTP (issue 2: acceptance 1, 3, 4, 7, 8, 10), on PGlite and on PostgreSQL. */
-import { after, before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { loadOrCreateTokenKey, signToken } from '../src/server/tokens.js';
 import { ENGINES, freshPostgres } from './support/db.js';
 import { type Forge, releaseBody, sha, startForge, tempDir } from './support/forge.js';
-import { loadOrCreateTokenKey, signToken } from '../src/server/tokens.js';
 
 for (const engine of ENGINES) {
   describe(`release registry API (${engine})`, () => {
@@ -18,7 +19,10 @@ for (const engine of ENGINES) {
       ci = await forge.token(['service-account'], 'ci@example.com');
       dev = await forge.token(['developer'], 'dev@example.com');
     });
-    after(async () => { await forge.stop(); await drop(); });
+    after(async () => {
+      await forge.stop();
+      await drop();
+    });
 
     test('identity: bad fields give 400 naming the field; sha is lower-cased; OCI reference', async () => {
       for (const [over, field] of [
@@ -30,7 +34,10 @@ for (const engine of ENGINES) {
         const res = await forge.api('POST', '/releases', releaseBody(over as Record<string, unknown>), ci);
         assert.equal(res.status, 400, JSON.stringify(res.body));
         assert.equal(res.body.error.code, 'validation_error');
-        assert.ok(res.body.error.details.fields.some((f: { path: string }) => f.path === field), JSON.stringify(res.body));
+        assert.ok(
+          res.body.error.details.fields.some((f: { path: string }) => f.path === field),
+          JSON.stringify(res.body),
+        );
       }
       const upper = 'ABCDEF'.padEnd(40, 'A');
       const res = await forge.api('POST', '/releases', releaseBody({ repository: 'Acme/Mono' }, upper), ci);
@@ -44,19 +51,51 @@ for (const engine of ENGINES) {
 
     test('aliases: numeric, tag (monorepo and tag-all), branch; conflicts; tag added to an existing release', async () => {
       const project = 'alias-svc';
-      const r1 = await forge.api('POST', '/releases', releaseBody({ project, trigger: { type: 'branch_push', branch: 'release/1.2' } }, sha(1)), ci);
+      const r1 = await forge.api(
+        'POST',
+        '/releases',
+        releaseBody({ project, trigger: { type: 'branch_push', branch: 'release/1.2' } }, sha(1)),
+        ci,
+      );
       assert.equal(r1.status, 201, r1.text);
-      assert.deepEqual(r1.body.aliases, [{ alias: '1', alias_type: 'numeric' }, { alias: 'release-1.2-1', alias_type: 'branch' }]);
+      assert.deepEqual(r1.body.aliases, [
+        { alias: '1', alias_type: 'numeric' },
+        { alias: 'release-1.2-1', alias_type: 'branch' },
+      ]);
 
-      const r2 = await forge.api('POST', '/releases', releaseBody({
-        project, trigger: { type: 'tag', tag: `${project}/v1.2.3` }, tags: [`${project}/v1.2.3`, 'other/v9.9.9', 'v0.0.1'],
-      }, sha(2)), ci);
+      const r2 = await forge.api(
+        'POST',
+        '/releases',
+        releaseBody(
+          {
+            project,
+            trigger: { type: 'tag', tag: `${project}/v1.2.3` },
+            tags: [`${project}/v1.2.3`, 'other/v9.9.9', 'v0.0.1'],
+          },
+          sha(2),
+        ),
+        ci,
+      );
       assert.equal(r2.status, 201, r2.text);
-      assert.deepEqual(r2.body.aliases.map((a: { alias: string }) => a.alias), ['2', 'v1.2.3']);
+      assert.deepEqual(
+        r2.body.aliases.map((a: { alias: string }) => a.alias),
+        ['2', 'v1.2.3'],
+      );
 
-      const r3 = await forge.api('POST', '/releases', releaseBody({
-        project, trigger: { type: 'tag', tag: 'build-77' }, tags: ['build-77', 'latest-ok'], tagging_strategy: 'tag-all',
-      }, sha(3)), ci);
+      const r3 = await forge.api(
+        'POST',
+        '/releases',
+        releaseBody(
+          {
+            project,
+            trigger: { type: 'tag', tag: 'build-77' },
+            tags: ['build-77', 'latest-ok'],
+            tagging_strategy: 'tag-all',
+          },
+          sha(3),
+        ),
+        ci,
+      );
       assert.equal(r3.status, 201, r3.text);
       assert.deepEqual(r3.body.aliases.map((a: { alias: string }) => a.alias).sort(), ['3', 'build-77', 'latest-ok']);
 
@@ -65,18 +104,36 @@ for (const engine of ENGINES) {
       assert.equal(clash.body.error.code, 'alias_conflict');
       assert.match(clash.body.error.message, /v1\.2\.3.*release 2/);
 
-      const again = await forge.api('POST', '/releases', releaseBody({
-        project, trigger: { type: 'tag', tag: `${project}/v1.3.0` }, tags: [`${project}/v1.3.0`],
-      }, sha(1)), ci);
+      const again = await forge.api(
+        'POST',
+        '/releases',
+        releaseBody(
+          {
+            project,
+            trigger: { type: 'tag', tag: `${project}/v1.3.0` },
+            tags: [`${project}/v1.3.0`],
+          },
+          sha(1),
+        ),
+        ci,
+      );
       assert.equal(again.status, 200, again.text);
       assert.equal(again.body.id, r1.body.id);
       assert.equal(again.body.release_number, 1);
       assert.ok(again.body.aliases.some((a: { alias: string; alias_type: string }) => a.alias === 'v1.3.0' && a.alias_type === 'tag'));
-      assert.deepEqual(again.body.triggers.map((t: { type: string }) => t.type), ['branch_push', 'tag']);
+      assert.deepEqual(
+        again.body.triggers.map((t: { type: string }) => t.type),
+        ['branch_push', 'tag'],
+      );
       assert.equal(again.body.oci_digest, r1.body.oci_digest);
       assert.equal(again.body.content_matches, true);
 
-      const changed = await forge.api('POST', '/releases', releaseBody({ project, resources: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }] }, sha(1)), ci);
+      const changed = await forge.api(
+        'POST',
+        '/releases',
+        releaseBody({ project, resources: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }] }, sha(1)),
+        ci,
+      );
       assert.equal(changed.status, 200);
       assert.equal(changed.body.content_matches, false);
     });
@@ -86,7 +143,12 @@ for (const engine of ENGINES) {
       const a = 'abcdef1' + '0'.repeat(33);
       const b = 'abcdef1' + '1'.repeat(33);
       const r1 = await forge.api('POST', '/releases', releaseBody({ project }, a), ci);
-      const r2 = await forge.api('POST', '/releases', releaseBody({ project, tags: ['1'], tagging_strategy: 'tag-all', trigger: { type: 'manual' } }, b), ci);
+      const r2 = await forge.api(
+        'POST',
+        '/releases',
+        releaseBody({ project, tags: ['1'], tagging_strategy: 'tag-all', trigger: { type: 'manual' } }, b),
+        ci,
+      );
       assert.equal(r2.status, 201, r2.text);
       const get = (ref: string) => forge.api('GET', `/releases/acme/mono/${project}/${ref}`, undefined, dev);
       assert.equal((await get('2')).body.id, r2.body.id);
@@ -101,25 +163,46 @@ for (const engine of ENGINES) {
       const missing = await get('v9.9.9');
       assert.equal(missing.status, 404);
       assert.equal(missing.body.error.code, 'not_found');
-      assert.equal((await forge.api('GET', `/v1/releases/acme/mono/${project}/2`, undefined, dev)).body.id, r2.body.id, 'also served at /v1');
+      assert.equal(
+        (await forge.api('GET', `/v1/releases/acme/mono/${project}/2`, undefined, dev)).body.id,
+        r2.body.id,
+        'also served at /v1',
+      );
     });
 
     test('list with pagination, newest first; projects; resources and diff', async () => {
       const project = 'list-svc';
       for (let i = 1; i <= 3; i++) {
-        const res = await forge.api('POST', '/releases', releaseBody({
-          project, resources: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { n: String(i) } }],
-        }, sha(100 + i)), ci);
+        const res = await forge.api(
+          'POST',
+          '/releases',
+          releaseBody(
+            {
+              project,
+              resources: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { n: String(i) } }],
+            },
+            sha(100 + i),
+          ),
+          ci,
+        );
         assert.equal(res.status, 201, res.text);
       }
       const page = await forge.api('GET', `/releases/acme/mono/${project}?limit=2&offset=0`, undefined, dev);
-      assert.deepEqual(page.body.items.map((r: { release_number: number }) => r.release_number), [3, 2]);
+      assert.deepEqual(
+        page.body.items.map((r: { release_number: number }) => r.release_number),
+        [3, 2],
+      );
       assert.equal(page.body.total, 3);
       assert.equal(page.body.limit, 2);
       const bad = await forge.api('GET', `/releases/acme/mono/${project}?limit=500`, undefined, dev);
       assert.equal(bad.status, 400);
       const projects = await forge.api('GET', '/projects?limit=200', undefined, dev);
-      assert.ok(projects.body.items.some((p: { project: string; latest_release: { release_number: number } }) => p.project === project && p.latest_release.release_number === 3));
+      assert.ok(
+        projects.body.items.some(
+          (p: { project: string; latest_release: { release_number: number } }) =>
+            p.project === project && p.latest_release.release_number === 3,
+        ),
+      );
 
       const yaml = await forge.api('GET', `/releases/acme/mono/${project}/2/resources`, undefined, dev);
       assert.equal(yaml.status, 200);
@@ -136,11 +219,22 @@ for (const engine of ENGINES) {
 
     test('resources are validated before anything is written; limits give 413', async () => {
       const project = 'valid-svc';
-      const res = await forge.api('POST', '/releases', releaseBody({ project, resources: [
-        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ok' } },
-        { kind: 'ConfigMap', metadata: { name: 'no-version' } },
-        { apiVersion: 'v1', kind: 'Secret', metadata: {} },
-      ] }, sha(200)), ci);
+      const res = await forge.api(
+        'POST',
+        '/releases',
+        releaseBody(
+          {
+            project,
+            resources: [
+              { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ok' } },
+              { kind: 'ConfigMap', metadata: { name: 'no-version' } },
+              { apiVersion: 'v1', kind: 'Secret', metadata: {} },
+            ],
+          },
+          sha(200),
+        ),
+        ci,
+      );
       assert.equal(res.status, 400);
       const paths = res.body.error.details.fields.map((f: { path: string }) => f.path);
       assert.ok(paths.includes('resources[1].apiVersion'), paths.join());
@@ -149,8 +243,18 @@ for (const engine of ENGINES) {
       const big = await forge.api('POST', '/releases', releaseBody({ project, resources: many }, sha(201)), ci);
       assert.equal(big.status, 413);
       assert.equal(big.body.error.code, 'payload_too_large');
-      const huge = await forge.api('POST', '/releases', releaseBody({ project, resources: [
-        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'huge' }, data: { x: 'x'.repeat(17 * 1024 * 1024) } }] }, sha(202)), ci);
+      const huge = await forge.api(
+        'POST',
+        '/releases',
+        releaseBody(
+          {
+            project,
+            resources: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'huge' }, data: { x: 'x'.repeat(17 * 1024 * 1024) } }],
+          },
+          sha(202),
+        ),
+        ci,
+      );
       assert.equal(huge.status, 413);
       assert.equal(huge.body.error.code, 'payload_too_large');
       const list = await forge.api('GET', `/releases/acme/mono/${project}`, undefined, dev);
@@ -184,7 +288,8 @@ for (const engine of ENGINES) {
       assert.ok(post.requestBody.content['application/json'].schema.properties.resources);
       assert.ok(post.responses['201'] && post.responses['409']);
       for (const [path, methods] of Object.entries<Record<string, { responses: Record<string, unknown> }>>(doc.paths)) {
-        for (const [m, op] of Object.entries(methods)) assert.ok(op.responses['200'] || op.responses['201'], `${m} ${path} has a success schema`);
+        for (const [m, op] of Object.entries(methods))
+          assert.ok(op.responses['200'] || op.responses['201'], `${m} ${path} has a success schema`);
       }
       assert.equal((await forge.api('GET', '/healthz')).status, 200);
       assert.equal((await forge.api('GET', '/readyz')).status, 200);

@@ -1,6 +1,7 @@
 /** All or nothing (issue 2, acceptance 6): registry down, and a server killed between push and commit. */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { ENGINES, freshPostgres } from './support/db.js';
 import { releaseBody, sha, spawnForge, startForge, tempDir } from './support/forge.js';
 import { startRegistry } from './support/registry.js';
@@ -10,7 +11,11 @@ for (const engine of ENGINES) {
     const registry = await startRegistry();
     const pgdb = engine === 'postgres' ? await freshPostgres() : undefined;
     const forge = await startForge({ registry: registry.host, databaseUrl: pgdb?.url });
-    t.after(async () => { await forge.stop(); await registry.destroy(); await pgdb?.drop(); });
+    t.after(async () => {
+      await forge.stop();
+      await registry.destroy();
+      await pgdb?.drop();
+    });
     const ci = await forge.token(['service-account']);
     await registry.stop();
     const failed = await forge.api('POST', '/releases', releaseBody({ project: 'down' }, sha(1)), ci);
@@ -27,9 +32,17 @@ for (const engine of ENGINES) {
     const registry = await startRegistry();
     const pgdb = engine === 'postgres' ? await freshPostgres() : undefined;
     const dataDir = tempDir();
-    t.after(async () => { await registry.destroy(); await pgdb?.drop(); });
+    t.after(async () => {
+      await registry.destroy();
+      await pgdb?.drop();
+    });
     // The pause is a fault hook: nothing else holds a server still between the push and the commit.
-    const doomed = await spawnForge({ dataDir, registry: registry.host, databaseUrl: pgdb?.url, env: { FORGE_FAULT_PAUSE_AFTER_PUSH_MS: '60000' } });
+    const doomed = await spawnForge({
+      dataDir,
+      registry: registry.host,
+      databaseUrl: pgdb?.url,
+      env: { FORGE_FAULT_PAUSE_AFTER_PUSH_MS: '60000' },
+    });
     const ci = await doomed.token(['service-account']);
     const body = releaseBody({ project: 'killed' }, sha(9));
     const pending = doomed.api('POST', '/releases', body, ci).catch((e: Error) => e);

@@ -1,6 +1,7 @@
 /** Numbering and idempotency under concurrency across two server processes on one PostgreSQL (issue 2, acceptance 2). */
-import { after, before, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
 import { freshPostgres } from './support/db.js';
 import { type ForgeProcess, releaseBody, sha, spawnForge, tempDir } from './support/forge.js';
 import { startRegistry } from './support/registry.js';
@@ -25,16 +26,21 @@ after(async () => {
 });
 
 test('40 concurrent creations of 40 commits on two replicas get exactly 1..40', async () => {
-  const results = await Promise.all(Array.from({ length: 40 }, (_, i) =>
-    servers[i % 2].api('POST', '/releases', releaseBody({ project: 'numbered' }, sha(1000 + i)), ci)));
+  const results = await Promise.all(
+    Array.from({ length: 40 }, (_, i) => servers[i % 2].api('POST', '/releases', releaseBody({ project: 'numbered' }, sha(1000 + i)), ci)),
+  );
   for (const r of results) assert.equal(r.status, 201, r.text);
   const numbers = results.map((r) => r.body.release_number).sort((a, b) => a - b);
-  assert.deepEqual(numbers, Array.from({ length: 40 }, (_, i) => i + 1));
+  assert.deepEqual(
+    numbers,
+    Array.from({ length: 40 }, (_, i) => i + 1),
+  );
 });
 
 test('20 concurrent creations of one commit give one release: one 201, the others 200 with the same id', async () => {
-  const results = await Promise.all(Array.from({ length: 20 }, (_, i) =>
-    servers[i % 2].api('POST', '/releases', releaseBody({ project: 'same-commit' }, sha(7)), ci)));
+  const results = await Promise.all(
+    Array.from({ length: 20 }, (_, i) => servers[i % 2].api('POST', '/releases', releaseBody({ project: 'same-commit' }, sha(7)), ci)),
+  );
   const statuses = results.map((r) => r.status).sort();
   assert.deepEqual(statuses, [...Array(19).fill(200), 201].sort());
   assert.equal(new Set(results.map((r) => r.body.id)).size, 1);

@@ -11,22 +11,35 @@ import { loadSettings } from '../src/server/settings.js';
 import { runCli } from './support/forge.js';
 
 const SERVER_NUMBERS = [
-  'FORGE_DEPLOY_LEASE_MS', 'FORGE_GITOPS_PUSH_ATTEMPTS', 'FORGE_FAULT_PAUSE_BEFORE_GITOPS_PUSH_MS', 'FORGE_FAULT_PAUSE_AFTER_GITOPS_PUSH_MS',
-  'FORGE_FAULT_PAUSE_AFTER_PUSH_MS', 'FORGE_REGISTRY_TIMEOUT_MS', 'FORGE_BODY_LIMIT_BYTES', 'FORGE_MAX_RESOURCES',
+  'FORGE_DEPLOY_LEASE_MS',
+  'FORGE_GITOPS_PUSH_ATTEMPTS',
+  'FORGE_FAULT_PAUSE_BEFORE_GITOPS_PUSH_MS',
+  'FORGE_FAULT_PAUSE_AFTER_GITOPS_PUSH_MS',
+  'FORGE_FAULT_PAUSE_AFTER_PUSH_MS',
+  'FORGE_REGISTRY_TIMEOUT_MS',
+  'FORGE_BODY_LIMIT_BYTES',
+  'FORGE_MAX_RESOURCES',
 ];
 
 test('server: a number setting that is not a number stops the start, naming the variable', () => {
   for (const name of SERVER_NUMBERS) {
     for (const bad of ['abc', '1.5', '-1', '12ms', '1e3']) {
-      assert.throws(() => loadSettings({ dataDir: '/tmp/forge-settings' }, { [name]: bad }), (err: Error) => {
-        assert.match(err.message, new RegExp(`^${name} is "${bad.replace('.', '\\.')}"; expected a (positive|non-negative) integer`));
-        return true;
-      }, `${name}=${bad}`);
+      assert.throws(
+        () => loadSettings({ dataDir: '/tmp/forge-settings' }, { [name]: bad }),
+        (err: Error) => {
+          assert.match(err.message, new RegExp(`^${name} is "${bad.replace('.', '\\.')}"; expected a (positive|non-negative) integer`));
+          return true;
+        },
+        `${name}=${bad}`,
+      );
     }
   }
   const webhooks = JSON.stringify([{ name: 'chat', url: 'https://x', secret: '0123456789abcdef' }]);
   assert.throws(() => loadSettings({}, { FORGE_WEBHOOKS: webhooks, FORGE_WEBHOOK_POLL_MS: 'soon' }), /FORGE_WEBHOOK_POLL_MS is "soon"/);
-  assert.throws(() => loadSettings({}, { FORGE_OIDC_ISSUER: 'https://idp.example', FORGE_OIDC_AUDIENCE: 'forge', FORGE_OIDC_CLOCK_SKEW: 'a bit' }), /FORGE_OIDC_CLOCK_SKEW is "a bit"/);
+  assert.throws(
+    () => loadSettings({}, { FORGE_OIDC_ISSUER: 'https://idp.example', FORGE_OIDC_AUDIENCE: 'forge', FORGE_OIDC_CLOCK_SKEW: 'a bit' }),
+    /FORGE_OIDC_CLOCK_SKEW is "a bit"/,
+  );
   assert.throws(() => loadSettings({}, { FORGE_DEPLOY_LEASE_MS: '0' }), /FORGE_DEPLOY_LEASE_MS is "0"; expected a positive integer/);
 });
 
@@ -36,12 +49,24 @@ test('server: the deployment settings and their defaults', () => {
   assert.equal(s.gitopsPushAttempts, 25);
   assert.equal(s.deployLeaseMs, 30_000);
   assert.deepEqual(s.faults, { pauseBeforeGitopsPushMs: 0, pauseAfterGitopsPushMs: 0, pauseAfterRegistryPushMs: 0 });
-  assert.deepEqual(s.platform.environments.map((e) => e.name), ['dev', 'staging', 'production']);
+  assert.deepEqual(
+    s.platform.environments.map((e) => e.name),
+    ['dev', 'staging', 'production'],
+  );
   assert.equal(s.gitopsRemote.dataDir, '/tmp/forge-settings');
-  const set = loadSettings({ dataDir: '/tmp/forge-settings' }, {
-    FORGE_GITOPS_AUTHOR: 'Bot <bot@x>', FORGE_GITOPS_PUSH_ATTEMPTS: '3', FORGE_DEPLOY_LEASE_MS: ' 1000 ', FORGE_FAULT_PAUSE_AFTER_PUSH_MS: '60000',
-    FORGE_GITOPS_URL: 'ssh://git@example.com/acme/gitops.git', FORGE_GITOPS_SSH_KEY_FILE: '/keys/id', FORGE_GITOPS_TOKEN: 't0ken', FORGE_DEPLOY_NOTE: 'x',
-  });
+  const set = loadSettings(
+    { dataDir: '/tmp/forge-settings' },
+    {
+      FORGE_GITOPS_AUTHOR: 'Bot <bot@x>',
+      FORGE_GITOPS_PUSH_ATTEMPTS: '3',
+      FORGE_DEPLOY_LEASE_MS: ' 1000 ',
+      FORGE_FAULT_PAUSE_AFTER_PUSH_MS: '60000',
+      FORGE_GITOPS_URL: 'ssh://git@example.com/acme/gitops.git',
+      FORGE_GITOPS_SSH_KEY_FILE: '/keys/id',
+      FORGE_GITOPS_TOKEN: 't0ken',
+      FORGE_DEPLOY_NOTE: 'x',
+    },
+  );
   assert.equal(set.gitopsAuthor, 'Bot <bot@x>');
   assert.equal(set.gitopsPushAttempts, 3);
   assert.equal(set.deployLeaseMs, 1000);
@@ -53,9 +78,20 @@ test('server: the deployment settings and their defaults', () => {
 });
 
 test('CLI and plugin: bad numbers are refused naming the variable', () => {
-  assert.throws(() => loadCliSettings({ FORGE_REGISTRY_TIMEOUT_MS: 'slow' }), /FORGE_REGISTRY_TIMEOUT_MS is "slow"; expected a positive integer/);
-  assert.throws(() => loadCmpSettings({ FORGE_CMP_CACHE_MAX_BYTES: '-5' }), /FORGE_CMP_CACHE_MAX_BYTES is "-5"; expected a positive integer/);
-  const cli = loadCliSettings({ FORGE_TOKEN: 'tok', GITHUB_REF: 'refs/tags/v1', DOCKER_CONFIG: '/ci/docker', FORGE_TRACKING_REGISTRY: ' r.example/t ' });
+  assert.throws(
+    () => loadCliSettings({ FORGE_REGISTRY_TIMEOUT_MS: 'slow' }),
+    /FORGE_REGISTRY_TIMEOUT_MS is "slow"; expected a positive integer/,
+  );
+  assert.throws(
+    () => loadCmpSettings({ FORGE_CMP_CACHE_MAX_BYTES: '-5' }),
+    /FORGE_CMP_CACHE_MAX_BYTES is "-5"; expected a positive integer/,
+  );
+  const cli = loadCliSettings({
+    FORGE_TOKEN: 'tok',
+    GITHUB_REF: 'refs/tags/v1',
+    DOCKER_CONFIG: '/ci/docker',
+    FORGE_TRACKING_REGISTRY: ' r.example/t ',
+  });
   assert.equal(cli.token, 'tok');
   assert.deepEqual(cli.pipeline.ci, { GITHUB_SHA: undefined, GITHUB_REF: 'refs/tags/v1' });
   assert.deepEqual(cli.pipeline.publish, { dockerConfigDir: '/ci/docker', insecure: false, trackingRegistry: 'r.example/t' });
@@ -70,8 +106,14 @@ test('forge deploy --help and a usage error do not print FORGE_TOKEN', async () 
   const usage = await runCli(['deploy', 'staging'], { env });
   assert.equal(usage.code, 2);
   assert.doesNotMatch(usage.stdout + usage.stderr, /canary-xyz/);
-  for (const args of [['release', 'verify', '--help'], ['login', '--help'], ['token', 'create', '--help']]) {
-    const r = await runCli(args, { env: { ...env, FORGE_SIGNING_PUBLIC_KEY_FILE: '/canary-key.pem', FORGE_OIDC_CLIENT_ID: 'canary-client' } });
+  for (const args of [
+    ['release', 'verify', '--help'],
+    ['login', '--help'],
+    ['token', 'create', '--help'],
+  ]) {
+    const r = await runCli(args, {
+      env: { ...env, FORGE_SIGNING_PUBLIC_KEY_FILE: '/canary-key.pem', FORGE_OIDC_CLIENT_ID: 'canary-client' },
+    });
     assert.doesNotMatch(r.stdout + r.stderr, /canary/, args.join(' '));
   }
 });

@@ -5,16 +5,17 @@
  * tagged sha256-<hex>.sig, and records it on the release; `forge release verify` checks it and
  * refuses an unsigned or wrongly signed release.
  */
-import { after, before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { type Forge, releaseBody, runCli, sha, startForge, tempDir } from './support/forge.js';
-import { type TestRegistry, startRegistry } from './support/registry.js';
+import { after, before, describe, test } from 'node:test';
 import { BUNDLE_MEDIA_TYPE, buildSignatureImage, signatureTag } from '../src/core/signature-image.js';
-import { loadOrCreateSigningKey, signDigest, verifyDigestBundle } from '../src/signing/index.js';
 import { openReleaseStore } from '../src/registry/index.js';
+import { loadOrCreateSigningKey, signDigest, verifyDigestBundle } from '../src/signing/index.js';
+import { type Forge, releaseBody, runCli, sha, startForge, tempDir } from './support/forge.js';
+import { startRegistry, type TestRegistry } from './support/registry.js';
 
 describe('signed releases in a real registry', () => {
   let registry: TestRegistry;
@@ -23,7 +24,10 @@ describe('signed releases in a real registry', () => {
     registry = await startRegistry();
     forge = await startForge({ registry: registry.host });
   });
-  after(async () => { await forge.stop(); await registry.destroy(); });
+  after(async () => {
+    await forge.stop();
+    await registry.destroy();
+  });
 
   test('the signature is pushed beside the image, names it as subject, and verifies offline with the public key', async () => {
     const ci = await forge.token(['service-account'], 'ci@example.com');
@@ -39,14 +43,22 @@ describe('signed releases in a real registry', () => {
 
     const tag = signatureTag(r.oci_digest);
     assert.equal(tag, `sha256-${r.oci_digest.slice(7)}.sig`);
-    const res = await fetch(`http://${registry.host}/v2/acme/mono/auth-service/manifests/${tag}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    const res = await fetch(`http://${registry.host}/v2/acme/mono/auth-service/manifests/${tag}`, {
+      headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+    });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('docker-content-digest'), r.signature.digest);
-    const manifest = await res.json() as { artifactType: string; subject: { digest: string; mediaType: string }; layers: { mediaType: string; digest: string }[] };
+    const manifest = (await res.json()) as {
+      artifactType: string;
+      subject: { digest: string; mediaType: string };
+      layers: { mediaType: string; digest: string }[];
+    };
     assert.equal(manifest.artifactType, BUNDLE_MEDIA_TYPE);
     assert.deepEqual([manifest.subject.digest, manifest.subject.mediaType], [r.oci_digest, 'application/vnd.oci.image.manifest.v1+json']);
     assert.equal(manifest.layers[0].mediaType, BUNDLE_MEDIA_TYPE);
-    const bundle = await (await fetch(`http://${registry.host}/v2/acme/mono/auth-service/blobs/${manifest.layers[0].digest}`)).json() as Record<string, any>;
+    const bundle = (await (
+      await fetch(`http://${registry.host}/v2/acme/mono/auth-service/blobs/${manifest.layers[0].digest}`)
+    ).json()) as Record<string, any>;
     assert.equal(bundle.mediaType, 'application/vnd.dev.sigstore.bundle.v0.3+json');
     assert.ok(bundle.dsseEnvelope, 'a DSSE envelope');
     assert.deepEqual(Object.keys(bundle.verificationMaterial.publicKey), ['hint'], 'no Fulcio certificate');
@@ -54,11 +66,16 @@ describe('signed releases in a real registry', () => {
     assert.deepEqual(verifyDigestBundle(readFileSync(`${keyFile}.pub`, 'utf8'), bundle, r.oci_digest), { keyId: key.keyId });
 
     // skopeo sees the signature manifest too.
-    const inspected = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/acme/mono/auth-service:${tag}`], { encoding: 'utf8' }));
+    const inspected = JSON.parse(
+      execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/acme/mono/auth-service:${tag}`], {
+        encoding: 'utf8',
+      }),
+    );
     assert.equal(inspected.subject.digest, r.oci_digest);
 
-    const ok = await runCli(['release', 'verify', 'auth-service', '1', '--repository', 'acme/mono', '--server', forge.url, '--token', ci],
-      { env: { FORGE_SIGNING_PUBLIC_KEY_FILE: `${keyFile}.pub` } });
+    const ok = await runCli(['release', 'verify', 'auth-service', '1', '--repository', 'acme/mono', '--server', forge.url, '--token', ci], {
+      env: { FORGE_SIGNING_PUBLIC_KEY_FILE: `${keyFile}.pub` },
+    });
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, new RegExp(`verified: release 1 \\(${r.oci_digest}\\) is signed by key ${key.keyId}`));
   });
@@ -69,7 +86,20 @@ describe('forge release verify refuses unsigned and wrongly signed releases', ()
   let ci: string;
   let pub: string;
   const verify = (ref: string, publicKey = pub) =>
-    runCli(['release', 'verify', 'auth-service', ref, '--repository', 'acme/mono', '--server', forge.url, '--token', ci, '--public-key', publicKey]);
+    runCli([
+      'release',
+      'verify',
+      'auth-service',
+      ref,
+      '--repository',
+      'acme/mono',
+      '--server',
+      forge.url,
+      '--token',
+      ci,
+      '--public-key',
+      publicKey,
+    ]);
   const store = () => openReleaseStore({ dataDir: forge.dataDir });
   before(async () => {
     forge = await startForge();
@@ -95,7 +125,9 @@ describe('forge release verify refuses unsigned and wrongly signed releases', ()
     const r = await release(2);
     const indexFile = join(forge.dataDir, 'registry', 'acme/mono/auth-service', 'index.json');
     const index = JSON.parse(readFileSync(indexFile, 'utf8'));
-    index.manifests = index.manifests.filter((m: { annotations?: Record<string, string> }) => m.annotations?.['org.opencontainers.image.ref.name'] !== signatureTag(r.oci_digest));
+    index.manifests = index.manifests.filter(
+      (m: { annotations?: Record<string, string> }) => m.annotations?.['org.opencontainers.image.ref.name'] !== signatureTag(r.oci_digest),
+    );
     writeFileSync(indexFile, JSON.stringify(index));
     const res = await verify('2');
     assert.equal(res.code, 1);
@@ -122,15 +154,23 @@ describe('forge release verify refuses unsigned and wrongly signed releases', ()
   });
 
   test('a tampered signature value is refused', async () => {
-    const b = await signDigest(loadOrCreateSigningKey(join(forge.dataDir, 'signing-key.pem')), 'x', `sha256:${'a'.repeat(64)}`) as { dsseEnvelope: { signatures: { sig: string }[] } };
+    const b = (await signDigest(loadOrCreateSigningKey(join(forge.dataDir, 'signing-key.pem')), 'x', `sha256:${'a'.repeat(64)}`)) as {
+      dsseEnvelope: { signatures: { sig: string }[] };
+    };
     const sig = Buffer.from(b.dsseEnvelope.signatures[0].sig, 'base64');
     sig[sig.length - 1] ^= 1;
     b.dsseEnvelope.signatures[0].sig = sig.toString('base64');
-    assert.throws(() => verifyDigestBundle(readFileSync(pub, 'utf8'), b, `sha256:${'a'.repeat(64)}`), /does not verify with the configured public key/);
+    assert.throws(
+      () => verifyDigestBundle(readFileSync(pub, 'utf8'), b, `sha256:${'a'.repeat(64)}`),
+      /does not verify with the configured public key/,
+    );
   });
 
   test('no public key configured is a usage error', async () => {
-    const res = await runCli(['release', 'verify', 'auth-service', '1', '--repository', 'acme/mono', '--server', forge.url, '--token', ci], { env: { FORGE_SIGNING_PUBLIC_KEY_FILE: '' } });
+    const res = await runCli(
+      ['release', 'verify', 'auth-service', '1', '--repository', 'acme/mono', '--server', forge.url, '--token', ci],
+      { env: { FORGE_SIGNING_PUBLIC_KEY_FILE: '' } },
+    );
     assert.equal(res.code, 2);
     assert.match(res.stderr, /no public key/);
   });

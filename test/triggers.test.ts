@@ -123,7 +123,10 @@ test('enabled: false and a missing release block release nothing, unless manual'
   repo.commit();
   const ctx = await readGitContext(repo.dir, NO_CI);
   const disabled = parseReleaseConfig({ on: [{ branch: 'main' }], enabled: false });
-  assert.deepEqual(evaluateTrigger('api', disabled, ctx, 'monorepo'), { triggered: false, reason: 'releases are disabled (release.enabled: false)' });
+  assert.deepEqual(evaluateTrigger('api', disabled, ctx, 'monorepo'), {
+    triggered: false,
+    reason: 'releases are disabled (release.enabled: false)',
+  });
   assert.equal(evaluateTrigger('api', undefined, ctx, 'monorepo').triggered, false);
   assert.deepEqual(evaluateTrigger('api', undefined, ctx, 'monorepo', true), { triggered: true, trigger: { type: 'manual' }, tags: [] });
   assert.deepEqual(evaluateTrigger('api', disabled, ctx, 'monorepo', true), { triggered: true, trigger: { type: 'manual' }, tags: [] });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { type Forge, releaseBody, sha, startForge } from './support/forge.js';
-import { SCREENSHOTS, buildWeb, launchBrowser } from './support/web.js';
+import { buildWeb, launchBrowser, SCREENSHOTS } from './support/web.js';
 
 const DESKTOP = { width: 1280, height: 860 };
 const PHONE = { width: 390, height: 844 };
@@ -21,7 +21,9 @@ async function openPage(browser: Browser, forge: Forge, viewport = DESKTOP) {
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error' && !/status of 40[1349]/.test(m.text())) problems.push(`console: ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/status of 40[1349]/.test(m.text())) problems.push(`console: ${m.text()}`);
+  });
   await page.goto(forge.url);
   return { page, problems, close: () => context.close() };
 }
@@ -56,16 +58,29 @@ test('log in, see the matrix, approve, deploy, roll back, and watch the matrix f
   const bob = await forge.token(['approver:production', 'developer'], 'bob@acme.test');
   const alice = await forge.token(['deployer:production', 'deployer:staging', 'developer'], 'alice@acme.test');
   const register = async (n: number, tag: string, message: string) => {
-    const r = await forge.api('POST', '/releases', releaseBody({
-      trigger: { type: 'tag', tag }, tags: [tag], tagging_strategy: 'tag-all',
-      commit: { sha: sha(n), author: 'Carol <carol@acme.test>', message, committed_at: '2026-11-20T10:00:00Z' },
-      resources: [
-        { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'auth' }, spec: { replicas: n + 1 } },
-        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'auth-config' }, data: { version: tag } },
-      ],
-      artifacts: [{ name: 'api-server', type: 'container', primary_published_uri: `registry.acme.test/auth-service:${tag}`,
-        outputs: { uri: `registry.acme.test/auth-service:${tag}`, digest: `sha256:${String(n).repeat(64).slice(0, 64)}` } }],
-    }), ci);
+    const r = await forge.api(
+      'POST',
+      '/releases',
+      releaseBody({
+        trigger: { type: 'tag', tag },
+        tags: [tag],
+        tagging_strategy: 'tag-all',
+        commit: { sha: sha(n), author: 'Carol <carol@acme.test>', message, committed_at: '2026-11-20T10:00:00Z' },
+        resources: [
+          { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'auth' }, spec: { replicas: n + 1 } },
+          { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'auth-config' }, data: { version: tag } },
+        ],
+        artifacts: [
+          {
+            name: 'api-server',
+            type: 'container',
+            primary_published_uri: `registry.acme.test/auth-service:${tag}`,
+            outputs: { uri: `registry.acme.test/auth-service:${tag}`, digest: `sha256:${String(n).repeat(64).slice(0, 64)}` },
+          },
+        ],
+      }),
+      ci,
+    );
     assert.equal(r.status, 201, r.text);
     return r.body;
   };
@@ -83,19 +98,36 @@ test('log in, see the matrix, approve, deploy, roll back, and watch the matrix f
   // empty state, then the first release appears live
   await logIn(page, bob);
   await page.getByText('No releases yet').waitFor();
-  await page.evaluate(() => { (window as unknown as { marker: string }).marker = 'not reloaded'; });
+  await page.evaluate(() => {
+    (window as unknown as { marker: string }).marker = 'not reloaded';
+  });
   await register(1, 'v1.0.0', 'First cut of the auth service');
   await cell(page, 'dev').getByText('#1').waitFor(); // auto-deployed to dev
   assert.equal(await page.evaluate(() => (window as unknown as { marker?: string }).marker), 'not reloaded');
 
   // release 1 goes to production (approved by bob, deployed by alice), then release 2 arrives
-  const approved = await forge.api('POST', '/approvals', { repository: 'acme/mono', project: PROJECT, release: '1', environment: 'production', justification: 'initial rollout' }, bob);
+  const approved = await forge.api(
+    'POST',
+    '/approvals',
+    { repository: 'acme/mono', project: PROJECT, release: '1', environment: 'production', justification: 'initial rollout' },
+    bob,
+  );
   assert.equal(approved.status, 201, approved.text);
-  const first = await forge.api('POST', '/deployments', { repository: 'acme/mono', project: PROJECT, environment: 'production', release: '1' }, alice);
+  const first = await forge.api(
+    'POST',
+    '/deployments',
+    { repository: 'acme/mono', project: PROJECT, environment: 'production', release: '1' },
+    alice,
+  );
   assert.equal(first.status, 201, first.text);
   await register(2, 'v1.1.0', 'Rotate signing keys every hour');
   // a second project, released from a branch: production's policy does not take branch pushes, so it waits for nothing
-  const billing = await forge.api('POST', '/releases', releaseBody({ project: 'billing', trigger: { type: 'branch_push', branch: 'main' } }, sha(30)), ci);
+  const billing = await forge.api(
+    'POST',
+    '/releases',
+    releaseBody({ project: 'billing', trigger: { type: 'branch_push', branch: 'main' } }, sha(30)),
+    ci,
+  );
   assert.equal(billing.status, 201, billing.text);
 
   const prod = cell(page, 'production');
@@ -103,7 +135,7 @@ test('log in, see the matrix, approve, deploy, roll back, and watch the matrix f
   await prod.getByText('v1.0.0').waitFor();
   await prod.getByText('alice@acme.test').waitFor();
   await prod.getByText('#2 awaits approval (0 of 1 approval)').waitFor();
-  assert.match(await prod.getAttribute('class') ?? '', /waiting/);
+  assert.match((await prod.getAttribute('class')) ?? '', /waiting/);
   await cell(page, 'dev').getByText('#2').waitFor();
   await page.getByText('1 release waiting for approval').waitFor();
   await page.locator('tr[data-project="billing"] td[data-env="dev"]').getByText('#1').waitFor(); // its auto-deploy landed
@@ -141,7 +173,9 @@ test('log in, see the matrix, approve, deploy, roll back, and watch the matrix f
   await page.getByRole('link', { name: 'Environments' }).click();
   await prod.getByText('#1').waitFor();
   assert.equal(await prod.getByText('awaits approval').count(), 0);
-  await page.evaluate(() => { (window as unknown as { marker: string }).marker = 'still here'; });
+  await page.evaluate(() => {
+    (window as unknown as { marker: string }).marker = 'still here';
+  });
 
   const alicePage = await openPage(browser, forge);
   t.after(alicePage.close);
@@ -271,9 +305,16 @@ test('without the event stream the matrix still follows a deployment, by polling
   await logIn(page, await forge.token(['developer'], 'dev@acme.test'));
   await page.getByText('Polling every 5 s').waitFor();
   await cell(page, 'staging').getByText('not deployed').waitFor();
-  await page.evaluate(() => { (window as unknown as { marker: string }).marker = 'not reloaded'; });
+  await page.evaluate(() => {
+    (window as unknown as { marker: string }).marker = 'not reloaded';
+  });
 
-  const d = await forge.api('POST', '/deployments', { repository: 'acme/mono', project: PROJECT, environment: 'staging', release: '2' }, ops);
+  const d = await forge.api(
+    'POST',
+    '/deployments',
+    { repository: 'acme/mono', project: PROJECT, environment: 'staging', release: '2' },
+    ops,
+  );
   assert.equal(d.status, 201, d.text);
   await cell(page, 'staging').getByText('olga@acme.test').waitFor();
   await cell(page, 'staging').getByText('#2').waitFor();

@@ -6,20 +6,27 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startForge } from './support/forge.js';
-import { FORGE_AUDIENCE, WEB_CLIENT_ID, startIdp } from './support/oidc.js';
+import { FORGE_AUDIENCE, startIdp, WEB_CLIENT_ID } from './support/oidc.js';
 import { buildWeb, launchBrowser } from './support/web.js';
 
 test('log in through the OIDC issuer, come back to the page asked for, act with the mapped roles', async (t) => {
   await buildWeb();
   const idp = await startIdp({ accounts: { alice: { groups: ['platform-team'] } } });
   t.after(() => idp.stop());
-  const forge = await startForge({ env: {
-    FORGE_OIDC_ISSUER: idp.issuer, FORGE_OIDC_AUDIENCE: FORGE_AUDIENCE, FORGE_OIDC_ROLE_MAP: JSON.stringify({ groups: { 'platform-team': ['operator'] } }),
-    FORGE_OIDC_WEB_CLIENT_ID: WEB_CLIENT_ID, FORGE_OIDC_WEB_SCOPE: 'openid email forge',
-  } });
+  const forge = await startForge({
+    env: {
+      FORGE_OIDC_ISSUER: idp.issuer,
+      FORGE_OIDC_AUDIENCE: FORGE_AUDIENCE,
+      FORGE_OIDC_ROLE_MAP: JSON.stringify({ groups: { 'platform-team': ['operator'] } }),
+      FORGE_OIDC_WEB_CLIENT_ID: WEB_CLIENT_ID,
+      FORGE_OIDC_WEB_SCOPE: 'openid email forge',
+    },
+  });
   t.after(() => forge.stop());
   const config = await (await fetch(`${forge.url}/dashboard-config.json`)).json();
-  assert.deepEqual(config, { oidc: { issuer: idp.issuer, client_id: WEB_CLIENT_ID, audience: FORGE_AUDIENCE, scope: 'openid email forge' } });
+  assert.deepEqual(config, {
+    oidc: { issuer: idp.issuer, client_id: WEB_CLIENT_ID, audience: FORGE_AUDIENCE, scope: 'openid email forge' },
+  });
 
   const { browser, close } = await launchBrowser();
   t.after(close);
@@ -45,7 +52,7 @@ test('log in through the OIDC issuer, come back to the page asked for, act with 
   await page.getByRole('heading', { level: 1, name: 'Audit log' }).waitFor();
   assert.equal(new URL(page.url()).pathname, '/audit');
   await page.getByText('alice@example.com').waitFor();
-  assert.match(await page.locator('.subject').getAttribute('title') ?? '', /operator/);
+  assert.match((await page.locator('.subject').getAttribute('title')) ?? '', /operator/);
   await page.getByText(/Hash chain intact/).waitFor();
 });
 

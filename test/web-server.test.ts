@@ -4,17 +4,20 @@
  * reaches the clients of every replica and accepts `?access_token=` on that route alone.
  */
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { readdirSync, readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { redactAccessToken } from '../src/server/routes/events.js';
 import { freshPostgres } from './support/db.js';
 import { type Forge, releaseBody, sha, startForge, tempDir } from './support/forge.js';
-import { WEB_DIST, buildWeb, readEvents } from './support/web.js';
+import { buildWeb, readEvents, WEB_DIST } from './support/web.js';
 
 /** A GET with the path sent as is (fetch would normalise `..`). */
-function rawGet(url: string, path: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function rawGet(
+  url: string,
+  path: string,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((ok, fail) => {
     const req = request(`${url}${path}`, { method: 'GET' }, (res) => {
       let body = '';
@@ -40,7 +43,13 @@ test('the dashboard is served at / without a token, index.html answers its own a
   t.after(() => forge.stop());
   const index = readFileSync(join(WEB_DIST, 'index.html'), 'utf8');
 
-  for (const path of ['/', '/approvals', '/audit', '/releases/acme/mono/auth-service/v1.2.3', '/environments/production/acme/mono/auth-service']) {
+  for (const path of [
+    '/',
+    '/approvals',
+    '/audit',
+    '/releases/acme/mono/auth-service/v1.2.3',
+    '/environments/production/acme/mono/auth-service',
+  ]) {
     const res = await fetch(`${forge.url}${path}`);
     assert.equal(res.status, 200, path);
     assert.match(res.headers.get('content-type') ?? '', /^text\/html/, path);

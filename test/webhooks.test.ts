@@ -3,18 +3,23 @@
  * backoff and a delivery log; a failing or hanging receiver never blocks or fails the
  * operation; several replicas deliver each event once between them.
  */
-import { after, before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { type IncomingHttpHeaders, createServer } from 'node:http';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { signPayload } from '../src/core/webhooks.js';
 import { ENGINES, freshPostgres } from './support/db.js';
 import { type Forge, releaseBody, sha, startForge, tempDir } from './support/forge.js';
-import { signPayload } from '../src/core/webhooks.js';
-import { join } from 'node:path';
 
-interface Received { path: string; headers: IncomingHttpHeaders; body: string }
+interface Received {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
 
 /** A receiver on a loopback port; `answer` decides each response (a status, or 'hang' to never answer). */
 async function receiver(answer: (n: number, path: string) => number | 'hang') {
@@ -36,7 +41,11 @@ async function receiver(answer: (n: number, path: string) => number | 'hang') {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     got,
-    stop: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    stop: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -59,23 +68,40 @@ for (const engine of ENGINES) {
     let drop = async () => {};
     let operator: string;
     before(async () => {
-      good = await receiver((n, path) => path === '/good' ? 204 : path === '/flaky' ? (n <= 2 ? 500 : 200) : path === '/dead' ? 500 : 'hang');
+      good = await receiver((n, path) =>
+        path === '/good' ? 204 : path === '/flaky' ? (n <= 2 ? 500 : 200) : path === '/dead' ? 500 : 'hang',
+      );
       let databaseUrl: string | undefined;
       if (engine === 'postgres') ({ url: databaseUrl, drop } = await freshPostgres());
       const secretFile = join(tempDir(), 'flaky-secret');
       (await import('node:fs')).writeFileSync(secretFile, 'whsec-flaky-0123456789abcdef\n');
-      forge = await startForge({ databaseUrl, env: {
-        FORGE_WEBHOOK_POLL_MS: '50', FORGE_WEBHOOK_RETRY_MS: '50', FORGE_WEBHOOK_TIMEOUT_MS: '1000',
-        FORGE_WEBHOOKS: JSON.stringify([
-          { name: 'good', url: `${good.url}/good`, events: ['release.*', 'deployment.*'], secret: SECRET },
-          { name: 'flaky', url: `${good.url}/flaky`, events: ['release.created'], secret_file: secretFile },
-          { name: 'dead', url: `${good.url}/dead`, events: ['release.created'], secret: 'whsec-dead-0123456789abcdef', max_attempts: 2 },
-          { name: 'hanging', url: `${good.url}/hang?token=url-secret-xyz`, events: ['release.created'], secret: 'whsec-hang-0123456789abcdef', max_attempts: 1 },
-        ]),
-      } });
+      forge = await startForge({
+        databaseUrl,
+        env: {
+          FORGE_WEBHOOK_POLL_MS: '50',
+          FORGE_WEBHOOK_RETRY_MS: '50',
+          FORGE_WEBHOOK_TIMEOUT_MS: '1000',
+          FORGE_WEBHOOKS: JSON.stringify([
+            { name: 'good', url: `${good.url}/good`, events: ['release.*', 'deployment.*'], secret: SECRET },
+            { name: 'flaky', url: `${good.url}/flaky`, events: ['release.created'], secret_file: secretFile },
+            { name: 'dead', url: `${good.url}/dead`, events: ['release.created'], secret: 'whsec-dead-0123456789abcdef', max_attempts: 2 },
+            {
+              name: 'hanging',
+              url: `${good.url}/hang?token=url-secret-xyz`,
+              events: ['release.created'],
+              secret: 'whsec-hang-0123456789abcdef',
+              max_attempts: 1,
+            },
+          ]),
+        },
+      });
       operator = await forge.token(['operator'], 'ops@example.com');
     });
-    after(async () => { await forge.stop(); await good.stop(); await drop(); });
+    after(async () => {
+      await forge.stop();
+      await good.stop();
+      await drop();
+    });
 
     const deliveries = async (receiverName: string) =>
       (await forge.api('GET', `/webhooks/deliveries?receiver=${receiverName}`, undefined, operator)).body.items;
@@ -85,7 +111,9 @@ for (const engine of ENGINES) {
       const created = await forge.api('POST', '/releases', releaseBody(), ci);
       assert.equal(created.status, 201, created.text);
 
-      const hit = await until('release.created at /good', async () => good.got.find((g) => g.path === '/good' && g.headers['x-forge-event'] === 'release.created'));
+      const hit = await until('release.created at /good', async () =>
+        good.got.find((g) => g.path === '/good' && g.headers['x-forge-event'] === 'release.created'),
+      );
       assert.equal(hit.headers['content-type'], 'application/json');
       assert.equal(hit.headers['x-forge-event'], 'release.created');
       assert.equal(hit.headers['x-forge-signature-256'], `sha256=${createHmac('sha256', SECRET).update(hit.body).digest('hex')}`);
@@ -98,9 +126,15 @@ for (const engine of ENGINES) {
     });
 
     test('a failing receiver is retried with the same delivery, body and signature until it answers; each attempt is logged', async () => {
-      const [d] = await until('flaky delivered', async () => (await deliveries('flaky')).find((x: { status: string }) => x.status === 'delivered') && deliveries('flaky'));
+      const [d] = await until(
+        'flaky delivered',
+        async () => (await deliveries('flaky')).find((x: { status: string }) => x.status === 'delivered') && deliveries('flaky'),
+      );
       assert.equal(d.attempts, 3);
-      assert.deepEqual(d.attempts_log.map((a: { status_code: number }) => a.status_code), [500, 500, 200]);
+      assert.deepEqual(
+        d.attempts_log.map((a: { status_code: number }) => a.status_code),
+        [500, 500, 200],
+      );
       assert.match(d.attempts_log[0].error, /the receiver answered 500/);
       const hits = good.got.filter((g) => g.path === '/flaky');
       assert.equal(hits.length, 3);
@@ -110,24 +144,39 @@ for (const engine of ENGINES) {
     });
 
     test('a receiver that keeps failing is given up after max_attempts; a hanging one times out; neither shows URL or secret', async () => {
-      const [dead] = await until('dead failed', async () => (await deliveries('dead')).find((x: { status: string }) => x.status === 'failed') && deliveries('dead'));
+      const [dead] = await until(
+        'dead failed',
+        async () => (await deliveries('dead')).find((x: { status: string }) => x.status === 'failed') && deliveries('dead'),
+      );
       assert.equal(dead.attempts, 2);
-      const [hang] = await until('hanging failed', async () => (await deliveries('hanging')).find((x: { status: string }) => x.status === 'failed') && deliveries('hanging'));
+      const [hang] = await until(
+        'hanging failed',
+        async () => (await deliveries('hanging')).find((x: { status: string }) => x.status === 'failed') && deliveries('hanging'),
+      );
       assert.match(hang.last_error, /no answer within 1000 ms/);
       const all = await forge.api('GET', '/webhooks/deliveries?limit=200', undefined, operator);
-      for (const secret of ['url-secret-xyz', SECRET, 'whsec-dead', 'whsec-hang', 'whsec-flaky', good.url]) assert.ok(!all.text.includes(secret), secret);
+      for (const secret of ['url-secret-xyz', SECRET, 'whsec-dead', 'whsec-hang', 'whsec-flaky', good.url])
+        assert.ok(!all.text.includes(secret), secret);
     });
 
     test('deployments are delivered per event type to the receiver that asked for them', async () => {
       const deployer = await forge.token(['deployer:staging'], 'dana@example.com');
-      const res = await forge.api('POST', '/deployments', { repository: 'acme/mono', project: 'auth-service', environment: 'staging', release: '1' }, deployer);
+      const res = await forge.api(
+        'POST',
+        '/deployments',
+        { repository: 'acme/mono', project: 'auth-service', environment: 'staging', release: '1' },
+        deployer,
+      );
       assert.equal(res.status, 201, res.text);
       const events = await until('deployment events', async () => {
         const e = good.got.filter((g) => g.path === '/good').map((g) => g.headers['x-forge-event']);
         return e.includes('deployment.active') && e;
       });
       assert.ok(events.includes('deployment.requested'));
-      assert.ok(!good.got.some((g) => g.path === '/flaky' && g.headers['x-forge-event'] !== 'release.created'), 'flaky asked only for release.created');
+      assert.ok(
+        !good.got.some((g) => g.path === '/flaky' && g.headers['x-forge-event'] !== 'release.created'),
+        'flaky asked only for release.created',
+      );
     });
   });
 }
@@ -138,15 +187,23 @@ describe('webhooks with two replicas on one PostgreSQL', () => {
     const { url, drop } = await freshPostgres();
     const keyFile = join(tempDir(), 'token-key');
     const env = {
-      FORGE_WEBHOOK_POLL_MS: '20', FORGE_WEBHOOK_RETRY_MS: '50',
+      FORGE_WEBHOOK_POLL_MS: '20',
+      FORGE_WEBHOOK_RETRY_MS: '50',
       FORGE_WEBHOOKS: JSON.stringify([{ name: 'sink', url: `${sink.url}/sink`, events: ['release.created'], secret: SECRET }]),
     };
     const a = await startForge({ databaseUrl: url, tokenKeyFile: keyFile, env });
     const b = await startForge({ databaseUrl: url, tokenKeyFile: keyFile, env });
     try {
       const ci = await a.token(['service-account'], 'ci@example.com');
-      const results = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).api('POST', '/releases', releaseBody({ project: `svc-${i}` }, sha(i + 1)), ci)));
-      assert.ok(results.every((r) => r.status === 201), results.map((r) => r.text).join('\n'));
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          (i % 2 ? a : b).api('POST', '/releases', releaseBody({ project: `svc-${i}` }, sha(i + 1)), ci),
+        ),
+      );
+      assert.ok(
+        results.every((r) => r.status === 201),
+        results.map((r) => r.text).join('\n'),
+      );
       await until('12 deliveries', async () => sink.got.length >= 12);
       await sleep(300); // a duplicate, if any replica were to send one, would arrive by now
       const seqs = sink.got.map((g) => JSON.parse(g.body).seq);

@@ -9,7 +9,12 @@ import { storedToken } from './credentials.js';
 import { type CliSettings, cliSettings } from './settings.js';
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly details?: unknown) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
     super(message);
   }
 }
@@ -41,7 +46,7 @@ export function client(opts: ClientOptions, settings: CliSettings = cliSettings(
   return {
     async request(method, path, body, accept = 'application/json') {
       const headers: Record<string, string> = { accept };
-      const token = opts.token || settings.token || await storedToken(base);
+      const token = opts.token || settings.token || (await storedToken(base));
       if (token) headers.authorization = `Bearer ${token}`;
       if (body !== undefined) headers['content-type'] = 'application/json';
       let res: Response;

@@ -97,8 +97,15 @@ export async function storedToken(server: string): Promise<string | undefined> {
     const { refresh } = await import('./oidc-login.js'); // loaded only when needed: it is the slowest import of the CLI
     fresh = await refresh({ issuer: cred.issuer, clientId: cred.client_id, audience: cred.audience }, cred.refresh_token);
   } catch (err) {
-    throw new Error(`the login for ${serverKey(server)} has expired and could not be refreshed (${(err as Error).message}): run "forge login" again`);
+    throw new Error(
+      `the login for ${serverKey(server)} has expired and could not be refreshed (${(err as Error).message}): run "forge login" again`,
+    );
   }
-  saveCredential(server, { ...cred, token: fresh.access_token, refresh_token: fresh.refresh_token ?? cred.refresh_token, expires_at: fresh.expires_at });
+  saveCredential(server, {
+    ...cred,
+    token: fresh.access_token,
+    refresh_token: fresh.refresh_token ?? cred.refresh_token,
+    expires_at: fresh.expires_at,
+  });
   return fresh.access_token;
 }

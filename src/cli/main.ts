@@ -1,27 +1,27 @@
 #!/usr/bin/env node
 /** The `forge` command line: every command registers itself here. */
-import { Command, CommanderError } from 'commander';
-import { registerServe } from './commands/serve.js';
-import { registerToken } from './commands/token.js';
-import { registerRelease } from './commands/release.js';
-import { registerDiff } from './commands/diff.js';
-import { registerRender } from './commands/render.js';
-import { registerValidate } from './commands/validate.js';
+import { Command, type CommanderError } from 'commander';
+import { registerApprovals } from './commands/approvals.js';
+import { registerApprove } from './commands/approve.js';
 import { registerAudit } from './commands/audit.js';
-import { registerLogin } from './commands/login.js';
-import { registerWhoami } from './commands/whoami.js';
-import { registerReleaseVerify } from './commands/release-verify.js';
-import { registerReleaseCreate } from './commands/release-create.js';
 import { registerCmp } from './commands/cmp.js';
 import { registerDeploy } from './commands/deploy.js';
-import { registerRollback } from './commands/rollback.js';
-import { registerUnpin } from './commands/unpin.js';
-import { registerApprove } from './commands/approve.js';
-import { registerApprovals } from './commands/approvals.js';
-import { registerStatus } from './commands/status.js';
-import { registerHistory } from './commands/history.js';
+import { registerDiff } from './commands/diff.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerHistory } from './commands/history.js';
+import { registerLogin } from './commands/login.js';
+import { registerRelease } from './commands/release.js';
+import { registerReleaseCreate } from './commands/release-create.js';
+import { registerReleaseVerify } from './commands/release-verify.js';
+import { registerRender } from './commands/render.js';
+import { registerRollback } from './commands/rollback.js';
+import { registerServe } from './commands/serve.js';
+import { registerStatus } from './commands/status.js';
+import { registerToken } from './commands/token.js';
+import { registerUnpin } from './commands/unpin.js';
+import { registerValidate } from './commands/validate.js';
 import { registerVersion } from './commands/version.js';
+import { registerWhoami } from './commands/whoami.js';
 
 const program = new Command('forge')
   .description('Forge: immutable releases and GitOps deployments')

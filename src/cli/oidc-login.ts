@@ -40,10 +40,15 @@ function tokensOf(res: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHe
 }
 
 /** The device flow: shows where to go and which code to enter, waits until the person has approved. */
-export async function deviceLogin(o: IssuerOptions & { scope: string }, show: (uri: string, code: string, complete?: string) => void): Promise<Tokens> {
+export async function deviceLogin(
+  o: IssuerOptions & { scope: string },
+  show: (uri: string, code: string, complete?: string) => void,
+): Promise<Tokens> {
   const config = await configuration(o);
   if (!config.serverMetadata().device_authorization_endpoint) {
-    throw new Error(`${o.issuer} does not offer the device flow: log in with a token instead (forge login --token TOKEN, or --token - to read it from stdin)`);
+    throw new Error(
+      `${o.issuer} does not offer the device flow: log in with a token instead (forge login --token TOKEN, or --token - to read it from stdin)`,
+    );
   }
   const resource: Record<string, string> = o.audience ? { resource: o.audience } : {};
   const device = await oidc.initiateDeviceAuthorization(config, { scope: o.scope, ...resource });

@@ -5,7 +5,10 @@ import { UsageError } from './output.js';
 
 /** `git@github.com:acme/mono.git`, `https://host/acme/mono` → `acme/mono` (the last two path segments). */
 export function repositoryFromRemote(url: string): string | undefined {
-  const path = url.replace(/\.git$/, '').replace(/^[a-z+]+:\/\/[^/]+\//, '').replace(/^[^@/]+@[^:]+:/, '');
+  const path = url
+    .replace(/\.git$/, '')
+    .replace(/^[a-z+]+:\/\/[^/]+\//, '')
+    .replace(/^[^@/]+@[^:]+:/, '');
   const parts = path.split('/').filter(Boolean);
   return parts.length >= 2 ? parts.slice(-2).join('/').toLowerCase() : undefined;
 }
@@ -23,6 +26,7 @@ export function resolveRepository(option: string | undefined, cwd = process.cwd(
     throw new UsageError('no repository given: pass --repository owner/name, or run inside a git checkout with an "origin" remote');
   }
   const repo = repositoryFromRemote(url);
-  if (!repo || repositoryProblem(repo)) throw new UsageError(`cannot tell the repository from the origin remote "${url}": pass --repository owner/name`);
+  if (!repo || repositoryProblem(repo))
+    throw new UsageError(`cannot tell the repository from the origin remote "${url}": pass --repository owner/name`);
   return repo;
 }

@@ -34,7 +34,10 @@ const TMP_PREFIX = '.tmp-';
 const STALE_TMP_MS = 10 * 60 * 1000;
 
 export class ResourceCache {
-  constructor(readonly dir: string, readonly maxBytes: number) {}
+  constructor(
+    readonly dir: string,
+    readonly maxBytes: number,
+  ) {}
 
   private path(digest: string): string {
     return join(this.dir, `${digest.replace(':', '-')}.json`);
@@ -49,15 +52,23 @@ export class ResourceCache {
     } catch {
       return undefined;
     }
-    if (entry?.version !== 1 || entry.manifestDigest !== manifestDigest || typeof entry.stream !== 'string'
-      || sha256Digest(Buffer.from(entry.stream)) !== entry.streamDigest) {
+    if (
+      entry?.version !== 1 ||
+      entry.manifestDigest !== manifestDigest ||
+      typeof entry.stream !== 'string' ||
+      sha256Digest(Buffer.from(entry.stream)) !== entry.streamDigest
+    ) {
       await rm(path, { force: true });
       return undefined;
     }
     const now = new Date();
     await utimes(path, now, now).catch(() => {});
     return {
-      repository: entry.repository, project: entry.project, sha: entry.sha, releaseNumber: entry.releaseNumber, stream: entry.stream,
+      repository: entry.repository,
+      project: entry.project,
+      sha: entry.sha,
+      releaseNumber: entry.releaseNumber,
+      stream: entry.stream,
       ...(entry.verifiedWith ? { verifiedWith: entry.verifiedWith } : {}),
     };
   }

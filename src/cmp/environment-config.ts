@@ -16,17 +16,27 @@ function isMap(v: unknown): v is Record<string, unknown> {
 export function environmentConfigDocument(text: string, file: string): string {
   const fail = (field: string, message: string) => new ForgeError('validation_error', `${file}: ${field} ${message}`, { file, field });
   const docs = parseAllDocuments(text).filter((d) => d.errors.length || (d.contents !== null && d.toJS() != null));
-  if (docs.length !== 1) throw new ForgeError('validation_error', `${file}: expected exactly one YAML document (an EnvironmentConfig), found ${docs.length}`, { file });
+  if (docs.length !== 1)
+    throw new ForgeError('validation_error', `${file}: expected exactly one YAML document (an EnvironmentConfig), found ${docs.length}`, {
+      file,
+    });
   const doc = docs[0]!;
-  if (doc.errors.length) throw new ForgeError('validation_error', `${file}: not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`, { file });
+  if (doc.errors.length)
+    throw new ForgeError('validation_error', `${file}: not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`, { file });
   const value: unknown = doc.toJS();
   if (!isMap(value)) throw new ForgeError('validation_error', `${file}: expected a mapping (an EnvironmentConfig)`, { file });
-  if (value.apiVersion !== ENVIRONMENT_CONFIG_API_VERSION) throw fail('apiVersion', `is ${JSON.stringify(value.apiVersion) ?? 'missing'}; expected "${ENVIRONMENT_CONFIG_API_VERSION}"`);
-  if (value.kind !== ENVIRONMENT_CONFIG_KIND) throw fail('kind', `is ${JSON.stringify(value.kind) ?? 'missing'}; expected "${ENVIRONMENT_CONFIG_KIND}"`);
+  if (value.apiVersion !== ENVIRONMENT_CONFIG_API_VERSION)
+    throw fail('apiVersion', `is ${JSON.stringify(value.apiVersion) ?? 'missing'}; expected "${ENVIRONMENT_CONFIG_API_VERSION}"`);
+  if (value.kind !== ENVIRONMENT_CONFIG_KIND)
+    throw fail('kind', `is ${JSON.stringify(value.kind) ?? 'missing'}; expected "${ENVIRONMENT_CONFIG_KIND}"`);
   const metadata = value.metadata;
   if (!isMap(metadata) || typeof metadata.name !== 'string' || metadata.name === '') {
-    throw fail('metadata.name', `is ${JSON.stringify(isMap(metadata) ? metadata.name : metadata) ?? 'missing'}; expected a non-empty string`);
+    throw fail(
+      'metadata.name',
+      `is ${JSON.stringify(isMap(metadata) ? metadata.name : metadata) ?? 'missing'}; expected a non-empty string`,
+    );
   }
-  if (!isMap(value.data)) throw fail('data', `is ${JSON.stringify(value.data) ?? 'missing'}; expected a mapping at the top level of the document`);
+  if (!isMap(value.data))
+    throw fail('data', `is ${JSON.stringify(value.data) ?? 'missing'}; expected a mapping at the top level of the document`);
   return `---\n${stringify(value, { lineWidth: 0 })}`;
 }

@@ -44,7 +44,8 @@ export async function generate(dir: string, settings: CmpSettings, io: GenerateI
     release = await pull(pointer, settings, publicKey);
     source = settings.registry!;
     try {
-      if (!(await cache.put(pointer.digest, release))) io.log(`not caching ${pointer.digest}: larger than FORGE_CMP_CACHE_MAX_BYTES (${settings.cacheMaxBytes})`);
+      if (!(await cache.put(pointer.digest, release)))
+        io.log(`not caching ${pointer.digest}: larger than FORGE_CMP_CACHE_MAX_BYTES (${settings.cacheMaxBytes})`);
     } catch (err) {
       io.log(`warning: could not write the cache in ${settings.cacheDir}: ${(err as Error).message}`);
     }
@@ -52,9 +53,11 @@ export async function generate(dir: string, settings: CmpSettings, io: GenerateI
   io.out(release.stream + envDocument);
 
   const app = settings.app.name ? `${settings.app.namespace ? `${settings.app.namespace}/` : ''}${settings.app.name}` : dir;
-  io.log(`${app}: ${pointer.repository}/${pointer.project} release ${release.releaseNumber || '?'} (${pointer.release.slice(0, 7)}) in ${pointer.environment}, `
-    + `${pointer.digest}${publicKey ? ' (signature verified)' : ''} from ${source}${envDocument ? ` + ${ENVIRONMENT_CONFIG_FILE}` : ''}${settings.app.revision ? ` at revision ${settings.app.revision.slice(0, 12)}` : ''}`
-    + ` in ${Date.now() - started} ms`);
+  io.log(
+    `${app}: ${pointer.repository}/${pointer.project} release ${release.releaseNumber || '?'} (${pointer.release.slice(0, 7)}) in ${pointer.environment}, ` +
+      `${pointer.digest}${publicKey ? ' (signature verified)' : ''} from ${source}${envDocument ? ` + ${ENVIRONMENT_CONFIG_FILE}` : ''}${settings.app.revision ? ` at revision ${settings.app.revision.slice(0, 12)}` : ''}` +
+      ` in ${Date.now() - started} ms`,
+  );
 }
 
 function sameRelease(c: CachedRelease, p: ReleasePointer): boolean {
@@ -67,8 +70,11 @@ async function readPublicKey(file: string): Promise<{ pem: string; id: string }>
     const pem = await readFile(file, 'utf8');
     return { pem, id: sha256Digest(Buffer.from(pem)) };
   } catch (err) {
-    throw new ForgeError('validation_error', `FORGE_SIGNING_PUBLIC_KEY_FILE names "${file}", which cannot be read: ${(err as Error).message}`,
-      { field: 'FORGE_SIGNING_PUBLIC_KEY_FILE' });
+    throw new ForgeError(
+      'validation_error',
+      `FORGE_SIGNING_PUBLIC_KEY_FILE names "${file}", which cannot be read: ${(err as Error).message}`,
+      { field: 'FORGE_SIGNING_PUBLIC_KEY_FILE' },
+    );
   }
 }
 
@@ -84,14 +90,23 @@ async function readOptional(path: string): Promise<string | undefined> {
 /** The registry client, the YAML reader (and the signature verifier) are loaded only on a cache miss, so a warm run starts faster. */
 async function pull(pointer: ReleasePointer, settings: CmpSettings, publicKey?: { pem: string; id: string }): Promise<CachedRelease> {
   if (!settings.registry) {
-    throw new ForgeError('validation_error', `release ${pointer.digest} is not in the cache and FORGE_REGISTRY is not set; expected host[:port][/prefix] or oci-layout:PATH`,
-      { field: 'FORGE_REGISTRY' });
+    throw new ForgeError(
+      'validation_error',
+      `release ${pointer.digest} is not in the cache and FORGE_REGISTRY is not set; expected host[:port][/prefix] or oci-layout:PATH`,
+      { field: 'FORGE_REGISTRY' },
+    );
   }
   const [{ openReleaseStore }, { pullRelease }, { resourceStream }] = await Promise.all([
-    import('../registry/index.js'), import('./pull.js'), import('./stream.js'),
+    import('../registry/index.js'),
+    import('./pull.js'),
+    import('./stream.js'),
   ]);
   const store = openReleaseStore({
-    registry: settings.registry, dataDir: '.', username: settings.username, password: settings.password, insecure: settings.insecure,
+    registry: settings.registry,
+    dataDir: '.',
+    username: settings.username,
+    password: settings.password,
+    insecure: settings.insecure,
   });
   if (publicKey) {
     const { verifyStoredRelease } = await import('../signing/index.js');
@@ -99,14 +114,22 @@ async function pull(pointer: ReleasePointer, settings: CmpSettings, publicKey?: 
       await verifyStoredRelease(store, imageRepository(pointer), pointer.digest, publicKey.pem);
     } catch (err) {
       if (!(err instanceof ForgeError)) throw err;
-      throw new ForgeError(err.code, `${store.registry}/${imageRepository(pointer)}@${pointer.digest}: refused by the signature check `
-        + `(FORGE_SIGNING_PUBLIC_KEY_FILE ${settings.signingPublicKeyFile}): ${err.message}`, err.details);
+      throw new ForgeError(
+        err.code,
+        `${store.registry}/${imageRepository(pointer)}@${pointer.digest}: refused by the signature check ` +
+          `(FORGE_SIGNING_PUBLIC_KEY_FILE ${settings.signingPublicKeyFile}): ${err.message}`,
+        err.details,
+      );
     }
   }
   const pulled = await pullRelease(store, pointer, settings.limits);
   const stream = resourceStream(pulled.files, (path) => `${pulled.image}: resources layer ${pulled.resourcesDigest}: ${path}`);
   return {
-    repository: pointer.repository, project: pointer.project, sha: pointer.release, releaseNumber: pulled.releaseNumber, stream,
+    repository: pointer.repository,
+    project: pointer.project,
+    sha: pointer.release,
+    releaseNumber: pulled.releaseNumber,
+    stream,
     ...(publicKey ? { verifiedWith: publicKey.id } : {}),
   };
 }

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ForgeError } from '../core/errors.js';
-import { parsePointer, PointerError, type ReleasePointer } from '../core/pointer.js';
+import { PointerError, parsePointer, type ReleasePointer } from '../core/pointer.js';
 
 export const POINTER_FILE = 'release.yaml';
 
@@ -13,8 +13,11 @@ export async function readPointerFile(dir: string, label = POINTER_FILE): Promis
     text = await readFile(join(dir, POINTER_FILE), 'utf8');
   } catch (err) {
     const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new ForgeError(missing ? 'not_found' : 'validation_error',
-      `${label}: ${missing ? `no ${POINTER_FILE} in ${dir}; expected a ReleasePointer written by Forge` : `cannot be read: ${(err as Error).message}`}`, { file: label });
+    throw new ForgeError(
+      missing ? 'not_found' : 'validation_error',
+      `${label}: ${missing ? `no ${POINTER_FILE} in ${dir}; expected a ReleasePointer written by Forge` : `cannot be read: ${(err as Error).message}`}`,
+      { file: label },
+    );
   }
   try {
     return parsePointer(text);

@@ -35,12 +35,17 @@ export async function pullRelease(store: ReleaseStore, pointer: ReleasePointer, 
   }
   const parsed = parseReleaseManifest(manifest.bytes);
   if (parsed.config.digest !== EMPTY_CONFIG.digest || parsed.config.size !== EMPTY_CONFIG.size) {
-    throw mismatch(`${where}: config ${parsed.config.digest} (${parsed.config.size} bytes) is not the empty descriptor ${EMPTY_CONFIG.digest} (2 bytes)`,
-      { digest: parsed.config.digest });
+    throw mismatch(
+      `${where}: config ${parsed.config.digest} (${parsed.config.size} bytes) is not the empty descriptor ${EMPTY_CONFIG.digest} (2 bytes)`,
+      { digest: parsed.config.digest },
+    );
   }
   const revision = parsed.annotations['org.opencontainers.image.revision'];
   if (revision !== undefined && revision !== pointer.release) {
-    throw mismatch(`${where}: this is the release of commit ${revision}, but the pointer's spec.release is ${pointer.release}`, { revision, release: pointer.release });
+    throw mismatch(`${where}: this is the release of commit ${revision}, but the pointer's spec.release is ${pointer.release}`, {
+      revision,
+      release: pointer.release,
+    });
   }
   const [metadataBytes, resourcesBytes] = await Promise.all([
     store.getBlob(repository, parsed.metadata.digest, parsed.metadata.size),
@@ -48,19 +53,24 @@ export async function pullRelease(store: ReleaseStore, pointer: ReleasePointer, 
   ]);
   const metadata = parseReleaseMetadata(metadataBytes);
   if (metadata.resources.digest !== parsed.resources.digest) {
-    throw mismatch(`${where}: the metadata layer names resources layer ${metadata.resources.digest}, but the manifest has ${parsed.resources.digest}`,
-      { expected: metadata.resources.digest, actual: parsed.resources.digest });
+    throw mismatch(
+      `${where}: the metadata layer names resources layer ${metadata.resources.digest}, but the manifest has ${parsed.resources.digest}`,
+      { expected: metadata.resources.digest, actual: parsed.resources.digest },
+    );
   }
   const id = metadata.identity;
   if (id?.repository !== pointer.repository || id.project !== pointer.project || id.commit_sha !== pointer.release) {
-    throw mismatch(`${where}: this holds release ${id?.repository}/${id?.project}/${id?.commit_sha}, but the pointer names ${pointer.repository}/${pointer.project}/${pointer.release}`,
-      { identity: id });
+    throw mismatch(
+      `${where}: this holds release ${id?.repository}/${id?.project}/${id?.commit_sha}, but the pointer names ${pointer.repository}/${pointer.project}/${pointer.release}`,
+      { identity: id },
+    );
   }
   let files: PulledRelease['files'];
   try {
     files = readResourcesLayer(resourcesBytes, parsed.resources.mediaType, limits);
   } catch (err) {
-    if (err instanceof ForgeError) throw new ForgeError(err.code, `${where}: resources layer ${parsed.resources.digest}: ${err.message}`, err.details);
+    if (err instanceof ForgeError)
+      throw new ForgeError(err.code, `${where}: resources layer ${parsed.resources.digest}: ${err.message}`, err.details);
     throw err;
   }
   return { image: where, releaseNumber: metadata.release_number, resourcesDigest: parsed.resources.digest, files };

@@ -4,7 +4,7 @@ import { discover } from './discover.js';
 import { generate } from './generate.js';
 import { loadCmpSettings } from './settings.js';
 
-export const CMP_USAGE = 'usage: forge-cmp discover|generate  (run by Argo CD in the Application\'s source directory)';
+export const CMP_USAGE = "usage: forge-cmp discover|generate  (run by Argo CD in the Application's source directory)";
 
 /** Returns the exit code: 0 done, 1 failed, 2 usage error. `env` replaces the process's environment (tests). */
 export async function runCmp(args: string[], dir: string, env?: Env): Promise<number> {

@@ -8,9 +8,9 @@
  */
 import { homedir, platform } from 'node:os';
 import { join } from 'node:path';
+import { type Env, integerFromEnv } from '../config/environment.js';
 import { DEFAULT_RESOURCE_LIMITS } from '../core/release-image.js';
 import type { TarLimits } from '../core/tar.js';
-import { type Env, integerFromEnv } from '../config/environment.js';
 import { registrySettingsFromEnv } from '../registry/settings.js';
 
 export interface ArgoApp {

@@ -50,7 +50,8 @@ export function resourceStream(files: { path: string; yaml: string }[], where: (
     for (const [i, value] of values.entries()) {
       const at = `${where(file.path)}${values.length > 1 ? ` (document ${i + 1})` : ''}`;
       if (value === null || value === undefined) continue;
-      if (!isMap(value)) throw invalid(at, `expected a Kubernetes object (a mapping), got ${Array.isArray(value) ? 'a list' : JSON.stringify(value)}`);
+      if (!isMap(value))
+        throw invalid(at, `expected a Kubernetes object (a mapping), got ${Array.isArray(value) ? 'a list' : JSON.stringify(value)}`);
       for (const field of ['apiVersion', 'kind'] as const) {
         if (typeof value[field] !== 'string' || value[field] === '') {
           throw invalid(at, `${field} is ${JSON.stringify(value[field]) ?? 'missing'}; expected a non-empty string`);
@@ -66,7 +67,10 @@ export function resourceStream(files: { path: string; yaml: string }[], where: (
       });
     }
   }
-  docs.sort((a, b) => compare(a.kind, b.kind) || compare(a.name, b.name) || compare(a.apiVersion, b.apiVersion) || compare(a.namespace, b.namespace));
+  docs.sort(
+    (a, b) =>
+      compare(a.kind, b.kind) || compare(a.name, b.name) || compare(a.apiVersion, b.apiVersion) || compare(a.namespace, b.namespace),
+  );
   return docs.map((d) => `---\n${d.yaml}`).join('');
 }
 

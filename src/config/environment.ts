@@ -18,7 +18,9 @@ export function secretFromEnv(env: Env, name: string): string | undefined {
   try {
     return readFileSync(file, 'utf8').trim();
   } catch (err) {
-    throw new ForgeError('validation_error', `${name}_FILE names "${file}", which cannot be read: ${(err as Error).message}`, { field: `${name}_FILE` });
+    throw new ForgeError('validation_error', `${name}_FILE names "${file}", which cannot be read: ${(err as Error).message}`, {
+      field: `${name}_FILE`,
+    });
   }
 }
 

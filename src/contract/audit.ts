@@ -1,16 +1,27 @@
 /** The audit log on the wire (DESIGN.md §11): entries, the hash-chain check, and the event stream. */
-import { Type, type Static } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { AnyObject } from './common.js';
 
 /** One entry of the hash chain (src/core/audit-chain.ts); `at` is an ISO time with milliseconds. */
 export const AuditEntry = Type.Object({
-  seq: Type.Integer(), at: Type.String(), actor: Type.String(), action: Type.String(), subject: Type.String(),
-  details: AnyObject, prev_hash: Type.String(), hash: Type.String(),
+  seq: Type.Integer(),
+  at: Type.String(),
+  actor: Type.String(),
+  action: Type.String(),
+  subject: Type.String(),
+  details: AnyObject,
+  prev_hash: Type.String(),
+  hash: Type.String(),
 });
 export type AuditEntry = Static<typeof AuditEntry>;
 
 /** GET /audit/verify: how much of the chain is intact, and where it breaks. */
-export const AuditChainCheck = Type.Object({ ok: Type.Boolean(), checked: Type.Integer(), first_broken: Type.Optional(Type.Integer()), reason: Type.Optional(Type.String()) });
+export const AuditChainCheck = Type.Object({
+  ok: Type.Boolean(),
+  checked: Type.Integer(),
+  first_broken: Type.Optional(Type.Integer()),
+  reason: Type.Optional(Type.String()),
+});
 export type AuditChainCheck = Static<typeof AuditChainCheck>;
 
 /** GET /events: EventSource cannot send headers, so the bearer token may come as `?access_token=`. */

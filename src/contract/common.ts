@@ -4,7 +4,7 @@
  * answers and produce the OpenAPI document; its TypeScript types are derived from them, so the
  * server, the CLI and the dashboard cannot drift from what is validated and sent.
  */
-import { Type, type Static, type TSchema } from 'typebox';
+import { type Static, type TSchema, Type } from 'typebox';
 
 /** `T` or null: a field that is always present, sometimes without a value. */
 export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
@@ -16,19 +16,28 @@ export const AnyObject = Type.Unsafe<Record<string, unknown>>(Type.Object({}, { 
 export const Text = (max: number) => Type.String({ maxLength: max });
 
 /** Every failure: `{error: {code, message, details?}}`, the code from src/core/errors.ts. */
-export const ErrorEnvelope = Type.Object({
-  error: Type.Object({
-    code: Type.String(),
-    message: Type.String(),
-    details: Type.Optional(AnyObject),
-  }),
-}, { $id: 'Error' });
+export const ErrorEnvelope = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String(),
+      message: Type.String(),
+      details: Type.Optional(AnyObject),
+    }),
+  },
+  { $id: 'Error' },
+);
 export type ErrorEnvelope = Static<typeof ErrorEnvelope>;
 
 /** The error answers every route may give, for its `response` schema. */
 export const errorResponses = {
-  400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope, 404: ErrorEnvelope, 409: ErrorEnvelope,
-  413: ErrorEnvelope, 500: ErrorEnvelope, 503: ErrorEnvelope,
+  400: ErrorEnvelope,
+  401: ErrorEnvelope,
+  403: ErrorEnvelope,
+  404: ErrorEnvelope,
+  409: ErrorEnvelope,
+  413: ErrorEnvelope,
+  500: ErrorEnvelope,
+  503: ErrorEnvelope,
 };
 
 /** `?limit=` (1-200, default 20) and `?offset=` (default 0) of every list. */

@@ -1,5 +1,5 @@
 /** Deployments on the wire (DESIGN.md §8, §10): deploy, roll back, the active one and the history of a slot. */
-import { Type, type Static } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { Nullable } from './common.js';
 import { PolicyCheck } from './policy.js';
 
@@ -7,31 +7,39 @@ export const DeploymentKind = Type.Union([Type.Literal('deploy'), Type.Literal('
 export type DeploymentKind = Static<typeof DeploymentKind>;
 
 /** pending → active | failed; active → superseded. */
-export const DeploymentStatus = Type.Union([Type.Literal('pending'), Type.Literal('active'), Type.Literal('superseded'), Type.Literal('failed')]);
+export const DeploymentStatus = Type.Union([
+  Type.Literal('pending'),
+  Type.Literal('active'),
+  Type.Literal('superseded'),
+  Type.Literal('failed'),
+]);
 export type DeploymentStatus = Static<typeof DeploymentStatus>;
 
-export const Deployment = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  release_id: Type.String({ format: 'uuid' }),
-  release_number: Type.Integer(),
-  repository: Type.String(),
-  project: Type.String(),
-  environment: Type.String(),
-  kind: DeploymentKind,
-  status: DeploymentStatus,
-  deployed_by: Type.String(),
-  deployed_at: Type.String(),
-  reason: Nullable(Type.String()),
-  gitops_commit_sha: Nullable(Type.String()),
-  approval_ids: Type.Array(Type.String()),
-  approved_by: Type.Array(Type.String()),
-  previous_release_number: Nullable(Type.Integer()),
-  finished_at: Nullable(Type.String()),
-  /** Why it failed (failed deployments only). */
-  error: Type.Optional(Type.String()),
-  /** The policy's checks (refused auto-deploys only). */
-  policy_checks: Type.Optional(Type.Array(PolicyCheck)),
-}, { $id: 'Deployment' });
+export const Deployment = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    release_id: Type.String({ format: 'uuid' }),
+    release_number: Type.Integer(),
+    repository: Type.String(),
+    project: Type.String(),
+    environment: Type.String(),
+    kind: DeploymentKind,
+    status: DeploymentStatus,
+    deployed_by: Type.String(),
+    deployed_at: Type.String(),
+    reason: Nullable(Type.String()),
+    gitops_commit_sha: Nullable(Type.String()),
+    approval_ids: Type.Array(Type.String()),
+    approved_by: Type.Array(Type.String()),
+    previous_release_number: Nullable(Type.Integer()),
+    finished_at: Nullable(Type.String()),
+    /** Why it failed (failed deployments only). */
+    error: Type.Optional(Type.String()),
+    /** The policy's checks (refused auto-deploys only). */
+    policy_checks: Type.Optional(Type.Array(PolicyCheck)),
+  },
+  { $id: 'Deployment' },
+);
 export type Deployment = Static<typeof Deployment>;
 
 /** An auto-deploy a release's registration triggered (DESIGN.md §6 step 4), and how it stands. */
@@ -39,22 +47,28 @@ export const AutoDeployment = Type.Object({ id: Type.String(), environment: Type
 export type AutoDeployment = Static<typeof AutoDeployment>;
 
 /** POST /deployments and POST /policy-checks. */
-export const DeployBody = Type.Object({
-  repository: Type.String({ maxLength: 201 }),
-  project: Type.String({ maxLength: 63 }),
-  environment: Type.String({ maxLength: 63 }),
-  release: Type.String({ minLength: 1, maxLength: 256 }),
-  reason: Type.Optional(Type.String({ maxLength: 4096 })),
-}, { additionalProperties: false });
+export const DeployBody = Type.Object(
+  {
+    repository: Type.String({ maxLength: 201 }),
+    project: Type.String({ maxLength: 63 }),
+    environment: Type.String({ maxLength: 63 }),
+    release: Type.String({ minLength: 1, maxLength: 256 }),
+    reason: Type.Optional(Type.String({ maxLength: 4096 })),
+  },
+  { additionalProperties: false },
+);
 export type DeployRequest = Static<typeof DeployBody>;
 
 /** POST /deployments/rollback: the slot; the release is the one active before the current one. */
-export const RollbackBody = Type.Object({
-  repository: Type.String({ maxLength: 201 }),
-  project: Type.String({ maxLength: 63 }),
-  environment: Type.String({ maxLength: 63 }),
-  reason: Type.Optional(Type.String({ maxLength: 4096 })),
-}, { additionalProperties: false });
+export const RollbackBody = Type.Object(
+  {
+    repository: Type.String({ maxLength: 201 }),
+    project: Type.String({ maxLength: 63 }),
+    environment: Type.String({ maxLength: 63 }),
+    reason: Type.Optional(Type.String({ maxLength: 4096 })),
+  },
+  { additionalProperties: false },
+);
 export type RollbackRequest = Static<typeof RollbackBody>;
 
 /** `/{env}/{owner}/{name}/{project}`: one project in one environment. */

@@ -1,9 +1,13 @@
 /** GET /doctor on the wire: where the database, the release store and the GitOps repository disagree. */
-import { Type, type Static } from 'typebox';
+import { type Static, Type } from 'typebox';
 
 /** The checks `forge doctor` runs. */
 export const DoctorCheck = Type.Union([
-  Type.Literal('release_numbers'), Type.Literal('release_images'), Type.Literal('pointers'), Type.Literal('pending_deployments'), Type.Literal('audit_chain'),
+  Type.Literal('release_numbers'),
+  Type.Literal('release_images'),
+  Type.Literal('pointers'),
+  Type.Literal('pending_deployments'),
+  Type.Literal('audit_chain'),
 ]);
 export type DoctorCheck = Static<typeof DoctorCheck>;
 
@@ -13,7 +17,12 @@ export type Finding = Static<typeof Finding>;
 
 export const DoctorReport = Type.Object({
   ok: Type.Boolean(),
-  checked: Type.Object({ releases: Type.Integer(), active_deployments: Type.Integer(), pointer_files: Type.Integer(), audit_entries: Type.Integer() }),
+  checked: Type.Object({
+    releases: Type.Integer(),
+    active_deployments: Type.Integer(),
+    pointer_files: Type.Integer(),
+    audit_entries: Type.Integer(),
+  }),
   findings: Type.Array(Finding),
 });
 export type DoctorReport = Static<typeof DoctorReport>;

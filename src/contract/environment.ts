@@ -1,21 +1,31 @@
 /** GET /environments on the wire (DESIGN.md §7, §10): each environment's policy and what runs there per project. */
-import { Type, type Static } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { Nullable, Paging } from './common.js';
 import { DeploymentKind } from './deployment.js';
 import { Alias } from './release.js';
 
 /** The active deployment of one project in an environment, with what the matrix shows of its release. */
 export const EnvironmentDeployment = Type.Object({
-  repository: Type.String(), project: Type.String(), release_id: Type.String(), release_number: Type.Integer(), commit_sha: Type.String(),
-  aliases: Type.Array(Alias), deployment_id: Type.String(),
-  kind: DeploymentKind, deployed_by: Type.String(), deployed_at: Type.String(), gitops_commit_sha: Nullable(Type.String()),
+  repository: Type.String(),
+  project: Type.String(),
+  release_id: Type.String(),
+  release_number: Type.Integer(),
+  commit_sha: Type.String(),
+  aliases: Type.Array(Alias),
+  deployment_id: Type.String(),
+  kind: DeploymentKind,
+  deployed_by: Type.String(),
+  deployed_at: Type.String(),
+  gitops_commit_sha: Nullable(Type.String()),
   pinned: Type.Boolean(),
 });
 export type EnvironmentDeployment = Static<typeof EnvironmentDeployment>;
 
 /** An environment's promotion policy (the platform config, DESIGN.md §7), durations in seconds. */
 export const PromotionPolicy = Type.Object({
-  allowed_triggers: Type.Array(Type.String()), allowed_branches: Type.Array(Type.String()), auto_deploy: Type.Boolean(),
+  allowed_triggers: Type.Array(Type.String()),
+  allowed_branches: Type.Array(Type.String()),
+  auto_deploy: Type.Boolean(),
   requires_approval: Type.Boolean(),
   approvals: Type.Object({ required: Type.Integer(), expires_after_seconds: Type.Integer(), allow_self_approval: Type.Boolean() }),
 });
@@ -29,5 +39,9 @@ export const Environment = Type.Object({
 export type Environment = Static<typeof Environment>;
 
 /** GET /environments: a page of environments; their deployments optionally of one repository/project. */
-export const EnvironmentsQuery = Type.Object({ ...Paging.properties, repository: Type.Optional(Type.String({ maxLength: 201 })), project: Type.Optional(Type.String({ maxLength: 63 })) });
+export const EnvironmentsQuery = Type.Object({
+  ...Paging.properties,
+  repository: Type.Optional(Type.String({ maxLength: 201 })),
+  project: Type.Optional(Type.String({ maxLength: 63 })),
+});
 export type EnvironmentsQuery = Static<typeof EnvironmentsQuery>;

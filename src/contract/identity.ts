@@ -1,5 +1,5 @@
 /** GET /whoami on the wire (DESIGN.md §11): who the server takes the bearer token for. */
-import { Type, type Static } from 'typebox';
+import { type Static, Type } from 'typebox';
 
 export const Whoami = Type.Object({ subject: Type.String(), roles: Type.Array(Type.String()) });
 export type Whoami = Static<typeof Whoami>;

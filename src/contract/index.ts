@@ -5,14 +5,15 @@
  * types; the dashboard imports them type-only, so its build fails when the contract changes
  * under it. Pure: imports only `typebox`.
  */
-export * from './common.js';
-export * from './policy.js';
-export * from './deployment.js';
-export * from './release.js';
+
 export * from './approval.js';
-export * from './pin.js';
-export * from './environment.js';
 export * from './audit.js';
-export * from './webhook.js';
-export * from './identity.js';
+export * from './common.js';
+export * from './deployment.js';
 export * from './doctor.js';
+export * from './environment.js';
+export * from './identity.js';
+export * from './pin.js';
+export * from './policy.js';
+export * from './release.js';
+export * from './webhook.js';

@@ -2,7 +2,7 @@
  * Releases on the wire (DESIGN.md §3, §6, §10): what a pipeline registers and what a release
  * looks like to every reader.
  */
-import { Type, type Static } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { AnyObject, Nullable, Text } from './common.js';
 import { AutoDeployment } from './deployment.js';
 
@@ -12,27 +12,36 @@ export type TriggerType = Static<typeof TriggerType>;
 
 /** A pipeline run that produced the release (a released commit may be released again by a later run). */
 export const Trigger = Type.Object({
-  type: TriggerType, branch: Nullable(Type.String()), tag: Nullable(Type.String()),
-  triggered_by: Type.String(), triggered_at: Type.String(),
+  type: TriggerType,
+  branch: Nullable(Type.String()),
+  tag: Nullable(Type.String()),
+  triggered_by: Type.String(),
+  triggered_at: Type.String(),
 });
 export type Trigger = Static<typeof Trigger>;
 
 /** A name of a release within its project (src/core/aliases.ts): its number, a tag, or branch-number. */
-export const Alias = Type.Object({ alias: Type.String(), alias_type: Type.Union([Type.Literal('numeric'), Type.Literal('tag'), Type.Literal('branch')]) });
+export const Alias = Type.Object({
+  alias: Type.String(),
+  alias_type: Type.Union([Type.Literal('numeric'), Type.Literal('tag'), Type.Literal('branch')]),
+});
 export type Alias = Static<typeof Alias>;
 
 /**
  * An artifact the pipeline built for the release (DESIGN.md §5), as the pipeline reports it:
  * its known fields and whatever its producer adds.
  */
-const ArtifactFields = Type.Object({
-  name: Text(253),
-  type: Text(64),
-  tracking_oci_uri: Type.Optional(Text(2048)),
-  tracking_oci_digest: Type.Optional(Text(100)),
-  primary_published_uri: Type.Optional(Text(2048)),
-  outputs: Type.Optional(AnyObject),
-}, { additionalProperties: true });
+const ArtifactFields = Type.Object(
+  {
+    name: Text(253),
+    type: Text(64),
+    tracking_oci_uri: Type.Optional(Text(2048)),
+    tracking_oci_digest: Type.Optional(Text(100)),
+    primary_published_uri: Type.Optional(Text(2048)),
+    outputs: Type.Optional(AnyObject),
+  },
+  { additionalProperties: true },
+);
 export const Artifact = Type.Unsafe<Static<typeof ArtifactFields> & Record<string, unknown>>(ArtifactFields);
 export type Artifact = Static<typeof Artifact>;
 
@@ -40,53 +49,61 @@ export type Artifact = Static<typeof Artifact>;
 export const Signature = Type.Object({ digest: Type.String(), key_id: Type.String() });
 export type Signature = Static<typeof Signature>;
 
-export const Release = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  canonical_id: Type.String(),
-  repository: Type.String(),
-  project: Type.String(),
-  commit_sha: Type.String(),
-  release_number: Type.Integer(),
-  oci_uri: Type.String(),
-  oci_digest: Type.String(),
-  resources_digest: Type.String(),
-  created_at: Type.String(),
-  created_by: Type.String(),
-  source: Type.Object({
-    author: Nullable(Type.String()), message: Nullable(Type.String()),
-    committed_at: Nullable(Type.String()), url: Nullable(Type.String()),
-  }),
-  pipeline_run_id: Nullable(Type.String()),
-  triggers: Type.Array(Trigger),
-  aliases: Type.Array(Alias),
-  artifacts: Type.Array(Artifact),
-  /** Null when the release was registered without a signing key. */
-  signature: Nullable(Signature),
-  /** The auto-deploys the release's registration triggered, and how they stand. */
-  auto_deployments: Type.Array(AutoDeployment),
-  /** A registration of an already released commit only: whether its resources match the release's. */
-  content_matches: Type.Optional(Type.Boolean()),
-}, { $id: 'Release' });
+export const Release = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    canonical_id: Type.String(),
+    repository: Type.String(),
+    project: Type.String(),
+    commit_sha: Type.String(),
+    release_number: Type.Integer(),
+    oci_uri: Type.String(),
+    oci_digest: Type.String(),
+    resources_digest: Type.String(),
+    created_at: Type.String(),
+    created_by: Type.String(),
+    source: Type.Object({
+      author: Nullable(Type.String()),
+      message: Nullable(Type.String()),
+      committed_at: Nullable(Type.String()),
+      url: Nullable(Type.String()),
+    }),
+    pipeline_run_id: Nullable(Type.String()),
+    triggers: Type.Array(Trigger),
+    aliases: Type.Array(Alias),
+    artifacts: Type.Array(Artifact),
+    /** Null when the release was registered without a signing key. */
+    signature: Nullable(Signature),
+    /** The auto-deploys the release's registration triggered, and how they stand. */
+    auto_deployments: Type.Array(AutoDeployment),
+    /** A registration of an already released commit only: whether its resources match the release's. */
+    content_matches: Type.Optional(Type.Boolean()),
+  },
+  { $id: 'Release' },
+);
 export type Release = Static<typeof Release>;
 
 /** POST /releases: what a pipeline registers (the pipeline service account only). */
-export const CreateReleaseBody = Type.Object({
-  repository: Text(201),
-  project: Text(63),
-  commit: Type.Object({
-    sha: Text(64),
-    author: Type.Optional(Text(1024)),
-    message: Type.Optional(Text(65536)),
-    committed_at: Type.Optional(Text(64)),
-    url: Type.Optional(Text(2048)),
-  }),
-  trigger: Type.Object({ type: TriggerType, branch: Type.Optional(Text(1024)), tag: Type.Optional(Text(1024)) }),
-  tags: Type.Optional(Type.Array(Text(1024), { maxItems: 1000 })),
-  tagging_strategy: Type.Optional(Type.Union([Type.Literal('monorepo'), Type.Literal('tag-all')])),
-  artifacts: Type.Optional(Type.Array(Artifact, { maxItems: 1000 })),
-  resources: Type.Array(AnyObject),
-  pipeline_run_id: Type.Optional(Text(256)),
-}, { additionalProperties: false });
+export const CreateReleaseBody = Type.Object(
+  {
+    repository: Text(201),
+    project: Text(63),
+    commit: Type.Object({
+      sha: Text(64),
+      author: Type.Optional(Text(1024)),
+      message: Type.Optional(Text(65536)),
+      committed_at: Type.Optional(Text(64)),
+      url: Type.Optional(Text(2048)),
+    }),
+    trigger: Type.Object({ type: TriggerType, branch: Type.Optional(Text(1024)), tag: Type.Optional(Text(1024)) }),
+    tags: Type.Optional(Type.Array(Text(1024), { maxItems: 1000 })),
+    tagging_strategy: Type.Optional(Type.Union([Type.Literal('monorepo'), Type.Literal('tag-all')])),
+    artifacts: Type.Optional(Type.Array(Artifact, { maxItems: 1000 })),
+    resources: Type.Array(AnyObject),
+    pipeline_run_id: Type.Optional(Text(256)),
+  },
+  { additionalProperties: false },
+);
 export type CreateReleaseRequest = Static<typeof CreateReleaseBody>;
 
 /** `/releases/{owner}/{name}/{project}`. */

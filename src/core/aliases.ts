@@ -13,9 +13,7 @@ export interface Alias {
  * tags count and the alias is the part after `<project>/`; under `tag-all` every tag counts as is.
  */
 export function tagAliases(project: string, tags: string[], strategy: TaggingStrategy): string[] {
-  const out = strategy === 'tag-all'
-    ? tags
-    : tags.filter((t) => t.startsWith(`${project}/v`)).map((t) => t.slice(project.length + 1));
+  const out = strategy === 'tag-all' ? tags : tags.filter((t) => t.startsWith(`${project}/v`)).map((t) => t.slice(project.length + 1));
   return [...new Set(out)];
 }
 

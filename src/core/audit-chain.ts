@@ -47,7 +47,8 @@ export function verifyChain(entries: AuditEntry[], from: ChainPosition = CHAIN_S
   for (const e of entries) {
     const broken = (reason: string) => ({ ok: false, checked: seq - 1, first_broken: seq, reason, next: { seq, prev } });
     if (e.seq !== seq) return broken(`entry ${seq} is missing: the entry after ${seq - 1} is ${e.seq}`);
-    if (e.prev_hash !== prev) return broken(`entry ${seq} (${e.action} ${e.subject}) does not follow entry ${seq - 1}: entries were removed or reordered`);
+    if (e.prev_hash !== prev)
+      return broken(`entry ${seq} (${e.action} ${e.subject}) does not follow entry ${seq - 1}: entries were removed or reordered`);
     if (entryHash(e) !== e.hash) return broken(`entry ${seq} (${e.action} ${e.subject}) was edited: its content does not match its hash`);
     prev = e.hash;
     seq++;

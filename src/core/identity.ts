@@ -24,7 +24,8 @@ export function repositoryProblem(input: unknown): string | undefined {
 
 export function projectProblem(input: unknown): string | undefined {
   if (typeof input !== 'string') return 'expected a string (a DNS label)';
-  if (!PROJECT.test(input)) return `"${input}" is not a DNS label (lower-case letters, digits and "-", 1-63 characters, starting and ending alphanumeric)`;
+  if (!PROJECT.test(input))
+    return `"${input}" is not a DNS label (lower-case letters, digits and "-", 1-63 characters, starting and ending alphanumeric)`;
   return undefined;
 }
 

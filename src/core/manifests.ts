@@ -29,7 +29,10 @@ export function validateResources(objects: unknown[], pathPrefix = 'resources'):
     const { apiVersion, kind, metadata } = obj;
     let ok = true;
     if (typeof apiVersion !== 'string' || !API_VERSION.test(apiVersion)) {
-      problems.push({ path: `${at}.apiVersion`, message: `expected "<version>" or "<group>/<version>" (e.g. "apps/v1"), got ${JSON.stringify(apiVersion)}` });
+      problems.push({
+        path: `${at}.apiVersion`,
+        message: `expected "<version>" or "<group>/<version>" (e.g. "apps/v1"), got ${JSON.stringify(apiVersion)}`,
+      });
       ok = false;
     }
     if (typeof kind !== 'string' || !KIND.test(kind)) {

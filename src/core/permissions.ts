@@ -32,10 +32,15 @@ export function isAllowed(principal: Principal, action: Action): boolean {
 
 export function describeAction(action: Action): string {
   switch (action.kind) {
-    case 'read': return 'any role';
-    case 'release:create': return 'the service-account role';
-    case 'deploy': return `the deployer:${action.environment} or operator role`;
-    case 'approve': return `the approver:${action.environment} or operator role`;
-    case 'admin': return 'the operator role';
+    case 'read':
+      return 'any role';
+    case 'release:create':
+      return 'the service-account role';
+    case 'deploy':
+      return `the deployer:${action.environment} or operator role`;
+    case 'approve':
+      return `the approver:${action.environment} or operator role`;
+    case 'admin':
+      return 'the operator role';
   }
 }

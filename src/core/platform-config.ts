@@ -3,9 +3,9 @@
  * from one YAML file and validated at start. Every problem names its line and column, what was
  * found and what was expected. Without a file the spec's three environments apply.
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
-import { projectProblem } from './identity.js';
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { parseDuration } from './duration.js';
+import { projectProblem } from './identity.js';
 
 export const TRIGGER_TYPES = ['branch_push', 'tag', 'manual'] as const;
 export type TriggerType = (typeof TRIGGER_TYPES)[number];
@@ -42,14 +42,44 @@ export const DEFAULT_APPROVAL_RULE: ApprovalRule = { required: 1, expiresAfterMs
 /** Spec §Policies & Approvals: the environments a server without a config file offers. */
 export const DEFAULT_PLATFORM_CONFIG: PlatformConfig = {
   environments: [
-    { name: 'dev', policy: { allowedTriggers: ['branch_push', 'tag', 'manual'], allowedBranches: ['*'], autoDeploy: true, requiresApproval: false, approvals: DEFAULT_APPROVAL_RULE } },
-    { name: 'staging', policy: { allowedTriggers: ['branch_push', 'tag', 'manual'], allowedBranches: ['main', 'release/*'], autoDeploy: false, requiresApproval: false, approvals: DEFAULT_APPROVAL_RULE } },
-    { name: 'production', policy: { allowedTriggers: ['tag', 'manual'], allowedBranches: ['main'], autoDeploy: false, requiresApproval: true, approvals: DEFAULT_APPROVAL_RULE } },
+    {
+      name: 'dev',
+      policy: {
+        allowedTriggers: ['branch_push', 'tag', 'manual'],
+        allowedBranches: ['*'],
+        autoDeploy: true,
+        requiresApproval: false,
+        approvals: DEFAULT_APPROVAL_RULE,
+      },
+    },
+    {
+      name: 'staging',
+      policy: {
+        allowedTriggers: ['branch_push', 'tag', 'manual'],
+        allowedBranches: ['main', 'release/*'],
+        autoDeploy: false,
+        requiresApproval: false,
+        approvals: DEFAULT_APPROVAL_RULE,
+      },
+    },
+    {
+      name: 'production',
+      policy: {
+        allowedTriggers: ['tag', 'manual'],
+        allowedBranches: ['main'],
+        autoDeploy: false,
+        requiresApproval: true,
+        approvals: DEFAULT_APPROVAL_RULE,
+      },
+    },
   ],
 };
 
 export class PlatformConfigError extends Error {
-  constructor(readonly file: string, readonly problems: { line: number; col: number; message: string }[]) {
+  constructor(
+    readonly file: string,
+    readonly problems: { line: number; col: number; message: string }[],
+  ) {
     super(`invalid platform config ${file}:\n${problems.map((p) => `  ${file}:${p.line}:${p.col}: ${p.message}`).join('\n')}`);
     this.name = 'PlatformConfigError';
   }
@@ -66,8 +96,10 @@ export function findEnvironment(config: PlatformConfig, name: string): Environme
 export function branchPatternProblem(pattern: string): string | undefined {
   if (pattern.trim() === '') return 'is empty';
   if (/[\s\x00-\x1f\x7f~^:\\[]/.test(pattern)) return 'contains a character git forbids in branch names (space, control, ~ ^ : \\ [)';
-  if (pattern.includes('..') || pattern.includes('@{') || pattern.includes('//')) return 'contains "..", "@{" or "//", which no branch name can hold';
-  if (pattern.startsWith('/') || pattern.endsWith('/') || pattern.endsWith('.') || pattern.endsWith('.lock')) return 'starts or ends with "/", or ends with "." or ".lock"';
+  if (pattern.includes('..') || pattern.includes('@{') || pattern.includes('//'))
+    return 'contains "..", "@{" or "//", which no branch name can hold';
+  if (pattern.startsWith('/') || pattern.endsWith('/') || pattern.endsWith('.') || pattern.endsWith('.lock'))
+    return 'starts or ends with "/", or ends with "." or ".lock"';
   return undefined;
 }
 
@@ -80,7 +112,9 @@ const MAX_CONFIG_BYTES = 1024 * 1024;
 /** Parses and validates the platform YAML; throws PlatformConfigError listing every problem with its line. */
 export function parsePlatformConfig(text: string, file = 'forge.yaml'): PlatformConfig {
   if (text.length > MAX_CONFIG_BYTES) {
-    throw new PlatformConfigError(file, [{ line: 1, col: 1, message: `the file is ${text.length} characters; a platform config may hold at most ${MAX_CONFIG_BYTES}` }]);
+    throw new PlatformConfigError(file, [
+      { line: 1, col: 1, message: `the file is ${text.length} characters; a platform config may hold at most ${MAX_CONFIG_BYTES}` },
+    ]);
   }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
@@ -127,14 +161,21 @@ export function parsePlatformConfig(text: string, file = 'forge.yaml'): Platform
 
   const environments: Environment[] = [];
   const root = doc.contents as Node | null;
-  if (root === null) throw new PlatformConfigError(file, [{ line: 1, col: 1, message: 'the file is empty; expected a mapping with "environments"' }]);
+  if (root === null)
+    throw new PlatformConfigError(file, [{ line: 1, col: 1, message: 'the file is empty; expected a mapping with "environments"' }]);
   const top = entries(root, 'the top level', ['environments']);
   const envNode = top.find(([k]) => k === 'environments');
   if (!envNode && isMap(root)) report(root, 'missing "environments": expected a mapping of environment names to { promotion_policy: ... }');
   for (const [name, value, key] of envNode ? entries(envNode[1], 'environments') : []) {
     const nameProblem = projectProblem(name);
     if (nameProblem) report(key, `environment name ${nameProblem.replace(/^"[^"]*" is not/, `"${name}" is not`)}`);
-    const policy: PromotionPolicy = { allowedTriggers: [], allowedBranches: [], autoDeploy: false, requiresApproval: false, approvals: DEFAULT_APPROVAL_RULE };
+    const policy: PromotionPolicy = {
+      allowedTriggers: [],
+      allowedBranches: [],
+      autoDeploy: false,
+      requiresApproval: false,
+      approvals: DEFAULT_APPROVAL_RULE,
+    };
     const env = entries(value, `environment "${name}"`, ['promotion_policy']);
     const policyNode = env.find(([k]) => k === 'promotion_policy');
     if (!policyNode && isMap(value)) report(key, `environment "${name}" has no promotion_policy`);
@@ -152,7 +193,11 @@ export function parsePlatformConfig(text: string, file = 'forge.yaml'): Platform
         sawBranches = true;
         for (const b of strings(v, `${where}.allowed_branches`)) {
           const problem = branchPatternProblem(b.value);
-          if (problem) report(b.node, `bad branch pattern "${b.value}" in ${where}.allowed_branches: it ${problem}; expected a branch name where * matches any characters and ? one`);
+          if (problem)
+            report(
+              b.node,
+              `bad branch pattern "${b.value}" in ${where}.allowed_branches: it ${problem}; expected a branch name where * matches any characters and ? one`,
+            );
           else policy.allowedBranches.push(b.value);
         }
       } else if (k === 'auto_deploy') policy.autoDeploy = bool(v, `${where}.auto_deploy`);
@@ -165,17 +210,23 @@ export function parsePlatformConfig(text: string, file = 'forge.yaml'): Platform
             else report(av, `${where}.approvals.required must be a whole number of at least 1`);
           } else if (ak === 'expires_after') {
             const ms = isScalar(av) ? parseDuration(String(av.value)) : undefined;
-            if (ms === undefined || ms === 0) report(av, `${where}.approvals.expires_after must be a duration such as 24h, 90m, 7d or 1h30m`);
+            if (ms === undefined || ms === 0)
+              report(av, `${where}.approvals.expires_after must be a duration such as 24h, 90m, 7d or 1h30m`);
             else rule.expiresAfterMs = ms;
           } else rule.allowSelfApproval = bool(av, `${where}.approvals.allow_self_approval`);
         }
         policy.approvals = rule;
       }
     }
-    if (policyNode && isMap(policyNode[1]) && !sawTriggers) report(policyNode[2], `${where} has no allowed_triggers; expected a list of ${TRIGGER_TYPES.join(', ')}`);
+    if (policyNode && isMap(policyNode[1]) && !sawTriggers)
+      report(policyNode[2], `${where} has no allowed_triggers; expected a list of ${TRIGGER_TYPES.join(', ')}`);
     if (!sawBranches) policy.allowedBranches = ['*']; // no list: the branch is not restricted
     environments.push({ name, policy });
   }
-  if (problems.length) throw new PlatformConfigError(file, problems.sort((a, b) => a.line - b.line || a.col - b.col));
+  if (problems.length)
+    throw new PlatformConfigError(
+      file,
+      problems.sort((a, b) => a.line - b.line || a.col - b.col),
+    );
   return { environments };
 }

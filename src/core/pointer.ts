@@ -89,24 +89,34 @@ export function parsePointer(text: string): ReleasePointer {
     throw new PointerError(`${where} must be a mapping, got ${JSON.stringify(v) ?? 'nothing'}`);
   };
   const root = obj(doc, 'release.yaml');
-  if (root.apiVersion !== POINTER_API_VERSION) throw new PointerError(`apiVersion is ${JSON.stringify(root.apiVersion)}; expected "${POINTER_API_VERSION}"`);
+  if (root.apiVersion !== POINTER_API_VERSION)
+    throw new PointerError(`apiVersion is ${JSON.stringify(root.apiVersion)}; expected "${POINTER_API_VERSION}"`);
   if (root.kind !== POINTER_KIND) throw new PointerError(`kind is ${JSON.stringify(root.kind)}; expected "${POINTER_KIND}"`);
   const metadata = obj(root.metadata, 'metadata');
   const annotations = metadata.annotations === undefined ? {} : obj(metadata.annotations, 'metadata.annotations');
   const spec = obj(root.spec, 'spec');
   const str = (v: unknown, where: string, problem?: (s: string) => string | undefined): string => {
-    if (typeof v !== 'string' || v === '') throw new PointerError(`${where} is ${JSON.stringify(v) ?? 'missing'}; expected a non-empty string`);
+    if (typeof v !== 'string' || v === '')
+      throw new PointerError(`${where} is ${JSON.stringify(v) ?? 'missing'}; expected a non-empty string`);
     const p = problem?.(v);
     if (p) throw new PointerError(`${where}: ${p}`);
     return v;
   };
-  const repository = str(spec.repository, 'spec.repository', (v) => (v !== v.toLowerCase() ? `"${v}" must be lower-case` : repositoryProblem(v)));
+  const repository = str(spec.repository, 'spec.repository', (v) =>
+    v !== v.toLowerCase() ? `"${v}" must be lower-case` : repositoryProblem(v),
+  );
   const project = str(spec.project, 'spec.project', projectProblem);
   const environment = str(spec.environment, 'spec.environment', projectProblem);
   const release = str(spec.release, 'spec.release', (v) => (v !== v.toLowerCase() ? `"${v}" must be lower-case hex` : shaProblem(v)));
-  const digest = str(spec.digest, 'spec.digest', (v) => (DIGEST.test(v) ? undefined : `"${v}" is not a manifest digest; expected sha256: and 64 lower-case hex characters`));
+  const digest = str(spec.digest, 'spec.digest', (v) =>
+    DIGEST.test(v) ? undefined : `"${v}" is not a manifest digest; expected sha256: and 64 lower-case hex characters`,
+  );
   const note = (k: string) => (typeof annotations[A + k] === 'string' ? (annotations[A + k] as string) : '');
-  const list = (k: string) => note(k).split(',').map((s) => s.trim()).filter(Boolean);
+  const list = (k: string) =>
+    note(k)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   const number = note('release-number');
   return {
     repository,

@@ -96,10 +96,18 @@ function objectIdentity(obj: Record<string, unknown>) {
   for (const [field, value] of Object.entries(fields)) {
     const optional = field === 'namespace';
     if (optional && value === null) continue;
-    if (typeof value !== 'string' || value === '' || /[\\\0]/.test(value) || value.split('/').includes('..')
-      || (field !== 'apiVersion' && value.includes('/'))) {
-      throw new ForgeError('validation_error', `resource ${field === 'name' || field === 'namespace' ? `metadata.${field}` : field} ${JSON.stringify(value)} cannot name a file: expected a non-empty string without "/", "\\" or ".."`,
-        { field, value });
+    if (
+      typeof value !== 'string' ||
+      value === '' ||
+      /[\\\0]/.test(value) ||
+      value.split('/').includes('..') ||
+      (field !== 'apiVersion' && value.includes('/'))
+    ) {
+      throw new ForgeError(
+        'validation_error',
+        `resource ${field === 'name' || field === 'namespace' ? `metadata.${field}` : field} ${JSON.stringify(value)} cannot name a file: expected a non-empty string without "/", "\\" or ".."`,
+        { field, value },
+      );
     }
   }
   return fields as { apiVersion: string; kind: string; name: string; namespace: string | null };
@@ -108,21 +116,30 @@ function objectIdentity(obj: Record<string, unknown>) {
 function commitSeconds(committedAt: string | null | undefined): number {
   if (!committedAt) return 0;
   const ms = Date.parse(committedAt);
-  if (Number.isNaN(ms)) throw new ForgeError('validation_error', `commit time "${committedAt}" is not an RFC 3339 time`, { field: 'commit.committed_at' });
+  if (Number.isNaN(ms))
+    throw new ForgeError('validation_error', `commit time "${committedAt}" is not an RFC 3339 time`, { field: 'commit.committed_at' });
   return Math.max(0, Math.floor(ms / 1000));
 }
 
 /** The resources layer alone: an uncompressed tar, one canonical YAML document per object, sorted by path. */
-export function buildResourcesLayer(resources: Record<string, unknown>[], committedAt?: string | null): { blob: Blob; objects: ResourceSummaryItem[] } {
+export function buildResourcesLayer(
+  resources: Record<string, unknown>[],
+  committedAt?: string | null,
+): { blob: Blob; objects: ResourceSummaryItem[] } {
   const mtime = commitSeconds(committedAt);
-  const objects = resources.map((obj) => {
-    const id = objectIdentity(obj);
-    return { item: { api_version: id.apiVersion, kind: id.kind, namespace: id.namespace, name: id.name, path: resourcePath(obj) }, obj };
-  }).sort((a, b) => (a.item.path < b.item.path ? -1 : a.item.path > b.item.path ? 1 : 0));
+  const objects = resources
+    .map((obj) => {
+      const id = objectIdentity(obj);
+      return { item: { api_version: id.apiVersion, kind: id.kind, namespace: id.namespace, name: id.name, path: resourcePath(obj) }, obj };
+    })
+    .sort((a, b) => (a.item.path < b.item.path ? -1 : a.item.path > b.item.path ? 1 : 0));
   for (let i = 1; i < objects.length; i++) {
     if (objects[i]!.item.path === objects[i - 1]!.item.path) {
-      throw new ForgeError('validation_error', `two resources map to the same file "${objects[i]!.item.path}" (same kind, group, namespace and name)`,
-        { path: objects[i]!.item.path });
+      throw new ForgeError(
+        'validation_error',
+        `two resources map to the same file "${objects[i]!.item.path}" (same kind, group, namespace and name)`,
+        { path: objects[i]!.item.path },
+      );
     }
   }
   const tar = writeTar(objects.map(({ item, obj }) => ({ path: item.path, bytes: Buffer.from(resourceYaml(obj)), mtime })));
@@ -152,22 +169,36 @@ export function buildReleaseImage(
   const metadataDoc: ReleaseMetadata = {
     schemaVersion: 1,
     identity: {
-      repository: input.repository, project: input.project, commit_sha: input.sha,
+      repository: input.repository,
+      project: input.project,
+      commit_sha: input.sha,
       canonical_id: `${input.repository}/${input.project}/${input.sha}`,
     },
     release_number: input.releaseNumber,
-    aliases: input.aliases.map((a) => ({ alias: a.alias, alias_type: a.alias_type }))
+    aliases: input.aliases
+      .map((a) => ({ alias: a.alias, alias_type: a.alias_type }))
       .sort((a, b) => ALIAS_ORDER[a.alias_type] - ALIAS_ORDER[b.alias_type] || compare(a.alias, b.alias)),
-    triggers: input.triggers.map((t) => ({ type: t.type, branch: t.branch ?? null, tag: t.tag ?? null }))
-      .sort((a, b) => TRIGGER_ORDER[a.type] - TRIGGER_ORDER[b.type] || compare(a.branch ?? '', b.branch ?? '') || compare(a.tag ?? '', b.tag ?? '')),
+    triggers: input.triggers
+      .map((t) => ({ type: t.type, branch: t.branch ?? null, tag: t.tag ?? null }))
+      .sort(
+        (a, b) =>
+          TRIGGER_ORDER[a.type] - TRIGGER_ORDER[b.type] || compare(a.branch ?? '', b.branch ?? '') || compare(a.tag ?? '', b.tag ?? ''),
+      ),
     source: {
-      sha: input.sha, author: input.source.author ?? null, message: input.source.message ?? null,
-      committed_at: committedAt, url: input.source.url ?? null,
+      sha: input.sha,
+      author: input.source.author ?? null,
+      message: input.source.message ?? null,
+      committed_at: committedAt,
+      url: input.source.url ?? null,
     },
     artifacts: input.artifacts,
     resources: {
-      digest: resources.digest, size: resources.size, media_type: resources.mediaType,
-      count: objects.length, kinds, objects,
+      digest: resources.digest,
+      size: resources.size,
+      media_type: resources.mediaType,
+      count: objects.length,
+      kinds,
+      objects,
     },
   };
   const metadata = makeBlob(MEDIA_TYPES.metadata, Buffer.from(canonicalJson(metadataDoc)));
@@ -249,8 +280,14 @@ function parseDescriptor(value: unknown, where: string): Descriptor {
   if (!d || typeof d !== 'object') throw invalidImage(`${where} is not a descriptor`);
   if (typeof d.mediaType !== 'string') throw invalidImage(`${where}.mediaType is missing`);
   if (!isDigest(d.digest)) throw invalidImage(`${where}.digest ${JSON.stringify(d.digest)} is not sha256:<64 hex>`);
-  if (typeof d.size !== 'number' || !Number.isSafeInteger(d.size) || d.size < 0) throw invalidImage(`${where}.size is not a non-negative integer`);
-  return { mediaType: d.mediaType, digest: d.digest, size: d.size, ...(d.annotations ? { annotations: d.annotations as Record<string, string> } : {}) };
+  if (typeof d.size !== 'number' || !Number.isSafeInteger(d.size) || d.size < 0)
+    throw invalidImage(`${where}.size is not a non-negative integer`);
+  return {
+    mediaType: d.mediaType,
+    digest: d.digest,
+    size: d.size,
+    ...(d.annotations ? { annotations: d.annotations as Record<string, string> } : {}),
+  };
 }
 
 /** Parses the metadata layer and checks its schema version. */
@@ -269,7 +306,11 @@ export function parseReleaseMetadata(bytes: Buffer): ReleaseMetadata {
 export const DEFAULT_RESOURCE_LIMITS: TarLimits = { maxFiles: 10_000, maxTotalBytes: 64 * 1024 * 1024, maxFileBytes: 4 * 1024 * 1024 };
 
 /** The files of a resources layer (plain tar or gzip), each a YAML document, with limits and only safe regular files. */
-export function readResourcesLayer(bytes: Buffer, mediaType: string, limits: TarLimits = DEFAULT_RESOURCE_LIMITS): { path: string; yaml: string }[] {
+export function readResourcesLayer(
+  bytes: Buffer,
+  mediaType: string,
+  limits: TarLimits = DEFAULT_RESOURCE_LIMITS,
+): { path: string; yaml: string }[] {
   let tar = bytes;
   if (mediaType === MEDIA_TYPES.resourcesGzip) {
     try {

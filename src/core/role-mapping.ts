@@ -31,7 +31,8 @@ function problem(path: string, expected: string, value: unknown): never {
 }
 
 function stringList(value: unknown, path: string): string[] {
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v.length > 0)) problem(path, 'a list of non-empty strings', value);
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v.length > 0))
+    problem(path, 'a list of non-empty strings', value);
   return value as string[];
 }
 
@@ -64,13 +65,16 @@ export function parseRoleMapping(text: string): RoleMapping {
     groups: o.groups === undefined ? {} : roleTable(o.groups, 'groups'),
     clients: o.clients === undefined ? {} : roleTable(o.clients, 'clients'),
     default_roles: o.default_roles === undefined ? [] : roleList(o.default_roles, 'default_roles'),
-    subject_claims: o.subject_claims === undefined ? ['email', 'preferred_username', 'sub'] : stringList(o.subject_claims, 'subject_claims'),
+    subject_claims:
+      o.subject_claims === undefined ? ['email', 'preferred_username', 'sub'] : stringList(o.subject_claims, 'subject_claims'),
   };
 }
 
 function claimAt(claims: Record<string, unknown>, path: string): unknown {
   if (path in claims) return claims[path]; // a claim name that itself holds dots (URL-named claims)
-  return path.split('.').reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), claims);
+  return path
+    .split('.')
+    .reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), claims);
 }
 
 const strings = (v: unknown): string[] =>
@@ -95,7 +99,10 @@ export function principalFromClaims(mapping: RoleMapping, claims: Record<string,
     ? `client:${clientId}`
     : mapping.subject_claims.map((c) => claimAt(claims, c)).find((v): v is string => typeof v === 'string' && v.length > 0);
   if (!subject) {
-    throw new ForgeError('authentication_required', `the token names no subject: expected one of the claims ${mapping.subject_claims.join(', ')}`);
+    throw new ForgeError(
+      'authentication_required',
+      `the token names no subject: expected one of the claims ${mapping.subject_claims.join(', ')}`,
+    );
   }
   return { subject, roles: [...roles].sort() };
 }

@@ -38,9 +38,18 @@ export function parseSignatureManifest(bytes: Buffer, subjectDigest: string): { 
   } catch {
     throw new ForgeError('validation_error', 'the signature manifest is not JSON');
   }
-  if (m.artifactType !== BUNDLE_MEDIA_TYPE) throw new ForgeError('validation_error', `the signature manifest has artifactType ${JSON.stringify(m.artifactType)}: expected ${BUNDLE_MEDIA_TYPE}`);
-  if (m.subject?.digest !== subjectDigest) throw new ForgeError('validation_error', `the signature manifest's subject is ${m.subject?.digest}: expected the release manifest ${subjectDigest}`);
+  if (m.artifactType !== BUNDLE_MEDIA_TYPE)
+    throw new ForgeError(
+      'validation_error',
+      `the signature manifest has artifactType ${JSON.stringify(m.artifactType)}: expected ${BUNDLE_MEDIA_TYPE}`,
+    );
+  if (m.subject?.digest !== subjectDigest)
+    throw new ForgeError(
+      'validation_error',
+      `the signature manifest's subject is ${m.subject?.digest}: expected the release manifest ${subjectDigest}`,
+    );
   const layer = m.layers?.find((l) => l.mediaType === BUNDLE_MEDIA_TYPE);
-  if (!layer || typeof layer.digest !== 'string' || typeof layer.size !== 'number') throw new ForgeError('validation_error', `the signature manifest has no ${BUNDLE_MEDIA_TYPE} layer`);
+  if (!layer || typeof layer.digest !== 'string' || typeof layer.size !== 'number')
+    throw new ForgeError('validation_error', `the signature manifest has no ${BUNDLE_MEDIA_TYPE} layer`);
   return { digest: layer.digest, size: layer.size };
 }

@@ -53,7 +53,10 @@ function ustarName(path: string): { name: string; prefix: string } | undefined {
 
 function paxName(path: string): string {
   const base = path.slice(path.lastIndexOf('/') + 1);
-  return `PaxHeaders/${Buffer.from(base).subarray(0, 80).toString('latin1').replace(/[^\x20-\x7e]/g, '_')}`;
+  return `PaxHeaders/${Buffer.from(base)
+    .subarray(0, 80)
+    .toString('latin1')
+    .replace(/[^\x20-\x7e]/g, '_')}`;
 }
 
 function paxRecord(key: string, value: string): Buffer {
@@ -91,8 +94,14 @@ function pad(bytes: Buffer): Buffer {
 }
 
 const TYPE_NAMES: Record<string, string> = {
-  '1': 'hard link', '2': 'symbolic link', '3': 'character device', '4': 'block device',
-  '5': 'directory', '6': 'FIFO', 'K': 'GNU long link name', 'S': 'GNU sparse file',
+  '1': 'hard link',
+  '2': 'symbolic link',
+  '3': 'character device',
+  '4': 'block device',
+  '5': 'directory',
+  '6': 'FIFO',
+  K: 'GNU long link name',
+  S: 'GNU sparse file',
 };
 
 function malformed(message: string, details: Record<string, unknown> = {}): ForgeError {
@@ -118,13 +127,21 @@ export function readTar(buf: Buffer, limits: TarLimits): TarEntry[] {
     const data = buf.subarray(dataStart, dataStart + size);
     offset = dataStart + Math.ceil(size / BLOCK) * BLOCK;
 
-    if (type === 'x') { pending = parsePax(data); continue; }
+    if (type === 'x') {
+      pending = parsePax(data);
+      continue;
+    }
     if (type === 'g') continue;
-    if (type === 'L') { pending = { ...pending, path: cString(data) }; continue; }
+    if (type === 'L') {
+      pending = { ...pending, path: cString(data) };
+      continue;
+    }
     const rawPath = pending.path ?? headerPath(h);
     pending = {};
     if (type !== '0' && type !== '\0' && type !== '7') {
-      throw malformed(`"${rawPath}" is a ${TYPE_NAMES[type] ?? `entry of type "${type}"`}; only regular files are allowed`, { path: rawPath });
+      throw malformed(`"${rawPath}" is a ${TYPE_NAMES[type] ?? `entry of type "${type}"`}; only regular files are allowed`, {
+        path: rawPath,
+      });
     }
     const path = normalisePath(rawPath);
     if (seen.has(path)) throw malformed(`"${path}" appears twice`, { path });
@@ -133,11 +150,16 @@ export function readTar(buf: Buffer, limits: TarLimits): TarEntry[] {
       throw new ForgeError('payload_too_large', `tar archive holds more than ${limits.maxFiles} files`, { limit: limits.maxFiles });
     }
     if (size > limits.maxFileBytes) {
-      throw new ForgeError('payload_too_large', `"${path}" is ${size} bytes, more than the ${limits.maxFileBytes} allowed per file`, { path, limit: limits.maxFileBytes });
+      throw new ForgeError('payload_too_large', `"${path}" is ${size} bytes, more than the ${limits.maxFileBytes} allowed per file`, {
+        path,
+        limit: limits.maxFileBytes,
+      });
     }
     total += size;
     if (total > limits.maxTotalBytes) {
-      throw new ForgeError('payload_too_large', `tar archive files exceed ${limits.maxTotalBytes} bytes in total`, { limit: limits.maxTotalBytes });
+      throw new ForgeError('payload_too_large', `tar archive files exceed ${limits.maxTotalBytes} bytes in total`, {
+        limit: limits.maxTotalBytes,
+      });
     }
     entries.push({ path, bytes: Buffer.from(data) });
   }
@@ -195,8 +217,12 @@ function parsePax(data: Buffer): { path?: string; size?: number } {
 
 function normalisePath(raw: string): string {
   const path = raw.replace(/^(\.\/)+/, '');
-  const bad = path === '' || path.startsWith('/') || path.includes('\\') || path.includes('\0')
-    || path.split('/').some((seg) => seg === '' || seg === '.' || seg === '..');
+  const bad =
+    path === '' ||
+    path.startsWith('/') ||
+    path.includes('\\') ||
+    path.includes('\0') ||
+    path.split('/').some((seg) => seg === '' || seg === '.' || seg === '..');
   if (bad) throw malformed(`unsafe path "${raw}": paths must be relative, without "..", "." or empty segments`, { path: raw });
   return path;
 }

@@ -31,9 +31,7 @@ export interface GitRefContext {
   tags: string[];
 }
 
-export type TriggerDecision =
-  | { triggered: true; trigger: Trigger; tags: string[] }
-  | { triggered: false; reason: string };
+export type TriggerDecision = { triggered: true; trigger: Trigger; tags: string[] } | { triggered: false; reason: string };
 
 /** Validates a project's `release` block as exported from CUE; `undefined` means no block. */
 export function parseReleaseConfig(input: unknown, path = 'release'): ReleaseConfig | undefined {

@@ -44,11 +44,16 @@ export function parseWebhookReceivers(text: string, readSecretFile: (path: strin
     const o = r as Record<string, unknown>;
     const unknown = Object.keys(o).find((k) => !FIELDS.includes(k));
     if (unknown) bad(`${at}.${unknown}`, `one of ${FIELDS.join(', ')}`);
-    if (typeof o.name !== 'string' || !/^[a-z0-9][a-z0-9._-]{0,62}$/.test(o.name)) bad(`${at}.name`, 'a name of lower-case letters, digits, ".", "_" or "-"');
+    if (typeof o.name !== 'string' || !/^[a-z0-9][a-z0-9._-]{0,62}$/.test(o.name))
+      bad(`${at}.name`, 'a name of lower-case letters, digits, ".", "_" or "-"');
     if (names.has(o.name)) bad(`${at}.name`, `a name not used by another receiver ("${o.name}" is)`);
     names.add(o.name);
     let url: URL;
-    try { url = new URL(String(o.url)); } catch { bad(`${at}.url`, 'an http or https URL'); }
+    try {
+      url = new URL(String(o.url));
+    } catch {
+      bad(`${at}.url`, 'an http or https URL');
+    }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') bad(`${at}.url`, 'an http or https URL');
     const events = o.events === undefined ? ['*'] : o.events;
     if (!Array.isArray(events) || !events.length || !events.every((e) => typeof e === 'string' && /^(\*|[a-z_]+\.(\*|[a-z_]+))$/.test(e))) {

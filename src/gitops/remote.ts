@@ -48,7 +48,11 @@ export function resolveRemote(s: RemoteSettings): GitOpsRemote {
     const token = s.token ?? (u.password || undefined);
     if (token) {
       const basic = Buffer.from(`${u.username || 'x-access-token'}:${token}`).toString('base64');
-      Object.assign(env, { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}` });
+      Object.assign(env, {
+        GIT_CONFIG_COUNT: '1',
+        GIT_CONFIG_KEY_0: 'http.extraHeader',
+        GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
+      });
     }
     return { url: display, env, display };
   }

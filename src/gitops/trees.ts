@@ -24,7 +24,10 @@ function parseTree(body: Buffer, oidBytes: number): Tree {
   while (i < body.length) {
     const space = body.indexOf(0x20, i);
     const nul = body.indexOf(0, space);
-    tree.set(body.toString('utf8', space + 1, nul), { mode: body.toString('latin1', i, space), oid: body.toString('hex', nul + 1, nul + 1 + oidBytes) });
+    tree.set(body.toString('utf8', space + 1, nul), {
+      mode: body.toString('latin1', i, space),
+      oid: body.toString('hex', nul + 1, nul + 1 + oidBytes),
+    });
     i = nul + 1 + oidBytes;
   }
   return tree;
@@ -37,8 +40,9 @@ function sortedEntries(tree: Tree): [string, Entry][] {
 }
 
 function treeId(tree: Tree, format: ObjectFormat): string {
-  const body = Buffer.concat(sortedEntries(tree).map(([name, e]) =>
-    Buffer.concat([Buffer.from(`${e.mode} ${name}\0`), Buffer.from(e.oid, 'hex')])));
+  const body = Buffer.concat(
+    sortedEntries(tree).map(([name, e]) => Buffer.concat([Buffer.from(`${e.mode} ${name}\0`), Buffer.from(e.oid, 'hex')])),
+  );
   return createHash(format).update(`tree ${body.length}\0`).update(body).digest('hex');
 }
 
@@ -67,7 +71,12 @@ async function readObjects(git: Git, specs: string[]): Promise<({ type: string; 
  * id, mode 100644) set. Writes the new trees and returns the root tree's id, and which of the
  * paths already held exactly that blob.
  */
-export async function editTree(git: Git, format: ObjectFormat, base: string | null, files: Map<string, string>): Promise<{ tree: string; unchanged: Set<string> }> {
+export async function editTree(
+  git: Git,
+  format: ObjectFormat,
+  base: string | null,
+  files: Map<string, string>,
+): Promise<{ tree: string; unchanged: Set<string> }> {
   const dirs = new Set<string>(['']);
   for (const path of files.keys()) {
     const parts = path.split('/');
@@ -75,7 +84,10 @@ export async function editTree(git: Git, format: ObjectFormat, base: string | nu
   }
   const dirList = [...dirs];
   const objects = base
-    ? await readObjects(git, dirList.map((d) => (d === '' ? `${base}^{tree}` : `${base}:${d}`)))
+    ? await readObjects(
+        git,
+        dirList.map((d) => (d === '' ? `${base}^{tree}` : `${base}:${d}`)),
+      )
     : dirList.map(() => null);
   const oidBytes = format === 'sha1' ? 20 : 32;
   const trees = new Map<string, Tree>();
@@ -106,8 +118,14 @@ export async function editTree(git: Git, format: ObjectFormat, base: string | nu
       trees.get(slash < 0 ? '' : d.slice(0, slash))!.set(d.slice(slash + 1), { mode: '40000', oid: id });
     }
   }
-  const input = order.map((d) => sortedEntries(trees.get(d)!)
-    .map(([name, e]) => `${e.mode.padStart(6, '0')} ${typeOfMode(e.mode)} ${e.oid}\t${name}\0`).join('') + '\0').join('');
+  const input = order
+    .map(
+      (d) =>
+        sortedEntries(trees.get(d)!)
+          .map(([name, e]) => `${e.mode.padStart(6, '0')} ${typeOfMode(e.mode)} ${e.oid}\t${name}\0`)
+          .join('') + '\0',
+    )
+    .join('');
   const written = (await git.run(['mktree', '-z', '--batch'], { input })).stdout.toString('utf8').trim().split('\n');
   const root = ids.get('')!;
   if (written[written.length - 1] !== root) throw new Error(`git mktree wrote tree ${written[written.length - 1]}, expected ${root}`);

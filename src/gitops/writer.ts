@@ -5,15 +5,16 @@
  * exponential backoff and jitter. Updates submitted while a push is in flight are queued and
  * leave together in the next commit, one update per pointer file per commit.
  */
-import { mkdirSync, existsSync, rmSync, writeFileSync, mkdtempSync, renameSync } from 'node:fs';
+
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ForgeError } from '../core/errors.js';
 import { batchMessage } from '../core/commit-message.js';
+import { ForgeError } from '../core/errors.js';
+import { gitopsPushRetries } from '../observability/metrics.js';
 import { Git, GitError } from './git.js';
 import type { GitOpsRemote } from './remote.js';
 import { editTree, type ObjectFormat } from './trees.js';
-import { gitopsPushRetries } from '../observability/metrics.js';
 
 /** The only files the writer may touch: `<env>/apps/<owner>/<name>/<project>/release.yaml`. */
 const POINTER_FILE = /^[a-z0-9-]+\/apps\/[a-z0-9._-]+\/[a-z0-9._-]+\/[a-z0-9-]+\/release\.yaml$/;
@@ -120,7 +121,10 @@ export class GitOpsWriter {
     if (!existsSync(join(dir, 'HEAD'))) {
       mkdirSync(opts.cacheDir, { recursive: true });
       let tmp = mkdtempSync(`${dir}.tmp-`);
-      const cloned = await new Git(opts.cacheDir, opts.remote.env).run(['clone', '--bare', '--quiet', '--no-tags', '--', opts.remote.url, tmp], { allowFail: true });
+      const cloned = await new Git(opts.cacheDir, opts.remote.env).run(
+        ['clone', '--bare', '--quiet', '--no-tags', '--', opts.remote.url, tmp],
+        { allowFail: true },
+      );
       if (cloned.code !== 0) {
         // Unreachable for now: start from an empty repository; the first deployment fetches (and fails while it stays unreachable).
         rmSync(tmp, { recursive: true, force: true });
@@ -137,16 +141,20 @@ export class GitOpsWriter {
     }
     const format = (await git.text(['rev-parse', '--show-object-format'])) as ObjectFormat;
     const writer = new GitOpsWriter(git, opts, format, `refs/forge/fetch-${process.pid}-${randomBytes(4).toString('hex')}`);
-    await writer.exclusive(() => writer.fetch()).catch(() => {
-      // the remote is down: the server still starts; deployments fetch before their first push
-    });
+    await writer
+      .exclusive(() => writer.fetch())
+      .catch(() => {
+        // the remote is down: the server still starts; deployments fetch before their first push
+      });
     return writer;
   }
 
   /** Queues one pointer update; resolves once it is in the remote branch. */
   submit(update: PointerUpdate): Promise<Landed> {
     if (!POINTER_FILE.test(update.path)) {
-      return Promise.reject(new Error(`refusing to write "${update.path}": the writer only writes <env>/apps/<owner>/<name>/<project>/release.yaml`));
+      return Promise.reject(
+        new Error(`refusing to write "${update.path}": the writer only writes <env>/apps/<owner>/<name>/<project>/release.yaml`),
+      );
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ update, resolve, reject });
@@ -209,7 +217,9 @@ export class GitOpsWriter {
 
   private async fetch(): Promise<void> {
     const branch = this.opts.branch;
-    const r = await this.git.run(['fetch', '--quiet', '--no-tags', '--', this.opts.remote.url, `+refs/heads/${branch}:${this.fetchRef}`], { allowFail: true });
+    const r = await this.git.run(['fetch', '--quiet', '--no-tags', '--', this.opts.remote.url, `+refs/heads/${branch}:${this.fetchRef}`], {
+      allowFail: true,
+    });
     if (r.code !== 0) {
       // An empty remote has no branch yet: that is a tip of null, not an outage.
       const ls = await this.git.run(['ls-remote', '--heads', '--', this.opts.remote.url, branch], { allowFail: true });
@@ -273,7 +283,12 @@ export class GitOpsWriter {
             if (!live.length) return 'done';
           }
           const base = this.tip ?? null; // known here: a failed fetch went round the loop again
-          const { tree, unchanged } = await editTree(this.git, this.format, base, new Map(live.map((q) => [q.update.path, blobOf.get(q)!])));
+          const { tree, unchanged } = await editTree(
+            this.git,
+            this.format,
+            base,
+            new Map(live.map((q) => [q.update.path, blobOf.get(q)!])),
+          );
           const changing = live.filter((q) => !unchanged.has(q.update.path));
           if (!changing.length) {
             for (const q of live) q.resolve({ commit: base!, unchanged: true });
@@ -283,7 +298,8 @@ export class GitOpsWriter {
           const pushed = await this.push(commit, base);
           if (pushed === 'ok') {
             this.tip = commit;
-            for (const q of live) q.resolve(changing.includes(q) ? { commit, unchanged: false, parent: base } : { commit: base!, unchanged: true });
+            for (const q of live)
+              q.resolve(changing.includes(q) ? { commit, unchanged: false, parent: base } : { commit: base!, unchanged: true });
             return 'done';
           }
           lastError = pushed;
@@ -292,7 +308,10 @@ export class GitOpsWriter {
         if (outcome === 'done') return;
       }
       const why = lastError instanceof Error ? lastError.message : 'the branch kept moving (non-fast-forward on every attempt)';
-      throw new ForgeError('gitops_unavailable', `could not push to the GitOps repository ${this.opts.remote.display} after ${this.retry.attempts} attempts: ${why}`);
+      throw new ForgeError(
+        'gitops_unavailable',
+        `could not push to the GitOps repository ${this.opts.remote.display} after ${this.retry.attempts} attempts: ${why}`,
+      );
     } catch (err) {
       const e = err instanceof ForgeError ? err : unavailable(this.opts.remote, err);
       for (const q of live) q.reject(e);
@@ -319,7 +338,10 @@ export class GitOpsWriter {
     const args = ['commit-tree', tree, ...(parent ? ['-p', parent] : []), '-F', '-'];
     const git = new Git(this.git.dir, {
       ...this.opts.remote.env,
-      GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_COMMITTER_NAME: name, GIT_COMMITTER_EMAIL: email,
+      GIT_AUTHOR_NAME: name,
+      GIT_AUTHOR_EMAIL: email,
+      GIT_COMMITTER_NAME: name,
+      GIT_COMMITTER_EMAIL: email,
     });
     return git.text(args, message);
   }
@@ -327,10 +349,21 @@ export class GitOpsWriter {
   /** Pushes with a lease on the tip the commit was built on: 'ok', or the reason it did not land. */
   private async push(commit: string, expected: string | null): Promise<'ok' | Error> {
     const ref = `refs/heads/${this.opts.branch}`;
-    const r = await this.git.run(['push', '--porcelain', '--quiet', `--force-with-lease=${ref}:${expected ?? ''}`, '--', this.opts.remote.url, `${commit}:${ref}`], { allowFail: true });
+    const r = await this.git.run(
+      ['push', '--porcelain', '--quiet', `--force-with-lease=${ref}:${expected ?? ''}`, '--', this.opts.remote.url, `${commit}:${ref}`],
+      { allowFail: true },
+    );
     if (r.code === 0) return 'ok';
     const out = r.stdout.toString('utf8');
-    if (/^!\t/m.test(out)) return new Error(`push rejected: ${out.split('\n').find((l) => l.startsWith('!'))!.split('\t').slice(2).join(' ')}`);
+    if (/^!\t/m.test(out))
+      return new Error(
+        `push rejected: ${out
+          .split('\n')
+          .find((l) => l.startsWith('!'))!
+          .split('\t')
+          .slice(2)
+          .join(' ')}`,
+      );
     return unavailable(this.opts.remote, new GitError(['push'], r.code, r.stderr));
   }
 }

@@ -3,7 +3,7 @@
  * adds replicas up. Counting is the only thing kept in process memory, and nothing reads it
  * back for a decision.
  */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
 export const metrics = new Registry();
 collectDefaultMetrics({ register: metrics, prefix: 'forge_' });

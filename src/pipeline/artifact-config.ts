@@ -55,27 +55,35 @@ export function parseArtifacts(input: unknown, path = 'artifacts'): ArtifactConf
   const out: ArtifactConfig[] = [];
   for (const [name, raw] of Object.entries(input)) {
     const at = `${path}."${name}"`;
-    if (!/^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/.test(name)) problems.push({ path: at, message: 'artifact names are lower-case letters, digits, ".", "_" and "-"' });
+    if (!/^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/.test(name))
+      problems.push({ path: at, message: 'artifact names are lower-case letters, digits, ".", "_" and "-"' });
     if (!isMap(raw)) {
       problems.push({ path: at, message: 'expected {type, producer?, publishers}' });
       continue;
     }
     const type = raw.type;
-    if (typeof type !== 'string' || !TYPES.has(type)) problems.push({ path: `${at}.type`, message: `expected "container", "binary" or "archive", got ${JSON.stringify(type)}` });
+    if (typeof type !== 'string' || !TYPES.has(type))
+      problems.push({ path: `${at}.type`, message: `expected "container", "binary" or "archive", got ${JSON.stringify(type)}` });
     let producer: Producer | undefined;
     if (raw.producer !== undefined) {
       const p = raw.producer;
       const keys = isMap(p) ? Object.keys(p) : [];
       const one = keys.length === 1 ? keys[0] : undefined;
       const v = one && isMap(p) ? p[one] : undefined;
-      if (one === 'command' && isMap(v) && typeof v.run === 'string' && typeof v.output === 'string') producer = { kind: 'command', run: v.run, output: v.output };
+      if (one === 'command' && isMap(v) && typeof v.run === 'string' && typeof v.output === 'string')
+        producer = { kind: 'command', run: v.run, output: v.output };
       else if (one === 'archive' && isMap(v) && typeof v.path === 'string') producer = { kind: 'archive', path: v.path };
       else if (one === 'oci-layout' && isMap(v) && typeof v.path === 'string') producer = { kind: 'oci-layout', path: v.path };
-      else problems.push({ path: `${at}.producer`, message: 'expected exactly one of command: {run, output}, archive: {path}, "oci-layout": {path}' });
+      else
+        problems.push({
+          path: `${at}.producer`,
+          message: 'expected exactly one of command: {run, output}, archive: {path}, "oci-layout": {path}',
+        });
     }
     const publishers: Publisher[] = [];
     const pubs = raw.publishers ?? {};
-    if (!isMap(pubs)) problems.push({ path: `${at}.publishers`, message: 'expected a map of publisher name to {oci: {...}} or {external: {...}}' });
+    if (!isMap(pubs))
+      problems.push({ path: `${at}.publishers`, message: 'expected a map of publisher name to {oci: {...}} or {external: {...}}' });
     else {
       for (const [pname, praw] of Object.entries(pubs)) {
         const pat = `${at}.publishers.${pname}`;
@@ -84,16 +92,28 @@ export function parseArtifacts(input: unknown, path = 'artifacts'): ArtifactConf
         const v = kinds.length === 1 && isMap(praw) ? praw[kinds[0]] : undefined;
         if (kinds[0] === 'oci' && isMap(v) && typeof v.repository === 'string' && (v.tag === undefined || typeof v.tag === 'string')) {
           publishers.push({ name: pname, kind: 'oci', repository: v.repository, ...(v.tag ? { tag: v.tag } : {}), primary });
-        } else if (kinds[0] === 'external' && isMap(v) && typeof v.uri === 'string' && (v.digest === undefined || typeof v.digest === 'string')) {
+        } else if (
+          kinds[0] === 'external' &&
+          isMap(v) &&
+          typeof v.uri === 'string' &&
+          (v.digest === undefined || typeof v.digest === 'string')
+        ) {
           publishers.push({ name: pname, kind: 'external', uri: v.uri, ...(v.digest ? { digest: v.digest } : {}), primary });
         } else {
-          problems.push({ path: pat, message: 'expected oci: {repository, tag?} or external: {uri, digest?} (and optionally primary: true)' });
+          problems.push({
+            path: pat,
+            message: 'expected oci: {repository, tag?} or external: {uri, digest?} (and optionally primary: true)',
+          });
         }
       }
-      if (publishers.filter((p) => p.primary).length > 1) problems.push({ path: `${at}.publishers`, message: 'at most one publisher may say primary: true' });
+      if (publishers.filter((p) => p.primary).length > 1)
+        problems.push({ path: `${at}.publishers`, message: 'at most one publisher may say primary: true' });
     }
     if (!producer && publishers.some((p) => p.kind === 'oci')) {
-      problems.push({ path: `${at}.producer`, message: 'an oci publisher pushes what a producer made: add producer: command, archive or "oci-layout"' });
+      problems.push({
+        path: `${at}.producer`,
+        message: 'an oci publisher pushes what a producer made: add producer: command, archive or "oci-layout"',
+      });
     }
     out.push({ name, type: type as ArtifactType, ...(producer ? { producer } : {}), publishers });
   }
@@ -158,9 +178,10 @@ export function placeholderOutputs(a: ArtifactConfig): ArtifactOutputs {
   const published: Record<string, PublisherOutputs> = {};
   for (const p of a.publishers) {
     const f = (field: string) => v('publishers', p.name, field) as string;
-    published[p.name] = p.kind === 'oci'
-      ? { uri: f('uri'), registry: f('registry'), repository: f('repository'), tag: f('tag'), digest: f('digest') }
-      : { uri: p.uri, ...(p.digest ? { digest: p.digest } : {}) };
+    published[p.name] =
+      p.kind === 'oci'
+        ? { uri: f('uri'), registry: f('registry'), repository: f('repository'), tag: f('tag'), digest: f('digest') }
+        : { uri: p.uri, ...(p.digest ? { digest: p.digest } : {}) };
   }
   return artifactOutputs(a, produced, published);
 }

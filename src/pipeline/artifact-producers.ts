@@ -61,7 +61,9 @@ export async function packDirectory(dir: string, mtime: number): Promise<Buffer>
   });
   const date = new Date(mtime * 1000);
   const add = (header: Parameters<typeof tar.entry>[0], body?: Buffer) =>
-    new Promise<void>((ok, fail) => tar.entry({ uid: 0, gid: 0, uname: '', gname: '', mtime: date, ...header }, body ?? Buffer.alloc(0), (e) => (e ? fail(e) : ok())));
+    new Promise<void>((ok, fail) =>
+      tar.entry({ uid: 0, gid: 0, uname: '', gname: '', mtime: date, ...header }, body ?? Buffer.alloc(0), (e) => (e ? fail(e) : ok())),
+    );
   async function walk(abs: string, rel: string): Promise<void> {
     const names = (await readdir(abs)).sort();
     for (const n of names) {
@@ -91,9 +93,16 @@ export function artifactManifest(a: ArtifactConfig, layer: Blob, title: string):
     mediaType: OCI_MANIFEST,
     artifactType: `application/vnd.forge.artifact.${a.type}.v1`,
     config: { mediaType: EMPTY_CONFIG.mediaType, digest: EMPTY_CONFIG.digest, size: EMPTY_CONFIG.size },
-    layers: [{ mediaType: layer.mediaType, digest: layer.digest, size: layer.size, annotations: { 'org.opencontainers.image.title': title } }],
+    layers: [
+      { mediaType: layer.mediaType, digest: layer.digest, size: layer.size, annotations: { 'org.opencontainers.image.title': title } },
+    ],
   };
-  return { manifest: makeBlob(OCI_MANIFEST, Buffer.from(JSON.stringify(manifest))), blobs: [EMPTY_CONFIG, layer], children: [], payload: layer };
+  return {
+    manifest: makeBlob(OCI_MANIFEST, Buffer.from(JSON.stringify(manifest))),
+    blobs: [EMPTY_CONFIG, layer],
+    children: [],
+    payload: layer,
+  };
 }
 
 /** The single image of an OCI image layout: its manifest (or index, with the manifests it names) and every blob. */
@@ -122,7 +131,10 @@ export async function readOciLayout(artifact: string, dir: string): Promise<OciC
   const top = await blob(entries[0].digest, entries[0].mediaType);
   const content: OciContent = { manifest: top, blobs: [], children: [], payload: top };
   const addImage = async (manifest: Blob) => {
-    const doc = JSON.parse(manifest.bytes.toString('utf8')) as { config: { mediaType: string; digest: string }; layers: { mediaType: string; digest: string }[] };
+    const doc = JSON.parse(manifest.bytes.toString('utf8')) as {
+      config: { mediaType: string; digest: string };
+      layers: { mediaType: string; digest: string }[];
+    };
     for (const d of [doc.config, ...doc.layers]) content.blobs.push(await blob(d.digest, d.mediaType));
   };
   if (top.mediaType === OCI_INDEX || top.mediaType === DOCKER_LIST) {
@@ -138,15 +150,25 @@ export async function readOciLayout(artifact: string, dir: string): Promise<OciC
 
 async function runCommand(artifact: string, command: string, ctx: BuildContext): Promise<void> {
   await new Promise<void>((ok, fail) => {
-    execFile('sh', ['-c', command], {
-      cwd: ctx.projectDir,
-      env: { ...ctx.environment, FORGE_PROJECT: ctx.project, FORGE_ARTIFACT: artifact, FORGE_COMMIT_SHA: ctx.sha },
-      maxBuffer: 64 * 1024 * 1024,
-    }, (err, _stdout, stderr) => {
-      if (!err) return ok();
-      const tail = stderr.trimEnd().split('\n').slice(-10).join('\n');
-      fail(failed(artifact, `command "${command}" failed (${err.code !== undefined ? `exit code ${err.code}` : err.message})${tail ? `:\n${tail}` : ''}`));
-    });
+    execFile(
+      'sh',
+      ['-c', command],
+      {
+        cwd: ctx.projectDir,
+        env: { ...ctx.environment, FORGE_PROJECT: ctx.project, FORGE_ARTIFACT: artifact, FORGE_COMMIT_SHA: ctx.sha },
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (err, _stdout, stderr) => {
+        if (!err) return ok();
+        const tail = stderr.trimEnd().split('\n').slice(-10).join('\n');
+        fail(
+          failed(
+            artifact,
+            `command "${command}" failed (${err.code !== undefined ? `exit code ${err.code}` : err.message})${tail ? `:\n${tail}` : ''}`,
+          ),
+        );
+      },
+    );
   });
 }
 
@@ -155,7 +177,13 @@ async function contentAt(a: ArtifactConfig, path: string, ctx: BuildContext): Pr
   const st = await lstat(path).catch(() => undefined);
   if (!st) throw failed(a.name, `nothing at ${path}`);
   if (st.isDirectory()) {
-    if (await lstat(join(path, 'oci-layout')).then(() => true, () => false)) return readOciLayout(a.name, path);
+    if (
+      await lstat(join(path, 'oci-layout')).then(
+        () => true,
+        () => false,
+      )
+    )
+      return readOciLayout(a.name, path);
     return artifactManifest(a, makeBlob(TAR_GZIP, await packDirectory(path, ctx.mtime)), `${basename(path)}.tar.gz`);
   }
   return artifactManifest(a, makeBlob('application/octet-stream', await readFile(path)), basename(path));
@@ -169,7 +197,13 @@ export async function produce(a: ArtifactConfig, producer: Producer, ctx: BuildC
     content = await contentAt(a, resolve(ctx.projectDir, producer.output), ctx);
   } else if (producer.kind === 'archive') {
     const dir = resolve(ctx.projectDir, producer.path);
-    if (!(await lstat(dir).then((s) => s.isDirectory(), () => false))) throw failed(a.name, `archive path ${producer.path} is not a directory`);
+    if (
+      !(await lstat(dir).then(
+        (s) => s.isDirectory(),
+        () => false,
+      ))
+    )
+      throw failed(a.name, `archive path ${producer.path} is not a directory`);
     content = artifactManifest(a, makeBlob(TAR_GZIP, await packDirectory(dir, ctx.mtime)), `${a.name}.tar.gz`);
   } else {
     content = await readOciLayout(a.name, resolve(ctx.projectDir, producer.path));

@@ -7,8 +7,15 @@
 import { makeBlob } from '../core/digest.js';
 import { ForgeError } from '../core/errors.js';
 import { openReleaseStore, type ReleaseStore } from '../registry/index.js';
-import { type ArtifactConfig, type ArtifactOutputs, artifactOutputs, primaryPublisher, type PublisherOutputs, splitRepository } from './artifact-config.js';
-import { type BuildContext, EMPTY_CONFIG, type OciContent, produce, type Produced } from './artifact-producers.js';
+import {
+  type ArtifactConfig,
+  type ArtifactOutputs,
+  artifactOutputs,
+  type PublisherOutputs,
+  primaryPublisher,
+  splitRepository,
+} from './artifact-config.js';
+import { type BuildContext, EMPTY_CONFIG, type OciContent, type Produced, produce } from './artifact-producers.js';
 
 export const TRACKING_MEDIA_TYPE = 'application/vnd.forge.artifact.metadata.v1+json';
 export const TRACKING_ARTIFACT_TYPE = 'application/vnd.forge.artifact.v1';

@@ -18,7 +18,10 @@ export interface DiscoveredProject {
 const SKIP = new Set(['.git', 'node_modules', 'cue.mod', '.forge-data']);
 
 async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**

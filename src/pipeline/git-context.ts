@@ -48,7 +48,10 @@ export function commitUrl(remote: string, repository: string, sha: string): stri
 export async function readGitContext(dir: string, ci: CiCheckout): Promise<GitContext> {
   const head = await gitMaybe(dir, ['rev-parse', 'HEAD']);
   if (head === undefined) {
-    throw new ForgeError('validation_error', `${dir} is not inside a git checkout with at least one commit; forge release create runs in a checkout`);
+    throw new ForgeError(
+      'validation_error',
+      `${dir} is not inside a git checkout with at least one commit; forge release create runs in a checkout`,
+    );
   }
   const sha = (ci.GITHUB_SHA || head.trim()).toLowerCase();
   const [show, tagsOut, branchOut, remote] = await Promise.all([

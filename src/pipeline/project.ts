@@ -64,19 +64,32 @@ function packageArg(moduleRoot: string, dir: string, pkg: string): string {
   return `./${rel}:${pkg}`;
 }
 
-function exportPackage(engine: CueEngine, moduleRoot: string, dir: string, pkg: string, overlays: Record<string, string>, what: string): Promise<Record<string, unknown>> {
+function exportPackage(
+  engine: CueEngine,
+  moduleRoot: string,
+  dir: string,
+  pkg: string,
+  overlays: Record<string, string>,
+  what: string,
+): Promise<Record<string, unknown>> {
   return engine.export(moduleRoot, packageArg(moduleRoot, dir, pkg), overlays, what);
 }
 
 /** `.forge/repo.cue` at the root: the tagging strategy (default `monorepo`). */
 export async function loadTaggingStrategy(engine: CueEngine, root: string): Promise<TaggingStrategy> {
-  const has = await readdir(join(root, '.forge')).then((n) => n.includes('repo.cue'), () => false);
+  const has = await readdir(join(root, '.forge')).then(
+    (n) => n.includes('repo.cue'),
+    () => false,
+  );
   if (!has) return 'monorepo';
   const moduleRoot = await findModuleRoot(root, root);
   const repo = await exportPackage(engine, moduleRoot, root, 'repo', {}, '.forge/repo.cue');
   const strategy = (repo.tagging as Record<string, unknown> | undefined)?.strategy ?? 'monorepo';
   if (strategy !== 'monorepo' && strategy !== 'tag-all') {
-    throw new ForgeError('validation_error', `.forge/repo.cue: tagging.strategy must be "monorepo" or "tag-all", got ${JSON.stringify(strategy)}`);
+    throw new ForgeError(
+      'validation_error',
+      `.forge/repo.cue: tagging.strategy must be "monorepo" or "tag-all", got ${JSON.stringify(strategy)}`,
+    );
   }
   return strategy;
 }

@@ -4,11 +4,12 @@
  * with the real artifact values, check the objects, and make the request the server registers.
  * Each project fails on its own; the CLI shows the steps and sends the requests.
  */
+
+import type { Env } from '../config/environment.js';
 import type { TaggingStrategy } from '../core/aliases.js';
 import { lookupArtifactRef } from '../core/artifact-refs.js';
 import { evaluateTrigger, type Trigger, type TriggerDecision } from '../core/triggers.js';
 import { type ArtifactOutputs, placeholderOutputs } from './artifact-config.js';
-import type { Env } from '../config/environment.js';
 import { buildArtifact, type PublishSettings, type PushResult, type ReleaseArtifact } from './artifacts.js';
 import type { CueEngine } from './cue-engine.js';
 import { assertUniqueNames } from './discovery.js';
@@ -93,7 +94,21 @@ export async function buildArtifacts(plan: ReleasePlan, p: ProjectPlan, o: Build
   const mtime = plan.git.committedAt ? Math.floor(Date.parse(plan.git.committedAt) / 1000) : 0;
   const out: ReleaseArtifact[] = [];
   for (const a of p.config!.artifacts) {
-    out.push(await buildArtifact(a, { projectDir: p.dir, project: p.config!.name, sha: plan.git.sha, mtime, repository: plan.repository, publish: o.publish, environment: o.environment }, o.onPush));
+    out.push(
+      await buildArtifact(
+        a,
+        {
+          projectDir: p.dir,
+          project: p.config!.name,
+          sha: plan.git.sha,
+          mtime,
+          repository: plan.repository,
+          publish: o.publish,
+          environment: o.environment,
+        },
+        o.onPush,
+      ),
+    );
   }
   return out;
 }
@@ -109,7 +124,12 @@ export function placeholderArtifacts(p: ProjectPlan): ReleaseArtifact[] {
 /** Renders the project with the artifacts' real values and checks the objects. */
 export async function renderRelease(engine: CueEngine, p: ProjectPlan, artifacts: ReleaseArtifact[]): Promise<unknown[]> {
   const outputs: Record<string, ArtifactOutputs> = Object.fromEntries(artifacts.map((a) => [a.name, a.outputs]));
-  const cfg = await evaluateProject(engine, p.src!, (r, file) => lookupArtifactRef(outputs as Record<string, unknown>, r, file), () => outputs);
+  const cfg = await evaluateProject(
+    engine,
+    p.src!,
+    (r, file) => lookupArtifactRef(outputs as Record<string, unknown>, r, file),
+    () => outputs,
+  );
   checkResources(p.relDir, cfg.resources);
   return cfg.resources;
 }

@@ -18,7 +18,10 @@ export function parseArtifactAssignments(items: string[]): Record<string, string
     const eq = item.indexOf('=');
     const key = eq > 0 ? item.slice(0, eq) : '';
     if (!/^[^.=]+(\.[^.=]+)+$/.test(key)) {
-      throw new ForgeError('validation_error', `--artifact "${item}": expected <artifact>.<field>=<value>, e.g. api-server.uri=registry.example.com/api:1.0`);
+      throw new ForgeError(
+        'validation_error',
+        `--artifact "${item}": expected <artifact>.<field>=<value>, e.g. api-server.uri=registry.example.com/api:1.0`,
+      );
     }
     out[key] = item.slice(eq + 1);
   }
@@ -38,19 +41,32 @@ export function checkResources(relDir: string, resources: unknown[]): void {
  * Renders a project without building anything: references take the `given` values
  * (`artifact.field` → value) or placeholders. A given value must name a field that exists.
  */
-export async function renderWithPlaceholders(engine: CueEngine, src: ProjectSource, relDir: string, given: Record<string, string> = {}): Promise<ProjectConfig> {
-  let cfg = await evaluateProject(engine, src, (r): ArtifactValue => given[r.ref] ?? placeholderValue(r.artifact, r.path), (artifacts) => {
-    const shape = shapeOf(artifacts);
-    for (const key of Object.keys(given)) {
-      const [artifact, ...path] = key.split('.');
-      let v: unknown = shape[artifact];
-      for (const p of path) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[p] : undefined;
-      if (v === undefined || typeof v === 'object') {
-        throw new ForgeError('validation_error', `--artifact ${key}: ${artifact in shape ? `artifact "${artifact}" has no field "${path.join('.')}"` : `no artifact "${artifact}" (artifacts: ${Object.keys(shape).join(', ') || 'none'})`}`);
+export async function renderWithPlaceholders(
+  engine: CueEngine,
+  src: ProjectSource,
+  relDir: string,
+  given: Record<string, string> = {},
+): Promise<ProjectConfig> {
+  let cfg = await evaluateProject(
+    engine,
+    src,
+    (r): ArtifactValue => given[r.ref] ?? placeholderValue(r.artifact, r.path),
+    (artifacts) => {
+      const shape = shapeOf(artifacts);
+      for (const key of Object.keys(given)) {
+        const [artifact, ...path] = key.split('.');
+        let v: unknown = shape[artifact];
+        for (const p of path) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[p] : undefined;
+        if (v === undefined || typeof v === 'object') {
+          throw new ForgeError(
+            'validation_error',
+            `--artifact ${key}: ${artifact in shape ? `artifact "${artifact}" has no field "${path.join('.')}"` : `no artifact "${artifact}" (artifacts: ${Object.keys(shape).join(', ') || 'none'})`}`,
+          );
+        }
       }
-    }
-    return shape;
-  });
+      return shape;
+    },
+  );
   // Values the configuration already knows (an external publisher's uri) need a second evaluation.
   const shape = shapeOf(cfg.artifacts) as Record<string, unknown>;
   const known = (r: ArtifactRef, file: string): ArtifactValue => given[r.ref] ?? lookupArtifactRef(shape, r, file);

@@ -30,7 +30,10 @@ export async function selectProjects(ws: Workspace, dirs: string[], cwd = proces
       const abs = resolve(cwd, d);
       const found = ws.projects.find((p) => p.dir === abs);
       if (found) return found;
-      const has = await stat(join(abs, '.forge', 'project.cue')).then(() => true, () => false);
+      const has = await stat(join(abs, '.forge', 'project.cue')).then(
+        () => true,
+        () => false,
+      );
       throw new ForgeError(
         'validation_error',
         has

@@ -147,7 +147,12 @@ function firstOf(registry: string, providers: CredentialProvider[]): CredentialP
 }
 
 /** Basic or bearer-token exchange, whichever the registry asks for, with the same credentials. */
-export function challengeCredentials(registry: string, credentials: Credentials, timeoutMs: number, hint = SETTINGS_HINT): CredentialProvider {
+export function challengeCredentials(
+  registry: string,
+  credentials: Credentials,
+  timeoutMs: number,
+  hint = SETTINGS_HINT,
+): CredentialProvider {
   return firstOf(registry, [bearerTokenExchange(registry, credentials, timeoutMs), basicCredentials(registry, credentials, hint)]);
 }
 

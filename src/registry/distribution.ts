@@ -54,7 +54,12 @@ export class DistributionStore implements ReleaseStore {
       const authorization = this.auth.header(o.scope);
       if (authorization) headers.authorization = authorization;
       try {
-        return await fetch(url, { method, headers, body: o.body ? new Uint8Array(o.body) : undefined, signal: AbortSignal.timeout(this.opts.timeoutMs) });
+        return await fetch(url, {
+          method,
+          headers,
+          body: o.body ? new Uint8Array(o.body) : undefined,
+          signal: AbortSignal.timeout(this.opts.timeoutMs),
+        });
       } catch (err) {
         throw unavailable(`registry ${this.opts.host}: ${what} failed: ${describeFetchError(err, this.opts.timeoutMs)}`);
       }
@@ -105,14 +110,19 @@ export class DistributionStore implements ReleaseStore {
     await this.pushBlobs(repository, blobs);
 
     const what = `PUT manifest ${repo}:${tag}`;
-    const put = await this.request(what, 'PUT', `${this.base}/v2/${repo}/manifests/${tag}`,
-      { scope, expect: [200, 201], headers: { 'content-type': manifest.mediaType }, body: manifest.bytes });
+    const put = await this.request(what, 'PUT', `${this.base}/v2/${repo}/manifests/${tag}`, {
+      scope,
+      expect: [200, 201],
+      headers: { 'content-type': manifest.mediaType },
+      body: manifest.bytes,
+    });
     await put.body?.cancel();
     const answered = put.headers.get('docker-content-digest');
     if (answered && answered !== manifest.digest) throw digestMismatch(`registry ${this.opts.host}: ${what}`, manifest.digest, answered);
 
     const back = await this.getManifest(repository, tag);
-    if (back.digest !== manifest.digest) throw digestMismatch(`registry ${this.opts.host}: reading back ${repo}:${tag}`, manifest.digest, back.digest);
+    if (back.digest !== manifest.digest)
+      throw digestMismatch(`registry ${this.opts.host}: reading back ${repo}:${tag}`, manifest.digest, back.digest);
     return manifest.digest;
   }
 
@@ -122,22 +132,32 @@ export class DistributionStore implements ReleaseStore {
     await head.body?.cancel();
     if (head.status === 200 && Number(head.headers.get('content-length')) === blob.size) return;
 
-    const start = await this.request(`start upload of ${blob.digest}`, 'POST', `${this.base}/v2/${repo}/blobs/uploads/`, { scope, expect: [202] });
+    const start = await this.request(`start upload of ${blob.digest}`, 'POST', `${this.base}/v2/${repo}/blobs/uploads/`, {
+      scope,
+      expect: [202],
+    });
     await start.body?.cancel();
     const location = start.headers.get('location');
     if (!location) throw unavailable(`registry ${this.opts.host} started an upload of ${blob.digest} without a Location header`);
     const target = new URL(location, `${this.base}/v2/${repo}/blobs/uploads/`).href;
     const url = `${target}${target.includes('?') ? '&' : '?'}digest=${encodeURIComponent(blob.digest)}`;
-    const put = await this.request(`upload of ${blob.digest}`, 'PUT', url,
-      { scope, expect: [201, 204], headers: { 'content-type': 'application/octet-stream' }, body: blob.bytes });
+    const put = await this.request(`upload of ${blob.digest}`, 'PUT', url, {
+      scope,
+      expect: [201, 204],
+      headers: { 'content-type': 'application/octet-stream' },
+      body: blob.bytes,
+    });
     await put.body?.cancel();
   }
 
   async getManifest(repository: string, reference: string): Promise<{ bytes: Buffer; digest: string; mediaType: string }> {
     const repo = this.path(repository);
     const what = `GET manifest ${repo}:${reference}`;
-    const res = await this.request(what, 'GET', `${this.base}/v2/${repo}/manifests/${reference}`,
-      { scope: `repository:${repo}:pull`, expect: [200, 404], headers: { accept: MANIFEST_ACCEPT } });
+    const res = await this.request(what, 'GET', `${this.base}/v2/${repo}/manifests/${reference}`, {
+      scope: `repository:${repo}:pull`,
+      expect: [200, 404],
+      headers: { accept: MANIFEST_ACCEPT },
+    });
     if (res.status === 404) {
       await res.body?.cancel();
       throw new ForgeError('not_found', `no manifest ${reference} in ${this.registry}/${repository}`, { repository, reference });
@@ -152,7 +172,10 @@ export class DistributionStore implements ReleaseStore {
   async getBlob(repository: string, digest: string, expectedSize?: number): Promise<Buffer> {
     const repo = this.path(repository);
     const what = `GET blob ${repo}@${digest}`;
-    const res = await this.request(what, 'GET', `${this.base}/v2/${repo}/blobs/${digest}`, { scope: `repository:${repo}:pull`, expect: [200, 404] });
+    const res = await this.request(what, 'GET', `${this.base}/v2/${repo}/blobs/${digest}`, {
+      scope: `repository:${repo}:pull`,
+      expect: [200, 404],
+    });
     if (res.status === 404) {
       await res.body?.cancel();
       throw new ForgeError('not_found', `no blob ${digest} in ${this.registry}/${repository}`, { repository, digest });
@@ -160,11 +183,17 @@ export class DistributionStore implements ReleaseStore {
     const announced = Number(res.headers.get('content-length'));
     if (expectedSize !== undefined && Number.isFinite(announced) && announced > expectedSize) {
       await res.body?.cancel();
-      throw unavailable(`registry ${this.opts.host}: blob ${digest} is ${announced} bytes, expected ${expectedSize}`, { reason: 'size_mismatch', digest });
+      throw unavailable(`registry ${this.opts.host}: blob ${digest} is ${announced} bytes, expected ${expectedSize}`, {
+        reason: 'size_mismatch',
+        digest,
+      });
     }
     const bytes = await this.readBytes(res, what);
     if (expectedSize !== undefined && bytes.length !== expectedSize) {
-      throw unavailable(`registry ${this.opts.host}: blob ${digest} is ${bytes.length} bytes, expected ${expectedSize}`, { reason: 'size_mismatch', digest });
+      throw unavailable(`registry ${this.opts.host}: blob ${digest} is ${bytes.length} bytes, expected ${expectedSize}`, {
+        reason: 'size_mismatch',
+        digest,
+      });
     }
     const actual = sha256Digest(bytes);
     if (actual !== digest) throw digestMismatch(`registry ${this.opts.host}: ${what}`, digest, actual);
@@ -181,6 +210,8 @@ function registryErrors(text: string): string {
   try {
     const errors = (JSON.parse(text) as { errors?: { code?: string; message?: string }[] }).errors;
     if (errors?.length) return errors.map((e) => `${e.code ?? 'error'}: ${e.message ?? ''}`).join('; ');
-  } catch { /* not the registry's JSON error format: show the text */ }
+  } catch {
+    /* not the registry's JSON error format: show the text */
+  }
   return text.trim().slice(0, 300);
 }

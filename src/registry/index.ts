@@ -3,14 +3,15 @@
  * default, or any registry speaking the OCI distribution spec. The rest of the code sees one
  * interface, `ReleaseStore` (src/registry/release-store.ts).
  */
-import { resolve, join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ForgeError } from '../core/errors.js';
-import { challengeCredentials, type CredentialProvider, dockerConfigCredentials } from './credentials.js';
+import { type CredentialProvider, challengeCredentials, dockerConfigCredentials } from './credentials.js';
 import { DistributionStore } from './distribution.js';
 import { LayoutStore } from './layout.js';
 
 export type { Blob } from '../core/digest.js';
 export type { ReleaseStore } from './release-store.js';
+
 import type { ReleaseStore } from './release-store.js';
 
 /** Default per-request registry timeout, milliseconds. */
@@ -36,12 +37,17 @@ export function openReleaseStore(opts: ReleaseStoreOptions): ReleaseStore {
   if (!setting) return new LayoutStore(resolve(join(opts.dataDir, 'registry')));
   if (setting.startsWith('oci-layout:')) {
     const path = setting.slice('oci-layout:'.length);
-    if (!path) throw new ForgeError('validation_error', 'FORGE_REGISTRY "oci-layout:" needs a path, e.g. oci-layout:/var/lib/forge/registry', { field: 'registry' });
+    if (!path)
+      throw new ForgeError('validation_error', 'FORGE_REGISTRY "oci-layout:" needs a path, e.g. oci-layout:/var/lib/forge/registry', {
+        field: 'registry',
+      });
     return new LayoutStore(resolve(path));
   }
   const match = /^(?:(https?):\/\/)?([^/\s]+)(?:\/([^\s]*?))?\/*$/.exec(setting);
   if (!match || /[@]/.test(match[2]!)) {
-    throw new ForgeError('validation_error', `FORGE_REGISTRY "${setting}" is not host[:port][/prefix] or oci-layout:PATH`, { field: 'registry' });
+    throw new ForgeError('validation_error', `FORGE_REGISTRY "${setting}" is not host[:port][/prefix] or oci-layout:PATH`, {
+      field: 'registry',
+    });
   }
   const [, scheme, host, prefix] = match;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_REGISTRY_TIMEOUT_MS;
@@ -49,8 +55,11 @@ export function openReleaseStore(opts: ReleaseStoreOptions): ReleaseStore {
     ? dockerConfigCredentials(host!, opts.dockerConfigDir, timeoutMs)
     : challengeCredentials(host!, { username: opts.username, password: opts.password }, timeoutMs);
   return new DistributionStore({
-    host: host!, prefix: prefix ?? '', scheme: (scheme as 'http' | 'https' | undefined) ?? (opts.insecure || isLoopback(host!) ? 'http' : 'https'),
-    credentials, timeoutMs,
+    host: host!,
+    prefix: prefix ?? '',
+    scheme: (scheme as 'http' | 'https' | undefined) ?? (opts.insecure || isLoopback(host!) ? 'http' : 'https'),
+    credentials,
+    timeoutMs,
   });
 }
 

@@ -6,7 +6,7 @@
  * in this process; the embedded server locks its data directory, so no other process writes.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat, access, constants } from 'node:fs/promises';
+import { access, constants, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { type Blob, isDigest, sha256Digest } from '../core/digest.js';
 import { ForgeError } from '../core/errors.js';
@@ -63,7 +63,10 @@ export class LayoutStore implements ReleaseStore {
       if (!(await exists(layoutFile))) await writeAtomic(layoutFile, Buffer.from('{"imageLayoutVersion":"1.0.0"}'));
       for (const blob of blobs) {
         const path = this.blobPath(dir, blob.digest);
-        const present = await stat(path).then((s) => s.size === blob.size, () => false);
+        const present = await stat(path).then(
+          (s) => s.size === blob.size,
+          () => false,
+        );
         if (!present) await writeAtomic(path, blob.bytes);
       }
     } catch (err) {
@@ -80,8 +83,11 @@ export class LayoutStore implements ReleaseStore {
         const artifactType = (JSON.parse(manifest.bytes.toString('utf8')) as { artifactType?: string }).artifactType;
         index.manifests = index.manifests.filter((m) => m.annotations?.[REF_NAME] !== tag);
         index.manifests.push({
-          mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.size,
-          ...(artifactType ? { artifactType } : {}), annotations: { [REF_NAME]: tag },
+          mediaType: manifest.mediaType,
+          digest: manifest.digest,
+          size: manifest.size,
+          ...(artifactType ? { artifactType } : {}),
+          annotations: { [REF_NAME]: tag },
         });
         await writeAtomic(join(dir, 'index.json'), Buffer.from(JSON.stringify(index)));
       });
@@ -109,9 +115,12 @@ export class LayoutStore implements ReleaseStore {
     let digest = reference;
     let mediaType: string | undefined;
     if (!isDigest(reference)) {
-      const index = await readIndex(dir).catch((err) => { throw this.failure(`reading ${repository}/index.json`, err); });
+      const index = await readIndex(dir).catch((err) => {
+        throw this.failure(`reading ${repository}/index.json`, err);
+      });
       const entry = index.manifests.find((m) => m.annotations?.[REF_NAME] === reference);
-      if (!entry) throw new ForgeError('not_found', `no manifest ${reference} in ${this.registry}/${repository}`, { repository, reference });
+      if (!entry)
+        throw new ForgeError('not_found', `no manifest ${reference} in ${this.registry}/${repository}`, { repository, reference });
       digest = entry.digest;
       mediaType = entry.mediaType;
     }
@@ -136,7 +145,10 @@ export class LayoutStore implements ReleaseStore {
     const dir = this.dir(repository);
     const bytes = await this.readBlob(repository, dir, digest);
     if (expectedSize !== undefined && bytes.length !== expectedSize) {
-      throw new ForgeError('registry_unavailable', `OCI layout ${dir}: blob ${digest} is ${bytes.length} bytes, expected ${expectedSize}`, { reason: 'size_mismatch', digest });
+      throw new ForgeError('registry_unavailable', `OCI layout ${dir}: blob ${digest} is ${bytes.length} bytes, expected ${expectedSize}`, {
+        reason: 'size_mismatch',
+        digest,
+      });
     }
     const actual = sha256Digest(bytes);
     if (actual !== digest) throw digestMismatch(`OCI layout ${dir}: blob`, digest, actual);
@@ -154,7 +166,10 @@ export class LayoutStore implements ReleaseStore {
 }
 
 async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function readIndex(dir: string): Promise<ImageIndex> {

@@ -23,7 +23,11 @@ export interface ReleaseStore {
 
 /** registry_unavailable with reason digest_mismatch: content read back is not what its digest says. */
 export function digestMismatch(what: string, expected: string, actual: string): ForgeError {
-  return new ForgeError('registry_unavailable', `${what}: content does not match digest ${expected} (got ${actual})`, { reason: 'digest_mismatch', expected, actual });
+  return new ForgeError('registry_unavailable', `${what}: content does not match digest ${expected} (got ${actual})`, {
+    reason: 'digest_mismatch',
+    expected,
+    actual,
+  });
 }
 
 /** The manifest's own `mediaType`, else the OCI image manifest type (for stores that do not say). */
@@ -31,6 +35,8 @@ export function manifestMediaType(bytes: Buffer): string {
   try {
     const doc = JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown };
     if (typeof doc.mediaType === 'string') return doc.mediaType;
-  } catch { /* not JSON: the caller's parser will say so */ }
+  } catch {
+    /* not JSON: the caller's parser will say so */
+  }
   return 'application/vnd.oci.image.manifest.v1+json';
 }

@@ -1,10 +1,10 @@
 /** The HTTP application: error envelope, authentication, OpenAPI, and the routes under /api/v1 (and /v1). */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyError, type FastifyReply } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyError, type FastifyReply } from 'fastify';
 import { ErrorEnvelope } from '../contract/index.js';
-import { ForgeError, errorEnvelope, validationError } from '../core/errors.js';
+import { errorEnvelope, ForgeError, validationError } from '../core/errors.js';
 import { httpDuration, metrics, registryErrors } from '../observability/metrics.js';
 import { auditRefusals, authenticate } from './auth.js';
 import type { App, AppContext } from './context.js';
@@ -26,36 +26,65 @@ const PUBLIC = new Set(['/healthz', '/readyz', '/api/v1/openapi.json', '/metrics
 /** A lost or refused database connection (a restart, a failover): the transaction was rolled back. */
 function isDatabaseUnavailable(err: Error): boolean {
   const code = (err as { code?: string }).code ?? '';
-  return /^(08|57P0)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(code)
-    || /Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect/.test(err.message);
+  return (
+    /^(08|57P0)/.test(code) ||
+    ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(code) ||
+    /Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect/.test(err.message)
+  );
 }
 
 function toForgeError(err: FastifyError | ForgeError | Error): ForgeError {
   if (err instanceof ForgeError) return err;
   const fe = err as FastifyError;
   if (fe.validation) {
-    return validationError(fe.validation.map((v) => {
-      const path = v.instancePath.replace(/^\//, '').replace(/\/(\d+)(?=\/|$)/g, '[$1]').replaceAll('/', '.');
-      const missing = (v.params as { missingProperty?: string })?.missingProperty;
-      const extra = (v.params as { additionalProperty?: string })?.additionalProperty;
-      const field = [fe.validationContext === 'body' ? '' : `${fe.validationContext}.`, path, missing ? `${path ? '.' : ''}${missing}` : '',
-        extra ? `${path ? '.' : ''}${extra}` : ''].join('');
-      return { path: field || String(fe.validationContext), message: extra ? 'unknown field' : (v.message ?? 'invalid') };
-    }));
+    return validationError(
+      fe.validation.map((v) => {
+        const path = v.instancePath
+          .replace(/^\//, '')
+          .replace(/\/(\d+)(?=\/|$)/g, '[$1]')
+          .replaceAll('/', '.');
+        const missing = (v.params as { missingProperty?: string })?.missingProperty;
+        const extra = (v.params as { additionalProperty?: string })?.additionalProperty;
+        const field = [
+          fe.validationContext === 'body' ? '' : `${fe.validationContext}.`,
+          path,
+          missing ? `${path ? '.' : ''}${missing}` : '',
+          extra ? `${path ? '.' : ''}${extra}` : '',
+        ].join('');
+        return { path: field || String(fe.validationContext), message: extra ? 'unknown field' : (v.message ?? 'invalid') };
+      }),
+    );
   }
-  if (isDatabaseUnavailable(err)) return new ForgeError('database_unavailable', 'the database connection was lost or refused; the request may not have completed: retry it (registrations and deployments are idempotent)');
-  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new ForgeError('payload_too_large', `the request body is larger than ${fe.message.match(/\d+/)?.[0] ?? 'the limit of'} bytes`);
-  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new ForgeError('validation_error', 'the request body must be JSON (Content-Type: application/json)');
+  if (isDatabaseUnavailable(err))
+    return new ForgeError(
+      'database_unavailable',
+      'the database connection was lost or refused; the request may not have completed: retry it (registrations and deployments are idempotent)',
+    );
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return new ForgeError('payload_too_large', `the request body is larger than ${fe.message.match(/\d+/)?.[0] ?? 'the limit of'} bytes`);
+  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+    return new ForgeError('validation_error', 'the request body must be JSON (Content-Type: application/json)');
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return new ForgeError('validation_error', fe.message);
   return new ForgeError('internal_error', 'internal error; the server log has the details');
 }
 
 export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {}): Promise<App> {
   const app = Fastify({
-    logger: opts.logger ? {
-      level: 'info', redact: ['req.headers.authorization'],
-      serializers: { req: (req) => ({ method: req.method, url: redactAccessToken(req.url), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort }) },
-    } : false,
+    logger: opts.logger
+      ? {
+          level: 'info',
+          redact: ['req.headers.authorization'],
+          serializers: {
+            req: (req) => ({
+              method: req.method,
+              url: redactAccessToken(req.url),
+              host: req.host,
+              remoteAddress: req.ip,
+              remotePort: req.socket?.remotePort,
+            }),
+          },
+        }
+      : false,
     bodyLimit: ctx.settings.bodyLimit,
     maxParamLength: 512,
     // Every log line of a request carries its id; a caller's X-Request-Id is kept when it is sane.
@@ -103,7 +132,9 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
     try {
       await ctx.db.query('select 1');
     } catch (err) {
-      return reply.status(503).send(errorEnvelope(new ForgeError('database_unavailable', `not ready: the database: ${(err as Error).message}`)));
+      return reply
+        .status(503)
+        .send(errorEnvelope(new ForgeError('database_unavailable', `not ready: the database: ${(err as Error).message}`)));
     }
     try {
       await ctx.store.ping();
@@ -114,22 +145,28 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
   });
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
-  app.addHook('onSend', async (req, reply) => { reply.header('x-request-id', req.id); });
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
 
   for (const prefix of ['/api/v1', '/v1']) {
-    await app.register(async (api) => {
-      await releaseRoutes(api as App, ctx, prefix === '/v1');
-      await auditRoutes(api as App, ctx, prefix === '/v1');
-      await eventRoutes(api as App, ctx, prefix === '/v1');
-      for (const routes of [deploymentRoutes, policyCheckRoutes, approvalRoutes, pinRoutes, environmentRoutes]) await routes(api as App, ctx, prefix === '/v1');
-      await whoamiRoutes(api as App, prefix === '/v1');
-      await webhookRoutes(api as App, ctx, prefix === '/v1');
-      await doctorRoutes(api as App, ctx, prefix === '/v1');
-    }, { prefix });
+    await app.register(
+      async (api) => {
+        await releaseRoutes(api as App, ctx, prefix === '/v1');
+        await auditRoutes(api as App, ctx, prefix === '/v1');
+        await eventRoutes(api as App, ctx, prefix === '/v1');
+        for (const routes of [deploymentRoutes, policyCheckRoutes, approvalRoutes, pinRoutes, environmentRoutes])
+          await routes(api as App, ctx, prefix === '/v1');
+        await whoamiRoutes(api as App, prefix === '/v1');
+        await webhookRoutes(api as App, ctx, prefix === '/v1');
+        await doctorRoutes(api as App, ctx, prefix === '/v1');
+      },
+      { prefix },
+    );
   }
   await webRoutes(app, ctx.settings);
   return app;

@@ -5,7 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { decodeJwt } from 'jose';
 import { ForgeError } from '../core/errors.js';
-import { type Action, type Principal, describeAction, isAllowed } from '../core/permissions.js';
+import { type Action, describeAction, isAllowed, type Principal } from '../core/permissions.js';
 import { auditPermissionRefusal } from '../services/refusals.js';
 import type { Db } from '../store/db.js';
 import type { Authenticator } from './authenticator.js';
@@ -35,7 +35,11 @@ export function serverAuthenticator(key: Uint8Array, oidc?: OidcSettings): Authe
   return {
     authenticate(token) {
       let issuer: unknown;
-      try { issuer = decodeJwt(token).iss; } catch { issuer = undefined; }
+      try {
+        issuer = decodeJwt(token).iss;
+      } catch {
+        issuer = undefined;
+      }
       return issuer === oidc.issuer ? external.authenticate(token) : embedded.authenticate(token);
     },
   };
@@ -44,7 +48,11 @@ export function serverAuthenticator(key: Uint8Array, oidc?: OidcSettings): Authe
 export async function authenticate(auth: Authenticator, req: FastifyRequest): Promise<Principal> {
   const header = req.headers.authorization;
   const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-  if (!match) throw new ForgeError('authentication_required', 'this route needs a bearer token (Authorization: Bearer <token>); create one with "forge token create"');
+  if (!match)
+    throw new ForgeError(
+      'authentication_required',
+      'this route needs a bearer token (Authorization: Bearer <token>); create one with "forge token create"',
+    );
   return auth.authenticate(match[1]);
 }
 
@@ -59,7 +67,8 @@ export function authorize(req: FastifyRequest, action: Action): Principal {
   const principal = principalOf(req);
   if (!isAllowed(principal, action)) {
     throw new ForgeError('permission_denied', `${principal.subject} may not do this: it needs ${describeAction(action)}`, {
-      required: describeAction(action), roles: principal.roles,
+      required: describeAction(action),
+      roles: principal.roles,
     });
   }
   return principal;
@@ -77,7 +86,8 @@ export const routeOf = (req: FastifyRequest) => `${req.method} ${req.url.split('
 export function auditRefusals(db: Db) {
   return async (req: FastifyRequest, _reply: FastifyReply, err: Error) => {
     if (!(err instanceof ForgeError) || err.code !== 'permission_denied' || !req.principal) return;
-    await auditPermissionRefusal(db, req.principal, routeOf(req), err,
-      (auditErr, action) => req.log.error({ err: auditErr }, `could not record ${action} in the audit log`));
+    await auditPermissionRefusal(db, req.principal, routeOf(req), err, (auditErr, action) =>
+      req.log.error({ err: auditErr }, `could not record ${action} in the audit log`),
+    );
   };
 }

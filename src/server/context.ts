@@ -3,8 +3,9 @@
  * settings, database, release store, authenticator and deployment machinery). Apart from
  * app.ts so that the routes and the app that registers them do not import each other.
  */
-import type { FastifyInstance } from 'fastify';
+
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
 import type { ReleaseStore } from '../registry/index.js';
 import type { DeployContext } from '../services/deployment-context.js';
 import type { SigningKey } from '../signing/index.js';

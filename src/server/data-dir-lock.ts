@@ -7,7 +7,11 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
-interface Holder { pid: number; host: string; started_at: string }
+interface Holder {
+  pid: number;
+  host: string;
+  started_at: string;
+}
 
 function alive(pid: number): boolean {
   try {
@@ -38,8 +42,10 @@ export function lockDataDir(dataDir: string): () => void {
       holder = undefined; // a holder that died while writing: stale
     }
     if (holder && (holder.host !== hostname() || alive(holder.pid))) {
-      throw new Error(`the data directory ${dataDir} is in use by process ${holder.pid} on ${holder.host} (since ${holder.started_at}); ` +
-        'stop that server or choose another --data-dir');
+      throw new Error(
+        `the data directory ${dataDir} is in use by process ${holder.pid} on ${holder.host} (since ${holder.started_at}); ` +
+          'stop that server or choose another --data-dir',
+      );
     }
     rmSync(path, { force: true });
   }

@@ -17,11 +17,11 @@
  * is a cache only, every replica reaches the same answer.
  */
 import { readFileSync } from 'node:fs';
-import { type JWTPayload, type JWTVerifyGetKey, createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
-import { ForgeError } from '../core/errors.js';
-import { type RoleMapping, parseRoleMapping, principalFromClaims } from '../core/role-mapping.js';
+import { createRemoteJWKSet, type JWTPayload, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose';
 import type { Env } from '../config/environment.js';
 import { parseDuration } from '../core/duration.js';
+import { ForgeError } from '../core/errors.js';
+import { parseRoleMapping, principalFromClaims, type RoleMapping } from '../core/role-mapping.js';
 import type { Authenticator } from './authenticator.js';
 
 export interface OidcSettings {
@@ -33,7 +33,11 @@ export interface OidcSettings {
   mapping: RoleMapping;
 }
 
-const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v: string | undefined) =>
+  (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /** The OIDC settings, or undefined without FORGE_OIDC_ISSUER; throws validation_error naming the variable at fault. */
 export function oidcSettingsFromEnv(env: Env): OidcSettings | undefined {
@@ -41,7 +45,10 @@ export function oidcSettingsFromEnv(env: Env): OidcSettings | undefined {
   if (!issuer) return undefined;
   const audience = list(env.FORGE_OIDC_AUDIENCE);
   if (!audience.length) {
-    throw new ForgeError('validation_error', 'FORGE_OIDC_AUDIENCE is not set: with FORGE_OIDC_ISSUER the server needs the audience its tokens carry (e.g. forge-api), or it would accept tokens issued for other applications');
+    throw new ForgeError(
+      'validation_error',
+      'FORGE_OIDC_AUDIENCE is not set: with FORGE_OIDC_ISSUER the server needs the audience its tokens carry (e.g. forge-api), or it would accept tokens issued for other applications',
+    );
   }
   const mapText = env.FORGE_OIDC_ROLE_MAP ?? (env.FORGE_OIDC_ROLE_MAP_FILE ? readFileSync(env.FORGE_OIDC_ROLE_MAP_FILE, 'utf8') : '{}');
   return {
@@ -56,7 +63,10 @@ export function oidcSettingsFromEnv(env: Env): OidcSettings | undefined {
 
 function clockSkewSeconds(text: string): number {
   const ms = parseDuration(text);
-  if (ms === undefined) throw new ForgeError('validation_error', `FORGE_OIDC_CLOCK_SKEW is "${text}"; expected a duration such as 60s or 2m`, { field: 'FORGE_OIDC_CLOCK_SKEW' });
+  if (ms === undefined)
+    throw new ForgeError('validation_error', `FORGE_OIDC_CLOCK_SKEW is "${text}"; expected a duration such as 60s or 2m`, {
+      field: 'FORGE_OIDC_CLOCK_SKEW',
+    });
   return Math.floor(ms / 1000);
 }
 
@@ -76,24 +86,34 @@ function refusal(err: unknown, s: OidcSettings): ForgeError {
   if (err instanceof joseErrors.JWTExpired) return new ForgeError('authentication_required', `the token has expired: ${again}`);
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
     const expected: Record<string, string> = { iss: s.issuer, aud: s.audience.join(' or ') };
-    return new ForgeError('authentication_required',
-      `the token's ${err.claim} claim is not accepted (${err.reason})${expected[err.claim] ? `: expected ${expected[err.claim]}` : ''}`);
+    return new ForgeError(
+      'authentication_required',
+      `the token's ${err.claim} claim is not accepted (${err.reason})${expected[err.claim] ? `: expected ${expected[err.claim]}` : ''}`,
+    );
   }
   if (err instanceof joseErrors.JOSEAlgNotAllowed) {
-    return new ForgeError('authentication_required', `the token is signed with an algorithm this server does not accept: expected ${s.algorithms.join(', ')}`);
+    return new ForgeError(
+      'authentication_required',
+      `the token is signed with an algorithm this server does not accept: expected ${s.algorithms.join(', ')}`,
+    );
   }
   if (err instanceof joseErrors.JWKSNoMatchingKey || err instanceof joseErrors.JWSSignatureVerificationFailed) {
     return new ForgeError('authentication_required', `the token is not signed by a key of ${s.issuer}`);
   }
   if (err instanceof joseErrors.JOSEError) return new ForgeError('authentication_required', `the token is not a valid JWT: ${again}`);
-  return new ForgeError('authentication_required', `the token could not be checked: the keys of ${s.issuer} could not be fetched (${(err as Error).message})`);
+  return new ForgeError(
+    'authentication_required',
+    `the token could not be checked: the keys of ${s.issuer} could not be fetched (${(err as Error).message})`,
+  );
 }
 
 export function oidcAuthenticator(s: OidcSettings): Authenticator {
   let keys: Promise<JWTVerifyGetKey> | undefined;
   const keySet = () => {
-    keys ??= (async () => createRemoteJWKSet(new URL(s.jwksUri ?? await discoverJwksUri(s.issuer))))();
-    keys.catch(() => { keys = undefined; }); // a failed discovery is retried by the next request
+    keys ??= (async () => createRemoteJWKSet(new URL(s.jwksUri ?? (await discoverJwksUri(s.issuer)))))();
+    keys.catch(() => {
+      keys = undefined;
+    }); // a failed discovery is retried by the next request
     return keys;
   };
   return {
@@ -101,7 +121,10 @@ export function oidcAuthenticator(s: OidcSettings): Authenticator {
       let claims: JWTPayload;
       try {
         ({ payload: claims } = await jwtVerify(token, await keySet(), {
-          issuer: s.issuer, audience: s.audience, algorithms: s.algorithms, clockTolerance: s.clockToleranceSeconds,
+          issuer: s.issuer,
+          audience: s.audience,
+          algorithms: s.algorithms,
+          clockTolerance: s.clockToleranceSeconds,
         }));
       } catch (err) {
         throw refusal(err, s);

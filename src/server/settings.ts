@@ -85,7 +85,8 @@ export interface ServeFlags {
  */
 export function loadSettings(flags: ServeFlags, env: Env = process.env): Settings {
   const port = Number(flags.port ?? env.FORGE_PORT ?? 8080);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port "${flags.port ?? env.FORGE_PORT}": expected 0-65535`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`invalid port "${flags.port ?? env.FORGE_PORT}": expected 0-65535`);
   const dataDir = resolve(flags.dataDir ?? env.FORGE_DATA_DIR ?? '.forge-data');
   const configFile = flags.config || env.FORGE_CONFIG || undefined;
   const registry = registrySettingsFromEnv(env);

@@ -1,12 +1,12 @@
 /** Starts `forge serve`: database, release store, token key, HTTP app; stops cleanly on SIGINT/SIGTERM. */
 import { join } from 'node:path';
 import { openReleaseStore } from '../registry/index.js';
+import { type OpenDeployContext, openServerDeployments } from '../services/deployment-runtime.js';
+import { startWebhookDispatcher } from '../services/webhooks.js';
+import { loadOrCreateSigningKey } from '../signing/index.js';
 import { type Db, openPglite, openPostgres } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
 import { buildApp } from './app.js';
-import { openServerDeployments, type OpenDeployContext } from '../services/deployment-runtime.js';
-import { startWebhookDispatcher } from '../services/webhooks.js';
-import { loadOrCreateSigningKey } from '../signing/index.js';
 import { serverAuthenticator } from './auth.js';
 import { lockDataDir } from './data-dir-lock.js';
 import type { Settings } from './settings.js';
@@ -20,15 +20,30 @@ export async function startServer(settings: Settings, log: (line: string) => voi
     db = settings.databaseUrl ? await openPostgres(settings.databaseUrl, 20) : await openPglite(join(settings.dataDir, 'db'));
     await migrate(db);
     const store = openReleaseStore({
-      registry: settings.registry, dataDir: settings.dataDir,
-      username: settings.registryUsername, password: settings.registryPassword, insecure: settings.registryInsecure, timeoutMs: settings.registryTimeoutMs,
+      registry: settings.registry,
+      dataDir: settings.dataDir,
+      username: settings.registryUsername,
+      password: settings.registryPassword,
+      insecure: settings.registryInsecure,
+      timeoutMs: settings.registryTimeoutMs,
     });
     const key = loadOrCreateTokenKey(settings.tokenKeyFile ?? tokenKeyPath(settings.dataDir));
     deploy = await openServerDeployments(settings, db);
-    const app = await buildApp({ settings, db, store, auth: serverAuthenticator(key, settings.oidc), deploy,
-      signingKey: loadOrCreateSigningKey(settings.signingKeyFile ?? join(settings.dataDir, 'signing-key.pem')) }, { logger: settings.log });
+    const app = await buildApp(
+      {
+        settings,
+        db,
+        store,
+        auth: serverAuthenticator(key, settings.oidc),
+        deploy,
+        signingKey: loadOrCreateSigningKey(settings.signingKeyFile ?? join(settings.dataDir, 'signing-key.pem')),
+      },
+      { logger: settings.log },
+    );
     const address = await app.listen({ host: settings.host, port: settings.port });
-    log(`forge listening on ${address} (database: ${settings.databaseUrl ? 'PostgreSQL' : `PGlite in ${settings.dataDir}`}, registry: ${store.registry})`);
+    log(
+      `forge listening on ${address} (database: ${settings.databaseUrl ? 'PostgreSQL' : `PGlite in ${settings.dataDir}`}, registry: ${store.registry})`,
+    );
     const webhooks = settings.webhooks ? startWebhookDispatcher(db, settings.webhooks, log) : undefined;
     log(`create a token: forge token create --subject you@example.com --role operator --data-dir ${settings.dataDir}`);
     const stop = async () => {

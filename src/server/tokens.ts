@@ -4,9 +4,9 @@
  * Replicas share the file; the first process that needs it creates it, atomically, so two
  * starting together agree on one key.
  */
-import { type KeyObject, createSecretKey, randomBytes } from 'node:crypto';
+import { createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { readOrCreateKeyFile } from '../config/key-file.js';
 import { parseDuration } from '../core/duration.js';
 import { ForgeError } from '../core/errors.js';
@@ -28,14 +28,18 @@ export function loadOrCreateTokenKey(path: string): Uint8Array {
 /** A token lifetime (`30m`, `24h`, `7d`, `1h30m`) in whole seconds; throws validation_error for anything else. */
 export function tokenLifetimeSeconds(text: string): number {
   const ms = parseDuration(text);
-  if (ms === undefined) throw new ForgeError('validation_error', `invalid duration "${text}": expected a number followed by s, m, h or d (e.g. 24h)`);
+  if (ms === undefined)
+    throw new ForgeError('validation_error', `invalid duration "${text}": expected a number followed by s, m, h or d (e.g. 24h)`);
   return Math.floor(ms / 1000);
 }
 
 export async function signToken(key: Uint8Array, subject: string, roles: string[], ttlSeconds: number) {
   for (const role of roles) {
     if (!ROLE_PATTERN.test(role)) {
-      throw new ForgeError('validation_error', `unknown role "${role}": expected service-account, developer, operator, deployer:<env> or approver:<env>`);
+      throw new ForgeError(
+        'validation_error',
+        `unknown role "${role}": expected service-account, developer, operator, deployer:<env> or approver:<env>`,
+      );
     }
   }
   const now = Math.floor(Date.now() / 1000);

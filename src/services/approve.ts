@@ -3,13 +3,13 @@
  * environment, with a justification; the approval expires, can be revoked, and is not used up.
  */
 import { randomUUID } from 'node:crypto';
+import type { Approval, ApproveRequest } from '../contract/index.js';
 import { ForgeError, validationError } from '../core/errors.js';
 import type { Principal } from '../core/permissions.js';
 import { findEnvironment } from '../core/platform-config.js';
 import { approvalsRule, policyFacts } from '../core/policy/index.js';
-import type { Approval, ApproveRequest } from '../contract/index.js';
-import { appendAudit } from '../store/audit.js';
 import * as approvals from '../store/approvals.js';
+import { appendAudit } from '../store/audit.js';
 import { lockSubject } from '../store/lock-keys.js';
 import * as releases from '../store/releases.js';
 import type { PlatformContext } from './deployment-context.js';
@@ -23,22 +23,41 @@ export async function approve(ctx: Ctx, caller: Caller, body: ApproveRequest): P
   const principal = permittedIn(caller, 'approve', body.environment);
   const { repository, project, environment } = checkTarget(ctx, body);
   const justification = typeof body.justification === 'string' ? body.justification.trim() : '';
-  if (!justification) throw validationError([{ path: 'justification', message: 'an approval needs a justification: say why this release may go to this environment' }]);
+  if (!justification)
+    throw validationError([
+      { path: 'justification', message: 'an approval needs a justification: say why this release may go to this environment' },
+    ]);
   const release = await releases.resolveRelease(ctx.db, repository, project, requireReleaseRef(body.release));
   const id = randomUUID();
   await ctx.db.transaction(async (tx) => {
     await lockSubject(tx, 'approval', `approve:${release.oci_digest}/${environment.name}/${principal.subject}`);
-    const mine = (await approvals.approvalsFor(tx, release.oci_digest, environment.name))
-      .find((a) => a.approver === principal.subject && a.status === 'active');
+    const mine = (await approvals.approvalsFor(tx, release.oci_digest, environment.name)).find(
+      (a) => a.approver === principal.subject && a.status === 'active',
+    );
     if (mine) {
-      throw new ForgeError('conflict', `${principal.subject} already approved release ${release.release_number} for ${environment.name} (approval ${mine.id}, active until ${mine.expires_at})`, { approval_id: mine.id });
+      throw new ForgeError(
+        'conflict',
+        `${principal.subject} already approved release ${release.release_number} for ${environment.name} (approval ${mine.id}, active until ${mine.expires_at})`,
+        { approval_id: mine.id },
+      );
     }
     await approvals.insertApproval(tx, {
-      id, release_id: release.id, release_digest: release.oci_digest, repository, project, environment: environment.name,
-      approver: principal.subject, justification, expires_after_ms: environment.policy.approvals.expiresAfterMs,
+      id,
+      release_id: release.id,
+      release_digest: release.oci_digest,
+      repository,
+      project,
+      environment: environment.name,
+      approver: principal.subject,
+      justification,
+      expires_after_ms: environment.policy.approvals.expiresAfterMs,
     });
-    await appendAudit(tx, { actor: principal.subject, action: 'approval.granted', subject: id,
-      details: { release: release.canonical_id, digest: release.oci_digest, environment: environment.name, justification } });
+    await appendAudit(tx, {
+      actor: principal.subject,
+      action: 'approval.granted',
+      subject: id,
+      details: { release: release.canonical_id, digest: release.oci_digest, environment: environment.name, justification },
+    });
   });
   return (await approvals.getApproval(ctx.db, id))!;
 }
@@ -49,9 +68,17 @@ export async function revoke(ctx: Ctx, principal: Principal, id: string): Promis
   requirePermission(principal, { kind: 'approve', environment: found.environment });
   await ctx.db.transaction(async (tx) => {
     if (!(await approvals.revokeApproval(tx, id, principal.subject))) {
-      throw new ForgeError('conflict', `approval ${id} is ${found.status === 'active' ? 'no longer active' : found.status}; only an active approval can be revoked`);
+      throw new ForgeError(
+        'conflict',
+        `approval ${id} is ${found.status === 'active' ? 'no longer active' : found.status}; only an active approval can be revoked`,
+      );
     }
-    await appendAudit(tx, { actor: principal.subject, action: 'approval.revoked', subject: id, details: { environment: found.environment, release_id: found.release_id } });
+    await appendAudit(tx, {
+      actor: principal.subject,
+      action: 'approval.revoked',
+      subject: id,
+      details: { environment: found.environment, release_id: found.release_id },
+    });
   });
   return (await approvals.getApproval(ctx.db, id))!;
 }
@@ -67,6 +94,8 @@ export async function approvalState(ctx: Ctx, releaseId: string, environmentName
   const release = /^[0-9a-f-]{36}$/i.test(releaseId) ? await releases.findById(ctx.db, releaseId) : undefined;
   if (!release) throw new ForgeError('not_found', `no release with id ${releaseId}`);
   const list = await approvals.approvalsFor(ctx.db, release.oci_digest, environment.name);
-  const check = approvalsRule.evaluate(policyFacts({ policy: environment.policy, triggers: [], approvals: list, deployer: null, now: new Date() }))!;
+  const check = approvalsRule.evaluate(
+    policyFacts({ policy: environment.policy, triggers: [], approvals: list, deployer: null, now: new Date() }),
+  )!;
   return { approvals: list, satisfied: check.ok, required: check.required as number };
 }

@@ -18,7 +18,11 @@ const POLL_MS = 1000;
 const KEEPALIVE_MS = 15_000;
 const BATCH = 500;
 
-interface Client { last: number; res: ServerResponse; keepalive: NodeJS.Timeout }
+interface Client {
+  last: number;
+  res: ServerResponse;
+  keepalive: NodeJS.Timeout;
+}
 
 /** Polls the audit log while any client listens and writes each event entry to every client that has not had it. */
 export class AuditFeed {

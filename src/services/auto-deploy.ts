@@ -27,7 +27,11 @@ export async function autoDeploy(ctx: DeployContext, release: Release): Promise<
       const decision = await decideDeployment(ctx, env, release, AUTO_DEPLOY_ACTOR, true);
       const request = { kind: 'auto' as const, environment: env.name, release, actor: AUTO_DEPLOY_ACTOR, decision, current };
       if (!decision.allowed) {
-        out.push({ id: await recordRefused(ctx, request, policyDenied(env, release, decision).message), environment: env.name, status: 'failed' });
+        out.push({
+          id: await recordRefused(ctx, request, policyDenied(env, release, decision).message),
+          environment: env.name,
+          status: 'failed',
+        });
         continue;
       }
       const work = await recordPending(ctx, request);
@@ -35,7 +39,11 @@ export async function autoDeploy(ctx: DeployContext, release: Release): Promise<
       // Nobody awaits it: a failure to record its outcome (the database gone) is reported, and the
       // row, still pending, is completed by a recovery sweep once its lease expires.
       const job = completeDeployment(ctx, work)
-        .catch((err) => process.stderr.write(`auto-deploy ${work.id} of ${release.canonical_id} to ${env.name} could not be completed now: ${(err as Error).message}; recovery completes it once its lease expires\n`))
+        .catch((err) =>
+          process.stderr.write(
+            `auto-deploy ${work.id} of ${release.canonical_id} to ${env.name} could not be completed now: ${(err as Error).message}; recovery completes it once its lease expires\n`,
+          ),
+        )
         .finally(() => ctx.inflight.delete(job));
       ctx.inflight.add(job);
     } catch (err) {

@@ -5,17 +5,17 @@
 import { randomUUID } from 'node:crypto';
 import type { CreateReleaseRequest, Release, Trigger } from '../contract/index.js';
 import { type Alias, branchAlias, tagAliases } from '../core/aliases.js';
-import { ForgeError, type FieldProblem, validationError } from '../core/errors.js';
+import { type FieldProblem, ForgeError, validationError } from '../core/errors.js';
 import { canonicalId, imageRepository, ociReference, parseIdentity, type ReleaseIdentity } from '../core/identity.js';
 import { validateResources } from '../core/manifests.js';
-import { EMPTY_CONFIG, buildReleaseImage, buildResourcesLayer, resourcesDigest } from '../core/release-image.js';
 import type { Principal } from '../core/permissions.js';
+import { buildReleaseImage, buildResourcesLayer, EMPTY_CONFIG, resourcesDigest } from '../core/release-image.js';
 import type { ReleaseStore } from '../registry/index.js';
-import { appendAudit } from '../store/audit.js';
-import { recordSignature } from '../store/signatures.js';
 import { type SigningKey, signAndPushRelease } from '../signing/index.js';
+import { appendAudit } from '../store/audit.js';
 import type { Db } from '../store/db.js';
 import * as releases from '../store/releases.js';
+import { recordSignature } from '../store/signatures.js';
 
 export interface CreateReleaseResult {
   created: boolean;
@@ -35,8 +35,11 @@ export interface CreateReleaseDeps {
 function checkRequest(req: CreateReleaseRequest, maxResources: number): ReleaseIdentity {
   const id = parseIdentity({ repository: req.repository, project: req.project, sha: req.commit?.sha });
   if (req.resources.length > maxResources) {
-    throw new ForgeError('payload_too_large', `a release may hold at most ${maxResources} resources, this one has ${req.resources.length}`,
-      { field: 'resources', limit: maxResources, actual: req.resources.length });
+    throw new ForgeError(
+      'payload_too_large',
+      `a release may hold at most ${maxResources} resources, this one has ${req.resources.length}`,
+      { field: 'resources', limit: maxResources, actual: req.resources.length },
+    );
   }
   const problems: FieldProblem[] = [];
   const t = req.trigger;
@@ -75,12 +78,19 @@ function triggerTags(req: CreateReleaseRequest): string[] {
 }
 
 async function refuseTakenAliases(tx: Db, id: ReleaseIdentity, aliases: Alias[], ownId?: string) {
-  const owners = await releases.aliasOwners(tx, id.repository, id.project, aliases.map((a) => a.alias));
+  const owners = await releases.aliasOwners(
+    tx,
+    id.repository,
+    id.project,
+    aliases.map((a) => a.alias),
+  );
   const taken = owners.filter((o) => o.release_id !== ownId);
   if (taken.length) {
-    throw new ForgeError('alias_conflict',
+    throw new ForgeError(
+      'alias_conflict',
       `alias ${taken.map((t) => `"${t.alias}" already names release ${t.release_number}`).join(', ')} of ${id.repository}/${id.project}; an alias never moves`,
-      { conflicts: taken.map((t) => ({ alias: t.alias, release_number: t.release_number })) });
+      { conflicts: taken.map((t) => ({ alias: t.alias, release_number: t.release_number })) },
+    );
   }
 }
 
@@ -108,37 +118,77 @@ export async function createRelease(deps: CreateReleaseDeps, actor: Principal, r
     const aliases: Alias[] = [
       { alias: String(number), alias_type: 'numeric' },
       ...tags.map((alias): Alias => ({ alias, alias_type: 'tag' })),
-      ...(trigger.type === 'branch_push' && trigger.branch ? [{ alias: branchAlias(trigger.branch, number), alias_type: 'branch' } as Alias] : []),
+      ...(trigger.type === 'branch_push' && trigger.branch
+        ? [{ alias: branchAlias(trigger.branch, number), alias_type: 'branch' } as Alias]
+        : []),
     ];
-    await refuseTakenAliases(tx, id, aliases.filter((a) => a.alias_type !== 'numeric'));
+    await refuseTakenAliases(
+      tx,
+      id,
+      aliases.filter((a) => a.alias_type !== 'numeric'),
+    );
 
     const artifacts = req.artifacts ?? [];
-    const image = buildReleaseImage({
-      repository: id.repository, project: id.project, sha: id.sha, releaseNumber: number, aliases,
-      triggers: [{ type: trigger.type, branch: trigger.branch, tag: trigger.tag }],
-      source: { author: req.commit.author ?? null, message: req.commit.message ?? null, committed_at: req.commit.committed_at ?? null, url: req.commit.url ?? null },
-      artifacts, resources: req.resources,
-    }, layer);
+    const image = buildReleaseImage(
+      {
+        repository: id.repository,
+        project: id.project,
+        sha: id.sha,
+        releaseNumber: number,
+        aliases,
+        triggers: [{ type: trigger.type, branch: trigger.branch, tag: trigger.tag }],
+        source: {
+          author: req.commit.author ?? null,
+          message: req.commit.message ?? null,
+          committed_at: req.commit.committed_at ?? null,
+          url: req.commit.url ?? null,
+        },
+        artifacts,
+        resources: req.resources,
+      },
+      layer,
+    );
     // The signature needs only the manifest's digest, known before the push: both go at once
     // (a registry accepts a signature whose subject has not arrived yet, OCI 1.1).
     const [digest, signature] = await Promise.all([
       deps.store.push(imageRepository(id), id.sha, [image.metadata], image.manifest),
-      deps.signingKey && signAndPushRelease(deps.store, deps.signingKey, imageRepository(id), canonicalId(id), { digest: image.manifest.digest, size: image.manifest.size }),
+      deps.signingKey &&
+        signAndPushRelease(deps.store, deps.signingKey, imageRepository(id), canonicalId(id), {
+          digest: image.manifest.digest,
+          size: image.manifest.size,
+        }),
     ]);
     if (deps.pauseAfterPushMs) await new Promise((r) => setTimeout(r, deps.pauseAfterPushMs));
 
     const releaseId = randomUUID();
     await releases.insertRelease(tx, {
-      id: releaseId, repository: id.repository, project: id.project, commit_sha: id.sha, release_number: number,
-      oci_uri: ociReference(deps.store.registry, id), oci_digest: digest, resources_digest: image.resources.digest,
-      created_by: actor.subject, source: req.commit, pipeline_run_id: req.pipeline_run_id, artifacts,
+      id: releaseId,
+      repository: id.repository,
+      project: id.project,
+      commit_sha: id.sha,
+      release_number: number,
+      oci_uri: ociReference(deps.store.registry, id),
+      oci_digest: digest,
+      resources_digest: image.resources.digest,
+      created_by: actor.subject,
+      source: req.commit,
+      pipeline_run_id: req.pipeline_run_id,
+      artifacts,
     });
     if (signature) await recordSignature(tx, releaseId, signature);
     await releases.insertAliases(tx, { id: releaseId, ...id }, aliases);
     await releases.insertTrigger(tx, releaseId, trigger);
     await appendAudit(tx, {
-      actor: actor.subject, action: 'release.created', subject: canonicalId(id),
-      details: { release_number: number, oci_digest: digest, trigger: req.trigger, aliases: aliases.map((a) => a.alias), pipeline_run_id: req.pipeline_run_id ?? null },
+      actor: actor.subject,
+      action: 'release.created',
+      subject: canonicalId(id),
+      details: {
+        release_number: number,
+        oci_digest: digest,
+        trigger: req.trigger,
+        aliases: aliases.map((a) => a.alias),
+        pipeline_run_id: req.pipeline_run_id ?? null,
+      },
     });
     return { created: true, release: (await releases.findById(tx, releaseId))! };
   });
@@ -146,8 +196,13 @@ export async function createRelease(deps: CreateReleaseDeps, actor: Principal, r
 
 /** A later pipeline run for a released commit: new tags and triggers are added, the content never changes. */
 async function addToExisting(
-  tx: Db, id: ReleaseIdentity, existing: Release, tags: string[],
-  trigger: Omit<Trigger, 'triggered_at'>, req: CreateReleaseRequest, actor: Principal,
+  tx: Db,
+  id: ReleaseIdentity,
+  existing: Release,
+  tags: string[],
+  trigger: Omit<Trigger, 'triggered_at'>,
+  req: CreateReleaseRequest,
+  actor: Principal,
 ): Promise<CreateReleaseResult> {
   const known = new Set(existing.aliases.map((a) => a.alias));
   const newAliases = tags.filter((t) => !known.has(t)).map((alias): Alias => ({ alias, alias_type: 'tag' }));
@@ -157,10 +212,15 @@ async function addToExisting(
   if (triggerIsNew) await releases.insertTrigger(tx, existing.id, trigger);
   if (newAliases.length || triggerIsNew) {
     await appendAudit(tx, {
-      actor: actor.subject, action: 'release.updated', subject: canonicalId(id),
+      actor: actor.subject,
+      action: 'release.updated',
+      subject: canonicalId(id),
       details: { added_aliases: newAliases.map((a) => a.alias), added_trigger: triggerIsNew ? req.trigger : null },
     });
   }
   const release = (await releases.findById(tx, existing.id))!;
-  return { created: false, release: { ...release, content_matches: resourcesDigest(req.resources, existing.source.committed_at) === existing.resources_digest } };
+  return {
+    created: false,
+    release: { ...release, content_matches: resourcesDigest(req.resources, existing.source.committed_at) === existing.resources_digest },
+  };
 }

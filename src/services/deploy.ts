@@ -4,10 +4,11 @@
  * The database and git's compare-and-swap carry the correctness; nothing here depends on which
  * replica handles what. `deployRelease` is the part rollback shares.
  */
+
+import type { Deployment, DeployRequest, Release } from '../contract/index.js';
 import { ForgeError } from '../core/errors.js';
 import type { Principal } from '../core/permissions.js';
 import type { Environment } from '../core/platform-config.js';
-import type { Deployment, DeployRequest, Release } from '../contract/index.js';
 import * as deployments from '../store/deployments.js';
 import * as releases from '../store/releases.js';
 import type { DeployContext } from './deployment-context.js';
@@ -30,8 +31,15 @@ async function outcome(ctx: DeployContext, id: string, failure: Error | undefine
  * (403 `policy_denied` with every check), then pending → pushed → recorded; answers the
  * deployment once its pointer commit landed or failed.
  */
-export async function deployRelease(ctx: DeployContext, principal: Principal, kind: 'deploy' | 'rollback', env: Environment, release: Release,
-  reason: string | undefined, current: Deployment | undefined): Promise<Deployment> {
+export async function deployRelease(
+  ctx: DeployContext,
+  principal: Principal,
+  kind: 'deploy' | 'rollback',
+  env: Environment,
+  release: Release,
+  reason: string | undefined,
+  current: Deployment | undefined,
+): Promise<Deployment> {
   const decision = await decideDeployment(ctx, env, release, principal.subject, false);
   if (!decision.allowed) throw policyDenied(env, release, decision);
   const work = await recordPending(ctx, { kind, environment: env.name, release, actor: principal.subject, reason, decision, current });
@@ -44,7 +52,11 @@ export async function deployRelease(ctx: DeployContext, principal: Principal, ki
  * the release is already active. Refusals in order: 403 permission (unless `caller` is a permit
  * for it), 400/404 target and reference, 403 policy.
  */
-export async function requestDeployment(ctx: DeployContext, caller: Caller, body: DeployRequest): Promise<{ created: boolean; deployment: Deployment }> {
+export async function requestDeployment(
+  ctx: DeployContext,
+  caller: Caller,
+  body: DeployRequest,
+): Promise<{ created: boolean; deployment: Deployment }> {
   const principal = permittedIn(caller, 'deploy', body.environment);
   const { repository, project, environment } = checkTarget(ctx, body);
   const release = await releases.resolveRelease(ctx.db, repository, project, requireReleaseRef(body.release));

@@ -7,7 +7,11 @@ import { checkTarget } from './target.js';
 
 /** `/{env}/{owner}/{name}/{project}` → the slot, checked (400) and its environment configured (404). */
 function slotOf(ctx: PlatformContext, p: SlotParams) {
-  const { repository, project, environment } = checkTarget(ctx, { repository: `${p.owner}/${p.name}`, project: p.project, environment: p.env });
+  const { repository, project, environment } = checkTarget(ctx, {
+    repository: `${p.owner}/${p.name}`,
+    project: p.project,
+    environment: p.env,
+  });
   return { repository, project, environment: environment.name };
 }
 

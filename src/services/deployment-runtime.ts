@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { PlatformConfig } from '../core/platform-config.js';
-import { initEmbeddedRemote, resolveRemote, type GitOpsRemote, type RemoteSettings } from '../gitops/remote.js';
+import { type GitOpsRemote, initEmbeddedRemote, type RemoteSettings, resolveRemote } from '../gitops/remote.js';
 import { GitOpsWriter, type WriterOptions } from '../gitops/writer.js';
 import type { Db } from '../store/db.js';
 import { lockSubject } from '../store/lock-keys.js';
@@ -38,20 +38,34 @@ export type OpenDeployContext = DeployContext & { close: () => Promise<void> };
  * deployments it is completing. `close` stops both after the background work ends.
  */
 export async function openDeployContext(opts: DeployContextOptions): Promise<OpenDeployContext> {
-  const leases = { db: opts.db, replica: `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`, leaseMs: opts.leaseMs ?? 30_000, held: new Map<string, number>() };
+  const leases = {
+    db: opts.db,
+    replica: `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`,
+    leaseMs: opts.leaseMs ?? 30_000,
+    held: new Map<string, number>(),
+  };
   const gitops = await GitOpsWriter.open({
-    remote: opts.remote, branch: opts.branch, cacheDir: opts.cacheDir, author: opts.author ?? 'Forge <forge@localhost>', retry: opts.retry,
+    remote: opts.remote,
+    branch: opts.branch,
+    cacheDir: opts.cacheDir,
+    author: opts.author ?? 'Forge <forge@localhost>',
+    retry: opts.retry,
     // Replicas on one PostgreSQL take turns at the remote (PGlite means one process: nothing to share).
-    lockRemote: opts.db.kind === 'postgres'
-      ? (attempt) => opts.db.transaction(async (tx) => {
-        await lockSubject(tx, 'gitopsRemote', `gitops:${opts.remote.url}`);
-        return attempt();
-      })
-      : undefined,
+    lockRemote:
+      opts.db.kind === 'postgres'
+        ? (attempt) =>
+            opts.db.transaction(async (tx) => {
+              await lockSubject(tx, 'gitopsRemote', `gitops:${opts.remote.url}`);
+              return attempt();
+            })
+        : undefined,
     confirm: (ids) => confirmHeld(leases, ids),
   });
   const ctx: DeployContext = {
-    ...leases, platform: opts.platform, gitops, inflight: new Set(),
+    ...leases,
+    platform: opts.platform,
+    gitops,
+    inflight: new Set(),
     faults: { pauseBeforePushMs: 0, pauseAfterPushMs: 0, ...opts.faults },
   };
   const stopRenewal = startLeaseRenewal(ctx);
@@ -89,11 +103,22 @@ export async function openServerDeployments(settings: DeploymentSettings, db: Db
   const remote = resolveRemote(settings.gitopsRemote);
   if (!settings.gitopsRemote.url) initEmbeddedRemote(remote.url, settings.gitopsBranch);
   const ctx = await openDeployContext({
-    db, platform: settings.platform, remote, branch: settings.gitopsBranch, cacheDir: join(settings.dataDir, 'gitops-cache'),
-    author: settings.gitopsAuthor, leaseMs: settings.deployLeaseMs, retry: { attempts: settings.gitopsPushAttempts },
+    db,
+    platform: settings.platform,
+    remote,
+    branch: settings.gitopsBranch,
+    cacheDir: join(settings.dataDir, 'gitops-cache'),
+    author: settings.gitopsAuthor,
+    leaseMs: settings.deployLeaseMs,
+    retry: { attempts: settings.gitopsPushAttempts },
     faults: { pauseBeforePushMs: settings.faults.pauseBeforeGitopsPushMs, pauseAfterPushMs: settings.faults.pauseAfterGitopsPushMs },
   });
   const stopRecovery = startRecovery(ctx);
   const close = ctx.close;
-  return Object.assign(ctx, { close: async () => { await stopRecovery(); await close(); } });
+  return Object.assign(ctx, {
+    close: async () => {
+      await stopRecovery();
+      await close();
+    },
+  });
 }

@@ -12,8 +12,15 @@ import type { PlatformContext } from './deployment-context.js';
 function promotionPolicy(e: ConfiguredEnvironment): Environment['promotion_policy'] {
   const p = e.policy;
   return {
-    allowed_triggers: p.allowedTriggers, allowed_branches: p.allowedBranches, auto_deploy: p.autoDeploy, requires_approval: p.requiresApproval,
-    approvals: { required: p.approvals.required, expires_after_seconds: p.approvals.expiresAfterMs / 1000, allow_self_approval: p.approvals.allowSelfApproval },
+    allowed_triggers: p.allowedTriggers,
+    allowed_branches: p.allowedBranches,
+    auto_deploy: p.autoDeploy,
+    requires_approval: p.requiresApproval,
+    approvals: {
+      required: p.approvals.required,
+      expires_after_seconds: p.approvals.expiresAfterMs / 1000,
+      allow_self_approval: p.approvals.allowSelfApproval,
+    },
   };
 }
 
@@ -25,7 +32,11 @@ function promotionPolicy(e: ConfiguredEnvironment): Environment['promotion_polic
 export async function environmentsMatrix(ctx: PlatformContext, query: EnvironmentsQuery): Promise<List<Environment>> {
   const { limit = 20, offset = 0, repository, project } = query;
   const page = ctx.platform.environments.slice(offset, offset + limit);
-  const active = await activeInEnvironments(ctx.db, { environments: page.map((e) => e.name), repository: repository?.toLowerCase(), project });
+  const active = await activeInEnvironments(ctx.db, {
+    environments: page.map((e) => e.name),
+    repository: repository?.toLowerCase(),
+    project,
+  });
   const items = page.map((e) => ({
     name: e.name,
     promotion_policy: promotionPolicy(e),

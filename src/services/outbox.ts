@@ -10,14 +10,14 @@
  * transaction re-checks, with data only, that it still answers the question as it stands.
  */
 import { randomUUID } from 'node:crypto';
+import type { Deployment, DeploymentKind, Release } from '../contract/index.js';
 import { commitMessage, type ReleaseLabel } from '../core/commit-message.js';
 import { pointerPath, renderPointer } from '../core/pointer.js';
 import { UpdateWithdrawnError } from '../gitops/writer.js';
 import { deploymentsTotal } from '../observability/metrics.js';
-import type { Deployment, DeploymentKind, Release } from '../contract/index.js';
 import { appendAudit } from '../store/audit.js';
-import * as deployments from '../store/deployments.js';
 import type { PendingWork } from '../store/deployments.js';
+import * as deployments from '../store/deployments.js';
 import * as pins from '../store/pins.js';
 import * as releases from '../store/releases.js';
 import type { DeployContext } from './deployment-context.js';
@@ -40,7 +40,11 @@ export interface NewDeploymentRequest {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function label(r: Release): ReleaseLabel {
-  return { releaseNumber: r.release_number, sha: r.commit_sha, tagAliases: r.aliases.filter((a) => a.alias_type === 'tag').map((a) => a.alias) };
+  return {
+    releaseNumber: r.release_number,
+    sha: r.commit_sha,
+    tagAliases: r.aliases.filter((a) => a.alias_type === 'tag').map((a) => a.alias),
+  };
 }
 
 async function rowOf(ctx: Pick<OutboxContext, 'db'>, req: NewDeploymentRequest) {
@@ -49,9 +53,18 @@ async function rowOf(ctx: Pick<OutboxContext, 'db'>, req: NewDeploymentRequest) 
   return {
     previous,
     row: {
-      id: randomUUID(), release_id: release.id, repository: release.repository, project: release.project, environment: req.environment,
-      kind: req.kind, deployed_by: req.actor, deployed_at: new Date().toISOString(), reason: req.reason ?? null,
-      approval_ids: decision.approvalIds, approved_by: decision.approvers, previous_release_id: previous?.id ?? null,
+      id: randomUUID(),
+      release_id: release.id,
+      repository: release.repository,
+      project: release.project,
+      environment: req.environment,
+      kind: req.kind,
+      deployed_by: req.actor,
+      deployed_at: new Date().toISOString(),
+      reason: req.reason ?? null,
+      approval_ids: decision.approvalIds,
+      approved_by: decision.approvers,
+      previous_release_id: previous?.id ?? null,
     },
   };
 }
@@ -61,7 +74,12 @@ export async function recordRefused(ctx: Pick<OutboxContext, 'db'>, req: NewDepl
   const { row } = await rowOf(ctx, req);
   await ctx.db.transaction(async (tx) => {
     await deployments.insertDeployment(tx, { ...row, status: 'failed', error, policy_checks: req.decision.checks });
-    await appendAudit(tx, { actor: req.actor, action: 'deployment.refused', subject: row.id, details: { environment: req.environment, release: req.release.canonical_id, kind: req.kind, error } });
+    await appendAudit(tx, {
+      actor: req.actor,
+      action: 'deployment.refused',
+      subject: row.id,
+      details: { environment: req.environment, release: req.release.canonical_id, kind: req.kind, error },
+    });
   });
   deploymentsTotal.inc({ kind: req.kind, outcome: 'refused' });
   return row.id;
@@ -77,24 +95,57 @@ export async function recordPending(ctx: OutboxContext, req: NewDeploymentReques
   const { id } = row;
   const path = pointerPath({ environment, repository: release.repository, project: release.project });
   const content = renderPointer({
-    repository: release.repository, project: release.project, environment, release: release.commit_sha,
-    digest: release.oci_digest, releaseNumber: release.release_number,
+    repository: release.repository,
+    project: release.project,
+    environment,
+    release: release.commit_sha,
+    digest: release.oci_digest,
+    releaseNumber: release.release_number,
     aliases: release.aliases.filter((a) => a.alias_type !== 'numeric').map((a) => a.alias),
-    deploymentId: id, deployedBy: actor, deployedAt: row.deployed_at, approvedBy: decision.approvers,
+    deploymentId: id,
+    deployedBy: actor,
+    deployedAt: row.deployed_at,
+    approvedBy: decision.approvers,
   });
   const message = commitMessage({
-    kind, project: release.project, environment, repository: release.repository, release: label(release),
-    previous: previous ? label(previous) : null, deployedBy: actor, approvedBy: decision.approvers, deploymentId: id,
+    kind,
+    project: release.project,
+    environment,
+    repository: release.repository,
+    release: label(release),
+    previous: previous ? label(previous) : null,
+    deployedBy: actor,
+    approvedBy: decision.approvers,
+    deploymentId: id,
   });
   ctx.held.set(id, Date.now());
   await ctx.db.transaction(async (tx) => {
     await deployments.insertDeployment(tx, {
-      ...row, status: 'pending', pointer_path: path, pointer_content: content, commit_message: message,
-      lease_owner: ctx.replica, lease_ms: ctx.leaseMs,
+      ...row,
+      status: 'pending',
+      pointer_path: path,
+      pointer_content: content,
+      commit_message: message,
+      lease_owner: ctx.replica,
+      lease_ms: ctx.leaseMs,
     });
-    await appendAudit(tx, { actor, action: 'deployment.requested', subject: id, details: { environment, release: release.canonical_id, kind, reason: reason ?? null } });
+    await appendAudit(tx, {
+      actor,
+      action: 'deployment.requested',
+      subject: id,
+      details: { environment, release: release.canonical_id, kind, reason: reason ?? null },
+    });
   });
-  return { id, environment, repository: release.repository, project: release.project, kind, pointer_path: path, pointer_content: content, commit_message: message };
+  return {
+    id,
+    environment,
+    repository: release.repository,
+    project: release.project,
+    kind,
+    pointer_path: path,
+    pointer_content: content,
+    commit_message: message,
+  };
 }
 
 /**
@@ -102,7 +153,12 @@ export async function recordPending(ctx: OutboxContext, req: NewDeploymentReques
  * deployment's commit, or null) is neither `parent` (the writer built on it) nor an ancestor of
  * `commit`. Asks git; call it outside any transaction.
  */
-async function arrivedBehind(ctx: Pick<OutboxContext, 'gitops'>, earlier: string | null, commit: string, parent?: string | null): Promise<boolean> {
+async function arrivedBehind(
+  ctx: Pick<OutboxContext, 'gitops'>,
+  earlier: string | null,
+  commit: string,
+  parent?: string | null,
+): Promise<boolean> {
   return !!earlier && earlier !== parent && !(await ctx.gitops.isAncestor(earlier, commit));
 }
 
@@ -116,7 +172,13 @@ async function arrivedBehind(ctx: Pick<OutboxContext, 'gitops'>, earlier: string
  * slot lock, the active commit is read again: if another replica recorded meanwhile, the answer
  * is about a stale commit, so git is asked again about the new one.
  */
-async function recordLanded(ctx: OutboxContext, work: PendingWork, commit: string, owner: string | null, parent?: string | null): Promise<void> {
+async function recordLanded(
+  ctx: OutboxContext,
+  work: PendingWork,
+  commit: string,
+  owner: string | null,
+  parent?: string | null,
+): Promise<void> {
   for (;;) {
     const asked = (await deployments.activeDeployment(ctx.db, work.environment, work.repository, work.project))?.gitops_commit_sha ?? null;
     const newer = await arrivedBehind(ctx, asked, commit, parent);
@@ -130,21 +192,43 @@ async function recordLanded(ctx: OutboxContext, work: PendingWork, commit: strin
         await deployments.markSupersededOnArrival(tx, work.id, commit);
       } else {
         if (current) {
-          await appendAudit(tx, { actor: row.deployed_by, action: 'deployment.superseded', subject: current.id, details: {
-            environment: work.environment, repository: work.repository, project: work.project, release_number: current.release_number, superseded_by: work.id } });
+          await appendAudit(tx, {
+            actor: row.deployed_by,
+            action: 'deployment.superseded',
+            subject: current.id,
+            details: {
+              environment: work.environment,
+              repository: work.repository,
+              project: work.project,
+              release_number: current.release_number,
+              superseded_by: work.id,
+            },
+          });
         }
         await deployments.markActive(tx, work.id, commit);
         if (work.kind === 'rollback') {
           await pins.pin(tx, {
-            environment: work.environment, repository: work.repository, project: work.project, pinned_by: row.deployed_by,
-            reason: `rollback to release ${row.release_number}`, deployment_id: work.id,
+            environment: work.environment,
+            repository: work.repository,
+            project: work.project,
+            pinned_by: row.deployed_by,
+            reason: `rollback to release ${row.release_number}`,
+            deployment_id: work.id,
           });
         }
       }
       deploymentsTotal.inc({ kind: work.kind, outcome: newer ? 'superseded' : 'active' });
       await appendAudit(tx, {
-        actor: row.deployed_by, action: newer ? 'deployment.superseded' : 'deployment.active', subject: work.id,
-        details: { environment: work.environment, repository: work.repository, project: work.project, release_number: row.release_number, gitops_commit_sha: commit },
+        actor: row.deployed_by,
+        action: newer ? 'deployment.superseded' : 'deployment.active',
+        subject: work.id,
+        details: {
+          environment: work.environment,
+          repository: work.repository,
+          project: work.project,
+          release_number: row.release_number,
+          gitops_commit_sha: commit,
+        },
       });
       return true;
     });
@@ -157,7 +241,12 @@ async function recordFailed(ctx: Pick<OutboxContext, 'db'>, work: PendingWork, o
     if (!(await deployments.markFailed(tx, work.id, owner, error))) return;
     const row = await deployments.getDeployment(tx, work.id);
     deploymentsTotal.inc({ kind: work.kind, outcome: 'failed' });
-    await appendAudit(tx, { actor: row!.deployed_by, action: 'deployment.failed', subject: work.id, details: { environment: work.environment, error } });
+    await appendAudit(tx, {
+      actor: row!.deployed_by,
+      action: 'deployment.failed',
+      subject: work.id,
+      details: { environment: work.environment, error },
+    });
   });
 }
 
@@ -185,7 +274,12 @@ export async function completeDeployment(ctx: OutboxContext, work: PendingWork, 
       }
     }
     if (ctx.faults.pauseBeforePushMs) await sleep(ctx.faults.pauseBeforePushMs);
-    const landed = await ctx.gitops.submit({ path: work.pointer_path, content: work.pointer_content, message: work.commit_message, id: work.id });
+    const landed = await ctx.gitops.submit({
+      path: work.pointer_path,
+      content: work.pointer_content,
+      message: work.commit_message,
+      id: work.id,
+    });
     if (ctx.faults.pauseAfterPushMs) await sleep(ctx.faults.pauseAfterPushMs);
     await recordLanded(ctx, work, landed.commit, ctx.replica, landed.parent);
     return {};
@@ -213,15 +307,21 @@ export async function confirmHeld(ctx: Pick<OutboxContext, 'db' | 'replica' | 'l
 
 /** Renews the leases of every held deployment every third of a lease (at least 50 ms); answers the function that stops it. */
 export function startLeaseRenewal(ctx: Pick<OutboxContext, 'db' | 'replica' | 'leaseMs' | 'held'>): () => void {
-  const timer = setInterval(() => {
-    if (!ctx.held.size) return;
-    const now = Date.now();
-    deployments.renewLeases(ctx.db, [...ctx.held.keys()], ctx.replica, ctx.leaseMs).then((ids) => {
-      for (const id of ids) if (ctx.held.has(id)) ctx.held.set(id, now);
-    }, () => {
-      // the next tick, or the writer's confirm before its push, tries again
-    });
-  }, Math.max(50, Math.floor(ctx.leaseMs / 3)));
+  const timer = setInterval(
+    () => {
+      if (!ctx.held.size) return;
+      const now = Date.now();
+      deployments.renewLeases(ctx.db, [...ctx.held.keys()], ctx.replica, ctx.leaseMs).then(
+        (ids) => {
+          for (const id of ids) if (ctx.held.has(id)) ctx.held.set(id, now);
+        },
+        () => {
+          // the next tick, or the writer's confirm before its push, tries again
+        },
+      );
+    },
+    Math.max(50, Math.floor(ctx.leaseMs / 3)),
+  );
   timer.unref();
   return () => clearInterval(timer);
 }

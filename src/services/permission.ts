@@ -6,20 +6,24 @@
  * use case does not check again. Callers without a permit (tests, benches) pass the principal.
  */
 import { ForgeError } from '../core/errors.js';
-import { type Action, type Principal, describeAction, isAllowed } from '../core/permissions.js';
+import { type Action, describeAction, isAllowed, type Principal } from '../core/permissions.js';
 
 /** Throws `permission_denied` (403, details: required, roles) unless `principal` may do `action`. */
 export function requirePermission(principal: Principal, action: Action): void {
   if (!isAllowed(principal, action)) {
     throw new ForgeError('permission_denied', `${principal.subject} may not do this: it needs ${describeAction(action)}`, {
-      required: describeAction(action), roles: principal.roles,
+      required: describeAction(action),
+      roles: principal.roles,
     });
   }
 }
 
 /** Proof that a principal may do one action: made only by `Permit.check`. */
 export class Permit {
-  private constructor(readonly principal: Principal, readonly action: Action) {}
+  private constructor(
+    readonly principal: Principal,
+    readonly action: Action,
+  ) {}
 
   /** The permit, or `permission_denied` (403). */
   static check(principal: Principal, action: Action): Permit {

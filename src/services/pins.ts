@@ -2,8 +2,9 @@
  * Pins (DESIGN.md §8, POST /pins, DELETE /pins/...): an environment/project that auto-deploys
  * leave alone until it is unpinned. Rollbacks pin too (outbox.ts, when the rollback lands).
  */
-import { ForgeError } from '../core/errors.js';
+
 import type { Pin, PinRequest } from '../contract/index.js';
+import { ForgeError } from '../core/errors.js';
 import { appendAudit } from '../store/audit.js';
 import * as pins from '../store/pins.js';
 import type { PlatformContext } from './deployment-context.js';
@@ -15,8 +16,20 @@ export async function pinProject(ctx: PlatformContext, caller: Caller, body: Pin
   const principal = permittedIn(caller, 'deploy', body.environment);
   const { repository, project, environment } = checkTarget(ctx, body);
   return ctx.db.transaction(async (tx) => {
-    const pin = await pins.pin(tx, { environment: environment.name, repository, project, pinned_by: principal.subject, reason: body.reason ?? null, deployment_id: null });
-    await appendAudit(tx, { actor: principal.subject, action: 'pin.set', subject: `${environment.name}/${repository}/${project}`, details: { reason: body.reason ?? null } });
+    const pin = await pins.pin(tx, {
+      environment: environment.name,
+      repository,
+      project,
+      pinned_by: principal.subject,
+      reason: body.reason ?? null,
+      deployment_id: null,
+    });
+    await appendAudit(tx, {
+      actor: principal.subject,
+      action: 'pin.set',
+      subject: `${environment.name}/${repository}/${project}`,
+      details: { reason: body.reason ?? null },
+    });
     return pin;
   });
 }

@@ -3,8 +3,9 @@
  * "waiting for approval" list): every check of the environment policy for a would-be
  * deployment, through the same rule list as the real one, deploying nothing.
  */
-import type { Principal } from '../core/permissions.js';
+
 import type { DeployRequest, PolicyResult } from '../contract/index.js';
+import type { Principal } from '../core/permissions.js';
 import * as releases from '../store/releases.js';
 import type { PlatformContext } from './deployment-context.js';
 import { decideDeployment } from './deployment-policy.js';

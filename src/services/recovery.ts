@@ -25,7 +25,10 @@ export function startRecovery(ctx: DeployContext, intervalMs = Math.max(100, Mat
     if (stopped || running) return;
     const job = recoverExpired(ctx)
       .catch((err) => process.stderr.write(`deployment recovery sweep failed: ${(err as Error).message}\n`))
-      .finally(() => { ctx.inflight.delete(job); running = undefined; });
+      .finally(() => {
+        ctx.inflight.delete(job);
+        running = undefined;
+      });
     running = job;
     ctx.inflight.add(job);
   };

@@ -11,10 +11,19 @@ import { appendAudit } from '../store/audit.js';
 import type { Db } from '../store/db.js';
 
 /** Where a refused deployment was going, as the request named it; `release` is absent for a rollback. */
-export interface RefusedTarget { environment: string; repository: string; project: string; release?: string }
+export interface RefusedTarget {
+  environment: string;
+  repository: string;
+  project: string;
+  release?: string;
+}
 
-async function record(db: Db, actor: string, event: { action: string; subject: string; details: Record<string, unknown> },
-  onFailure: (err: unknown, action: string) => void): Promise<void> {
+async function record(
+  db: Db,
+  actor: string,
+  event: { action: string; subject: string; details: Record<string, unknown> },
+  onFailure: (err: unknown, action: string) => void,
+): Promise<void> {
   try {
     await db.transaction((tx) => appendAudit(tx, { actor, ...event }));
   } catch (err) {
@@ -26,10 +35,23 @@ async function record(db: Db, actor: string, event: { action: string; subject: s
  * Records a `permission_denied` refusal of `route` (`METHOD /path`): subject the route,
  * details the permission it needed (from the error) and the principal's roles.
  */
-export function auditPermissionRefusal(db: Db, principal: Principal, route: string, err: ForgeError, onFailure: (err: unknown, action: string) => void) {
-  return record(db, principal.subject, {
-    action: 'auth.permission_denied', subject: route, details: { required: err.details?.required ?? null, roles: principal.roles },
-  }, onFailure);
+export function auditPermissionRefusal(
+  db: Db,
+  principal: Principal,
+  route: string,
+  err: ForgeError,
+  onFailure: (err: unknown, action: string) => void,
+) {
+  return record(
+    db,
+    principal.subject,
+    {
+      action: 'auth.permission_denied',
+      subject: route,
+      details: { required: err.details?.required ?? null, roles: principal.roles },
+    },
+    onFailure,
+  );
 }
 
 /**
@@ -37,16 +59,28 @@ export function auditPermissionRefusal(db: Db, principal: Principal, route: stri
  * refusal (subject `environment/repository/project`, details: the route, the release
  * reference, the reason and every check) and throws the refusal on.
  */
-export async function auditingPolicyRefusal<T>(db: Db, principal: Principal, route: string, target: RefusedTarget,
-  onFailure: (err: unknown, action: string) => void, run: () => Promise<T>): Promise<T> {
+export async function auditingPolicyRefusal<T>(
+  db: Db,
+  principal: Principal,
+  route: string,
+  target: RefusedTarget,
+  onFailure: (err: unknown, action: string) => void,
+  run: () => Promise<T>,
+): Promise<T> {
   try {
     return await run();
   } catch (err) {
     if (err instanceof ForgeError && err.code === 'policy_denied') {
-      await record(db, principal.subject, {
-        action: 'deployment.policy_denied', subject: `${target.environment}/${target.repository}/${target.project}`,
-        details: { route, release: target.release ?? null, reason: err.message, checks: err.details?.checks ?? [] },
-      }, onFailure);
+      await record(
+        db,
+        principal.subject,
+        {
+          action: 'deployment.policy_denied',
+          subject: `${target.environment}/${target.repository}/${target.project}`,
+          details: { route, release: target.release ?? null, reason: err.message, checks: err.details?.checks ?? [] },
+        },
+        onFailure,
+      );
     }
     throw err;
   }

@@ -7,11 +7,11 @@ import type { CreateReleaseRequest, Release } from '../contract/index.js';
 import type { Principal } from '../core/permissions.js';
 import { releasesTotal } from '../observability/metrics.js';
 import type { ReleaseStore } from '../registry/index.js';
+import type { SigningKey } from '../signing/index.js';
 import type { Db } from '../store/db.js';
 import { autoDeploy } from './auto-deploy.js';
 import { createRelease } from './create-release.js';
 import type { DeployContext } from './deployment-context.js';
-import type { SigningKey } from '../signing/index.js';
 
 export interface RegisterReleaseContext {
   db: Db;
@@ -30,7 +30,11 @@ export interface RegisterReleaseContext {
  * auto-deploys), or `created: false` with the existing release of that commit, updated with
  * any new tags and trigger. Errors: those of createRelease (400, 409 alias_conflict, 413, 503).
  */
-export async function registerRelease(ctx: RegisterReleaseContext, actor: Principal, req: CreateReleaseRequest): Promise<{ created: boolean; release: Release }> {
+export async function registerRelease(
+  ctx: RegisterReleaseContext,
+  actor: Principal,
+  req: CreateReleaseRequest,
+): Promise<{ created: boolean; release: Release }> {
   const result = await createRelease(ctx, actor, req).catch((err) => {
     releasesTotal.inc({ outcome: 'failed' });
     throw err;

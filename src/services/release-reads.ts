@@ -18,9 +18,14 @@ export interface ReleaseReadContext {
 
 /** `{owner, name, project}` of a path → the repository and project, checked (400 naming the path segment). */
 function projectOf(p: ProjectParams) {
-  const id = parseIdentity({ repository: `${p.owner}/${p.name}`, project: p.project, sha: '0'.repeat(40) }, {
-    repository: 'path.owner/name', project: 'path.project', sha: 'path.sha',
-  });
+  const id = parseIdentity(
+    { repository: `${p.owner}/${p.name}`, project: p.project, sha: '0'.repeat(40) },
+    {
+      repository: 'path.owner/name',
+      project: 'path.project',
+      sha: 'path.sha',
+    },
+  );
   return { repository: id.repository, project: id.project };
 }
 

@@ -3,8 +3,9 @@
  * before the current one, through the same policy and outbox as a deploy, and pins the
  * environment/project against auto-deploys once it lands.
  */
-import { ForgeError } from '../core/errors.js';
+
 import type { Deployment, RollbackRequest } from '../contract/index.js';
+import { ForgeError } from '../core/errors.js';
 import * as deployments from '../store/deployments.js';
 import * as releases from '../store/releases.js';
 import { deployRelease } from './deploy.js';
@@ -22,7 +23,10 @@ export async function requestRollback(ctx: DeployContext, caller: Caller, body: 
   }
   const previousId = await deployments.previousActivation(ctx.db, environment.name, repository, project, current.release_id);
   if (!previousId) {
-    throw new ForgeError('conflict', `nothing to roll back to: release ${current.release_number} is the only release of ${repository}/${project} ever active in ${environment.name}; deploy an older release by reference with "forge deploy"`);
+    throw new ForgeError(
+      'conflict',
+      `nothing to roll back to: release ${current.release_number} is the only release of ${repository}/${project} ever active in ${environment.name}; deploy an older release by reference with "forge deploy"`,
+    );
   }
   const target = (await releases.findById(ctx.db, previousId))!;
   return deployRelease(ctx, principal, 'rollback', environment, target, body.reason, current);

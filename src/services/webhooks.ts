@@ -16,7 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type Env, integerFromEnv } from '../config/environment.js';
-import { type WebhookReceiver, parseWebhookReceivers, retryDelay, signPayload, wantsEvent } from '../core/webhooks.js';
+import { parseWebhookReceivers, retryDelay, signPayload, type WebhookReceiver, wantsEvent } from '../core/webhooks.js';
 import { auditAfter } from '../store/audit.js';
 import type { Db } from '../store/db.js';
 import * as store from '../store/webhooks.js';
@@ -65,7 +65,11 @@ export async function fanOut(db: Db, receivers: WebhookReceiver[]): Promise<numb
   });
 }
 
-async function post(r: WebhookReceiver, d: store.Delivery, timeoutMs: number): Promise<{ statusCode: number | null; error: string | null }> {
+async function post(
+  r: WebhookReceiver,
+  d: store.Delivery,
+  timeoutMs: number,
+): Promise<{ statusCode: number | null; error: string | null }> {
   try {
     const res = await fetch(r.url, {
       method: 'POST',
@@ -85,7 +89,7 @@ async function post(r: WebhookReceiver, d: store.Delivery, timeoutMs: number): P
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } };
     // The URL is left out on purpose: it may carry a token (chat webhooks often do).
-    const why = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : e.cause?.code ?? e.message;
+    const why = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.message);
     return { statusCode: null, error: `could not deliver: ${why}` };
   }
 }
@@ -93,17 +97,25 @@ async function post(r: WebhookReceiver, d: store.Delivery, timeoutMs: number): P
 /** Claims and sends the deliveries that are due; answers how many it attempted. */
 export async function deliverDue(db: Db, s: WebhookSettings, random = Math.random): Promise<number> {
   const due = await store.claimDue(db, DELIVERY_BATCH, s.timeoutMs + 5_000);
-  await Promise.all(due.map(async (d) => {
-    const receiver = s.receivers.find((r) => r.name === d.receiver);
-    const result = receiver ? await post(receiver, d, s.timeoutMs) : { statusCode: null, error: `receiver "${d.receiver}" is no longer configured` };
-    const delivered = result.error === null;
-    const giveUp = !receiver || d.attempts >= receiver.max_attempts;
-    await store.recordAttempt(db, { id: d.id, attempt: d.attempts }, {
-      ...result,
-      status: delivered ? 'delivered' : giveUp ? 'failed' : 'pending',
-      retryInMs: retryDelay(d.attempts, s.retryBaseMs, s.retryMaxMs, random()),
-    });
-  }));
+  await Promise.all(
+    due.map(async (d) => {
+      const receiver = s.receivers.find((r) => r.name === d.receiver);
+      const result = receiver
+        ? await post(receiver, d, s.timeoutMs)
+        : { statusCode: null, error: `receiver "${d.receiver}" is no longer configured` };
+      const delivered = result.error === null;
+      const giveUp = !receiver || d.attempts >= receiver.max_attempts;
+      await store.recordAttempt(
+        db,
+        { id: d.id, attempt: d.attempts },
+        {
+          ...result,
+          status: delivered ? 'delivered' : giveUp ? 'failed' : 'pending',
+          retryInMs: retryDelay(d.attempts, s.retryBaseMs, s.retryMaxMs, random()),
+        },
+      );
+    }),
+  );
   return due.length;
 }
 

@@ -9,11 +9,11 @@
  * data directory, created on first need (atomically, like the token key) with the public key
  * beside it (`signing-key.pem.pub`), which is what verifiers get as FORGE_SIGNING_PUBLIC_KEY_FILE.
  */
-import { type KeyObject, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { bundleFromJSON, bundleToJSON } from '@sigstore/bundle';
 import { DSSEBundleBuilder, type Signer } from '@sigstore/sign';
-import { type TrustMaterial, Verifier, toSignedEntity } from '@sigstore/verify';
+import { type TrustMaterial, toSignedEntity, Verifier } from '@sigstore/verify';
 import { readOrCreateKeyFile } from '../config/key-file.js';
 import { ForgeError } from '../core/errors.js';
 import { buildSignatureImage, parseSignatureManifest, signatureTag } from '../core/signature-image.js';
@@ -31,18 +31,26 @@ export interface SigningKey {
 
 /** The key id: sha256 of the public key's SubjectPublicKeyInfo (DER), hex; the bundle's key hint. */
 export function keyIdOf(publicKey: KeyObject): string {
-  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+  return createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
 }
 
 export function loadOrCreateSigningKey(path: string): SigningKey {
-  const { content: pem, created } = readOrCreateKeyFile(path,
-    () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
-  if (created) writeFileSync(`${path}.pub`, createPublicKey(createPrivateKey(pem)).export({ type: 'spki', format: 'pem' }) as string, { mode: 0o644 });
+  const { content: pem, created } = readOrCreateKeyFile(
+    path,
+    () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+  );
+  if (created)
+    writeFileSync(`${path}.pub`, createPublicKey(createPrivateKey(pem)).export({ type: 'spki', format: 'pem' }) as string, { mode: 0o644 });
   let privateKey: KeyObject;
   try {
     privateKey = createPrivateKey(pem);
   } catch {
-    throw new ForgeError('validation_error', `${path} is not a PEM private key: expected an EC P-256 key in PKCS#8 PEM (or remove it to have one created)`);
+    throw new ForgeError(
+      'validation_error',
+      `${path} is not a PEM private key: expected an EC P-256 key in PKCS#8 PEM (or remove it to have one created)`,
+    );
   }
   const publicKey = createPublicKey(privateKey);
   return { privateKey, publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }) as string, keyId: keyIdOf(publicKey) };
@@ -62,7 +70,10 @@ export async function signDigest(key: SigningKey, name: string, manifestDigest: 
       key: { $case: 'publicKey', publicKey: key.publicKeyPem, hint: key.keyId },
     }),
   };
-  const bundle = await new DSSEBundleBuilder({ signer, witnesses: [] }).create({ data: Buffer.from(JSON.stringify(statement)), type: PAYLOAD_TYPE });
+  const bundle = await new DSSEBundleBuilder({ signer, witnesses: [] }).create({
+    data: Buffer.from(JSON.stringify(statement)),
+    type: PAYLOAD_TYPE,
+  });
   return bundleToJSON(bundle);
 }
 
@@ -82,9 +93,16 @@ export function verifyDigestBundle(publicKeyPem: string, bundleJson: unknown, ma
     throw new ForgeError('validation_error', `the signature is not a valid sigstore bundle: ${(err as Error).message}`);
   }
   const trust: TrustMaterial = {
-    certificateAuthorities: [], timestampAuthorities: [], tlogs: [], ctlogs: [],
+    certificateAuthorities: [],
+    timestampAuthorities: [],
+    tlogs: [],
+    ctlogs: [],
     publicKey: (hint) => {
-      if (hint !== keyId) throw new ForgeError('validation_error', `the release is signed by key ${hint.slice(0, 16)}…, not by the configured public key ${keyId.slice(0, 16)}…`);
+      if (hint !== keyId)
+        throw new ForgeError(
+          'validation_error',
+          `the release is signed by key ${hint.slice(0, 16)}…, not by the configured public key ${keyId.slice(0, 16)}…`,
+        );
       return { publicKey, validFor: () => true };
     },
   };
@@ -92,20 +110,33 @@ export function verifyDigestBundle(publicKeyPem: string, bundleJson: unknown, ma
     new Verifier(trust, { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 }).verify(toSignedEntity(bundle));
   } catch (err) {
     if (err instanceof ForgeError) throw err;
-    throw new ForgeError('validation_error', `the release signature does not verify with the configured public key: ${(err as Error).message}`);
+    throw new ForgeError(
+      'validation_error',
+      `the release signature does not verify with the configured public key: ${(err as Error).message}`,
+    );
   }
   const envelope = bundle.content.$case === 'dsseEnvelope' ? bundle.content.dsseEnvelope : undefined;
-  if (!envelope || envelope.payloadType !== PAYLOAD_TYPE) throw new ForgeError('validation_error', `the signature bundle does not hold an in-toto statement (${PAYLOAD_TYPE})`);
+  if (!envelope || envelope.payloadType !== PAYLOAD_TYPE)
+    throw new ForgeError('validation_error', `the signature bundle does not hold an in-toto statement (${PAYLOAD_TYPE})`);
   const statement = JSON.parse(envelope.payload.toString('utf8')) as { _type?: string; subject?: { digest?: { sha256?: string } }[] };
   const signed = (statement.subject ?? []).map((s) => `sha256:${s.digest?.sha256}`);
   if (statement._type !== STATEMENT_TYPE || !signed.includes(manifestDigest)) {
-    throw new ForgeError('validation_error', `the signature is for ${signed.join(', ') || 'nothing'}, not for the release manifest ${manifestDigest}`);
+    throw new ForgeError(
+      'validation_error',
+      `the signature is for ${signed.join(', ') || 'nothing'}, not for the release manifest ${manifestDigest}`,
+    );
   }
   return { keyId };
 }
 
 /** Signs a release manifest and pushes the signature beside it; answers the signature manifest's digest and tag. */
-export async function signAndPushRelease(store: ReleaseStore, key: SigningKey, repository: string, name: string, manifest: { digest: string; size: number }) {
+export async function signAndPushRelease(
+  store: ReleaseStore,
+  key: SigningKey,
+  repository: string,
+  name: string,
+  manifest: { digest: string; size: number },
+) {
   const bundle = await signDigest(key, name, manifest.digest);
   const image = buildSignatureImage(bundle, manifest);
   const tag = signatureTag(manifest.digest);

@@ -34,7 +34,10 @@ export async function getApproval(db: Db, id: string): Promise<Approval | undefi
 
 /** Every approval of this release digest for this environment, newest first, in any state. */
 export function approvalsFor(db: Db, digest: string, environment: string): Promise<Approval[]> {
-  return db.query<Approval>(`${SELECT} where a.release_digest = $1 and a.environment = $2 order by a.approved_at desc`, [digest, environment]);
+  return db.query<Approval>(`${SELECT} where a.release_digest = $1 and a.environment = $2 order by a.approved_at desc`, [
+    digest,
+    environment,
+  ]);
 }
 
 /** The approvals queue, newest first, with the count of all that match: one round trip. */
@@ -45,13 +48,18 @@ export async function listApprovals(db: Db, filter: { environment?: string; stat
     `with queue as (${SELECT} ${where})
      select t.total, q.* from (select count(*)::int as total from queue) t
      left join lateral (select * from queue order by approved_at desc, id limit $3 offset $4) q on true
-     order by q.approved_at desc, q.id`, [filter.environment ?? null, filter.status ?? null, limit, offset]);
+     order by q.approved_at desc, q.id`,
+    [filter.environment ?? null, filter.status ?? null, limit, offset],
+  );
   return { items: rows.filter((r) => r.id !== null).map(({ total: _total, ...approval }) => approval), total: rows[0]?.total ?? 0 };
 }
 
 /** Revokes an active approval; answers false when it was already revoked or expired. */
 export async function revokeApproval(tx: Db, id: string, by: string): Promise<boolean> {
-  const rows = await tx.query(`update approvals set revoked_at = now(), revoked_by = $2
-    where id = $1 and revoked_at is null and expires_at > now() returning id`, [id, by]);
+  const rows = await tx.query(
+    `update approvals set revoked_at = now(), revoked_by = $2
+    where id = $1 and revoked_at is null and expires_at > now() returning id`,
+    [id, by],
+  );
   return rows.length > 0;
 }

@@ -1,5 +1,5 @@
 /** The append-only audit log. Appends serialise on one advisory lock so the chain has no forks. */
-import { type AuditEntry, CHAIN_START, type ChainCheck, GENESIS_HASH, entryHash, verifyChain } from '../core/audit-chain.js';
+import { type AuditEntry, CHAIN_START, type ChainCheck, entryHash, GENESIS_HASH, verifyChain } from '../core/audit-chain.js';
 import type { Db } from './db.js';
 import { LOCK_AUDIT_APPEND, lockFixed } from './lock-keys.js';
 
@@ -34,7 +34,9 @@ export async function listAudit(db: Db, limit: number, offset: number): Promise<
   const rows = await db.query<AuditEntry & { total: number }>(
     `select t.total, a.* from (select count(*)::int as total from audit_log) t
      left join lateral (select * from audit_log order by seq desc limit $1 offset $2) a on true
-     order by a.seq desc`, [limit, offset]);
+     order by a.seq desc`,
+    [limit, offset],
+  );
   return { items: rows.filter((r) => r.seq !== null).map(({ total: _total, ...entry }) => entry), total: rows[0]?.total ?? 0 };
 }
 

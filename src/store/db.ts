@@ -4,8 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
 
 export interface Db {
   readonly kind: 'pglite' | 'postgres';
@@ -43,8 +43,10 @@ export async function openPostgres(url: string, max = 10): Promise<Db> {
   // crash the process; the borrower learns of it from its next query, which fails.
   pool.on('connect', (client) => client.on('error', () => {}));
   await pool.query('select 1');
-  const wrap = (run: (query: pg.QueryConfig) => Promise<pg.QueryResult>): Db['query'] =>
-    async (text, params) => (await run({ text, values: params as unknown[], name: statementName(text, params) })).rows as never;
+  const wrap =
+    (run: (query: pg.QueryConfig) => Promise<pg.QueryResult>): Db['query'] =>
+    async (text, params) =>
+      (await run({ text, values: params as unknown[], name: statementName(text, params) })).rows as never;
   const db: Db = {
     kind: 'postgres',
     query: wrap((q) => pool.query(q)),
@@ -54,7 +56,9 @@ export async function openPostgres(url: string, max = 10): Promise<Db> {
       let broken = false;
       // A connection lost while checked out (a database restart during a registry push) is
       // reported by the next query on it; without a listener it would crash the process.
-      const lost = () => { broken = true; };
+      const lost = () => {
+        broken = true;
+      };
       client.on('error', lost);
       try {
         await client.query('begin');
@@ -68,7 +72,9 @@ export async function openPostgres(url: string, max = 10): Promise<Db> {
         await client.query('commit');
         return result;
       } catch (err) {
-        await client.query('rollback').catch(() => { broken = true; });
+        await client.query('rollback').catch(() => {
+          broken = true;
+        });
         throw err;
       } finally {
         client.off('error', lost);

@@ -1,6 +1,7 @@
 /** The deployment aggregate: pending → active | failed, active → superseded, with leases on pending rows. */
-import type { PolicyCheck } from '../core/policy/index.js';
+
 import type { Deployment, DeploymentKind, DeploymentStatus } from '../contract/index.js';
+import type { PolicyCheck } from '../core/policy/index.js';
 import type { Db } from './db.js';
 import { lockSubject } from './lock-keys.js';
 
@@ -76,10 +77,28 @@ export async function insertDeployment(tx: Db, d: NewDeployment): Promise<void> 
        finished_at, lease_owner, lease_expires_at)
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
        case when $7 = 'failed' then now() end, $19, case when $19::text is null then null else now() + make_interval(secs => $20::float8 / 1000) end)`,
-    [d.id, d.release_id, d.repository, d.project, d.environment, d.kind, d.status, d.deployed_by, d.deployed_at, d.reason ?? null,
-      JSON.stringify(d.approval_ids), JSON.stringify(d.approved_by), d.previous_release_id, d.pointer_path ?? null,
-      d.pointer_content ?? null, d.commit_message ?? null, d.error ?? null, d.policy_checks ? JSON.stringify(d.policy_checks) : null,
-      d.lease_owner ?? null, d.lease_ms ?? 0],
+    [
+      d.id,
+      d.release_id,
+      d.repository,
+      d.project,
+      d.environment,
+      d.kind,
+      d.status,
+      d.deployed_by,
+      d.deployed_at,
+      d.reason ?? null,
+      JSON.stringify(d.approval_ids),
+      JSON.stringify(d.approved_by),
+      d.previous_release_id,
+      d.pointer_path ?? null,
+      d.pointer_content ?? null,
+      d.commit_message ?? null,
+      d.error ?? null,
+      d.policy_checks ? JSON.stringify(d.policy_checks) : null,
+      d.lease_owner ?? null,
+      d.lease_ms ?? 0,
+    ],
   );
 }
 
@@ -89,24 +108,37 @@ export async function getDeployment(db: Db, id: string): Promise<Deployment | un
 }
 
 export async function activeDeployment(db: Db, environment: string, repository: string, project: string): Promise<Deployment | undefined> {
-  const [row] = await db.query(`${SELECT} where d.environment = $1 and d.repository = $2 and d.project = $3 and d.status = 'active'`,
-    [environment, repository, project]);
+  const [row] = await db.query(`${SELECT} where d.environment = $1 and d.repository = $2 and d.project = $3 and d.status = 'active'`, [
+    environment,
+    repository,
+    project,
+  ]);
   return row && toDeployment(row);
 }
 
 /** Newest first, in the order the deployments were recorded. */
 export async function deploymentHistory(db: Db, environment: string, repository: string, project: string, limit: number, offset: number) {
-  const rows = await db.query(`${SELECT} where d.environment = $1 and d.repository = $2 and d.project = $3
-    order by d.recorded_seq desc limit $4 offset $5`, [environment, repository, project, limit, offset]);
+  const rows = await db.query(
+    `${SELECT} where d.environment = $1 and d.repository = $2 and d.project = $3
+    order by d.recorded_seq desc limit $4 offset $5`,
+    [environment, repository, project, limit, offset],
+  );
   const [{ total }] = await db.query<{ total: number }>(
-    'select count(*)::int as total from deployments where environment = $1 and repository = $2 and project = $3', [environment, repository, project]);
+    'select count(*)::int as total from deployments where environment = $1 and repository = $2 and project = $3',
+    [environment, repository, project],
+  );
   return { items: rows.map(toDeployment), total };
 }
 
 /** Every active deployment, optionally of one repository/project, for status views. */
 export async function activeDeployments(db: Db, filter: { repository?: string; project?: string } = {}): Promise<Deployment[]> {
-  return (await db.query(`${SELECT} where d.status = 'active' and ($1::text is null or d.repository = $1) and ($2::text is null or d.project = $2)
-    order by d.repository, d.project, d.environment`, [filter.repository ?? null, filter.project ?? null])).map(toDeployment);
+  return (
+    await db.query(
+      `${SELECT} where d.status = 'active' and ($1::text is null or d.repository = $1) and ($2::text is null or d.project = $2)
+    order by d.repository, d.project, d.environment`,
+      [filter.repository ?? null, filter.project ?? null],
+    )
+  ).map(toDeployment);
 }
 
 /**
@@ -117,7 +149,9 @@ export async function previousActivation(db: Db, environment: string, repository
   const [row] = await db.query<{ release_id: string }>(
     `select release_id from deployments
      where environment = $1 and repository = $2 and project = $3 and activation_seq is not null and release_id <> $4
-     order by activation_seq desc limit 1`, [environment, repository, project, currentReleaseId]);
+     order by activation_seq desc limit 1`,
+    [environment, repository, project, currentReleaseId],
+  );
   return row?.release_id;
 }
 
@@ -127,30 +161,48 @@ export async function lockSlot(tx: Db, environment: string, repository: string, 
 }
 
 /** The pending row, locked, if `owner` still holds it (or anyone, when owner is null). */
-export async function lockPending(tx: Db, id: string, owner: string | null): Promise<(PendingWork & { deployed_by: string; release_number: number }) | undefined> {
+export async function lockPending(
+  tx: Db,
+  id: string,
+  owner: string | null,
+): Promise<(PendingWork & { deployed_by: string; release_number: number }) | undefined> {
   const [row] = await tx.query<PendingWork & { deployed_by: string; release_number: number }>(
     `select d.id, d.environment, d.repository, d.project, d.kind, d.pointer_path, d.pointer_content, d.commit_message, d.deployed_by, r.release_number
      from deployments d join releases r on r.id = d.release_id
-     where d.id = $1 and d.status = 'pending' and ($2::text is null or d.lease_owner = $2) for update of d`, [id, owner]);
+     where d.id = $1 and d.status = 'pending' and ($2::text is null or d.lease_owner = $2) for update of d`,
+    [id, owner],
+  );
   return row;
 }
 
 export async function markActive(tx: Db, id: string, commit: string): Promise<void> {
-  await tx.query(`update deployments set status = 'superseded', finished_at = coalesce(finished_at, now())
-    where status = 'active' and (environment, repository, project) = (select environment, repository, project from deployments where id = $1)`, [id]);
-  await tx.query(`update deployments set status = 'active', gitops_commit_sha = $2, activation_seq = nextval('deployment_activation_seq'),
-    finished_at = now(), lease_owner = null, lease_expires_at = null where id = $1`, [id, commit]);
+  await tx.query(
+    `update deployments set status = 'superseded', finished_at = coalesce(finished_at, now())
+    where status = 'active' and (environment, repository, project) = (select environment, repository, project from deployments where id = $1)`,
+    [id],
+  );
+  await tx.query(
+    `update deployments set status = 'active', gitops_commit_sha = $2, activation_seq = nextval('deployment_activation_seq'),
+    finished_at = now(), lease_owner = null, lease_expires_at = null where id = $1`,
+    [id, commit],
+  );
 }
 
 /** Landed, but a newer pointer commit had already replaced it: it was never the active one. */
 export async function markSupersededOnArrival(tx: Db, id: string, commit: string): Promise<void> {
-  await tx.query(`update deployments set status = 'superseded', gitops_commit_sha = $2, finished_at = now(),
-    lease_owner = null, lease_expires_at = null where id = $1`, [id, commit]);
+  await tx.query(
+    `update deployments set status = 'superseded', gitops_commit_sha = $2, finished_at = now(),
+    lease_owner = null, lease_expires_at = null where id = $1`,
+    [id, commit],
+  );
 }
 
 export async function markFailed(db: Db, id: string, owner: string | null, error: string): Promise<boolean> {
-  const rows = await db.query(`update deployments set status = 'failed', error = $3, finished_at = now(), lease_owner = null, lease_expires_at = null
-    where id = $1 and status = 'pending' and ($2::text is null or lease_owner = $2) returning id`, [id, owner, error]);
+  const rows = await db.query(
+    `update deployments set status = 'failed', error = $3, finished_at = now(), lease_owner = null, lease_expires_at = null
+    where id = $1 and status = 'pending' and ($2::text is null or lease_owner = $2) returning id`,
+    [id, owner, error],
+  );
   return rows.length > 0;
 }
 
@@ -159,7 +211,9 @@ export async function renewLeases(db: Db, ids: string[], owner: string, leaseMs:
   if (!ids.length) return [];
   const rows = await db.query<{ id: string }>(
     `update deployments set lease_expires_at = now() + make_interval(secs => $3::float8 / 1000)
-     where id = any($1::uuid[]) and status = 'pending' and lease_owner = $2 returning id`, [ids, owner, leaseMs]);
+     where id = any($1::uuid[]) and status = 'pending' and lease_owner = $2 returning id`,
+    [ids, owner, leaseMs],
+  );
   return rows.map((r) => r.id);
 }
 
@@ -171,12 +225,15 @@ export async function claimExpired(db: Db, owner: string, leaseMs: number, limit
   return db.transaction(async (tx) => {
     const rows = await tx.query<{ id: string }>(
       `select id from deployments where status = 'pending' and lease_expires_at < now()
-       order by recorded_seq limit $1 for update skip locked`, [limit]);
+       order by recorded_seq limit $1 for update skip locked`,
+      [limit],
+    );
     if (!rows.length) return [];
     return tx.query<PendingWork>(
       `update deployments set lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3::float8 / 1000)
        where id = any($1::uuid[])
        returning id, environment, repository, project, kind, pointer_path, pointer_content, commit_message`,
-      [rows.map((r) => r.id), owner, leaseMs]);
+      [rows.map((r) => r.id), owner, leaseMs],
+    );
   });
 }

@@ -13,7 +13,10 @@ type Row = EnvironmentDeployment & { environment: string; alias_rows: Environmen
  * and/or project, ordered by repository, project and environment. Aliases as on the release:
  * its number first, then tags and branch aliases in the order they were given.
  */
-export async function activeInEnvironments(db: Db, filter: { environments: string[]; repository?: string; project?: string }): Promise<(EnvironmentDeployment & { environment: string })[]> {
+export async function activeInEnvironments(
+  db: Db,
+  filter: { environments: string[]; repository?: string; project?: string },
+): Promise<(EnvironmentDeployment & { environment: string })[]> {
   if (!filter.environments.length) return [];
   const rows = await db.query<Row>(
     `select d.environment, d.repository, d.project, d.release_id, r.release_number, r.commit_sha, d.id as deployment_id, d.kind,
@@ -25,10 +28,14 @@ export async function activeInEnvironments(db: Db, filter: { environments: strin
      where d.status = 'active' and d.environment = any($1::text[])
        and ($2::text is null or d.repository = $2) and ($3::text is null or d.project = $3)
      order by d.repository, d.project, d.environment`,
-    [filter.environments, filter.repository ?? null, filter.project ?? null]);
+    [filter.environments, filter.repository ?? null, filter.project ?? null],
+  );
   return rows.map(({ alias_rows, ...d }) => ({
     ...d,
     gitops_commit_sha: d.gitops_commit_sha ?? null,
-    aliases: [{ alias: String(d.release_number), alias_type: 'numeric' }, ...(typeof alias_rows === 'string' ? JSON.parse(alias_rows) : alias_rows)],
+    aliases: [
+      { alias: String(d.release_number), alias_type: 'numeric' },
+      ...(typeof alias_rows === 'string' ? JSON.parse(alias_rows) : alias_rows),
+    ],
   }));
 }

@@ -10,7 +10,9 @@ import { LOCK_MIGRATIONS, lockFixed } from './lock-keys.js';
 const DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 
 export async function migrate(db: Db): Promise<void> {
-  const files = readdirSync(DIR).filter((f) => f.endsWith('.sql')).sort();
+  const files = readdirSync(DIR)
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
   await db.transaction(async (tx) => {
     await lockFixed(tx, LOCK_MIGRATIONS);
     await tx.query('create table if not exists schema_migrations (name text primary key, applied_at timestamptz not null default now())');

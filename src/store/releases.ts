@@ -18,7 +18,11 @@ select r.*,
             from deployments d where d.release_id = r.id and d.kind = 'auto'), '[]') as auto_rows
 from releases r`;
 
-type Row = Record<string, unknown> & { alias_rows: Alias[] | string; trigger_rows: Trigger[] | string; auto_rows: AutoDeployment[] | string };
+type Row = Record<string, unknown> & {
+  alias_rows: Alias[] | string;
+  trigger_rows: Trigger[] | string;
+  auto_rows: AutoDeployment[] | string;
+};
 
 const json = <T>(v: T | string): T => (typeof v === 'string' ? JSON.parse(v) : v);
 
@@ -88,8 +92,19 @@ export async function aliasOwners(db: Db, repository: string, project: string, a
 }
 
 /** What registration writes: the stored columns of a release, with the source fields optional. */
-export type NewRelease = Pick<Release, 'id' | 'repository' | 'project' | 'commit_sha' | 'release_number' | 'oci_uri' | 'oci_digest'
-  | 'resources_digest' | 'created_by' | 'artifacts'> & {
+export type NewRelease = Pick<
+  Release,
+  | 'id'
+  | 'repository'
+  | 'project'
+  | 'commit_sha'
+  | 'release_number'
+  | 'oci_uri'
+  | 'oci_digest'
+  | 'resources_digest'
+  | 'created_by'
+  | 'artifacts'
+> & {
   source: Partial<Release['source']>;
   pipeline_run_id?: string | null;
 };
@@ -99,19 +114,36 @@ export async function insertRelease(tx: Db, r: NewRelease): Promise<void> {
     `insert into releases (id, repository, project, commit_sha, release_number, oci_uri, oci_digest, resources_digest,
        created_by, source_author, source_message, source_committed_at, source_url, pipeline_run_id, artifacts)
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-    [r.id, r.repository, r.project, r.commit_sha, r.release_number, r.oci_uri, r.oci_digest, r.resources_digest,
-      r.created_by, r.source.author ?? null, r.source.message ?? null, r.source.committed_at ?? null,
-      r.source.url ?? null, r.pipeline_run_id ?? null, JSON.stringify(r.artifacts)],
+    [
+      r.id,
+      r.repository,
+      r.project,
+      r.commit_sha,
+      r.release_number,
+      r.oci_uri,
+      r.oci_digest,
+      r.resources_digest,
+      r.created_by,
+      r.source.author ?? null,
+      r.source.message ?? null,
+      r.source.committed_at ?? null,
+      r.source.url ?? null,
+      r.pipeline_run_id ?? null,
+      JSON.stringify(r.artifacts),
+    ],
   );
 }
 
 export async function insertAliases(tx: Db, release: { id: string; repository: string; project: string }, aliases: Alias[]) {
   for (const a of aliases) {
     if (a.alias_type === 'numeric') continue;
-    await tx.query(
-      'insert into release_aliases (release_id, repository, project, alias, alias_type) values ($1, $2, $3, $4, $5)',
-      [release.id, release.repository, release.project, a.alias, a.alias_type],
-    );
+    await tx.query('insert into release_aliases (release_id, repository, project, alias, alias_type) values ($1, $2, $3, $4, $5)', [
+      release.id,
+      release.repository,
+      release.project,
+      a.alias,
+      a.alias_type,
+    ]);
   }
 }
 
@@ -148,7 +180,10 @@ export async function resolveRelease(db: Db, repository: string, project: string
       candidates: rows.slice(0, 10).map((r) => ({ commit_sha: r.commit_sha, release_number: r.release_number })),
     });
   }
-  throw new ForgeError('not_found', `no release of ${repository}/${project} is named "${ref}" (tried tag and branch aliases, release numbers and sha prefixes of at least 7 characters)`);
+  throw new ForgeError(
+    'not_found',
+    `no release of ${repository}/${project} is named "${ref}" (tried tag and branch aliases, release numbers and sha prefixes of at least 7 characters)`,
+  );
 }
 
 export async function listReleases(db: Db, repository: string, project: string, limit: number, offset: number) {
@@ -157,7 +192,9 @@ export async function listReleases(db: Db, repository: string, project: string, 
     [repository, project, limit, offset],
   );
   const [{ total }] = await db.query<{ total: number }>(
-    'select count(*)::int as total from releases where repository = $1 and project = $2', [repository, project]);
+    'select count(*)::int as total from releases where repository = $1 and project = $2',
+    [repository, project],
+  );
   return { items: rows.map(toRelease), total };
 }
 
@@ -166,9 +203,12 @@ export async function listProjects(db: Db, limit: number, offset: number) {
   const rows = await db.query<Row>(
     `${SELECT} where r.id in (select distinct on (repository, project) id from releases
        order by repository, project, release_number desc)
-     order by r.repository, r.project limit $1 offset $2`, [limit, offset]);
+     order by r.repository, r.project limit $1 offset $2`,
+    [limit, offset],
+  );
   const [{ total }] = await db.query<{ total: number }>(
-    'select count(*)::int as total from (select distinct repository, project from releases) p');
+    'select count(*)::int as total from (select distinct repository, project from releases) p',
+  );
   return {
     items: rows.map((row) => {
       const latest = toRelease(row);

@@ -27,7 +27,10 @@ export async function advanceFanout(tx: Db, seq: number): Promise<void> {
   await tx.query('update webhook_fanout set last_seq = $1 where id = 1', [seq]);
 }
 
-export async function insertDelivery(tx: Db, d: { id: string; receiver: string; event_seq: number; event: string; body: string }): Promise<void> {
+export async function insertDelivery(
+  tx: Db,
+  d: { id: string; receiver: string; event_seq: number; event: string; body: string },
+): Promise<void> {
   await tx.query(
     `insert into webhook_deliveries (id, receiver, event_seq, event, body, status, next_attempt_at)
      values ($1, $2, $3, $4, $5, 'pending', now()) on conflict (receiver, event_seq) do nothing`,
@@ -51,9 +54,16 @@ export async function claimDue(db: Db, limit: number, leaseMs: number): Promise<
 }
 
 /** Records the outcome of attempt `attempt`; ignored when the row has moved on (another replica took it after the lease). */
-export async function recordAttempt(db: Db, d: { id: string; attempt: number }, outcome: {
-  statusCode: number | null; error: string | null; status: Delivery['status']; retryInMs?: number;
-}): Promise<void> {
+export async function recordAttempt(
+  db: Db,
+  d: { id: string; attempt: number },
+  outcome: {
+    statusCode: number | null;
+    error: string | null;
+    status: Delivery['status'];
+    retryInMs?: number;
+  },
+): Promise<void> {
   await db.transaction(async (tx) => {
     const updated = await tx.query(
       `update webhook_deliveries set status = $3, last_status_code = $4, last_error = $5,
@@ -63,8 +73,12 @@ export async function recordAttempt(db: Db, d: { id: string; attempt: number }, 
       [d.id, d.attempt, outcome.status, outcome.statusCode, outcome.error, outcome.retryInMs ?? 0],
     );
     if (!updated.length) return;
-    await tx.query('insert into webhook_attempts (delivery_id, attempt, at, status_code, error) values ($1, $2, now(), $3, $4)',
-      [d.id, d.attempt, outcome.statusCode, outcome.error]);
+    await tx.query('insert into webhook_attempts (delivery_id, attempt, at, status_code, error) values ($1, $2, now(), $3, $4)', [
+      d.id,
+      d.attempt,
+      outcome.statusCode,
+      outcome.error,
+    ]);
   });
 }
 
@@ -73,14 +87,21 @@ export async function listDeliveries(db: Db, filter: { receiver?: string; status
   const params = [filter.receiver ?? null, filter.status ?? null];
   const rows = await db.query<Delivery>(
     `select id, receiver, event_seq, event, status, attempts, next_attempt_at, last_status_code, last_error, created_at, finished_at
-     from webhook_deliveries where ${where} order by created_at desc, event_seq desc limit $3 offset $4`, [...params, limit, offset]);
+     from webhook_deliveries where ${where} order by created_at desc, event_seq desc limit $3 offset $4`,
+    [...params, limit, offset],
+  );
   const [{ total }] = await db.query<{ total: number }>(`select count(*)::int as total from webhook_deliveries where ${where}`, params);
   const log = rows.length
     ? await db.query<{ delivery_id: string; attempt: number; at: string; status_code: number | null; error: string | null }>(
-      'select * from webhook_attempts where delivery_id = any($1::uuid[]) order by attempt', [rows.map((r) => r.id)])
+        'select * from webhook_attempts where delivery_id = any($1::uuid[]) order by attempt',
+        [rows.map((r) => r.id)],
+      )
     : [];
   const items: WebhookDelivery[] = rows.map((r) => ({
-    ...r, attempts_log: log.filter((a) => a.delivery_id === r.id).map(({ attempt, at, status_code, error }) => ({ attempt, at, status_code, error })),
+    ...r,
+    attempts_log: log
+      .filter((a) => a.delivery_id === r.id)
+      .map(({ attempt, at, status_code, error }) => ({ attempt, at, status_code, error })),
   }));
   return { items, total };
 }

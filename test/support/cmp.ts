@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { pointerPath, renderPointer, type ReleasePointer } from '../../src/core/pointer.js';
+import { pointerPath, type ReleasePointer, renderPointer } from '../../src/core/pointer.js';
 import { REPO_ROOT } from './forge.js';
 
 const TSX = import.meta.resolve('tsx');
@@ -22,7 +22,10 @@ export interface CmpResult {
 /** Argo CD's variables for an Application whose source path is `sourcePath` in the GitOps repository. */
 export function argoEnv(sourcePath: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
-    ARGOCD_APP_NAME: sourcePath.split('/').filter((s) => s !== 'apps').join('-'),
+    ARGOCD_APP_NAME: sourcePath
+      .split('/')
+      .filter((s) => s !== 'apps')
+      .join('-'),
     ARGOCD_APP_NAMESPACE: 'argocd',
     ARGOCD_APP_REVISION: 'f'.repeat(40),
     ARGOCD_APP_SOURCE_PATH: sourcePath,
@@ -34,11 +37,18 @@ export function argoEnv(sourcePath: string, extra: Record<string, string> = {}):
 }
 
 /** Runs `forge-cmp <args>` (or `forge cmp <args>` with `via: 'forge'`) in `cwd` with exactly `env` (plus PATH and HOME). */
-export function runPlugin(args: string[], cwd: string, env: Record<string, string>, via: 'forge-cmp' | 'forge' = 'forge-cmp'): Promise<CmpResult> {
+export function runPlugin(
+  args: string[],
+  cwd: string,
+  env: Record<string, string>,
+  via: 'forge-cmp' | 'forge' = 'forge-cmp',
+): Promise<CmpResult> {
   const entry = via === 'forge' ? [FORGE_MAIN, 'cmp'] : [CMP_MAIN];
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, ['--import', TSX, ...entry, ...args], {
-      cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: env.HOME ?? cwd, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: env.HOME ?? cwd, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
@@ -51,9 +61,16 @@ export function runPlugin(args: string[], cwd: string, env: Record<string, strin
 
 export function pointerFor(over: Partial<ReleasePointer> & Pick<ReleasePointer, 'release' | 'digest'>): ReleasePointer {
   return {
-    repository: 'acme/mono', project: 'auth-service', environment: 'production', releaseNumber: 1, aliases: ['1'],
-    deploymentId: '00000000-0000-4000-8000-000000000001', deployedBy: 'alice@example.com', deployedAt: '2026-01-01T00:00:00Z',
-    approvedBy: [], ...over,
+    repository: 'acme/mono',
+    project: 'auth-service',
+    environment: 'production',
+    releaseNumber: 1,
+    aliases: ['1'],
+    deploymentId: '00000000-0000-4000-8000-000000000001',
+    deployedBy: 'alice@example.com',
+    deployedAt: '2026-01-01T00:00:00Z',
+    approvedBy: [],
+    ...over,
   };
 }
 

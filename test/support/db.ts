@@ -3,10 +3,11 @@
  * PostgreSQL (FORGE_TEST_PG_URL, default postgres://postgres@127.0.0.1:5432/test).
  * Storage tests run once per engine: `for (const engine of ENGINES)`.
  */
+
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { type Db, openPglite, openPostgres } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
@@ -42,10 +43,23 @@ export async function testDb(engine: Engine): Promise<{ db: Db; url?: string; cl
     const dir = mkdtempSync(join(tmpdir(), 'forge-pglite-'));
     const db = await openPglite(dir);
     await migrate(db);
-    return { db, cleanup: async () => { await db.close(); rmSync(dir, { recursive: true, force: true }); } };
+    return {
+      db,
+      cleanup: async () => {
+        await db.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
   }
   const { url, drop } = await freshPostgres();
   const db = await openPostgres(url);
   await migrate(db);
-  return { db, url, cleanup: async () => { await db.close(); await drop(); } };
+  return {
+    db,
+    url,
+    cleanup: async () => {
+      await db.close();
+      await drop();
+    },
+  };
 }

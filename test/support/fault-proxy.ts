@@ -15,21 +15,32 @@ export async function startFaultProxy(target: string): Promise<{ host: string; m
   const state = {
     mode: 'pass' as FaultMode,
     host: '',
-    close: () => new Promise<void>((ok) => { for (const r of hanging) r.destroy(); server.closeAllConnections(); server.close(() => ok()); }),
+    close: () =>
+      new Promise<void>((ok) => {
+        for (const r of hanging) r.destroy();
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
   };
   const server = http.createServer((req, res) => {
-    if (state.mode === 'hang') { hanging.add(res); return; }
+    if (state.mode === 'hang') {
+      hanging.add(res);
+      return;
+    }
     if (state.mode === 'fail-manifest-put' && req.method === 'PUT' && /\/manifests\//.test(req.url ?? '')) {
       req.resume();
       res.writeHead(500, { 'content-type': 'application/json' }).end('{"errors":[{"code":"UNKNOWN","message":"injected failure"}]}');
       return;
     }
-    const up = http.request({ host: targetHost, port: Number(targetPort), method: req.method, path: req.url, headers: { ...req.headers, host: target } }, (r) => {
-      const headers = { ...r.headers };
-      if (typeof headers.location === 'string') headers.location = headers.location.replace(`//${target}`, `//${state.host}`);
-      res.writeHead(r.statusCode ?? 502, headers);
-      r.pipe(res);
-    });
+    const up = http.request(
+      { host: targetHost, port: Number(targetPort), method: req.method, path: req.url, headers: { ...req.headers, host: target } },
+      (r) => {
+        const headers = { ...r.headers };
+        if (typeof headers.location === 'string') headers.location = headers.location.replace(`//${target}`, `//${state.host}`);
+        res.writeHead(r.statusCode ?? 502, headers);
+        r.pipe(res);
+      },
+    );
     up.on('error', () => res.destroy());
     req.pipe(up);
   });

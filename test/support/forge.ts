@@ -6,9 +6,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadOrCreateTokenKey, signToken, tokenKeyPath } from '../../src/server/tokens.js';
 import { loadSettings } from '../../src/server/settings.js';
 import { startServer } from '../../src/server/start.js';
+import { loadOrCreateTokenKey, signToken, tokenKeyPath } from '../../src/server/tokens.js';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(REPO_ROOT, 'src/cli/main.ts');
@@ -31,7 +31,13 @@ export interface Forge {
   dataDir: string;
   token(roles: string[], subject?: string, ttl?: number): Promise<string>;
   /** fetch against the API with a token: api('GET', '/releases/...', body?, token) */
-  api(method: string, path: string, body?: unknown, token?: string, headers?: Record<string, string>): Promise<{ status: number; body: any; text: string }>;
+  api(
+    method: string,
+    path: string,
+    body?: unknown,
+    token?: string,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: any; text: string }>;
   stop(): Promise<void>;
 }
 
@@ -53,7 +59,11 @@ function makeApi(url: string): Forge['api'] {
     });
     const text = await res.text();
     let parsed: unknown;
-    try { parsed = JSON.parse(text); } catch { parsed = undefined; }
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
     return { status: res.status, body: parsed, text };
   };
 }
@@ -81,8 +91,14 @@ export async function startForge(o: ForgeOptions = {}): Promise<Forge> {
   const server = await startServer(loadSettings({ port: 0, dataDir }, env), () => {});
   const keyFile = o.tokenKeyFile ?? tokenKeyPath(dataDir);
   return {
-    url: server.address, dataDir, token: makeToken(keyFile), api: makeApi(server.address),
-    stop: async () => { await server.stop(); if (!o.dataDir) rmSync(dataDir, { recursive: true, force: true }); },
+    url: server.address,
+    dataDir,
+    token: makeToken(keyFile),
+    api: makeApi(server.address),
+    stop: async () => {
+      await server.stop();
+      if (!o.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -95,9 +111,15 @@ export interface ForgeProcess extends Forge {
 /** Runs `forge serve` as its own process (tsx), waiting until it listens. */
 export async function spawnForge(o: ForgeOptions = {}): Promise<ForgeProcess> {
   const dataDir = o.dataDir ?? tempDir();
-  const proc = spawn(process.execPath, [...(o.nodeArgs ?? []), '--import', TSX, CLI, 'serve', '--port', '0', '--data-dir', dataDir, ...(o.args ?? [])], {
-    cwd: REPO_ROOT, env: { ...process.env, ...envFor(o, dataDir) }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = spawn(
+    process.execPath,
+    [...(o.nodeArgs ?? []), '--import', TSX, CLI, 'serve', '--port', '0', '--data-dir', dataDir, ...(o.args ?? [])],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...envFor(o, dataDir) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let err = '';
   proc.stdout!.resume();
   const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
@@ -106,9 +128,15 @@ export async function spawnForge(o: ForgeOptions = {}): Promise<ForgeProcess> {
     proc.stderr!.on('data', (chunk) => {
       err += chunk;
       const m = /listening on (http:\/\/\S+)/.exec(err);
-      if (m) { clearTimeout(timer); ok(m[1]); }
+      if (m) {
+        clearTimeout(timer);
+        ok(m[1]);
+      }
     });
-    proc.on('exit', (code) => { clearTimeout(timer); fail(new Error(`forge serve exited with ${code}:\n${err}`)); });
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`forge serve exited with ${code}:\n${err}`));
+    });
   });
   const keyFile = o.tokenKeyFile ?? tokenKeyPath(dataDir);
   const kill = async (signal: NodeJS.Signals = 'SIGTERM') => {
@@ -116,8 +144,17 @@ export async function spawnForge(o: ForgeOptions = {}): Promise<ForgeProcess> {
     return exited;
   };
   return {
-    url, dataDir, proc, stderr: () => err, token: makeToken(keyFile), api: makeApi(url), kill,
-    stop: async () => { await kill('SIGTERM'); if (!o.dataDir) rmSync(dataDir, { recursive: true, force: true }); },
+    url,
+    dataDir,
+    proc,
+    stderr: () => err,
+    token: makeToken(keyFile),
+    api: makeApi(url),
+    kill,
+    stop: async () => {
+      await kill('SIGTERM');
+      if (!o.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -125,7 +162,9 @@ export async function spawnForge(o: ForgeOptions = {}): Promise<ForgeProcess> {
 export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string>; input?: string } = {}) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((ok) => {
     const proc = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
-      cwd: opts.cwd ?? REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'],
+      cwd: opts.cwd ?? REPO_ROOT,
+      env: { ...process.env, ...opts.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';

@@ -1,12 +1,15 @@
 /** Real git repositories for GitOps tests: a bare remote seeded with files, and helpers to read it. */
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 
 export function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, {
-    cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, GIT_AUTHOR_NAME: 'Outside', GIT_AUTHOR_EMAIL: 'o@x', GIT_COMMITTER_NAME: 'Outside', GIT_COMMITTER_EMAIL: 'o@x' },
   }).trim();
 }
@@ -45,7 +48,11 @@ export function commitOutside(remote: string, files: Record<string, string>, mes
 
 export function show(remote: string, rev: string, path: string): string | null {
   try {
-    return execFileSync('git', ['cat-file', 'blob', `${rev}:${path}`], { cwd: remote, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return execFileSync('git', ['cat-file', 'blob', `${rev}:${path}`], {
+      cwd: remote,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
   } catch {
     return null;
   }

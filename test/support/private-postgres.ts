@@ -4,11 +4,11 @@
  * test running at the same time.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { promisify } from 'node:util';
 import { chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 
 const BIN = join('/usr/lib/postgresql', readdirSync('/usr/lib/postgresql').sort().at(-1)!, 'bin');
 
@@ -26,8 +26,23 @@ export async function startPrivatePostgres() {
   const port = await freePort();
   // initdb and postgres refuse to run as root: they run as the postgres user (tests run as root here)
   chownSync(dir, Number(execFileSync('id', ['-u', 'postgres']).toString()), Number(execFileSync('id', ['-g', 'postgres']).toString()));
-  execFileSync('runuser', ['-u', 'postgres', '--', join(BIN, 'initdb'), '-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8'], { stdio: 'ignore' });
-  const ctlArgs = (action: string) => ['-u', 'postgres', '--', join(BIN, 'pg_ctl'), '-D', data, '-w', '-l', join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, action];
+  execFileSync('runuser', ['-u', 'postgres', '--', join(BIN, 'initdb'), '-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8'], {
+    stdio: 'ignore',
+  });
+  const ctlArgs = (action: string) => [
+    '-u',
+    'postgres',
+    '--',
+    join(BIN, 'pg_ctl'),
+    '-D',
+    data,
+    '-w',
+    '-l',
+    join(dir, 'log'),
+    '-o',
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+    action,
+  ];
   const ctl = (action: string) => execFileSync('runuser', ctlArgs(action), { stdio: 'ignore' });
   ctl('start');
   return {
@@ -36,7 +51,11 @@ export async function startPrivatePostgres() {
     restart: () => promisify(execFile)('runuser', ctlArgs('restart')),
     stop: () => ctl('stop'),
     destroy() {
-      try { ctl('stop'); } catch { /* already stopped */ }
+      try {
+        ctl('stop');
+      } catch {
+        /* already stopped */
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -5,13 +5,13 @@
  * whose `x5c` header carries a self-signed certificate the registry trusts).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import { importPKCS8, SignJWT } from 'jose';
 
@@ -50,8 +50,25 @@ export async function startRegistry(opts: { auth?: 'basic' | 'token' } = {}): Pr
     await writeFile(join(dir, 'htpasswd'), `${username}:${bcrypt.hashSync(password!, 10)}\n`);
     authConfig = `auth:\n  htpasswd:\n    realm: forge-test\n    path: ${join(dir, 'htpasswd')}\n`;
   } else if (opts.auth === 'token') {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=forge-test-token-issuer',
-      '-keyout', join(dir, 'token.key'), '-out', join(dir, 'token.crt')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=forge-test-token-issuer',
+        '-keyout',
+        join(dir, 'token.key'),
+        '-out',
+        join(dir, 'token.crt'),
+      ],
+      { stdio: 'ignore' },
+    );
     const certPem = await readFile(join(dir, 'token.crt'), 'utf8');
     const certDer = certPem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, '');
     const key = await importPKCS8(await readFile(join(dir, 'token.key'), 'utf8'), 'RS256');
@@ -63,27 +80,39 @@ export async function startRegistry(opts: { auth?: 'basic' | 'token' } = {}): Pr
           res.writeHead(401, { 'content-type': 'application/json' }).end('{"errors":[{"code":"UNAUTHORIZED"}]}');
           return;
         }
-        const access = url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).filter(Boolean).map((scope) => {
-          const [type, ...rest] = scope.split(':');
-          const actions = rest.pop()!.split(',');
-          return { type, name: rest.join(':'), actions };
-        });
+        const access = url.searchParams
+          .getAll('scope')
+          .flatMap((s) => s.split(' '))
+          .filter(Boolean)
+          .map((scope) => {
+            const [type, ...rest] = scope.split(':');
+            const actions = rest.pop()!.split(',');
+            return { type, name: rest.join(':'), actions };
+          });
         const token = await new SignJWT({ access })
           .setProtectedHeader({ alg: 'RS256', x5c: [certDer] })
-          .setIssuer('forge-test-issuer').setSubject(username!).setAudience(url.searchParams.get('service') ?? '')
-          .setIssuedAt().setNotBefore('0s').setExpirationTime('5m').setJti(randomUUID())
+          .setIssuer('forge-test-issuer')
+          .setSubject(username!)
+          .setAudience(url.searchParams.get('service') ?? '')
+          .setIssuedAt()
+          .setNotBefore('0s')
+          .setExpirationTime('5m')
+          .setJti(randomUUID())
           .sign(key);
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token, expires_in: 300 }));
       })().catch((err) => res.writeHead(500).end(String(err)));
     });
     await new Promise<void>((resolve) => tokenServer!.listen(0, '127.0.0.1', resolve));
     const tokenPort = (tokenServer.address() as AddressInfo).port;
-    authConfig = `auth:\n  token:\n    realm: http://127.0.0.1:${tokenPort}/token\n    service: forge-test-registry\n`
-      + `    issuer: forge-test-issuer\n    rootcertbundle: ${join(dir, 'token.crt')}\n`;
+    authConfig =
+      `auth:\n  token:\n    realm: http://127.0.0.1:${tokenPort}/token\n    service: forge-test-registry\n` +
+      `    issuer: forge-test-issuer\n    rootcertbundle: ${join(dir, 'token.crt')}\n`;
   }
 
   const config = join(dir, 'config.yml');
-  await writeFile(config, `version: 0.1
+  await writeFile(
+    config,
+    `version: 0.1
 log:
   level: warn
   accesslog:
@@ -101,7 +130,8 @@ storage:
 http:
   addr: ${host}
   secret: ${randomUUID()}
-${authConfig}`);
+${authConfig}`,
+  );
 
   let child: ChildProcess | undefined;
   let output = '';
@@ -110,11 +140,18 @@ ${authConfig}`);
     output = '';
     const proc = spawn('/usr/bin/docker-registry', ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
-    proc.stdout!.on('data', (d: Buffer) => { output = (output + d.toString()).slice(-8000); });
-    proc.stderr!.on('data', (d: Buffer) => { output = (output + d.toString()).slice(-8000); });
+    proc.stdout!.on('data', (d: Buffer) => {
+      output = (output + d.toString()).slice(-8000);
+    });
+    proc.stderr!.on('data', (d: Buffer) => {
+      output = (output + d.toString()).slice(-8000);
+    });
     for (let i = 0; i < 200; i++) {
       if (proc.exitCode !== null) throw new Error(`docker-registry exited with ${proc.exitCode}:\n${output}`);
-      const up = await fetch(`http://${host}/v2/`, { signal: AbortSignal.timeout(1000) }).then((r) => r.status === 200 || r.status === 401, () => false);
+      const up = await fetch(`http://${host}/v2/`, { signal: AbortSignal.timeout(1000) }).then(
+        (r) => r.status === 200 || r.status === 401,
+        () => false,
+      );
       if (up) return;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -149,7 +186,12 @@ ${authConfig}`);
     throw err;
   }
   return {
-    host, storageDir, username, password, stop, start,
+    host,
+    storageDir,
+    username,
+    password,
+    stop,
+    start,
     destroy: async () => {
       process.removeListener('exit', onExit);
       await stop();

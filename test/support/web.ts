@@ -14,8 +14,12 @@ export const CHROMIUM = process.env.FORGE_TEST_CHROMIUM ?? '/usr/bin/chromium';
 export const SCREENSHOTS = join(REPO_ROOT, 'test-output/screenshots');
 
 function newest(dir: string): number {
-  return Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) =>
-    e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs));
+  return Math.max(
+    0,
+    ...readdirSync(dir, { withFileTypes: true }).map((e) =>
+      e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
+    ),
+  );
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -25,7 +29,10 @@ export async function buildWeb(): Promise<void> {
   const lock = join(REPO_ROOT, 'dist/.web-build.lock');
   mkdirSync(join(REPO_ROOT, 'dist'), { recursive: true });
   for (;;) {
-    try { mkdirSync(lock); break; } catch {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
       // a lock left by a killed build is stale after a minute
       if (Date.now() - statSync(lock, { throwIfNoEntry: false })!.mtimeMs > 60_000) rmSync(lock, { recursive: true, force: true });
       await sleep(100);
@@ -34,7 +41,10 @@ export async function buildWeb(): Promise<void> {
   try {
     const index = join(WEB_DIST, 'index.html');
     if (existsSync(index) && statSync(index).mtimeMs >= newest(join(REPO_ROOT, 'web'))) return;
-    execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts'], { cwd: REPO_ROOT, stdio: 'pipe' });
+    execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts'], {
+      cwd: REPO_ROOT,
+      stdio: 'pipe',
+    });
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }
@@ -46,17 +56,30 @@ export async function buildWeb(): Promise<void> {
  * network, which this machine closes.
  */
 export async function launchBrowser(): Promise<{ browser: Browser; close: () => Promise<void> }> {
-  if (!existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM}: install Debian's package (apt-get install -y chromium), as scripts/test-prereqs.sh does`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`no chromium at ${CHROMIUM}: install Debian's package (apt-get install -y chromium), as scripts/test-prereqs.sh does`);
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   return { browser, close: () => browser.close() };
 }
 
-export interface SseEvent { id?: string; event?: string; data: string }
+export interface SseEvent {
+  id?: string;
+  event?: string;
+  data: string;
+}
 
 /** Reads a text/event-stream response; next(pred) resolves with the first event matching it. */
 export function readEvents(res: Response) {
@@ -83,10 +106,16 @@ export function readEvents(res: Response) {
           }
           if (!e.event && !e.data) continue; // comments, retry hints
           events.push(e);
-          for (const w of [...waiters]) if (w.pred(e)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(e); }
+          for (const w of [...waiters])
+            if (w.pred(e)) {
+              waiters.splice(waiters.indexOf(w), 1);
+              w.resolve(e);
+            }
         }
       }
-    } catch { /* aborted */ }
+    } catch {
+      /* aborted */
+    }
     ended = true;
     for (const r of endWaiters) r();
   })();

@@ -8,13 +8,34 @@ export const API = '/api/v1';
  * against what the server validates and sends, and its build fails when the contract changes.
  */
 export type {
-  Alias, Approval, ApprovalState, Artifact, AuditChainCheck, AuditEntry, Deployment, Environment, EnvironmentDeployment, EventKind, List,
-  PolicyCheck, PolicyResult, ProjectSummary, PromotionPolicy, Release, Trigger, Whoami,
+  Alias,
+  Approval,
+  ApprovalState,
+  Artifact,
+  AuditChainCheck,
+  AuditEntry,
+  Deployment,
+  Environment,
+  EnvironmentDeployment,
+  EventKind,
+  List,
+  PolicyCheck,
+  PolicyResult,
+  ProjectSummary,
+  PromotionPolicy,
+  Release,
+  Trigger,
+  Whoami,
 } from '../../src/contract/index.js';
 
 /** An error answered by the server, in its envelope `{error: {code, message, details}}`. */
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly details?: Record<string, unknown>) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
     super(message);
   }
 }
@@ -38,21 +59,30 @@ async function call(method: string, path: string, body?: Body, accept = 'applica
   }
   if (res.ok) return res;
   let envelope: { error?: { code?: string; message?: string; details?: Record<string, unknown> } } = {};
-  try { envelope = await res.json(); } catch { /* not JSON: use the status line */ }
-  const err = new ApiError(res.status, envelope.error?.code ?? 'http_error', envelope.error?.message ?? `${res.status} ${res.statusText}`, envelope.error?.details);
+  try {
+    envelope = await res.json();
+  } catch {
+    /* not JSON: use the status line */
+  }
+  const err = new ApiError(
+    res.status,
+    envelope.error?.code ?? 'http_error',
+    envelope.error?.message ?? `${res.status} ${res.statusText}`,
+    envelope.error?.details,
+  );
   if (res.status === 401 && token === session.token()) session.expired(err.message);
   throw err;
 }
 
 /** Who the server takes a token for (GET /whoami), asked before the token is stored. */
-export const whoami = async (token: string): Promise<Identity> => (await call('GET', '/whoami', undefined, 'application/json', token)).json();
+export const whoami = async (token: string): Promise<Identity> =>
+  (await call('GET', '/whoami', undefined, 'application/json', token)).json();
 export const get = async <T>(path: string): Promise<T> => (await call('GET', path)).json() as Promise<T>;
 export const getText = async (path: string, accept = 'text/plain'): Promise<string> => (await call('GET', path, undefined, accept)).text();
 export const post = async <T>(path: string, body: Body): Promise<T> => (await call('POST', path, body)).json() as Promise<T>;
 
 /** `acme/mono` + `auth-service` → `acme/mono/auth-service`, each segment escaped. */
-export const projectPath = (repository: string, project: string) =>
-  [...repository.split('/'), project].map(encodeURIComponent).join('/');
+export const projectPath = (repository: string, project: string) => [...repository.split('/'), project].map(encodeURIComponent).join('/');
 
 export const q = (params: Record<string, string | number | undefined>) => {
   const s = new URLSearchParams();

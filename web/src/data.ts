@@ -1,7 +1,12 @@
 /** Loading state for a view: the last good data stays on screen while a reload runs. */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 
-export interface Loaded<T> { data?: T; error?: Error; loading: boolean; reload: () => void }
+export interface Loaded<T> {
+  data?: T;
+  error?: Error;
+  loading: boolean;
+  reload: () => void;
+}
 
 export function useData<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
   const [state, setState] = useState<{ data?: T; error?: Error; loading: boolean }>({ loading: true });
@@ -10,8 +15,12 @@ export function useData<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
     const g = ++generation.current;
     setState((s) => ({ ...s, loading: true }));
     load().then(
-      (data) => { if (g === generation.current) setState({ data, loading: false }); },
-      (error: Error) => { if (g === generation.current) setState((s) => ({ data: s.data, error, loading: false })); },
+      (data) => {
+        if (g === generation.current) setState({ data, loading: false });
+      },
+      (error: Error) => {
+        if (g === generation.current) setState((s) => ({ data: s.data, error, loading: false }));
+      },
     );
   }, deps);
   useEffect(() => {

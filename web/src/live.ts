@@ -23,13 +23,18 @@ function setMode(m: LiveMode) {
   for (const l of modeListeners) l(m);
 }
 
-function notify() { for (const s of subscribers) s(); }
+function notify() {
+  for (const s of subscribers) s();
+}
 
 function open() {
   const token = session.token();
   if (!token) return;
   source = new EventSource(`${API}/events?access_token=${encodeURIComponent(token)}`);
-  source.onopen = () => { setMode('live'); notify(); }; // catch up on what happened while down
+  source.onopen = () => {
+    setMode('live');
+    notify();
+  }; // catch up on what happened while down
   source.onerror = () => setMode('polling');
   for (const kind of KINDS) source.addEventListener(kind, notify);
 }
@@ -40,7 +45,10 @@ function start() {
   timer = setInterval(() => {
     if (mode === 'live' && source?.readyState === EventSource.OPEN) return;
     notify();
-    if (!source || source.readyState === EventSource.CLOSED) { source?.close(); open(); }
+    if (!source || source.readyState === EventSource.CLOSED) {
+      source?.close();
+      open();
+    }
   }, POLL_MS);
 }
 
@@ -58,7 +66,10 @@ export function useLive(reload: () => void) {
   ref.current = reload;
   useEffect(() => {
     let pending: ReturnType<typeof setTimeout> | undefined;
-    const s = () => { clearTimeout(pending); pending = setTimeout(() => ref.current(), 150); };
+    const s = () => {
+      clearTimeout(pending);
+      pending = setTimeout(() => ref.current(), 150);
+    };
     subscribers.add(s);
     start();
     return () => {
@@ -71,6 +82,11 @@ export function useLive(reload: () => void) {
 
 export function useLiveMode(): LiveMode {
   const [m, setM] = useState(mode);
-  useEffect(() => { modeListeners.add(setM); return () => { modeListeners.delete(setM); }; }, []);
+  useEffect(() => {
+    modeListeners.add(setM);
+    return () => {
+      modeListeners.delete(setM);
+    };
+  }, []);
   return m;
 }

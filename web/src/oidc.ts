@@ -4,7 +4,12 @@
  * access token asked for the API's audience (resource indicator). The token then works like a
  * pasted one; when it expires the page asks to log in again.
  */
-export interface OidcConfig { issuer: string; client_id: string; audience: string; scope: string }
+export interface OidcConfig {
+  issuer: string;
+  client_id: string;
+  audience: string;
+  scope: string;
+}
 
 const PENDING = 'forge.oidc';
 export const CALLBACK_PATH = '/login/callback';
@@ -18,7 +23,11 @@ export async function loadConfig(): Promise<OidcConfig | null> {
   }
 }
 
-interface Discovery { issuer: string; authorization_endpoint: string; token_endpoint: string }
+interface Discovery {
+  issuer: string;
+  authorization_endpoint: string;
+  token_endpoint: string;
+}
 
 async function discover(issuer: string): Promise<Discovery> {
   const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
@@ -34,7 +43,11 @@ async function discover(issuer: string): Promise<Discovery> {
   return doc;
 }
 
-const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+const b64url = (bytes: Uint8Array) =>
+  btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 const random = () => b64url(crypto.getRandomValues(new Uint8Array(32)));
 const redirectUri = () => `${location.origin}${CALLBACK_PATH}`;
 
@@ -47,8 +60,14 @@ export async function startLogin(cfg: OidcConfig, returnTo: string): Promise<voi
   sessionStorage.setItem(PENDING, JSON.stringify({ verifier, state, returnTo }));
   const url = new URL(d.authorization_endpoint);
   url.search = new URLSearchParams({
-    response_type: 'code', client_id: cfg.client_id, redirect_uri: redirectUri(), scope: cfg.scope, state,
-    code_challenge: challenge, code_challenge_method: 'S256', resource: cfg.audience,
+    response_type: 'code',
+    client_id: cfg.client_id,
+    redirect_uri: redirectUri(),
+    scope: cfg.scope,
+    state,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    resource: cfg.audience,
   }).toString();
   location.assign(url.toString());
 }
@@ -59,7 +78,8 @@ export async function finishLogin(cfg: OidcConfig): Promise<{ token: string; ret
   const pending = JSON.parse(sessionStorage.getItem(PENDING) ?? 'null') as { verifier: string; state: string; returnTo: string } | null;
   sessionStorage.removeItem(PENDING);
   if (params.get('error')) throw new Error(`the identity provider refused: ${params.get('error_description') ?? params.get('error')}`);
-  if (!pending || params.get('state') !== pending.state) throw new Error('this log-in answer does not belong to a log-in started here; start again');
+  if (!pending || params.get('state') !== pending.state)
+    throw new Error('this log-in answer does not belong to a log-in started here; start again');
   const code = params.get('code');
   if (!code) throw new Error('the identity provider sent no authorization code');
   const d = await discover(cfg.issuer);
@@ -67,10 +87,16 @@ export async function finishLogin(cfg: OidcConfig): Promise<{ token: string; ret
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({
-      grant_type: 'authorization_code', code, redirect_uri: redirectUri(), client_id: cfg.client_id, code_verifier: pending.verifier, resource: cfg.audience,
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirectUri(),
+      client_id: cfg.client_id,
+      code_verifier: pending.verifier,
+      resource: cfg.audience,
     }),
   });
-  const body = await res.json().catch(() => ({})) as { access_token?: string; error?: string; error_description?: string };
-  if (!res.ok || !body.access_token) throw new Error(`the identity provider gave no token: ${body.error_description ?? body.error ?? res.status}`);
+  const body = (await res.json().catch(() => ({}))) as { access_token?: string; error?: string; error_description?: string };
+  if (!res.ok || !body.access_token)
+    throw new Error(`the identity provider gave no token: ${body.error_description ?? body.error ?? res.status}`);
   return { token: body.access_token, returnTo: pending.returnTo };
 }

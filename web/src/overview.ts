@@ -4,8 +4,17 @@
  * latest releases wait for an approval (POST /policy-checks, the server's own dry run).
  */
 import {
-  type ApprovalState, type Environment, type EnvironmentDeployment, type List, type PolicyResult, type ProjectSummary, type PromotionPolicy, type Release,
-  get, post, q,
+  type ApprovalState,
+  type Environment,
+  type EnvironmentDeployment,
+  get,
+  type List,
+  type PolicyResult,
+  type ProjectSummary,
+  type PromotionPolicy,
+  post,
+  q,
+  type Release,
 } from './api.js';
 
 /** What runs in an environment for one project (GET /environments). */
@@ -60,13 +69,20 @@ export async function loadWaiting(environments: EnvironmentView[], projects: Pro
       const running = env.active.get(projectKey(p.repository, p.project));
       const release = p.latest_release;
       if (running && running.release_number >= release.release_number) continue;
-      asks.push(Promise.all([
-        post<PolicyResult>('/policy-checks', { repository: p.repository, project: p.project, environment: env.name, release: String(release.release_number) }),
-        get<ApprovalState>(`/approvals/${encodeURIComponent(release.id)}/${encodeURIComponent(env.name)}`),
-      ]).then(([policy, state]) => {
-        const admitted = policy.checks.every((c) => c.ok || c.name === 'approvals');
-        return admitted && !state.satisfied ? { environment: env.name, release, running, policy, state } : undefined;
-      }));
+      asks.push(
+        Promise.all([
+          post<PolicyResult>('/policy-checks', {
+            repository: p.repository,
+            project: p.project,
+            environment: env.name,
+            release: String(release.release_number),
+          }),
+          get<ApprovalState>(`/approvals/${encodeURIComponent(release.id)}/${encodeURIComponent(env.name)}`),
+        ]).then(([policy, state]) => {
+          const admitted = policy.checks.every((c) => c.ok || c.name === 'approvals');
+          return admitted && !state.satisfied ? { environment: env.name, release, running, policy, state } : undefined;
+        }),
+      );
     }
   }
   return (await Promise.all(asks)).filter((w): w is Waiting => !!w);

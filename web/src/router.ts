@@ -15,7 +15,10 @@ export function navigate(to: string, replace = false) {
   for (const l of listeners) l();
 }
 
-addEventListener('popstate', () => { navigations++; for (const l of listeners) l(); });
+addEventListener('popstate', () => {
+  navigations++;
+  for (const l of listeners) l();
+});
 
 /** The current path, re-rendering on navigation. */
 export function usePath(): string {
@@ -23,7 +26,9 @@ export function usePath(): string {
   useEffect(() => {
     const l = () => setPath(location.pathname);
     listeners.add(l);
-    return () => { listeners.delete(l); };
+    return () => {
+      listeners.delete(l);
+    };
   }, []);
   return path;
 }

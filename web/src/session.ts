@@ -9,7 +9,10 @@ const KEY = 'forge.session';
 
 /** Who the server takes the token for (GET /whoami). */
 export type Identity = Whoami;
-interface Stored { token: string; identity: Identity }
+interface Stored {
+  token: string;
+  identity: Identity;
+}
 
 type Listener = () => void;
 const listeners = new Set<Listener>();
@@ -24,7 +27,9 @@ function read(): Stored | undefined {
   }
 }
 
-function changed() { for (const l of listeners) l(); }
+function changed() {
+  for (const l of listeners) l();
+}
 
 export const session = {
   token: (): string | null => read()?.token ?? null,
@@ -50,5 +55,10 @@ export const session = {
     session.logOut(`You were logged out: ${message}`);
   },
   notice: () => notice,
-  subscribe(l: Listener) { listeners.add(l); return () => { listeners.delete(l); }; },
+  subscribe(l: Listener) {
+    listeners.add(l);
+    return () => {
+      listeners.delete(l);
+    };
+  },
 };

@@ -14,11 +14,19 @@ export function Heading({ children, title }: { children: ComponentChildren; titl
     document.title = `${title} · Forge`;
     if (hasNavigated()) ref.current?.focus();
   }, [title]);
-  return <h1 tabIndex={-1} ref={ref}>{children}</h1>;
+  return (
+    <h1 tabIndex={-1} ref={ref}>
+      {children}
+    </h1>
+  );
 }
 
 export function Loading({ what }: { what: string }) {
-  return <p class="state" role="status" aria-live="polite">Loading {what}…</p>;
+  return (
+    <p class="state" role="status" aria-live="polite">
+      Loading {what}…
+    </p>
+  );
 }
 
 export function ErrorBox({ error, retry }: { error: Error; retry?: () => void }) {
@@ -27,8 +35,17 @@ export function ErrorBox({ error, retry }: { error: Error; retry?: () => void })
     <div class="state error" role="alert">
       <strong>{api?.status === 403 ? 'Not allowed' : api?.status === 404 ? 'Not found' : 'Something went wrong'}</strong>
       <p>{error.message}</p>
-      {api && api.code !== 'network_error' && <p class="muted">code: {api.code}{api.status ? ` (HTTP ${api.status})` : ''}</p>}
-      {retry && <button type="button" onClick={retry}>Try again</button>}
+      {api && api.code !== 'network_error' && (
+        <p class="muted">
+          code: {api.code}
+          {api.status ? ` (HTTP ${api.status})` : ''}
+        </p>
+      )}
+      {retry && (
+        <button type="button" onClick={retry}>
+          Try again
+        </button>
+      )}
     </div>
   );
 }
@@ -37,7 +54,12 @@ export function Empty({ children }: { children: ComponentChildren }) {
   return <div class="state empty">{children}</div>;
 }
 
-const units: [Intl.RelativeTimeFormatUnit, number][] = [['day', 86400], ['hour', 3600], ['minute', 60], ['second', 1]];
+const units: [Intl.RelativeTimeFormatUnit, number][] = [
+  ['day', 86400],
+  ['hour', 3600],
+  ['minute', 60],
+  ['second', 1],
+];
 const rtf = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
 
 export function ago(iso: string, now = Date.now()): string {
@@ -50,19 +72,36 @@ export function ago(iso: string, now = Date.now()): string {
 export function Time({ at }: { at: string | null | undefined }) {
   if (!at) return <span class="muted">—</span>;
   const exact = new Date(at).toISOString().replace('.000Z', 'Z');
-  return <time dateTime={at} title={exact}>{ago(at)}</time>;
+  return (
+    <time dateTime={at} title={exact}>
+      {ago(at)}
+    </time>
+  );
 }
 
 export function Digest({ value }: { value: string | null | undefined }) {
   if (!value) return <span class="muted">—</span>;
   const [algo, hex] = value.includes(':') ? value.split(':') : ['', value];
-  return <code class="digest" title={value}>{algo ? `${algo}:` : ''}{hex.slice(0, 12)}</code>;
+  return (
+    <code class="digest" title={value}>
+      {algo ? `${algo}:` : ''}
+      {hex.slice(0, 12)}
+    </code>
+  );
 }
 
 export function AliasList({ aliases }: { aliases: Alias[] }) {
   const named = aliases.filter((a) => a.alias_type !== 'numeric');
   if (!named.length) return <span class="muted">none</span>;
-  return <span class="aliases">{named.map((a) => <span class={`chip ${a.alias_type}`} title={`${a.alias_type} alias`}>{a.alias}</span>)}</span>;
+  return (
+    <span class="aliases">
+      {named.map((a) => (
+        <span class={`chip ${a.alias_type}`} title={`${a.alias_type} alias`}>
+          {a.alias}
+        </span>
+      ))}
+    </span>
+  );
 }
 
 /** `#42 (v1.2.3)`: the number and the first tag alias, else the first branch alias. */

@@ -11,24 +11,40 @@ export function registerAudit(program: Command) {
   const audit = program.command('audit').description('the audit log');
 
   clientOptions(audit.command('list').description('audit entries, newest first'))
-    .option('--limit <n>', 'how many (1-200)', '20').option('--offset <n>', 'skip this many', '0')
+    .option('--limit <n>', 'how many (1-200)', '20')
+    .option('--offset <n>', 'skip this many', '0')
     .option('-o, --output <format>', 'table, json or yaml', 'table')
-    .action(run(async (opts: Opts & { limit: string; offset: string }) => {
-      const format = parseFormat(opts.output);
-      const page = await client(opts).request<List<AuditEntry>>('GET',
-        `/audit?limit=${Number(opts.limit)}&offset=${Number(opts.offset)}`);
-      print(page, format, () => table(['seq', 'at', 'actor', 'action', 'subject'],
-        page.items.map((e) => [e.seq, e.at, e.actor, e.action, e.subject])) + `\n(${page.items.length} of ${page.total})`);
-    }));
+    .action(
+      run(async (opts: Opts & { limit: string; offset: string }) => {
+        const format = parseFormat(opts.output);
+        const page = await client(opts).request<List<AuditEntry>>(
+          'GET',
+          `/audit?limit=${Number(opts.limit)}&offset=${Number(opts.offset)}`,
+        );
+        print(
+          page,
+          format,
+          () =>
+            table(
+              ['seq', 'at', 'actor', 'action', 'subject'],
+              page.items.map((e) => [e.seq, e.at, e.actor, e.action, e.subject]),
+            ) + `\n(${page.items.length} of ${page.total})`,
+        );
+      }),
+    );
 
   clientOptions(audit.command('verify').description('check the hash chain; exits 1 naming the first edited, removed or reordered entry'))
     .option('-o, --output <format>', 'table, json or yaml', 'table')
-    .action(run(async (opts: Opts) => {
-      const format = parseFormat(opts.output);
-      const check = await client(opts).request<AuditChainCheck>('GET', '/audit/verify');
-      print(check, format, () => check.ok
-        ? `ok: ${check.checked} entries, chain intact`
-        : `broken at entry ${check.first_broken}: ${check.reason} (${check.checked} entries before it are intact)`);
-      if (!check.ok) process.exitCode = 1;
-    }));
+    .action(
+      run(async (opts: Opts) => {
+        const format = parseFormat(opts.output);
+        const check = await client(opts).request<AuditChainCheck>('GET', '/audit/verify');
+        print(check, format, () =>
+          check.ok
+            ? `ok: ${check.checked} entries, chain intact`
+            : `broken at entry ${check.first_broken}: ${check.reason} (${check.checked} entries before it are intact)`,
+        );
+        if (!check.ok) process.exitCode = 1;
+      }),
+    );
 }

@@ -7,9 +7,12 @@ export function registerCmp(program: Command) {
     ['discover', 'print release.yaml and exit 0 when this folder holds a valid ReleasePointer'],
     ['generate', "print the pointed-to release's manifests (and env.yaml) as a YAML stream"],
   ] as const) {
-    cmp.command(name).description(description).action(async () => {
-      const { runCmp } = await import('../../cmp/run.js');
-      process.exitCode = await runCmp([name], process.cwd()); // the plugin reads its own settings (src/cmp/settings.ts)
-    });
+    cmp
+      .command(name)
+      .description(description)
+      .action(async () => {
+        const { runCmp } = await import('../../cmp/run.js');
+        process.exitCode = await runCmp([name], process.cwd()); // the plugin reads its own settings (src/cmp/settings.ts)
+      });
   }
 }

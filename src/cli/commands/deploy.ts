@@ -1,7 +1,7 @@
 /** `forge deploy ENV PROJECT REF [--dry-run]`: deploy a release, or ask the policy why it may not go there (DESIGN.md §7, §14). */
 import type { Command } from 'commander';
-import type { PolicyCheck } from '../../core/policy/index.js';
 import type { Deployment } from '../../contract/index.js';
+import type { PolicyCheck } from '../../core/policy/index.js';
 import { ApiError, client, clientOptions } from '../client.js';
 import { parseFormat, print, table } from '../output.js';
 import { resolveRepository } from '../repository.js';
@@ -18,21 +18,27 @@ export const deploymentOptions = (cmd: Command) =>
 const show = (v: unknown) => (Array.isArray(v) ? v.join(', ') || '-' : String(v));
 
 export function checksTable(checks: PolicyCheck[]): string {
-  return table(['check', 'ok', 'required', 'actual', 'why'], checks.map((c) => [c.name, c.ok ? 'yes' : 'NO', show(c.required), show(c.actual), c.reason ?? '']));
+  return table(
+    ['check', 'ok', 'required', 'actual', 'why'],
+    checks.map((c) => [c.name, c.ok ? 'yes' : 'NO', show(c.required), show(c.actual), c.reason ?? '']),
+  );
 }
 
 export function deploymentTable(d: Deployment): string {
-  return table(['field', 'value'], [
-    ['deployment', d.id],
-    ['status', d.status + (d.error ? `: ${d.error}` : '')],
-    ['kind', d.kind],
-    ['where', `${d.repository}/${d.project} in ${d.environment}`],
-    ['release', d.release_number],
-    ['previous release', d.previous_release_number],
-    ['deployed', `${d.deployed_at} by ${d.deployed_by}`],
-    ['approved by', d.approved_by.join(', ') || '-'],
-    ['gitops commit', d.gitops_commit_sha],
-  ]);
+  return table(
+    ['field', 'value'],
+    [
+      ['deployment', d.id],
+      ['status', d.status + (d.error ? `: ${d.error}` : '')],
+      ['kind', d.kind],
+      ['where', `${d.repository}/${d.project} in ${d.environment}`],
+      ['release', d.release_number],
+      ['previous release', d.previous_release_number],
+      ['deployed', `${d.deployed_at} by ${d.deployed_by}`],
+      ['approved by', d.approved_by.join(', ') || '-'],
+      ['gitops commit', d.gitops_commit_sha],
+    ],
+  );
 }
 
 /** Runs a deployment request; a policy refusal also prints its checks. */
@@ -51,18 +57,33 @@ export async function sendDeployment(opts: DeployOpts, path: string, body: Recor
 
 export function registerDeploy(program: Command) {
   deploymentOptions(program.command('deploy').description('deploy a release (tag or branch alias, number, or sha) to an environment'))
-    .argument('<env>').argument('<project>').argument('<ref>')
+    .argument('<env>')
+    .argument('<project>')
+    .argument('<ref>')
     .option('--dry-run', 'only evaluate the policy: print every check, deploy nothing (exit 1 when refused)')
     .option('--reason <text>', 'why, recorded with the deployment')
-    .action(run(async (env: string, project: string, ref: string, opts: DeployOpts & { dryRun?: boolean }) => {
-      const body = { repository: resolveRepository(opts.repository), project, environment: env, release: ref, ...(opts.reason ? { reason: opts.reason } : {}) };
-      if (opts.dryRun) {
-        const format = parseFormat(opts.output);
-        const answer = await client(opts).request<{ allowed: boolean; checks: PolicyCheck[] }>('POST', '/policy-checks', body);
-        print(answer, format, () => `${checksTable(answer.checks)}\n${answer.allowed ? 'allowed' : 'refused'}: release ${ref} of ${project} ${answer.allowed ? 'may' : 'may not'} be deployed to ${env}`);
-        if (!answer.allowed) process.exitCode = 1;
-        return;
-      }
-      await sendDeployment(opts, '/deployments', body);
-    }));
+    .action(
+      run(async (env: string, project: string, ref: string, opts: DeployOpts & { dryRun?: boolean }) => {
+        const body = {
+          repository: resolveRepository(opts.repository),
+          project,
+          environment: env,
+          release: ref,
+          ...(opts.reason ? { reason: opts.reason } : {}),
+        };
+        if (opts.dryRun) {
+          const format = parseFormat(opts.output);
+          const answer = await client(opts).request<{ allowed: boolean; checks: PolicyCheck[] }>('POST', '/policy-checks', body);
+          print(
+            answer,
+            format,
+            () =>
+              `${checksTable(answer.checks)}\n${answer.allowed ? 'allowed' : 'refused'}: release ${ref} of ${project} ${answer.allowed ? 'may' : 'may not'} be deployed to ${env}`,
+          );
+          if (!answer.allowed) process.exitCode = 1;
+          return;
+        }
+        await sendDeployment(opts, '/deployments', body);
+      }),
+    );
 }

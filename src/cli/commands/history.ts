@@ -9,15 +9,35 @@ import { type DeployOpts, deploymentOptions } from './deploy.js';
 
 export function registerHistory(program: Command) {
   deploymentOptions(program.command('history').description("an environment's deployments of a project, newest first"))
-    .argument('<env>').argument('<project>')
-    .option('--limit <n>', 'how many (1-200)', '20').option('--offset <n>', 'skip this many', '0')
-    .action(run(async (env: string, project: string, opts: DeployOpts & { limit: string; offset: string }) => {
-      const format = parseFormat(opts.output);
-      const repo = resolveRepository(opts.repository);
-      const page = await client(opts).request<{ items: Deployment[]; total: number }>('GET',
-        `/deployments/${encodeURIComponent(env)}/${repo}/${encodeURIComponent(project)}/history?limit=${Number(opts.limit)}&offset=${Number(opts.offset)}`);
-      print(page, format, () => table(['deployed', 'release', 'kind', 'status', 'by', 'commit', 'error'],
-        page.items.map((d) => [d.deployed_at, d.release_number, d.kind, d.status, d.deployed_by, d.gitops_commit_sha?.slice(0, 12), d.error]))
-        + `\n(${page.items.length} of ${page.total})`);
-    }));
+    .argument('<env>')
+    .argument('<project>')
+    .option('--limit <n>', 'how many (1-200)', '20')
+    .option('--offset <n>', 'skip this many', '0')
+    .action(
+      run(async (env: string, project: string, opts: DeployOpts & { limit: string; offset: string }) => {
+        const format = parseFormat(opts.output);
+        const repo = resolveRepository(opts.repository);
+        const page = await client(opts).request<{ items: Deployment[]; total: number }>(
+          'GET',
+          `/deployments/${encodeURIComponent(env)}/${repo}/${encodeURIComponent(project)}/history?limit=${Number(opts.limit)}&offset=${Number(opts.offset)}`,
+        );
+        print(
+          page,
+          format,
+          () =>
+            table(
+              ['deployed', 'release', 'kind', 'status', 'by', 'commit', 'error'],
+              page.items.map((d) => [
+                d.deployed_at,
+                d.release_number,
+                d.kind,
+                d.status,
+                d.deployed_by,
+                d.gitops_commit_sha?.slice(0, 12),
+                d.error,
+              ]),
+            ) + `\n(${page.items.length} of ${page.total})`,
+        );
+      }),
+    );
 }

@@ -6,18 +6,18 @@
  */
 import type { Command } from 'commander';
 import { Listr } from 'listr2';
+import type { Release } from '../../contract/index.js';
+import type { ReleaseArtifact } from '../../pipeline/artifacts.js';
 import { CueEngine } from '../../pipeline/cue-engine.js';
 import {
   buildArtifacts,
+  type ProjectPlan,
   placeholderArtifacts,
   planRelease,
-  type ProjectPlan,
   type ReleaseRequest,
   releaseRequest,
   renderRelease,
 } from '../../pipeline/release.js';
-import type { ReleaseArtifact } from '../../pipeline/artifacts.js';
-import type { Release } from '../../contract/index.js';
 import { client, clientOptions } from '../client.js';
 import { parseFormat, print, table } from '../output.js';
 import { resolveRepository } from '../repository.js';
@@ -60,7 +60,10 @@ async function runJobs(jobs: Job[], live: boolean): Promise<void> {
         title: job.project,
         task: (_: unknown, t: { newListr: (tasks: unknown[], o: object) => unknown }) =>
           t.newListr(
-            job.steps.map((s) => ({ title: s.title, task: (_c: unknown, st: { output: string }) => guarded(job, s)((text) => (st.output = text)) })),
+            job.steps.map((s) => ({
+              title: s.title,
+              task: (_c: unknown, st: { output: string }) => guarded(job, s)((text) => (st.output = text)),
+            })),
             { exitOnError: true },
           ),
       })) as never,
@@ -82,65 +85,100 @@ async function runJobs(jobs: Job[], live: boolean): Promise<void> {
   }
 }
 
-type Outcome = { project: string; status: 'created' | 'existing' | 'skipped' | 'failed' | 'dry-run'; release?: Release; request?: ReleaseRequest; reason?: string };
+type Outcome = {
+  project: string;
+  status: 'created' | 'existing' | 'skipped' | 'failed' | 'dry-run';
+  release?: Release;
+  request?: ReleaseRequest;
+  reason?: string;
+};
 
 export function registerReleaseCreate(program: Command) {
   const release = program.commands.find((c) => c.name() === 'release') ?? program.command('release');
-  clientOptions(release.command('create').description('build, render and register a release of every triggered project (run in a CI checkout)'))
+  clientOptions(
+    release.command('create').description('build, render and register a release of every triggered project (run in a CI checkout)'),
+  )
     .argument('[project-dir...]', 'only these project directories (default: every project in the repository)')
     .option('--manual', 'release the projects whatever their release.on says (trigger type manual)')
     .option('--dry-run', 'evaluate triggers and render with placeholder artifact values; build, push and register nothing')
     .option('--repository <owner/name>', 'repository (default: the origin remote of the checkout)')
     .option('-o, --output <format>', 'table, json or yaml', 'table')
-    .action(run(async (dirs: string[], opts: Opts) => {
-      const format = parseFormat(opts.output);
-      const { pipeline } = cliSettings();
-      const engine = new CueEngine(undefined, { registry: cliSettings().cue });
-      try {
-        const plan = await planRelease(engine, {
-          cwd: process.cwd(),
-          dirs,
-          manual: Boolean(opts.manual),
-          ci: pipeline.ci,
-          repository: (root) => resolveRepository(opts.repository, root),
-        });
-        const api = client(opts);
-        const outcomes: Outcome[] = [];
-        const jobs: Job[] = [];
-        for (const p of plan.projects) {
-          const name = p.config?.name ?? p.relDir;
-          if (p.error) {
-            jobs.push({ project: name, steps: [{ title: 'evaluate', run: async () => { throw p.error; } }] });
-            continue;
+    .action(
+      run(async (dirs: string[], opts: Opts) => {
+        const format = parseFormat(opts.output);
+        const { pipeline } = cliSettings();
+        const engine = new CueEngine(undefined, { registry: cliSettings().cue });
+        try {
+          const plan = await planRelease(engine, {
+            cwd: process.cwd(),
+            dirs,
+            manual: Boolean(opts.manual),
+            ci: pipeline.ci,
+            repository: (root) => resolveRepository(opts.repository, root),
+          });
+          const api = client(opts);
+          const outcomes: Outcome[] = [];
+          const jobs: Job[] = [];
+          for (const p of plan.projects) {
+            const name = p.config?.name ?? p.relDir;
+            if (p.error) {
+              jobs.push({
+                project: name,
+                steps: [
+                  {
+                    title: 'evaluate',
+                    run: async () => {
+                      throw p.error;
+                    },
+                  },
+                ],
+              });
+              continue;
+            }
+            if (!p.decision!.triggered) {
+              outcomes.push({ project: name, status: 'skipped', reason: p.decision!.reason });
+              process.stderr.write(`${name}: skipped: ${p.decision!.reason}\n`);
+              continue;
+            }
+            jobs.push({ project: name, steps: projectSteps(engine, plan, p, Boolean(opts.dryRun), api, outcomes, pipeline) });
           }
-          if (!p.decision!.triggered) {
-            outcomes.push({ project: name, status: 'skipped', reason: p.decision!.reason });
-            process.stderr.write(`${name}: skipped: ${p.decision!.reason}\n`);
-            continue;
-          }
-          jobs.push({ project: name, steps: projectSteps(engine, plan, p, Boolean(opts.dryRun), api, outcomes, pipeline) });
-        }
-        await runJobs(jobs, Boolean(process.stdout.isTTY && process.stdout.columns));
-        const failed = jobs.filter((j) => j.error);
-        for (const j of failed) outcomes.push({ project: j.project, status: 'failed', reason: j.error!.message });
+          await runJobs(jobs, Boolean(process.stdout.isTTY && process.stdout.columns));
+          const failed = jobs.filter((j) => j.error);
+          for (const j of failed) outcomes.push({ project: j.project, status: 'failed', reason: j.error!.message });
 
-        if (format === 'json' || format === 'yaml') {
-          const data = opts.dryRun ? outcomes.flatMap((o) => (o.request ? [o.request] : [])) : outcomes.flatMap((o) => (o.release ? [o.release] : []));
-          print(data, format, () => '');
-        } else {
-          print(outcomes, format, () =>
-            table(['project', 'status', 'release', 'aliases / reason'], outcomes.map((o) => [
-              o.project,
-              o.status,
-              o.release ? `#${o.release.release_number}` : o.request ? `${o.request.trigger.type}, ${o.request.resources.length} resources` : '-',
-              o.release ? o.release.aliases.filter((a) => a.alias_type !== 'numeric').map((a) => a.alias).join(', ') : (o.reason ?? '').split('\n')[0],
-            ])));
+          if (format === 'json' || format === 'yaml') {
+            const data = opts.dryRun
+              ? outcomes.flatMap((o) => (o.request ? [o.request] : []))
+              : outcomes.flatMap((o) => (o.release ? [o.release] : []));
+            print(data, format, () => '');
+          } else {
+            print(outcomes, format, () =>
+              table(
+                ['project', 'status', 'release', 'aliases / reason'],
+                outcomes.map((o) => [
+                  o.project,
+                  o.status,
+                  o.release
+                    ? `#${o.release.release_number}`
+                    : o.request
+                      ? `${o.request.trigger.type}, ${o.request.resources.length} resources`
+                      : '-',
+                  o.release
+                    ? o.release.aliases
+                        .filter((a) => a.alias_type !== 'numeric')
+                        .map((a) => a.alias)
+                        .join(', ')
+                    : (o.reason ?? '').split('\n')[0],
+                ]),
+              ),
+            );
+          }
+          if (failed.length) throw new Error(`release failed for ${failed.length} project(s): ${failed.map((j) => j.project).join(', ')}`);
+        } finally {
+          await engine.close();
         }
-        if (failed.length) throw new Error(`release failed for ${failed.length} project(s): ${failed.map((j) => j.project).join(', ')}`);
-      } finally {
-        await engine.close();
-      }
-    }));
+      }),
+    );
 }
 
 function projectSteps(
@@ -162,9 +200,10 @@ function projectSteps(
         artifacts = dryRun
           ? placeholderArtifacts(p)
           : await buildArtifacts(plan, p, {
-            publish: pipeline.publish, environment: pipeline.environment,
-            onPush: (what, r) => note(`${r.pushed ? 'pushed' : 'already present'} ${what}`),
-          });
+              publish: pipeline.publish,
+              environment: pipeline.environment,
+              onPush: (what, r) => note(`${r.pushed ? 'pushed' : 'already present'} ${what}`),
+            });
       },
     },
     {

@@ -5,10 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { imageRepository } from '../../core/identity.js';
 import type { Release } from '../../contract/index.js';
+import { imageRepository } from '../../core/identity.js';
 import { client, clientOptions } from '../client.js';
-import { UsageError, parseFormat, print, table } from '../output.js';
+import { parseFormat, print, table, UsageError } from '../output.js';
 import { resolveRepository } from '../repository.js';
 import { run } from '../run.js';
 import { cliSettings } from '../settings.js';
@@ -17,23 +17,49 @@ import { releasePath, storeFor } from './release.js';
 export function registerReleaseVerify(program: Command) {
   const release = program.commands.find((c) => c.name() === 'release');
   if (!release) throw new Error('register the release command first');
-  clientOptions(release.command('verify').description('check the release\'s signature with the signing public key; exits 1 when unsigned or wrongly signed'))
-    .argument('<project>').argument('<ref>')
+  clientOptions(
+    release
+      .command('verify')
+      .description("check the release's signature with the signing public key; exits 1 when unsigned or wrongly signed"),
+  )
+    .argument('<project>')
+    .argument('<ref>')
     .option('--repository <owner/name>', 'repository (default: the origin remote of the current checkout)')
     .option('--public-key <file>', 'PEM public key of the server (env FORGE_SIGNING_PUBLIC_KEY_FILE)')
     .option('-o, --output <format>', 'table, json or yaml', 'table')
-    .action(run(async (project: string, ref: string, opts: { server?: string; token?: string; repository?: string; publicKey?: string; output: string }) => {
-      const format = parseFormat(opts.output);
-      const publicKeyFile = opts.publicKey ?? cliSettings().signingPublicKeyFile;
-      if (!publicKeyFile) throw new UsageError('no public key: pass --public-key FILE or set FORGE_SIGNING_PUBLIC_KEY_FILE (the server writes signing-key.pem.pub beside its key)');
-      const publicKey = readFileSync(publicKeyFile, 'utf8');
-      const r = await client(opts).request<Release>('GET', releasePath(resolveRepository(opts.repository), project, ref));
-      const repo = imageRepository(r);
-      const { verifyStoredRelease } = await import('../../signing/index.js'); // sigstore is loaded only to verify
-      const result = await verifyStoredRelease(storeFor(r.oci_uri, repo), repo, r.oci_digest, publicKey);
-      const answer = { verified: true, release: r.canonical_id, release_number: r.release_number, manifest_digest: r.oci_digest, ...result };
-      print(answer, format, () => `verified: release ${r.release_number} (${r.oci_digest}) is signed by key ${result.keyId}\n` + table(['field', 'value'], [
-        ['signature', `${result.tag} ${result.signature_digest}`],
-      ]));
-    }));
+    .action(
+      run(
+        async (
+          project: string,
+          ref: string,
+          opts: { server?: string; token?: string; repository?: string; publicKey?: string; output: string },
+        ) => {
+          const format = parseFormat(opts.output);
+          const publicKeyFile = opts.publicKey ?? cliSettings().signingPublicKeyFile;
+          if (!publicKeyFile)
+            throw new UsageError(
+              'no public key: pass --public-key FILE or set FORGE_SIGNING_PUBLIC_KEY_FILE (the server writes signing-key.pem.pub beside its key)',
+            );
+          const publicKey = readFileSync(publicKeyFile, 'utf8');
+          const r = await client(opts).request<Release>('GET', releasePath(resolveRepository(opts.repository), project, ref));
+          const repo = imageRepository(r);
+          const { verifyStoredRelease } = await import('../../signing/index.js'); // sigstore is loaded only to verify
+          const result = await verifyStoredRelease(storeFor(r.oci_uri, repo), repo, r.oci_digest, publicKey);
+          const answer = {
+            verified: true,
+            release: r.canonical_id,
+            release_number: r.release_number,
+            manifest_digest: r.oci_digest,
+            ...result,
+          };
+          print(
+            answer,
+            format,
+            () =>
+              `verified: release ${r.release_number} (${r.oci_digest}) is signed by key ${result.keyId}\n` +
+              table(['field', 'value'], [['signature', `${result.tag} ${result.signature_digest}`]]),
+          );
+        },
+      ),
+    );
 }

@@ -5,10 +5,22 @@ import { run } from '../run.js';
 import { type DeployOpts, deploymentOptions, sendDeployment } from './deploy.js';
 
 export function registerRollback(program: Command) {
-  deploymentOptions(program.command('rollback').description('roll back to the release active before the current one; pins against auto-deploy until `forge unpin`'))
-    .argument('<env>').argument('<project>')
+  deploymentOptions(
+    program
+      .command('rollback')
+      .description('roll back to the release active before the current one; pins against auto-deploy until `forge unpin`'),
+  )
+    .argument('<env>')
+    .argument('<project>')
     .option('--reason <text>', 'why, recorded with the deployment')
-    .action(run(async (env: string, project: string, opts: DeployOpts) => {
-      await sendDeployment(opts, '/deployments/rollback', { repository: resolveRepository(opts.repository), project, environment: env, ...(opts.reason ? { reason: opts.reason } : {}) });
-    }));
+    .action(
+      run(async (env: string, project: string, opts: DeployOpts) => {
+        await sendDeployment(opts, '/deployments/rollback', {
+          repository: resolveRepository(opts.repository),
+          project,
+          environment: env,
+          ...(opts.reason ? { reason: opts.reason } : {}),
+        });
+      }),
+    );
 }

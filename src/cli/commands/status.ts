@@ -14,33 +14,56 @@ const cell = (r: EnvironmentDeployment) => {
 };
 
 export function registerStatus(program: Command) {
-  deploymentOptions(program.command('status').description('which release runs in which environment, per project (every repository outside a checkout)'))
+  deploymentOptions(
+    program.command('status').description('which release runs in which environment, per project (every repository outside a checkout)'),
+  )
     .argument('[project]')
-    .action(run(async (project: string | undefined, opts: DeployOpts) => {
-      const format = parseFormat(opts.output);
-      let repository: string | undefined;
-      try {
-        repository = resolveRepository(opts.repository);
-      } catch (err) {
-        if (opts.repository || !(err instanceof UsageError) || project) throw err;
-      }
-      const q = new URLSearchParams({ limit: '200' });
-      if (repository) q.set('repository', repository);
-      if (project) q.set('project', project);
-      const envs = (await client(opts).request<List<Environment>>('GET', `/environments?${q}`)).items;
-      const projects = [...new Set(envs.flatMap((e) => e.deployments.map((d) => `${d.repository}/${d.project}`)))].sort();
-      const rows = projects.map((p) => ({
-        project: p,
-        environments: Object.fromEntries(envs.map((e) => {
-          const r = e.deployments.find((d) => `${d.repository}/${d.project}` === p);
-          return [e.name, r ? { release_number: r.release_number, aliases: r.aliases.filter((a) => a.alias_type !== 'numeric').map((a) => a.alias), pinned: r.pinned } : null];
-        })),
-      }));
-      print(rows, format, () => (rows.length
-        ? table(['project', ...envs.map((e) => e.name)], projects.map((p) => [p, ...envs.map((e) => {
-          const r = e.deployments.find((d) => `${d.repository}/${d.project}` === p);
-          return r ? cell(r) : '-';
-        })]))
-        : 'nothing is deployed yet'));
-    }));
+    .action(
+      run(async (project: string | undefined, opts: DeployOpts) => {
+        const format = parseFormat(opts.output);
+        let repository: string | undefined;
+        try {
+          repository = resolveRepository(opts.repository);
+        } catch (err) {
+          if (opts.repository || !(err instanceof UsageError) || project) throw err;
+        }
+        const q = new URLSearchParams({ limit: '200' });
+        if (repository) q.set('repository', repository);
+        if (project) q.set('project', project);
+        const envs = (await client(opts).request<List<Environment>>('GET', `/environments?${q}`)).items;
+        const projects = [...new Set(envs.flatMap((e) => e.deployments.map((d) => `${d.repository}/${d.project}`)))].sort();
+        const rows = projects.map((p) => ({
+          project: p,
+          environments: Object.fromEntries(
+            envs.map((e) => {
+              const r = e.deployments.find((d) => `${d.repository}/${d.project}` === p);
+              return [
+                e.name,
+                r
+                  ? {
+                      release_number: r.release_number,
+                      aliases: r.aliases.filter((a) => a.alias_type !== 'numeric').map((a) => a.alias),
+                      pinned: r.pinned,
+                    }
+                  : null,
+              ];
+            }),
+          ),
+        }));
+        print(rows, format, () =>
+          rows.length
+            ? table(
+                ['project', ...envs.map((e) => e.name)],
+                projects.map((p) => [
+                  p,
+                  ...envs.map((e) => {
+                    const r = e.deployments.find((d) => `${d.repository}/${d.project}` === p);
+                    return r ? cell(r) : '-';
+                  }),
+                ]),
+              )
+            : 'nothing is deployed yet',
+        );
+      }),
+    );
 }

@@ -1,5 +1,5 @@
-import type { Command } from 'commander';
 import { resolve } from 'node:path';
+import type { Command } from 'commander';
 import { loadOrCreateTokenKey, signToken, tokenKeyPath, tokenLifetimeSeconds } from '../../server/tokens.js';
 import { parseFormat, print } from '../output.js';
 import { run } from '../run.js';
@@ -7,18 +7,26 @@ import { cliSettings } from '../settings.js';
 
 export function registerToken(program: Command) {
   const token = program.command('token').description('bearer tokens for the embedded server');
-  token.command('create')
-    .description('sign a token with the data dir\'s key (never opens the database, so it works while the server runs)')
+  token
+    .command('create')
+    .description("sign a token with the data dir's key (never opens the database, so it works while the server runs)")
     .requiredOption('--subject <name>', 'who the token is for (recorded as the actor)')
-    .requiredOption('--role <role>', 'service-account, developer, operator, deployer:<env> or approver:<env> (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .requiredOption(
+      '--role <role>',
+      'service-account, developer, operator, deployer:<env> or approver:<env> (repeatable)',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .option('--ttl <duration>', 'lifetime, e.g. 30m, 24h, 7d', '24h')
     .option('--data-dir <dir>', 'embedded data directory (env FORGE_DATA_DIR, default .forge-data)')
     .option('-o, --output <format>', 'table (the token alone), json or yaml', 'table')
-    .action(run(async (opts: { subject: string; role: string[]; ttl: string; dataDir?: string; output: string }) => {
-      const format = parseFormat(opts.output);
-      const settings = cliSettings();
-      const key = loadOrCreateTokenKey(settings.tokenKeyFile ?? tokenKeyPath(resolve(opts.dataDir ?? settings.dataDir)));
-      const created = await signToken(key, opts.subject, opts.role, tokenLifetimeSeconds(opts.ttl));
-      print(created, format, () => created.token);
-    }));
+    .action(
+      run(async (opts: { subject: string; role: string[]; ttl: string; dataDir?: string; output: string }) => {
+        const format = parseFormat(opts.output);
+        const settings = cliSettings();
+        const key = loadOrCreateTokenKey(settings.tokenKeyFile ?? tokenKeyPath(resolve(opts.dataDir ?? settings.dataDir)));
+        const created = await signToken(key, opts.subject, opts.role, tokenLifetimeSeconds(opts.ttl));
+        print(created, format, () => created.token);
+      }),
+    );
 }

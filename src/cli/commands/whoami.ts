@@ -8,9 +8,19 @@ import { run } from '../run.js';
 export function registerWhoami(program: Command) {
   clientOptions(program.command('whoami').description('show the identity and roles the server sees'))
     .option('-o, --output <format>', 'table, json or yaml', 'table')
-    .action(run(async (opts: { server?: string; token?: string; output: string }) => {
-      const format = parseFormat(opts.output);
-      const me = await client(opts).request<Whoami>('GET', '/whoami');
-      print(me, format, () => table(['field', 'value'], [['subject', me.subject], ['roles', me.roles.join(', ') || '(none)']]));
-    }));
+    .action(
+      run(async (opts: { server?: string; token?: string; output: string }) => {
+        const format = parseFormat(opts.output);
+        const me = await client(opts).request<Whoami>('GET', '/whoami');
+        print(me, format, () =>
+          table(
+            ['field', 'value'],
+            [
+              ['subject', me.subject],
+              ['roles', me.roles.join(', ') || '(none)'],
+            ],
+          ),
+        );
+      }),
+    );
 }

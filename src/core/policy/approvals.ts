@@ -39,7 +39,11 @@ export function evaluate(facts: PolicyFacts): PolicyCheck {
     required,
     actual: counted.length,
     ok,
-    ...(ok ? {} : { reason: `needs ${required} active approval${required === 1 ? '' : 's'} from distinct approvers, has ${counted.length}${notes.length ? ` (${notes.join('; ')})` : ''}` }),
+    ...(ok
+      ? {}
+      : {
+          reason: `needs ${required} active approval${required === 1 ? '' : 's'} from distinct approvers, has ${counted.length}${notes.length ? ` (${notes.join('; ')})` : ''}`,
+        }),
   };
 }
 

@@ -31,7 +31,11 @@ export function evaluate(facts: PolicyFacts): PolicyCheck {
     required: policy.allowedBranches,
     actual: branches,
     ok,
-    ...(ok ? {} : { reason: `branch ${branches.map((b) => `"${b}"`).join(', ') || '(none)'} matches none of ${policy.allowedBranches.map((g) => `"${g}"`).join(', ') || '(no pattern)'}` }),
+    ...(ok
+      ? {}
+      : {
+          reason: `branch ${branches.map((b) => `"${b}"`).join(', ') || '(none)'} matches none of ${policy.allowedBranches.map((g) => `"${g}"`).join(', ') || '(no pattern)'}`,
+        }),
   };
 }
 

@@ -13,17 +13,12 @@ import { pinRule } from './pin.js';
 import type { PolicyCheck, PolicyFacts, PolicyInput, PolicyRule } from './rule.js';
 import { triggersRule } from './triggers.js';
 
-export type { ApprovalTally, PolicyCheck, PolicyFacts, PolicyInput, PolicyRule } from './rule.js';
-export { globMatches } from './branches.js';
 export { approvalsRule, classifyApprovals, requiredApprovals } from './approvals.js';
+export { globMatches } from './branches.js';
+export type { ApprovalTally, PolicyCheck, PolicyFacts, PolicyInput, PolicyRule } from './rule.js';
 
 /** The rules, in the order their checks are reported. */
-export const POLICY_RULES: readonly PolicyRule[] = [
-  triggersRule,
-  branchesRule,
-  approvalsRule,
-  pinRule,
-];
+export const POLICY_RULES: readonly PolicyRule[] = [triggersRule, branchesRule, approvalsRule, pinRule];
 
 export interface PolicyDecision {
   allowed: boolean;

@@ -12,7 +12,9 @@ export function evaluate(facts: PolicyFacts): PolicyCheck | undefined {
     required: 'not pinned',
     actual: pin ? `pinned by ${pin.pinned_by} at ${pin.pinned_at}` : 'not pinned',
     ok: !pin,
-    ...(pin ? { reason: `the environment/project is pinned${pin.reason ? ` (${pin.reason})` : ''}; auto-deploys resume after \`forge unpin\`` } : {}),
+    ...(pin
+      ? { reason: `the environment/project is pinned${pin.reason ? ` (${pin.reason})` : ''}; auto-deploys resume after \`forge unpin\`` }
+      : {}),
   };
 }
 

@@ -18,7 +18,11 @@ export function evaluate(facts: PolicyFacts): PolicyCheck {
     required: policy.allowedTriggers,
     actual: types,
     ok,
-    ...(ok ? {} : { reason: `the release was triggered by ${types.join(', ') || 'nothing'}; this environment accepts ${policy.allowedTriggers.join(', ') || 'no trigger'}` }),
+    ...(ok
+      ? {}
+      : {
+          reason: `the release was triggered by ${types.join(', ') || 'nothing'}; this environment accepts ${policy.allowedTriggers.join(', ') || 'no trigger'}`,
+        }),
   };
 }
 

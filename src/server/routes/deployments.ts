@@ -1,6 +1,6 @@
 /** Deployment routes (DESIGN.md §10): deploy, roll back, the active deployment and the history of an environment/project. */
 import type { FastifyRequest } from 'fastify';
-import { DeployBody, Deployment, ListOf, Paging, RollbackBody, SlotParams, errorResponses } from '../../contract/index.js';
+import { DeployBody, Deployment, errorResponses, ListOf, Paging, RollbackBody, SlotParams } from '../../contract/index.js';
 import { ForgeError } from '../../core/errors.js';
 import { isAllowed, type Principal } from '../../core/permissions.js';
 import { requestDeployment } from '../../services/deploy.js';
@@ -48,42 +48,91 @@ function hasAnyRole(p: Principal, kind: 'deploy' | 'approve'): boolean {
 export async function deploymentRoutes(app: App, ctx: AppContext, hide: boolean) {
   app.addSchema(Deployment);
 
-  app.post('/deployments', {
-    preValidation: permissionFirst('deploy'),
-    schema: { hide, tags, summary: 'Deploy a release to an environment; answers once the pointer commit landed (or failed)', body: DeployBody,
-      response: { 200: Deployment, 201: Deployment, ...errorResponses } },
-  }, async (req, reply) => {
-    const principal = principalOf(req);
-    const { created, deployment } = await auditingPolicyRefusal(ctx.db, principal, routeOf(req), req.body, (err, action) => req.log.error({ err }, `could not record ${action} in the audit log`),
-      () => requestDeployment(deployContext(ctx), callerOf(req), req.body));
-    return reply.status(created ? 201 : 200).send(deployment);
-  });
+  app.post(
+    '/deployments',
+    {
+      preValidation: permissionFirst('deploy'),
+      schema: {
+        hide,
+        tags,
+        summary: 'Deploy a release to an environment; answers once the pointer commit landed (or failed)',
+        body: DeployBody,
+        response: { 200: Deployment, 201: Deployment, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const principal = principalOf(req);
+      const { created, deployment } = await auditingPolicyRefusal(
+        ctx.db,
+        principal,
+        routeOf(req),
+        req.body,
+        (err, action) => req.log.error({ err }, `could not record ${action} in the audit log`),
+        () => requestDeployment(deployContext(ctx), callerOf(req), req.body),
+      );
+      return reply.status(created ? 201 : 200).send(deployment);
+    },
+  );
 
-  app.post('/deployments/rollback', {
-    preValidation: permissionFirst('deploy'),
-    schema: { hide, tags, summary: 'Deploy the release active before the current one, and pin the environment/project', body: RollbackBody,
-      response: { 201: Deployment, ...errorResponses } },
-  }, async (req, reply) => {
-    const principal = principalOf(req);
-    const deployment = await auditingPolicyRefusal(ctx.db, principal, routeOf(req), req.body, (err, action) => req.log.error({ err }, `could not record ${action} in the audit log`),
-      () => requestRollback(deployContext(ctx), callerOf(req), req.body));
-    return reply.status(201).send(deployment);
-  });
+  app.post(
+    '/deployments/rollback',
+    {
+      preValidation: permissionFirst('deploy'),
+      schema: {
+        hide,
+        tags,
+        summary: 'Deploy the release active before the current one, and pin the environment/project',
+        body: RollbackBody,
+        response: { 201: Deployment, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const principal = principalOf(req);
+      const deployment = await auditingPolicyRefusal(
+        ctx.db,
+        principal,
+        routeOf(req),
+        req.body,
+        (err, action) => req.log.error({ err }, `could not record ${action} in the audit log`),
+        () => requestRollback(deployContext(ctx), callerOf(req), req.body),
+      );
+      return reply.status(201).send(deployment);
+    },
+  );
 
-  app.get('/deployments/:env/:owner/:name/:project', {
-    schema: { hide, tags, summary: 'The active deployment of a project in an environment', params: SlotParams,
-      response: { 200: Deployment, ...errorResponses } },
-  }, async (req) => {
-    authorize(req, { kind: 'read' });
-    return activeDeploymentOf(deployContext(ctx), req.params);
-  });
+  app.get(
+    '/deployments/:env/:owner/:name/:project',
+    {
+      schema: {
+        hide,
+        tags,
+        summary: 'The active deployment of a project in an environment',
+        params: SlotParams,
+        response: { 200: Deployment, ...errorResponses },
+      },
+    },
+    async (req) => {
+      authorize(req, { kind: 'read' });
+      return activeDeploymentOf(deployContext(ctx), req.params);
+    },
+  );
 
-  app.get('/deployments/:env/:owner/:name/:project/history', {
-    schema: { hide, tags, summary: 'Every deployment of a project to an environment, newest first', params: SlotParams, querystring: Paging,
-      response: { 200: ListOf(Deployment), ...errorResponses } },
-  }, async (req) => {
-    authorize(req, { kind: 'read' });
-    const { limit = 20, offset = 0 } = req.query;
-    return deploymentHistoryOf(deployContext(ctx), req.params, limit, offset);
-  });
+  app.get(
+    '/deployments/:env/:owner/:name/:project/history',
+    {
+      schema: {
+        hide,
+        tags,
+        summary: 'Every deployment of a project to an environment, newest first',
+        params: SlotParams,
+        querystring: Paging,
+        response: { 200: ListOf(Deployment), ...errorResponses },
+      },
+    },
+    async (req) => {
+      authorize(req, { kind: 'read' });
+      const { limit = 20, offset = 0 } = req.query;
+      return deploymentHistoryOf(deployContext(ctx), req.params, limit, offset);
+    },
+  );
 }

@@ -33,28 +33,41 @@ export async function eventRoutes(app: App, ctx: AppContext, hide: boolean) {
   const feed = auditFeedFor(ctx.db);
   app.addHook('preClose', async () => feed.close());
 
-  app.get('/events', {
-    config: { queryToken: true },
-    schema: {
-      hide, tags: ['events'],
-      summary: 'Server-sent events for release, deployment, approval and pin changes (read from the audit log). Accepts ?access_token= for EventSource clients',
-      querystring: EventsQuery,
-      produces: ['text/event-stream'],
-      response: { 200: { description: 'text/event-stream; each event has id = audit seq, event = release|deployment|approval|pin, data = the audit entry', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errorResponses },
+  app.get(
+    '/events',
+    {
+      config: { queryToken: true },
+      schema: {
+        hide,
+        tags: ['events'],
+        summary:
+          'Server-sent events for release, deployment, approval and pin changes (read from the audit log). Accepts ?access_token= for EventSource clients',
+        querystring: EventsQuery,
+        produces: ['text/event-stream'],
+        response: {
+          200: {
+            description:
+              'text/event-stream; each event has id = audit seq, event = release|deployment|approval|pin, data = the audit entry',
+            content: { 'text/event-stream': { schema: { type: 'string' } } },
+          },
+          ...errorResponses,
+        },
+      },
     },
-  }, async (req, reply) => {
-    authorize(req, { kind: 'read' });
-    const header = req.headers['last-event-id'];
-    const lastEventId = typeof header === 'string' && /^\d+$/.test(header) ? Number(header) : undefined;
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    res.write('retry: 3000\n\n');
-    await feed.add(res, lastEventId).catch(() => res.end());
-  });
+    async (req, reply) => {
+      authorize(req, { kind: 'read' });
+      const header = req.headers['last-event-id'];
+      const lastEventId = typeof header === 'string' && /^\d+$/.test(header) ? Number(header) : undefined;
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      res.write('retry: 3000\n\n');
+      await feed.add(res, lastEventId).catch(() => res.end());
+    },
+  );
 }

@@ -1,5 +1,16 @@
 /** Release routes (DESIGN.md §10): register, read by any reference, list, manifests, diff, projects. */
-import { CreateReleaseBody, DiffParams, ListOf, Paging, ProjectParams, ProjectSummary, Release, ReleaseParams, Resources, errorResponses } from '../../contract/index.js';
+import {
+  CreateReleaseBody,
+  DiffParams,
+  errorResponses,
+  ListOf,
+  Paging,
+  ProjectParams,
+  ProjectSummary,
+  Release,
+  ReleaseParams,
+  Resources,
+} from '../../contract/index.js';
 import { registerRelease } from '../../services/register-release.js';
 import { diffReleases, getRelease, getReleaseManifests, listProjects, listReleases } from '../../services/release-reads.js';
 import { authorize } from '../auth.js';
@@ -8,63 +19,142 @@ import type { App, AppContext } from '../context.js';
 const tags = ['releases'];
 
 export async function releaseRoutes(app: App, ctx: AppContext, hide: boolean) {
-  app.post('/releases', {
-    schema: { hide, tags, summary: 'Register a release (pipeline service account only)', body: CreateReleaseBody,
-      response: { 200: Release, 201: Release, ...errorResponses } },
-  }, async (req, reply) => {
-    const actor = authorize(req, { kind: 'release:create' });
-    const { created, release } = await registerRelease({
-      db: ctx.db, store: ctx.store, maxResources: ctx.settings.maxResources, signingKey: ctx.signingKey, deploy: ctx.deploy,
-      pauseAfterPushMs: ctx.settings.faults.pauseAfterRegistryPushMs,
-    }, actor, req.body);
-    return reply.status(created ? 201 : 200).send(release);
-  });
+  app.post(
+    '/releases',
+    {
+      schema: {
+        hide,
+        tags,
+        summary: 'Register a release (pipeline service account only)',
+        body: CreateReleaseBody,
+        response: { 200: Release, 201: Release, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const actor = authorize(req, { kind: 'release:create' });
+      const { created, release } = await registerRelease(
+        {
+          db: ctx.db,
+          store: ctx.store,
+          maxResources: ctx.settings.maxResources,
+          signingKey: ctx.signingKey,
+          deploy: ctx.deploy,
+          pauseAfterPushMs: ctx.settings.faults.pauseAfterRegistryPushMs,
+        },
+        actor,
+        req.body,
+      );
+      return reply.status(created ? 201 : 200).send(release);
+    },
+  );
 
-  app.get('/releases/:owner/:name/:project', {
-    schema: { hide, tags, summary: 'List the releases of a project, newest first', params: ProjectParams, querystring: Paging,
-      response: { 200: ListOf(Release), ...errorResponses } },
-  }, async (req) => {
-    authorize(req, { kind: 'read' });
-    const { limit = 20, offset = 0 } = req.query;
-    return listReleases(ctx, req.params, limit, offset);
-  });
+  app.get(
+    '/releases/:owner/:name/:project',
+    {
+      schema: {
+        hide,
+        tags,
+        summary: 'List the releases of a project, newest first',
+        params: ProjectParams,
+        querystring: Paging,
+        response: { 200: ListOf(Release), ...errorResponses },
+      },
+    },
+    async (req) => {
+      authorize(req, { kind: 'read' });
+      const { limit = 20, offset = 0 } = req.query;
+      return listReleases(ctx, req.params, limit, offset);
+    },
+  );
 
-  app.get('/releases/:owner/:name/:project/:ref', {
-    schema: { hide, tags, summary: 'Get a release by tag or branch alias, number, or sha (prefix of 7 or more)', params: ReleaseParams,
-      response: { 200: Release, ...errorResponses } },
-  }, async (req) => {
-    authorize(req, { kind: 'read' });
-    return getRelease(ctx, req.params, req.params.ref);
-  });
+  app.get(
+    '/releases/:owner/:name/:project/:ref',
+    {
+      schema: {
+        hide,
+        tags,
+        summary: 'Get a release by tag or branch alias, number, or sha (prefix of 7 or more)',
+        params: ReleaseParams,
+        response: { 200: Release, ...errorResponses },
+      },
+    },
+    async (req) => {
+      authorize(req, { kind: 'read' });
+      return getRelease(ctx, req.params, req.params.ref);
+    },
+  );
 
-  app.get('/releases/:owner/:name/:project/:ref/resources', {
-    schema: { hide, tags, summary: 'The rendered manifests of a release: a YAML stream, or a JSON array with Accept: application/json',
-      params: ReleaseParams, produces: ['application/yaml', 'application/json'],
-      response: { 200: { description: 'YAML stream or JSON array', content: { 'application/yaml': { schema: { type: 'string' } }, 'application/json': { schema: Resources } } }, ...errorResponses } },
-  }, async (req, reply) => {
-    authorize(req, { kind: 'read' });
-    const docs = await getReleaseManifests(ctx, req.params, req.params.ref);
-    if ((req.headers.accept ?? '').includes('application/json')) {
-      return reply.type('application/json').serializer(JSON.stringify).send(docs.map((d) => d.object));
-    }
-    return reply.type('application/yaml').serializer((s: string) => s).send(docs.map((d) => `---\n${d.yaml}`).join(''));
-  });
+  app.get(
+    '/releases/:owner/:name/:project/:ref/resources',
+    {
+      schema: {
+        hide,
+        tags,
+        summary: 'The rendered manifests of a release: a YAML stream, or a JSON array with Accept: application/json',
+        params: ReleaseParams,
+        produces: ['application/yaml', 'application/json'],
+        response: {
+          200: {
+            description: 'YAML stream or JSON array',
+            content: { 'application/yaml': { schema: { type: 'string' } }, 'application/json': { schema: Resources } },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req, reply) => {
+      authorize(req, { kind: 'read' });
+      const docs = await getReleaseManifests(ctx, req.params, req.params.ref);
+      if ((req.headers.accept ?? '').includes('application/json')) {
+        return reply
+          .type('application/json')
+          .serializer(JSON.stringify)
+          .send(docs.map((d) => d.object));
+      }
+      return reply
+        .type('application/yaml')
+        .serializer((s: string) => s)
+        .send(docs.map((d) => `---\n${d.yaml}`).join(''));
+    },
+  );
 
-  app.get('/releases/:owner/:name/:project/:ref/diff/:other', {
-    schema: { hide, tags, summary: 'Unified diff of the manifests of two releases', params: DiffParams, produces: ['text/plain'],
-      response: { 200: { description: 'unified diff', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errorResponses } },
-  }, async (req, reply) => {
-    authorize(req, { kind: 'read' });
-    const patch = await diffReleases(ctx, req.params, req.params.ref, req.params.other);
-    return reply.type('text/plain').serializer((s: string) => s).send(patch);
-  });
+  app.get(
+    '/releases/:owner/:name/:project/:ref/diff/:other',
+    {
+      schema: {
+        hide,
+        tags,
+        summary: 'Unified diff of the manifests of two releases',
+        params: DiffParams,
+        produces: ['text/plain'],
+        response: { 200: { description: 'unified diff', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      authorize(req, { kind: 'read' });
+      const patch = await diffReleases(ctx, req.params, req.params.ref, req.params.other);
+      return reply
+        .type('text/plain')
+        .serializer((s: string) => s)
+        .send(patch);
+    },
+  );
 
-  app.get('/projects', {
-    schema: { hide, tags, summary: 'Repositories and projects with their latest release', querystring: Paging,
-      response: { 200: ListOf(ProjectSummary), ...errorResponses } },
-  }, async (req) => {
-    authorize(req, { kind: 'read' });
-    const { limit = 20, offset = 0 } = req.query;
-    return listProjects(ctx, limit, offset);
-  });
+  app.get(
+    '/projects',
+    {
+      schema: {
+        hide,
+        tags,
+        summary: 'Repositories and projects with their latest release',
+        querystring: Paging,
+        response: { 200: ListOf(ProjectSummary), ...errorResponses },
+      },
+    },
+    async (req) => {
+      authorize(req, { kind: 'read' });
+      const { limit = 20, offset = 0 } = req.query;
+      return listProjects(ctx, limit, offset);
+    },
+  );
 }

@@ -31,7 +31,8 @@ const isApi = (path: string) => /^\/(api|v1)(\/|$)/.test(path);
 export function dashboardConfig(settings: Settings) {
   const { oidc, oidcWebClientId, oidcWebScope } = settings;
   return {
-    oidc: oidc && oidcWebClientId ? { issuer: oidc.issuer, client_id: oidcWebClientId, audience: oidc.audience[0], scope: oidcWebScope } : null,
+    oidc:
+      oidc && oidcWebClientId ? { issuer: oidc.issuer, client_id: oidcWebClientId, audience: oidc.audience[0], scope: oidcWebScope } : null,
   };
 }
 
@@ -39,7 +40,9 @@ export async function webRoutes(app: App, settings: Settings, root = webAssetsDi
   await app.register(fastifyStatic, { root, serve: false });
   const config = dashboardConfig(settings);
 
-  app.get('/dashboard-config.json', { schema: { hide: true } }, async (_req, reply) => reply.header('cache-control', 'no-cache').send(config));
+  app.get('/dashboard-config.json', { schema: { hide: true } }, async (_req, reply) =>
+    reply.header('cache-control', 'no-cache').send(config),
+  );
 
   app.get('/*', { schema: { hide: true } }, async (req, reply) => {
     const path = req.url.split('?')[0];

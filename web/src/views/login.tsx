@@ -5,7 +5,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { whoami } from '../api.js';
 import { useData } from '../data.js';
-import { type OidcConfig, finishLogin, loadConfig, startLogin } from '../oidc.js';
+import { finishLogin, loadConfig, type OidcConfig, startLogin } from '../oidc.js';
 import { navigate } from '../router.js';
 import { session } from '../session.js';
 
@@ -23,9 +23,15 @@ function SingleSignOn({ cfg }: { cfg: OidcConfig }) {
   };
   return (
     <div class="sso">
-      <button type="button" onClick={go} disabled={busy}>{busy ? 'Redirecting…' : 'Log in with single sign-on'}</button>
+      <button type="button" onClick={go} disabled={busy}>
+        {busy ? 'Redirecting…' : 'Log in with single sign-on'}
+      </button>
       <p class="muted">Through {new URL(cfg.issuer).host}.</p>
-      {error && <p class="field-error" role="alert">{error}</p>}
+      {error && (
+        <p class="field-error" role="alert">
+          {error}
+        </p>
+      )}
     </div>
   );
 }
@@ -40,7 +46,10 @@ export function Login() {
   async function submit(e: Event) {
     e.preventDefault();
     const clean = session.clean(token);
-    if (!clean) { setError('That is not a token: paste the whole token printed by "forge token create", without spaces.'); return; }
+    if (!clean) {
+      setError('That is not a token: paste the whole token printed by "forge token create", without spaces.');
+      return;
+    }
     setBusy(true);
     try {
       session.logIn(clean, await whoami(clean));
@@ -54,18 +63,40 @@ export function Login() {
     <main class="login" id="main">
       <h1>Forge</h1>
       <p>Releases, environments and approvals.</p>
-      {notice && <p class="state error" role="alert">{notice}</p>}
+      {notice && (
+        <p class="state error" role="alert">
+          {notice}
+        </p>
+      )}
       {config.data && <SingleSignOn cfg={config.data} />}
       <form onSubmit={submit}>
         <label for="token">{config.data ? 'Or paste an access token' : 'Access token'}</label>
-        <textarea id="token" name="token" rows={4} required spellcheck={false} autoComplete="off" aria-describedby="token-help"
-          value={token} onInput={(e) => { setToken((e.target as HTMLTextAreaElement).value); setError(''); }} />
+        <textarea
+          id="token"
+          name="token"
+          rows={4}
+          required
+          spellcheck={false}
+          autoComplete="off"
+          aria-describedby="token-help"
+          value={token}
+          onInput={(e) => {
+            setToken((e.target as HTMLTextAreaElement).value);
+            setError('');
+          }}
+        />
         <p id="token-help" class="muted">
-          Create one with <code>forge token create --subject you@example.com --role developer</code>.
-          It stays in this browser tab only and is sent to this server alone.
+          Create one with <code>forge token create --subject you@example.com --role developer</code>. It stays in this browser tab only and
+          is sent to this server alone.
         </p>
-        {error && <p class="field-error" role="alert">{error}</p>}
-        <button type="submit" class={config.data ? 'secondary' : undefined} disabled={busy}>{busy ? 'Checking…' : 'Log in'}</button>
+        {error && (
+          <p class="field-error" role="alert">
+            {error}
+          </p>
+        )}
+        <button type="submit" class={config.data ? 'secondary' : undefined} disabled={busy}>
+          {busy ? 'Checking…' : 'Log in'}
+        </button>
       </form>
     </main>
   );
@@ -87,9 +118,19 @@ export function LoginCallback() {
   return (
     <main class="login" id="main">
       <h1>Forge</h1>
-      {error
-        ? <div class="state error" role="alert"><strong>Log-in failed</strong><p>{error}</p><p><a href="/">Back to log-in</a></p></div>
-        : <p class="state" role="status">Logging in…</p>}
+      {error ? (
+        <div class="state error" role="alert">
+          <strong>Log-in failed</strong>
+          <p>{error}</p>
+          <p>
+            <a href="/">Back to log-in</a>
+          </p>
+        </div>
+      ) : (
+        <p class="state" role="status">
+          Logging in…
+        </p>
+      )}
     </main>
   );
 }

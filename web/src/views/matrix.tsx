@@ -2,14 +2,23 @@
 import { projectPath } from '../api.js';
 import { useData } from '../data.js';
 import { useLive } from '../live.js';
-import { type EnvironmentView, type Overview, type Running, type Waiting, approvalsNeeded, loadOverview, projectKey } from '../overview.js';
+import { approvalsNeeded, type EnvironmentView, loadOverview, type Overview, projectKey, type Running, type Waiting } from '../overview.js';
 import { Empty, ErrorBox, Heading, Loading, Time } from '../ui.js';
 
-interface Row { repository: string; project: string; latest?: number }
+interface Row {
+  repository: string;
+  project: string;
+  latest?: number;
+}
 
 function rows(o: Overview): Row[] {
   const seen = new Map<string, Row>();
-  for (const p of o.projects) seen.set(projectKey(p.repository, p.project), { repository: p.repository, project: p.project, latest: p.latest_release.release_number });
+  for (const p of o.projects)
+    seen.set(projectKey(p.repository, p.project), {
+      repository: p.repository,
+      project: p.project,
+      latest: p.latest_release.release_number,
+    });
   for (const e of o.environments) {
     for (const d of e.active.values()) {
       const k = projectKey(d.repository, d.project);
@@ -38,25 +47,49 @@ function Cell({ env, row, waiting }: { env: EnvironmentView; row: Row; waiting?:
   const path = projectPath(row.repository, row.project);
   return (
     <td data-env={env.name} class={waiting ? 'waiting' : undefined}>
-      <span class="cell-env" aria-hidden="true">{env.name}</span>
+      <span class="cell-env" aria-hidden="true">
+        {env.name}
+      </span>
       {d ? (
         <div class="deployed">
-          <a class="release" href={`/releases/${path}/${d.release_number}`} aria-label={`${row.project} release ${d.release_number} in ${env.name}`}>
+          <a
+            class="release"
+            href={`/releases/${path}/${d.release_number}`}
+            aria-label={`${row.project} release ${d.release_number} in ${env.name}`}
+          >
             #{d.release_number}
           </a>
           {alias(d) && <span class="alias">{alias(d)}</span>}
           {d.kind !== 'deploy' && <span class={`badge ${d.kind}`}>{d.kind}</span>}
-          {d.pinned && <span class="badge pinned" title="Auto-deploys skip this project here until it is unpinned">pinned</span>}
+          {d.pinned && (
+            <span class="badge pinned" title="Auto-deploys skip this project here until it is unpinned">
+              pinned
+            </span>
+          )}
           {row.latest !== undefined && d.release_number === row.latest && <span class="badge latest">latest</span>}
-          <div class="meta">{d.deployed_by} · <Time at={d.deployed_at} /></div>
+          <div class="meta">
+            {d.deployed_by} · <Time at={d.deployed_at} />
+          </div>
         </div>
-      ) : <div class="muted">not deployed</div>}
+      ) : (
+        <div class="muted">not deployed</div>
+      )}
       {waiting && (
-        <a class="awaiting" href="/approvals" title={`release #${waiting.release.release_number} needs ${waiting.state.required} approval(s) for ${env.name}`}>
+        <a
+          class="awaiting"
+          href="/approvals"
+          title={`release #${waiting.release.release_number} needs ${waiting.state.required} approval(s) for ${env.name}`}
+        >
           #{waiting.release.release_number} awaits approval ({approvalsNeeded(waiting.state)})
         </a>
       )}
-      <a class="history" href={`/environments/${encodeURIComponent(env.name)}/${path}`}>history<span class="sr"> of {row.project} in {env.name}</span></a>
+      <a class="history" href={`/environments/${encodeURIComponent(env.name)}/${path}`}>
+        history
+        <span class="sr">
+          {' '}
+          of {row.project} in {env.name}
+        </span>
+      </a>
     </td>
   );
 }
@@ -70,38 +103,61 @@ export function Matrix() {
       <Heading title="Environments">Environments</Heading>
       {!o && overview.loading && <Loading what="environments" />}
       {overview.error && <ErrorBox error={overview.error} retry={overview.reload} />}
-      {o && (o.environments.length === 0
-        ? <Empty>No environments are configured. Give the server a platform configuration (<code>forge serve --config forge.yaml</code>).</Empty>
-        : rows(o).length === 0
-          ? <Empty>No releases yet. A pipeline registers them with <code>forge release create</code>; they appear here as soon as they do.</Empty>
-          : (
-            <div class="matrix-wrap">
-              <table class="matrix">
-                <caption class="sr">Which release runs in which environment, per project</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Project</th>
-                    {o.environments.map((e) => <th scope="col">{e.name}<div class="policy">{policySummary(e)}</div></th>)}
-                  </tr>
-                </thead>
-                <tbody>
-                  {rows(o).map((r) => (
-                    <tr data-project={r.project}>
-                      <th scope="row">
-                        <a href={`/projects/${projectPath(r.repository, r.project)}`}>{r.project}</a>
-                        <div class="meta">{r.repository}{r.latest !== undefined && <> · latest #{r.latest}</>}</div>
-                      </th>
-                      {o.environments.map((e) => (
-                        <Cell env={e} row={r} waiting={o.waiting.find((w) => w.environment === e.name && w.release.repository === r.repository && w.release.project === r.project)} />
-                      ))}
-                    </tr>
+      {o &&
+        (o.environments.length === 0 ? (
+          <Empty>
+            No environments are configured. Give the server a platform configuration (<code>forge serve --config forge.yaml</code>).
+          </Empty>
+        ) : rows(o).length === 0 ? (
+          <Empty>
+            No releases yet. A pipeline registers them with <code>forge release create</code>; they appear here as soon as they do.
+          </Empty>
+        ) : (
+          <div class="matrix-wrap">
+            <table class="matrix">
+              <caption class="sr">Which release runs in which environment, per project</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Project</th>
+                  {o.environments.map((e) => (
+                    <th scope="col">
+                      {e.name}
+                      <div class="policy">{policySummary(e)}</div>
+                    </th>
                   ))}
-                </tbody>
-              </table>
-            </div>
-          ))}
+                </tr>
+              </thead>
+              <tbody>
+                {rows(o).map((r) => (
+                  <tr data-project={r.project}>
+                    <th scope="row">
+                      <a href={`/projects/${projectPath(r.repository, r.project)}`}>{r.project}</a>
+                      <div class="meta">
+                        {r.repository}
+                        {r.latest !== undefined && <> · latest #{r.latest}</>}
+                      </div>
+                    </th>
+                    {o.environments.map((e) => (
+                      <Cell
+                        env={e}
+                        row={r}
+                        waiting={o.waiting.find(
+                          (w) => w.environment === e.name && w.release.repository === r.repository && w.release.project === r.project,
+                        )}
+                      />
+                    ))}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ))}
       {o && o.waiting.length > 0 && (
-        <p class="notice"><a href="/approvals">{o.waiting.length} release{o.waiting.length === 1 ? '' : 's'} waiting for approval</a></p>
+        <p class="notice">
+          <a href="/approvals">
+            {o.waiting.length} release{o.waiting.length === 1 ? '' : 's'} waiting for approval
+          </a>
+        </p>
       )}
     </>
   );

@@ -1,6 +1,6 @@
 /** A project: its releases, newest first, and what runs in each environment. */
 import { useState } from 'preact/hooks';
-import { type List, type Release, get, projectPath, q } from '../api.js';
+import { get, type List, projectPath, q, type Release } from '../api.js';
 import { useData } from '../data.js';
 import { useLive } from '../live.js';
 import { loadEnvironments, projectKey } from '../overview.js';
@@ -13,19 +13,26 @@ export function ProjectPage({ repository, project }: { repository: string; proje
   const path = projectPath(repository, project);
   const list = useData(() => get<List<Release>>(`/releases/${path}${q({ limit: PAGE, offset })}`), [path, offset]);
   const envs = useData(loadEnvironments, []);
-  useLive(() => { list.reload(); envs.reload(); });
+  useLive(() => {
+    list.reload();
+    envs.reload();
+  });
   const key = projectKey(repository, project);
   const running = (envs.data ?? []).map((e) => ({ env: e.name, d: e.active.get(key) }));
   const l = list.data;
   return (
     <>
-      <p class="crumbs"><a href="/">Environments</a> › {repository}</p>
+      <p class="crumbs">
+        <a href="/">Environments</a> › {repository}
+      </p>
       <Heading title={project}>{project}</Heading>
       {running.length > 0 && (
         <ul class="running" aria-label="Running in each environment">
           {running.map(({ env, d }) => (
             <li>
-              <a href={`/environments/${encodeURIComponent(env)}/${path}`}><strong>{env}</strong></a>{' '}
+              <a href={`/environments/${encodeURIComponent(env)}/${path}`}>
+                <strong>{env}</strong>
+              </a>{' '}
               {d ? <a href={`/releases/${path}/${d.release_number}`}>#{d.release_number}</a> : <span class="muted">not deployed</span>}
             </li>
           ))}
@@ -39,19 +46,38 @@ export function ProjectPage({ repository, project }: { repository: string; proje
         <>
           <div class="table-wrap">
             <table class="list releases">
-              <thead><tr><th scope="col">Release</th><th scope="col">Aliases</th><th scope="col">Triggers</th><th scope="col">Commit</th><th scope="col">Created</th></tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">Release</th>
+                  <th scope="col">Aliases</th>
+                  <th scope="col">Triggers</th>
+                  <th scope="col">Commit</th>
+                  <th scope="col">Created</th>
+                </tr>
+              </thead>
               <tbody>
                 {l.items.map((r) => (
                   <tr>
-                    <td data-label="Release"><a href={`/releases/${path}/${r.release_number}`}>#{r.release_number}</a></td>
-                    <td data-label="Aliases"><AliasList aliases={r.aliases} /></td>
-                    <td data-label="Triggers">{r.triggers.map((t) => <div>{triggerText(t)}</div>)}</td>
+                    <td data-label="Release">
+                      <a href={`/releases/${path}/${r.release_number}`}>#{r.release_number}</a>
+                    </td>
+                    <td data-label="Aliases">
+                      <AliasList aliases={r.aliases} />
+                    </td>
+                    <td data-label="Triggers">
+                      {r.triggers.map((t) => (
+                        <div>{triggerText(t)}</div>
+                      ))}
+                    </td>
                     <td data-label="Commit">
                       <code title={r.commit_sha}>{r.commit_sha.slice(0, 7)}</code>{' '}
                       <span class="message">{r.source.message?.split('\n')[0] ?? ''}</span>
                       {r.source.author && <div class="meta">{r.source.author}</div>}
                     </td>
-                    <td data-label="Created"><Time at={r.created_at} /><div class="meta">{r.created_by}</div></td>
+                    <td data-label="Created">
+                      <Time at={r.created_at} />
+                      <div class="meta">{r.created_by}</div>
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -68,9 +94,15 @@ export function Pager({ offset, total, page, onPage }: { offset: number; total: 
   if (total <= page) return null;
   return (
     <nav class="pager" aria-label="Pages">
-      <button type="button" disabled={offset === 0} onClick={() => onPage(Math.max(0, offset - page))}>Newer</button>
-      <span>{offset + 1}–{Math.min(offset + page, total)} of {total}</span>
-      <button type="button" disabled={offset + page >= total} onClick={() => onPage(offset + page)}>Older</button>
+      <button type="button" disabled={offset === 0} onClick={() => onPage(Math.max(0, offset - page))}>
+        Newer
+      </button>
+      <span>
+        {offset + 1}–{Math.min(offset + page, total)} of {total}
+      </span>
+      <button type="button" disabled={offset + page >= total} onClick={() => onPage(offset + page)}>
+        Older
+      </button>
     </nav>
   );
 }
