@@ -34,13 +34,13 @@ export type PublisherOutputs =
   | { uri: string; registry: string; repository: string; tag: string; digest: string }
   | { uri: string; digest?: string };
 
-export interface ArtifactOutputs {
+export type ArtifactOutputs = {
   uri?: string;
   digest?: string;
   size?: number;
   media_type?: string;
   publishers: Record<string, PublisherOutputs>;
-}
+};
 
 const TYPES = new Set(['container', 'binary', 'archive']);
 

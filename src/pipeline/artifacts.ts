@@ -36,14 +36,14 @@ export interface PublishContext extends BuildContext {
 }
 
 /** One artifact record of the release request (DESIGN.md §10). */
-export interface ReleaseArtifact {
+export type ReleaseArtifact = {
   name: string;
   type: string;
   tracking_oci_uri?: string;
   tracking_oci_digest?: string;
   primary_published_uri?: string;
   outputs: ArtifactOutputs;
-}
+};
 
 export interface PushResult {
   digest: string;

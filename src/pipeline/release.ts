@@ -6,9 +6,10 @@
  */
 
 import type { Env } from '../config/environment.js';
+import type { CreateReleaseRequest } from '../contract/index.js';
 import type { TaggingStrategy } from '../core/aliases.js';
 import { lookupArtifactRef } from '../core/artifact-refs.js';
-import { evaluateTrigger, type Trigger, type TriggerDecision } from '../core/triggers.js';
+import { evaluateTrigger, type TriggerDecision } from '../core/triggers.js';
 import { type ArtifactOutputs, placeholderOutputs } from './artifact-config.js';
 import { buildArtifact, type PublishSettings, type PushResult, type ReleaseArtifact } from './artifacts.js';
 import type { CueEngine } from './cue-engine.js';
@@ -18,17 +19,8 @@ import { evaluateProject, type ProjectConfig, type ProjectSource, readProjectSou
 import { checkResources } from './render.js';
 import { openWorkspace, selectProjects } from './workspace.js';
 
-/** The body of `POST /api/v1/releases` (DESIGN.md §10). */
-export interface ReleaseRequest {
-  repository: string;
-  project: string;
-  commit: { sha: string; author?: string; message?: string; committed_at?: string; url?: string };
-  trigger: Trigger;
-  tags: string[];
-  tagging_strategy: TaggingStrategy;
-  artifacts: ReleaseArtifact[];
-  resources: unknown[];
-}
+/** The body of `POST /api/v1/releases` (DESIGN.md §10), as the contract defines it. */
+export type ReleaseRequest = CreateReleaseRequest;
 
 export interface ProjectPlan {
   relDir: string;
@@ -152,6 +144,6 @@ export function releaseRequest(plan: ReleasePlan, p: ProjectPlan, artifacts: Rel
     tags: decision.tags,
     tagging_strategy: plan.strategy,
     artifacts,
-    resources,
+    resources: resources as ReleaseRequest['resources'],
   };
 }
