@@ -10,6 +10,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { stringify } from 'yaml';
+import { toYaml } from '../src/core/yaml-out.js';
 import { argoEnv, pointerFor, runPlugin, writePointer } from './support/cmp.js';
 import { type Forge, releaseBody, startForge, tempDir } from './support/forge.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
@@ -25,7 +26,7 @@ function expectedStream(resources: Record<string, any>[]): string {
       for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] < kb[i] ? -1 : 1;
       return 0;
     })
-    .map((o) => `---\n${stringify(o, { sortMapEntries: true, lineWidth: 0 })}`)
+    .map((o) => `---\n${toYaml(o, { sortKeys: true })}`)
     .join('');
 }
 
@@ -166,7 +167,7 @@ test('env.yaml beside the pointer is validated and emitted after the resources',
   writeFileSync(join(dir, 'env.yaml'), `# operator-owned\n${stringify(envConfig)}`);
   const ok = await runPlugin(['generate'], dir, env);
   assert.equal(ok.code, 0, ok.stderr);
-  assert.equal(ok.stdout, `${expectedStream(r.resources)}---\n${stringify(envConfig)}`);
+  assert.equal(ok.stdout, `${expectedStream(r.resources)}---\n${toYaml(envConfig)}`);
 
   writeFileSync(join(dir, 'env.yaml'), stringify({ ...envConfig, apiVersion: 'apiextensions.crossplane.io/v1alpha1' }));
   const badVersion = await runPlugin(['generate'], dir, env);

@@ -137,8 +137,65 @@ test('bombs: deeply nested JSON and huge strings are refused within limits; the 
   ).replace('"DEEP"', `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`);
   const deepObj = await forge.api('POST', '/releases', deepResources, token);
   assert.equal(deepObj.status, 400, 'deep object in a resource');
-  assert.match(deepObj.body.error.message, /resources\[0\]: nested deeper than 64 levels/);
+  assert.match(deepObj.body.error.message, /resources\[0\]\.data(\.a)+: is nested deeper than 64 levels/);
   const huge = await forge.api('POST', '/releases', JSON.stringify(releaseBody({ project: 'x'.repeat(20_000_000) }, sha(4))), token);
   assert.equal(huge.status, 413);
   assert.equal((await forge.api('GET', '/releases/acme/mono/auth-service/1', undefined, token)).status, 200);
+});
+
+/** Every leaf position of a JSON value: [path for the answer, path as keys]. */
+function leaves(value: unknown, path = '', keys: (string | number)[] = []): { field: string; keys: (string | number)[]; leaf: unknown }[] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => leaves(v, `${path}[${i}]`, [...keys, i]));
+  if (value !== null && typeof value === 'object')
+    return Object.entries(value).flatMap(([k, v]) => leaves(v, path ? `${path}.${k}` : k, [...keys, k]));
+  return [{ field: path, keys, leaf: value }];
+}
+
+function withRaw(body: unknown, keys: (string | number)[], raw: string): string {
+  const copy = structuredClone(body) as Record<string | number, unknown>;
+  let at = copy;
+  for (const k of keys.slice(0, -1)) at = at[k] as Record<string | number, unknown>;
+  at[keys.at(-1)!] = '@@RAW@@';
+  return JSON.stringify(copy).replace('"@@RAW@@"', raw);
+}
+
+test('per JSON route: NUL, lone surrogates, deep nesting and huge numbers in every string and number position (issue 19)', async () => {
+  const template = {
+    ...releaseBody({}, sha(7)),
+    environment: 'staging',
+    release: '1',
+    justification: 'fuzz',
+    limit: 5,
+    expires_in_seconds: 3600,
+  };
+  const positions = leaves(template).filter((l) => typeof l.leaf === 'string' || typeof l.leaf === 'number');
+  assert.ok(positions.length >= 15, `positions: ${positions.length}`);
+  // Every role: the refusal under test is the input's, not a permission's.
+  const all = await forge.token(
+    ['service-account', 'operator', 'developer', 'integration:argocd', 'deployer:staging', 'approver:staging'],
+    'fuzz-all@example.com',
+  );
+  const bad: { raw: string; kind: 'text' | 'any' }[] = [
+    { raw: '"a\\u0000b"', kind: 'text' },
+    { raw: '"x\\ud800"', kind: 'text' },
+    { raw: '"\\udfffy"', kind: 'text' },
+    { raw: '1e400', kind: 'any' },
+    { raw: '-1e400', kind: 'any' },
+    { raw: '123456789012345678901234567890', kind: 'any' },
+    { raw: `${'['.repeat(200)}${']'.repeat(200)}`, kind: 'any' },
+  ];
+  for (const route of routes.filter((r) => r.method !== 'GET')) {
+    const path = fill(route.path, ['acme', 'mono', 'auth-service', '1', 'staging']);
+    for (const { field, keys } of positions) {
+      for (const { raw, kind } of bad) {
+        const res = await forge.api(route.method, path, withRaw(template, keys, raw), all);
+        checkAnswer(res.status, res.body, `${route.method} ${route.path} ${field}=${raw.slice(0, 20)}`);
+        if (kind === 'text') {
+          assert.equal(res.status, 400, `${route.method} ${route.path} ${field}=${raw}: ${res.text}`);
+          const named = (res.body.error.details?.fields ?? []).map((f: { path: string }) => f.path);
+          assert.ok(named.includes(field), `${route.method} ${route.path}: the answer names ${field}: ${res.text}`);
+        }
+      }
+    }
+  }
 });

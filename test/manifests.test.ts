@@ -46,6 +46,10 @@ test('duplicates of (apiVersion, kind, namespace, name) are refused; differing i
     'deployment.resources',
   );
   assert.deepEqual(problems, [
-    { path: 'deployment.resources[3]', message: 'duplicate of deployment.resources[0]: Deployment "api" (apps/v1) appears twice' },
+    {
+      path: 'deployment.resources[3]',
+      message:
+        'duplicate of deployment.resources[0]: Deployment "api" in namespace "default" (apps/v1) appears twice (an omitted namespace is "default")',
+    },
   ]);
 });

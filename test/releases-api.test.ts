@@ -138,7 +138,7 @@ for (const engine of ENGINES) {
       assert.equal(changed.body.content_matches, false);
     });
 
-    test('resolution: alias, number, sha prefix, ambiguity, 404; a numeric-looking tag wins', async () => {
+    test('resolution: alias, number, sha prefix, ambiguity, 404; a numeric-looking tag of another release is ambiguous', async () => {
       const project = 'resolve-svc';
       const a = 'abcdef1' + '0'.repeat(33);
       const b = 'abcdef1' + '1'.repeat(33);
@@ -152,7 +152,11 @@ for (const engine of ENGINES) {
       assert.equal(r2.status, 201, r2.text);
       const get = (ref: string) => forge.api('GET', `/releases/acme/mono/${project}/${ref}`, undefined, dev);
       assert.equal((await get('2')).body.id, r2.body.id);
-      assert.equal((await get('1')).body.id, r2.body.id, 'tag "1" wins over release number 1');
+      // An alias never shadows a reference of another kind (issue #13 item 3): tag "1" of release 2
+      // and release number 1 are both readings of "1".
+      const one = await get('1');
+      assert.equal(one.status, 409, one.text);
+      assert.equal(one.body.error.code, 'ambiguous_reference');
       assert.equal((await get(a)).body.id, r1.body.id);
       assert.equal((await get(a.slice(0, 9))).body.id, r1.body.id);
       const amb = await get('abcdef1');
@@ -208,13 +212,13 @@ for (const engine of ENGINES) {
       assert.equal(yaml.status, 200);
       assert.match(yaml.text, /^---\n/);
       assert.match(yaml.text, /kind: ConfigMap/);
-      assert.match(yaml.text, /n: "2"/);
+      assert.match(yaml.text, /"n": "2"/); // the key n is quoted: a YAML 1.1 boolean
       const json = await forge.api('GET', `/releases/acme/mono/${project}/2/resources`, undefined, dev, { accept: 'application/json' });
       assert.deepEqual(json.body, [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { n: '2' } }]);
       const diff = await forge.api('GET', `/releases/acme/mono/${project}/1/diff/3`, undefined, dev);
       assert.equal(diff.status, 200);
-      assert.match(diff.text, /^-\s+n: "1"$/m);
-      assert.match(diff.text, /^\+\s+n: "3"$/m);
+      assert.match(diff.text, /^-\s+"?n"?: "1"$/m);
+      assert.match(diff.text, /^\+\s+"?n"?: "3"$/m);
     });
 
     test('resources are validated before anything is written; limits give 413', async () => {

@@ -2,8 +2,9 @@
  * The optional `env.yaml` beside a pointer (DESIGN.md §8, §9): a Crossplane EnvironmentConfig
  * for the project in that environment, emitted after the release's resources. Pure.
  */
-import { parseAllDocuments, stringify } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import { ForgeError } from '../core/errors.js';
+import { toYaml } from '../core/yaml-out.js';
 
 export const ENVIRONMENT_CONFIG_API_VERSION = 'apiextensions.crossplane.io/v1beta1';
 export const ENVIRONMENT_CONFIG_KIND = 'EnvironmentConfig';
@@ -38,5 +39,5 @@ export function environmentConfigDocument(text: string, file: string): string {
   }
   if (!isMap(value.data))
     throw fail('data', `is ${JSON.stringify(value.data) ?? 'missing'}; expected a mapping at the top level of the document`);
-  return `---\n${stringify(value, { lineWidth: 0 })}`;
+  return `---\n${toYaml(value)}`;
 }

@@ -1,22 +1,17 @@
 /**
  * The YAML stream Argo CD applies: every document of the release's resources layer, empty
  * ones dropped, each checked to be a Kubernetes object (apiVersion and kind), sorted by
- * (kind, name, apiVersion, namespace), each starting with `---`. A file holding one document
- * (what the server writes) is passed on byte for byte; documents of a file holding several are
- * printed again. Pure.
+ * (kind, name, apiVersion, namespace), each starting with `---`. Pure.
  *
- * js-yaml, not the `yaml` package used elsewhere: this runs in a fresh process for every Argo CD
- * render, and js-yaml parses and prints a 200-object release about four times faster from a
- * cold start (bench/cmp). Reading uses the YAML 1.2 core schema (no timestamps, binaries or
- * merge keys, as the server wrote them); printing again quotes every string a YAML 1.1 reader
- * (Kubernetes) could take for another type, and keeps shared nodes as anchors, so aliases
- * in the input cannot blow up the output.
+ * Every document is read with the YAML 1.2 core schema (what the server writes) and printed
+ * again by src/core/yaml-out.ts, never passed on byte for byte: releases registered before
+ * that writer existed hold strings such as `yes` or `1_000` unquoted, which a YAML 1.1 reader
+ * (Argo CD, kubectl) would turn into a boolean or a number (issue 19 item 3). Aliases are
+ * refused: the server never writes them, and expanding them could blow up the output.
  */
-import jsYaml from 'js-yaml';
+import { parseAllDocuments } from 'yaml';
 import { ForgeError } from '../core/errors.js';
-
-/** Lines that start or end a document, or a directive: a file with any of these is printed again, not passed on. */
-const MARKERS = /^(---|\.\.\.|%)/m;
+import { toYaml } from '../core/yaml-out.js';
 
 interface Doc {
   kind: string;
@@ -40,13 +35,14 @@ export function resourceStream(files: { path: string; yaml: string }[], where: (
   for (const file of files) {
     let values: unknown[];
     try {
-      values = jsYaml.loadAll(file.yaml, null, { schema: jsYaml.CORE_SCHEMA });
+      const parsed = parseAllDocuments(file.yaml, { version: '1.2', schema: 'core' });
+      values = (Array.isArray(parsed) ? parsed : [parsed]).map((doc) => {
+        if (doc.errors.length > 0) throw doc.errors[0];
+        return doc.toJS({ maxAliasCount: 0 });
+      });
     } catch (err) {
       throw invalid(where(file.path), `not valid YAML: ${(err as Error).message.split('\n')[0]}`);
     }
-    const present = values.filter((v) => v !== null && v !== undefined).length;
-    // One document and no markers or directives: the file's text is exactly that document.
-    const verbatim = present === 1 && !MARKERS.test(file.yaml) && !file.yaml.startsWith('\uFEFF');
     for (const [i, value] of values.entries()) {
       const at = `${where(file.path)}${values.length > 1 ? ` (document ${i + 1})` : ''}`;
       if (value === null || value === undefined) continue;
@@ -63,7 +59,7 @@ export function resourceStream(files: { path: string; yaml: string }[], where: (
         apiVersion: value.apiVersion as string,
         name: typeof metadata.name === 'string' ? metadata.name : '',
         namespace: typeof metadata.namespace === 'string' ? metadata.namespace : '',
-        yaml: verbatim ? (file.yaml.endsWith('\n') ? file.yaml : `${file.yaml}\n`) : jsYaml.dump(value, { sortKeys: true, lineWidth: -1 }),
+        yaml: toYaml(value, { sortKeys: true }),
       });
     }
   }

@@ -43,7 +43,7 @@ export const errorResponses = {
 /** `?limit=` (1-200, default 20) and `?offset=` (default 0) of every list. */
 export const Paging = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 20 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647, default: 0 })),
 });
 export type Paging = Static<typeof Paging>;
 

@@ -1,8 +1,13 @@
 /**
- * Validation of rendered Kubernetes objects (issue 3, DESIGN.md §6 step 1): each object has
- * apiVersion, kind and a DNS-1123 metadata.name (and namespace, when given), and no two objects
- * share (apiVersion, kind, namespace, name). Used by the pipeline before sending and by the
- * server when registering. Pure.
+ * Validation of rendered Kubernetes objects (issue 3, issue 19 item 3, DESIGN.md §6 step 1),
+ * following what Kubernetes and Argo CD accept: each object has apiVersion, kind and a
+ * DNS-1123 metadata.name — or, for an Argo CD / Helm hook, only metadata.generateName (the
+ * API server makes the name) — and a DNS-1123 namespace when given. A `kind: List` (or any
+ * `<Kind>List` of apiVersion v1 with `items`) is flattened into its items, as kubectl and
+ * Argo CD do. No two objects share (apiVersion, kind, namespace, name) once an omitted
+ * namespace is taken as "default" (what the API server does for a namespaced kind; for a
+ * cluster-scoped kind the namespace is ignored, so the two are the same object too).
+ * Used by the pipeline before sending and by the server when registering. Pure.
  */
 import type { FieldProblem } from './errors.js';
 
@@ -12,19 +17,48 @@ const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const API_VERSION = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?v[0-9]+((alpha|beta)[0-9]+)?$/;
 const KIND = /^[A-Z][A-Za-z0-9]*$/;
+/** A generateName prefix: a DNS-1123 subdomain that may end with "-" or ".". */
+const GENERATE_NAME = /^[a-z0-9]([-a-z0-9.]*)?$/;
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+/** Annotations that make an object an Argo CD or Helm hook: the only objects Argo CD creates by generateName. */
+const HOOK_ANNOTATIONS = ['argocd.argoproj.io/hook', 'helm.sh/hook'];
+
+function isList(obj: unknown): obj is { items: unknown[] } {
+  return isObject(obj) && obj.apiVersion === 'v1' && typeof obj.kind === 'string' && /List$/.test(obj.kind) && Array.isArray(obj.items);
+}
+
+/**
+ * The objects with every `kind: List` replaced by its items (nested lists too), each with the
+ * path it came from (`resources[2].items[0]`). Walks without recursion.
+ */
+export function flattenLists(objects: unknown[], pathPrefix = 'resources'): { object: unknown; path: string }[] {
+  const out: { object: unknown; path: string }[] = [];
+  const stack = objects.map((object, i) => ({ object, path: `${pathPrefix}[${i}]` })).reverse();
+  while (stack.length > 0) {
+    const { object, path } = stack.pop()!;
+    if (isList(object)) {
+      for (let j = object.items.length - 1; j >= 0; j--) stack.push({ object: object.items[j], path: `${path}.items[${j}]` });
+    } else out.push({ object, path });
+  }
+  return out;
+}
+
+/** The objects to store: lists flattened (validateResources has accepted them). */
+export function flattenResources<T>(objects: T[]): T[] {
+  return flattenLists(objects).map((o) => o.object as T);
+}
+
 export function validateResources(objects: unknown[], pathPrefix = 'resources'): FieldProblem[] {
   const problems: FieldProblem[] = [];
-  const seen = new Map<string, number>();
-  objects.forEach((obj, i) => {
-    const at = `${pathPrefix}[${i}]`;
+  const seen = new Map<string, string>();
+  for (const { object: obj, path: at } of flattenLists(objects, pathPrefix)) {
     if (!isObject(obj)) {
       problems.push({ path: at, message: 'expected a Kubernetes object (a map with apiVersion, kind, metadata)' });
-      return;
+      continue;
     }
     const { apiVersion, kind, metadata } = obj;
     let ok = true;
@@ -40,11 +74,28 @@ export function validateResources(objects: unknown[], pathPrefix = 'resources'):
       ok = false;
     }
     if (!isObject(metadata)) {
-      problems.push({ path: `${at}.metadata`, message: 'expected a map with at least "name"' });
-      return;
+      problems.push({ path: `${at}.metadata`, message: 'expected a map with at least "name" (or "generateName" for a hook)' });
+      continue;
     }
-    const { name, namespace } = metadata;
-    if (typeof name !== 'string' || name.length > 253 || !DNS1123_SUBDOMAIN.test(name)) {
+    const { name, namespace, generateName } = metadata;
+    const annotations = isObject(metadata.annotations) ? metadata.annotations : {};
+    const hook = HOOK_ANNOTATIONS.some((a) => typeof annotations[a] === 'string');
+    if (name === undefined && generateName !== undefined) {
+      // The API server appends five characters: the prefix leaves room for them.
+      if (typeof generateName !== 'string' || generateName.length > 248 || !GENERATE_NAME.test(generateName)) {
+        problems.push({
+          path: `${at}.metadata.generateName`,
+          message: `expected a DNS-1123 name prefix (lower-case letters, digits, "-" and ".", at most 248 characters), got ${JSON.stringify(generateName)}`,
+        });
+        ok = false;
+      } else if (!hook) {
+        problems.push({
+          path: `${at}.metadata.generateName`,
+          message: `Argo CD creates objects by generateName only for hooks: add the annotation "argocd.argoproj.io/hook" (e.g. PreSync) or give metadata.name`,
+        });
+        ok = false;
+      }
+    } else if (typeof name !== 'string' || name.length > 253 || !DNS1123_SUBDOMAIN.test(name)) {
       problems.push({
         path: `${at}.metadata.name`,
         message: `expected a DNS-1123 name (lower-case letters, digits, "-" and ".", at most 253 characters, starting and ending alphanumeric), got ${JSON.stringify(name)}`,
@@ -58,15 +109,16 @@ export function validateResources(objects: unknown[], pathPrefix = 'resources'):
       });
       ok = false;
     }
-    if (!ok) return;
-    const key = JSON.stringify([apiVersion, kind, namespace ?? '', name]);
+    // Objects made by generateName get distinct names from the API server: they never collide.
+    if (!ok || name === undefined) continue;
+    const key = JSON.stringify([apiVersion, kind, namespace || 'default', name]);
     const first = seen.get(key);
     if (first !== undefined) {
       problems.push({
         path: at,
-        message: `duplicate of ${pathPrefix}[${first}]: ${kind} "${name}"${namespace ? ` in namespace "${namespace}"` : ''} (${apiVersion}) appears twice`,
+        message: `duplicate of ${first}: ${kind} "${name}" in namespace "${namespace || 'default'}" (${apiVersion}) appears twice (an omitted namespace is "default")`,
       });
-    } else seen.set(key, i);
-  });
+    } else seen.set(key, at);
+  }
   return problems;
 }

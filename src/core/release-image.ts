@@ -2,12 +2,13 @@
  * The Release OCI image (DESIGN.md §5): building it from a release request, byte for byte
  * reproducibly, and reading one back. Pure: no I/O.
  */
+import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import { stringify } from 'yaml';
 import { canonicalJson } from './canonical-json.js';
 import { type Blob, isDigest, makeBlob } from './digest.js';
 import { ForgeError } from './errors.js';
 import { readTar, type TarLimits, writeTar } from './tar.js';
+import { toYaml } from './yaml-out.js';
 
 export const MEDIA_TYPES = {
   manifest: 'application/vnd.oci.image.manifest.v1+json',
@@ -92,7 +93,12 @@ export function resourcePath(obj: Record<string, unknown>): string {
 
 function objectIdentity(obj: Record<string, unknown>) {
   const metadata = (obj.metadata ?? {}) as Record<string, unknown>;
-  const fields = { apiVersion: obj.apiVersion, kind: obj.kind, name: metadata.name, namespace: metadata.namespace ?? null };
+  // A hook created by generateName has no name yet: its file is named by the prefix and a digest of the object.
+  const name =
+    metadata.name === undefined && typeof metadata.generateName === 'string'
+      ? `${metadata.generateName}${createHash('sha256').update(canonicalJson(obj)).digest('hex').slice(0, 10)}`
+      : metadata.name;
+  const fields = { apiVersion: obj.apiVersion, kind: obj.kind, name, namespace: metadata.namespace ?? null };
   for (const [field, value] of Object.entries(fields)) {
     const optional = field === 'namespace';
     if (optional && value === null) continue;
@@ -146,9 +152,12 @@ export function buildResourcesLayer(
   return { blob: makeBlob(MEDIA_TYPES.resources, tar), objects: objects.map((o) => o.item) };
 }
 
-/** One object as YAML with keys sorted at every level, so equal objects give equal bytes. */
+/**
+ * One object as YAML with keys sorted at every level, so equal objects give equal bytes;
+ * strings a YAML 1.1 reader would take for another type are quoted (src/core/yaml-out.ts).
+ */
 export function resourceYaml(obj: Record<string, unknown>): string {
-  return stringify(obj, { sortMapEntries: true, lineWidth: 0 });
+  return toYaml(obj, { sortKeys: true });
 }
 
 /** The digest of the resources layer that `resources` give (what `content_matches` compares). */

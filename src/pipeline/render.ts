@@ -3,10 +3,10 @@
  * build, given ones, or placeholders), check the objects (core/manifests), and print them as a
  * YAML stream.
  */
-import { stringify } from 'yaml';
 import { type ArtifactRef, type ArtifactValue, lookupArtifactRef } from '../core/artifact-refs.js';
 import { ForgeError, validationError } from '../core/errors.js';
 import { validateResources } from '../core/manifests.js';
+import { toYamlStream } from '../core/yaml-out.js';
 import { type ArtifactConfig, type ArtifactOutputs, placeholderOutputs, placeholderValue } from './artifact-config.js';
 import type { CueEngine } from './cue-engine.js';
 import { evaluateProject, type ProjectConfig, type ProjectSource } from './project.js';
@@ -83,5 +83,5 @@ function shapeOf(artifacts: ArtifactConfig[]): Record<string, ArtifactOutputs> {
 
 /** Kubernetes objects as a YAML stream, `---` before each document. */
 export function yamlStream(objects: unknown[]): string {
-  return objects.map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join('');
+  return toYamlStream(objects);
 }

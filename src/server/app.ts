@@ -1,22 +1,28 @@
 /** The HTTP application: error envelope, authentication, OpenAPI, and the routes under /api/v1 (and /v1). */
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyError, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ErrorEnvelope } from '../contract/index.js';
-import { errorEnvelope, ForgeError, validationError } from '../core/errors.js';
+import { errorEnvelope, type FieldProblem, ForgeError, validationError } from '../core/errors.js';
+import { inputProblems, rawPathProblems, rawQueryProblems, textProblem } from '../core/input-text.js';
 import { httpDuration, metrics, registryErrors } from '../observability/metrics.js';
 import { auditRefusals, authenticate } from './auth.js';
 import type { App, AppContext } from './context.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { auditRoutes } from './routes/audit.js';
+import { breakGlassRoutes } from './routes/break-glass.js';
 import { deploymentRoutes } from './routes/deployments.js';
 import { doctorRoutes } from './routes/doctor.js';
 import { environmentRoutes } from './routes/environments.js';
 import { eventRoutes, queryToken, redactAccessToken } from './routes/events.js';
+import { integrationRoutes } from './routes/integrations.js';
+import { doraRoutes } from './routes/metrics-dora.js';
 import { pinRoutes } from './routes/pins.js';
 import { policyCheckRoutes } from './routes/policy-checks.js';
 import { releaseRoutes } from './routes/releases.js';
+import { signingKeyRoutes } from './routes/signing-keys.js';
 import { webRoutes } from './routes/web.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { whoamiRoutes } from './routes/whoami.js';
@@ -60,12 +66,56 @@ function toForgeError(err: FastifyError | ForgeError | Error): ForgeError {
       'database_unavailable',
       'the database connection was lost or refused; the request may not have completed: retry it (registrations and deployments are idempotent)',
     );
+  const sqlState = (err as { code?: unknown }).code;
+  // The database or the disk is out of room (SQLSTATE class 53: disk full, out of memory, too
+  // many connections; ENOSPC for local files): nothing was committed, a retry later may work.
+  if (typeof sqlState === 'string' && (/^53\d{3}$/.test(sqlState) || sqlState === 'ENOSPC' || sqlState === 'EDQUOT'))
+    return new ForgeError(
+      'database_unavailable',
+      'the server is out of storage or memory (disk full, or too many connections); nothing was recorded: retry later',
+    );
+  // A value the database refuses as data (a number out of range, text it cannot store): the request's fault.
+  if (typeof sqlState === 'string' && /^22(003|P05|021|001)$/.test(sqlState))
+    return new ForgeError('validation_error', `a value in the request is out of range or cannot be stored: ${err.message}`);
   if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
     return new ForgeError('payload_too_large', `the request body is larger than ${fe.message.match(/\d+/)?.[0] ?? 'the limit of'} bytes`);
   if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
     return new ForgeError('validation_error', 'the request body must be JSON (Content-Type: application/json)');
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return new ForgeError('validation_error', fe.message);
   return new ForgeError('internal_error', 'internal error; the server log has the details');
+}
+
+/** The URL with each path segment that is not valid percent-encoded UTF-8 replaced by "%00". */
+function routableUrl(url: string): string {
+  const at = url.indexOf('?');
+  const path = at < 0 ? url : url.slice(0, at);
+  const fixed = path
+    .split('/')
+    .map((segment) => {
+      try {
+        decodeURIComponent(segment);
+        return segment;
+      } catch {
+        return '%00';
+      }
+    })
+    .join('/');
+  return fixed === path ? url : fixed + (at < 0 ? '' : url.slice(at));
+}
+
+const READ_HEADERS = ['authorization', 'last-event-id', 'x-request-id'] as const;
+
+/** Text problems of a request's path segments (named by route parameter when it has one), query and the headers Forge reads. */
+function requestTextProblems(req: FastifyRequest): FieldProblem[] {
+  const [path, query = ''] = req.originalUrl.split(/\?(.*)/s, 2);
+  const problems = [...rawPathProblems(path, req.routeOptions.url)];
+  problems.push(...rawQueryProblems(query));
+  for (const name of READ_HEADERS) {
+    const value = req.headers[name];
+    const problem = typeof value === 'string' ? textProblem(value) : undefined;
+    if (problem) problems.push({ path: `headers.${name}`, message: problem });
+  }
+  return problems;
 }
 
 export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {}): Promise<App> {
@@ -86,12 +136,16 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
         }
       : false,
     bodyLimit: ctx.settings.bodyLimit,
-    maxParamLength: 512,
+    routerOptions: { maxParamLength: 512 },
     // Every log line of a request carries its id; a caller's X-Request-Id is kept when it is sane.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
     },
+    // A path segment that is not valid percent-encoded UTF-8 would be refused by the router
+    // before any route is matched; it is routed as "%00" instead, so the onRequest check below
+    // names the route parameter (it reads req.originalUrl).
+    rewriteUrl: (req) => routableUrl(req.url ?? '/'),
     // Router errors (over-long or malformed paths) skip the error handler: give them the envelope too.
     frameworkErrors: (err, _req, reply: FastifyReply) => {
       reply.status(400).send(errorEnvelope(new ForgeError('validation_error', `invalid request path: ${err.message}`)));
@@ -120,9 +174,37 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
   });
 
   app.addHook('onError', auditRefusals(ctx.db));
+  // Bodies are read as bytes: invalid UTF-8 is refused, not silently replaced by U+FFFD.
+  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    const bytes = body as Buffer;
+    if (!isUtf8(bytes)) return done(validationError([{ path: 'body', message: 'is not valid UTF-8' }]), undefined);
+    jsonParser(req, bytes.toString('utf8'), done);
+  });
+  // NUL, invalid UTF-8 and lone surrogates in the path, the query or a header we read are a 400 naming the field.
   app.addHook('onRequest', async (req) => {
-    const path = req.url.split('?')[0];
-    if (PUBLIC.has(path) || !(path.startsWith('/api/') || path.startsWith('/v1/'))) return;
+    const problems = requestTextProblems(req);
+    if (problems.length > 0) throw validationError(problems);
+  });
+  app.addHook('preValidation', async (req) => {
+    if (req.body === undefined) return;
+    const problems = inputProblems(req.body);
+    if (problems.length > 0) throw validationError(problems);
+  });
+  // Ajv coerces "1e400" to Infinity and lets it past integer bounds: refuse non-finite numbers after coercion.
+  app.addHook('preHandler', async (req) => {
+    const problems = [...inputProblems(req.query, 'query'), ...inputProblems(req.params, 'params')];
+    if (problems.length > 0) throw validationError(problems);
+  });
+  // Authentication is decided on the matched route, never on the raw URL: `/%61pi/v1/…` is
+  // routed to /api/v1/… and so is authenticated like it (issue 19 item 5).
+  app.addHook('onRequest', async (req) => {
+    // The dashboard's catch-all answers unknown API paths too: those need a token like any API
+    // route (an unknown route is not told apart from a known one without it). Its `*` is decoded.
+    const matched = req.routeOptions.url;
+    const route = matched === '/*' ? `/${(req.params as { '*'?: string })['*'] ?? ''}` : matched;
+    if (route === undefined || PUBLIC.has(route) || !/^\/(api|v1)(\/|$)/.test(route)) return;
     const token = queryToken(req); // GET /events only: EventSource cannot send headers
     req.principal = token ? await ctx.auth.authenticate(token) : await authenticate(ctx.auth, req);
   });
@@ -159,11 +241,14 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
         await releaseRoutes(api as App, ctx, prefix === '/v1');
         await auditRoutes(api as App, ctx, prefix === '/v1');
         await eventRoutes(api as App, ctx, prefix === '/v1');
-        for (const routes of [deploymentRoutes, policyCheckRoutes, approvalRoutes, pinRoutes, environmentRoutes])
+        for (const routes of [deploymentRoutes, policyCheckRoutes, approvalRoutes, pinRoutes, environmentRoutes, breakGlassRoutes])
           await routes(api as App, ctx, prefix === '/v1');
         await whoamiRoutes(api as App, prefix === '/v1');
         await webhookRoutes(api as App, ctx, prefix === '/v1');
         await doctorRoutes(api as App, ctx, prefix === '/v1');
+        await signingKeyRoutes(api as App, ctx, prefix === '/v1');
+        await integrationRoutes(api as App, ctx, prefix === '/v1');
+        await doraRoutes(api as App, ctx, prefix === '/v1');
       },
       { prefix },
     );

@@ -2,10 +2,16 @@
  * One process per embedded data directory: PGlite has no cross-process lock of its own, so a
  * second server on the same directory would corrupt it. The lock file names its holder; a
  * lock whose holder is gone (SIGKILL) is taken over.
+ *
+ * The data directory is the server's alone (issue 19 item 6): taking the lock sets the
+ * process's umask to 077, so every file created from then on — by Forge or by the libraries
+ * it uses (PGlite's database files, git clones, OCI layout blobs) — is 0600 and every folder
+ * 0700, and brings what an older version left (files 0666, folders 0755) to those modes.
  */
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { restrictModes } from '../config/file-modes.js';
 
 interface Holder {
   pid: number;
@@ -22,8 +28,15 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The process's umask to 077, and the data directory (created when missing) to files 0600, folders 0700. */
+export function restrictDataDir(dataDir: string): void {
+  process.umask(0o077);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  restrictModes(dataDir);
+}
+
 export function lockDataDir(dataDir: string): () => void {
-  mkdirSync(dataDir, { recursive: true });
+  restrictDataDir(dataDir);
   const path = join(dataDir, 'server.lock');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { restrictModes } from '../config/file-modes.js';
 
 export interface Db {
   readonly kind: 'pglite' | 'postgres';
@@ -87,8 +88,10 @@ export async function openPostgres(url: string, max = 10): Promise<Db> {
 }
 
 export async function openPglite(dir: string): Promise<Db> {
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const lite = await PGlite.create(dir);
+  // PGlite sets its files' modes itself (0666), ignoring the umask: take them back (issue 19 item 6).
+  restrictModes(dir);
   const norm = (rows: Record<string, unknown>[]) => {
     for (const row of rows) {
       for (const [k, v] of Object.entries(row)) {
@@ -112,7 +115,10 @@ export async function openPglite(dir: string): Promise<Db> {
         };
         return fn(tx);
       }),
-    close: () => lite.close(),
+    close: async () => {
+      await lite.close();
+      restrictModes(dir); // files the database created while running
+    },
   };
   return db;
 }

@@ -5,7 +5,9 @@
  * `?access_token=` (logged URLs have it redacted, see redactAccessToken).
  */
 import type { FastifyRequest } from 'fastify';
+import { decodeJwt } from 'jose';
 import { EventsQuery, errorResponses } from '../../contract/index.js';
+import { ForgeError } from '../../core/errors.js';
 import { auditFeedFor } from '../../services/audit-feed.js';
 import { authorize } from '../auth.js';
 import type { App, AppContext } from '../context.js';
@@ -24,13 +26,59 @@ export function queryToken(req: FastifyRequest): string | undefined {
   return typeof token === 'string' && token ? token : undefined;
 }
 
-/** A URL for the request log, with any access token replaced. */
+/** Query parameters whose value is a credential, by decoded name. */
+const SECRET_PARAMETER = /token|secret|password|passwd|key|code|signature|sig$|auth/i;
+
+/**
+ * A URL for the request log, with the value of every credential-like query parameter
+ * (`access_token` and the like) replaced. Names are compared decoded, so `?%61ccess_token=`
+ * and `?access%5Ftoken=` are redacted too; a name that cannot be decoded redacts its value.
+ */
 export function redactAccessToken(url: string): string {
-  return url.replace(/([?&]access_token=)[^&]*/g, '$1[redacted]');
+  const at = url.indexOf('?');
+  if (at < 0) return url;
+  const pairs = url
+    .slice(at + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const name = eq < 0 ? pair : pair.slice(0, eq);
+      let decoded: string | undefined;
+      try {
+        decoded = decodeURIComponent(name.replaceAll('+', ' '));
+      } catch {
+        decoded = undefined;
+      }
+      if (decoded !== undefined && !SECRET_PARAMETER.test(decoded)) return pair;
+      return eq < 0 && decoded !== undefined ? pair : `${name}=[redacted]`;
+    });
+  return `${url.slice(0, at + 1)}${pairs.join('&')}`;
 }
 
+/** When the request's bearer token (header or `?access_token=`) expires, ms since the epoch; undefined when it carries no `exp`. */
+export function tokenExpiry(req: FastifyRequest): number | undefined {
+  const header = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+  const token = header ?? queryToken(req);
+  if (!token) return undefined;
+  try {
+    const exp = decodeJwt(token).exp;
+    return typeof exp === 'number' ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Open streams per server (both prefixes share one count): a cap that protects this process's sockets and memory, and decides nothing else. */
+const openStreams = new WeakMap<AppContext, { count: number }>();
+
+/**
+ * A stream ends when its token expires (the client reconnects with a fresh one, EventSource
+ * does so by itself), and a replica holds at most `settings.maxEventStreams` (issue 19 item 5).
+ */
 export async function eventRoutes(app: App, ctx: AppContext, hide: boolean) {
   const feed = auditFeedFor(ctx.db);
+  if (!openStreams.has(ctx)) openStreams.set(ctx, { count: 0 });
+  const open = openStreams.get(ctx)!;
   app.addHook('preClose', async () => feed.close());
 
   app.get(
@@ -56,6 +104,12 @@ export async function eventRoutes(app: App, ctx: AppContext, hide: boolean) {
     },
     async (req, reply) => {
       authorize(req, { kind: 'read' });
+      if (open.count >= ctx.settings.maxEventStreams)
+        throw new ForgeError(
+          'too_many_requests',
+          `this replica already serves ${ctx.settings.maxEventStreams} event streams (FORGE_MAX_EVENT_STREAMS): retry later`,
+        );
+      const expiresAt = tokenExpiry(req);
       const header = req.headers['last-event-id'];
       const lastEventId = typeof header === 'string' && /^\d+$/.test(header) ? Number(header) : undefined;
       reply.hijack();
@@ -67,6 +121,18 @@ export async function eventRoutes(app: App, ctx: AppContext, hide: boolean) {
         'x-accel-buffering': 'no',
       });
       res.write('retry: 3000\n\n');
+      open.count++;
+      const expiry =
+        expiresAt === undefined
+          ? undefined
+          : setTimeout(
+              () => res.end('event: token-expired\ndata: {"reason":"the token expired: reconnect with a new one"}\n\n'),
+              Math.max(0, Math.min(expiresAt - Date.now(), 2 ** 31 - 1)),
+            );
+      res.on('close', () => {
+        open.count--;
+        if (expiry) clearTimeout(expiry);
+      });
       await feed.add(res, lastEventId).catch(() => res.end());
     },
   );

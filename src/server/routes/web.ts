@@ -36,17 +36,50 @@ export function dashboardConfig(settings: Settings) {
   };
 }
 
+/**
+ * The headers every dashboard answer carries (issue 19 item 7): a Content-Security-Policy that
+ * lets the page load only its own scripts and talk only to this server and the OIDC issuer,
+ * and refuses framing (clickjacking); no MIME sniffing; no referrer to other sites.
+ */
+export function dashboardHeaders(settings: Settings): Record<string, string> {
+  let issuerOrigin = '';
+  try {
+    issuerOrigin = settings.oidc ? ` ${new URL(settings.oidc.issuer).origin}` : '';
+  } catch {
+    issuerOrigin = '';
+  }
+  return {
+    'content-security-policy': [
+      "default-src 'self'",
+      "script-src 'self'",
+      "style-src 'self' 'unsafe-inline'",
+      "img-src 'self' data:",
+      `connect-src 'self'${issuerOrigin}`,
+      "object-src 'none'",
+      "base-uri 'self'",
+      "form-action 'self'",
+      "frame-ancestors 'none'",
+    ].join('; '),
+    'x-frame-options': 'DENY',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'cross-origin-opener-policy': 'same-origin',
+  };
+}
+
 export async function webRoutes(app: App, settings: Settings, root = webAssetsDir()) {
   await app.register(fastifyStatic, { root, serve: false });
   const config = dashboardConfig(settings);
+  const headers = dashboardHeaders(settings);
 
   app.get('/dashboard-config.json', { schema: { hide: true } }, async (_req, reply) =>
-    reply.header('cache-control', 'no-cache').send(config),
+    reply.headers(headers).header('cache-control', 'no-cache').send(config),
   );
 
   app.get('/*', { schema: { hide: true } }, async (req, reply) => {
     const path = req.url.split('?')[0];
     if (isApi(path)) throw new ForgeError('not_found', `no route ${req.method} ${path}`);
+    reply.headers(headers);
     if (!existsSync(join(root, 'index.html'))) {
       throw new ForgeError('not_found', `the dashboard is not built: no ${join(root, 'index.html')}; run "npm run build"`);
     }

@@ -1,0 +1,64 @@
+/**
+ * The one place Forge writes YAML (issue 19 item 3): the resources layer and the API's
+ * manifests (src/core/release-image.ts), rendered streams (src/pipeline/render.ts), the
+ * plugin's environment config and the CLI's `-o yaml`. What it writes reads back with the same
+ * types and values under YAML 1.2 (the `yaml` package, Go's yaml.v3) and YAML 1.1 (libyaml,
+ * PyYAML, the resolver rules behind sigs.k8s.io/yaml that Argo CD and kubectl use):
+ *
+ * - every string a YAML 1.1 or 1.2 reader could resolve to another type when written plain is
+ *   double-quoted: booleans of either version (`yes`, `on`, `n`, `True`…), nulls (`~`, `null`,
+ *   empty), anything starting with a sign, a dot, `=` or `<`, anything of digits and number
+ *   characters (integers with `_`, `0o`/`0x`/`0b`, sexagesimal `1:20`, floats), dates. Over-
+ *   quoting is harmless: a quoted scalar is a string under both versions;
+ * - no anchors or aliases: a value used twice is written twice;
+ * - no directives, no tags.
+ *
+ * Pure (loads the `yaml` package on first use).
+ */
+import { createRequire } from 'node:module';
+
+/** `yaml` is loaded on first use: importing this module costs a command's start nothing (src/cli/output.ts). */
+let lib: typeof import('yaml') | undefined;
+const yamlLib = () => (lib ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'));
+
+const WORDS = /^(y|n|yes|no|on|off|true|false|null)$/i;
+/** Signs, dots (floats, .inf, .nan), `~`, `=` (1.1 value key), `<` (1.1 merge key `<<`). */
+const LEADING = /^[-+.~=<]/;
+/** What could be a number in some base of either version: digits, hex letters, `x o b _ . : e + -`. */
+const NUMBERISH = /^[0-9][0-9a-fA-FxXoObB_.:+-]*$/;
+/** A YAML 1.1 timestamp starts with a date. */
+const TIMESTAMP = /^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt \t]|$)/;
+
+/**
+ * Whether a string must be quoted to stay a string under YAML 1.1 and 1.2. Deliberately
+ * broader than either resolver (`1.2.3`, `12ab` are quoted too); quantities such as `128Mi`
+ * or `500m` stay plain.
+ */
+export function needsQuotes(s: string): boolean {
+  return s === '' || LEADING.test(s) || WORDS.test(s) || NUMBERISH.test(s) || TIMESTAMP.test(s);
+}
+
+export interface YamlOptions {
+  /** Sort map keys at every level (byte-stable output for equal values). */
+  sortKeys?: boolean;
+}
+
+/** One YAML document (no leading `---`), ending with a newline. */
+export function toYaml(value: unknown, opts: YamlOptions = {}): string {
+  const { Document, isScalar, visit } = yamlLib();
+  const doc = new Document(value, { aliasDuplicateObjects: false, sortMapEntries: opts.sortKeys ?? false });
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'string' && needsQuotes(node.value)) node.type = 'QUOTE_DOUBLE';
+    },
+    Pair(_key, pair) {
+      if (isScalar(pair.key) && typeof pair.key.value === 'string' && needsQuotes(pair.key.value)) pair.key.type = 'QUOTE_DOUBLE';
+    },
+  });
+  return doc.toString({ lineWidth: 0 });
+}
+
+/** A YAML stream: `---` before each document. */
+export function toYamlStream(values: unknown[], opts: YamlOptions = {}): string {
+  return values.map((v) => `---\n${toYaml(v, opts)}`).join('');
+}

@@ -1,0 +1,88 @@
+/**
+ * The HTTP edge's hardening (issue 19 items 5 and 7): authentication decided on the matched
+ * route, event streams that end with their token and are capped per replica, and the
+ * dashboard's Content-Security-Policy and frame headers.
+ */
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { type Forge, startForge } from './support/forge.js';
+
+let forge: Forge;
+before(async () => {
+  forge = await startForge({ env: { FORGE_MAX_EVENT_STREAMS: '2' } });
+});
+after(() => forge.stop());
+
+describe('authentication is decided on the matched route', () => {
+  for (const path of ['/%61pi/v1/whoami', '/api/%761/whoami', '/%61%70%69/v1/audit', '/api/v1/%77hoami', '/%76%31/whoami']) {
+    test(`${path}: no token is a 401, a forged one a 401, a good one a 200`, async () => {
+      const none = await fetch(`${forge.url}${path}`);
+      const forged = await fetch(`${forge.url}${path}`, { headers: { authorization: 'Bearer not-a-token' } });
+      const good = await fetch(`${forge.url}${path}`, { headers: { authorization: `Bearer ${await forge.token(['operator'])}` } });
+      // The router decodes the path: the encoded one reaches the route, and is authenticated like it.
+      assert.equal(good.status, 200, await good.text());
+      assert.equal(none.status, 401);
+      assert.equal(forged.status, 401);
+      assert.equal((await forged.json()).error.code, 'authentication_required');
+    });
+  }
+});
+
+describe('event streams', () => {
+  test('a stream ends when its token expires, saying why', async () => {
+    const token = await forge.token(['developer'], 'short@example.com', 2);
+    const res = await fetch(`${forge.url}/api/v1/events`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(res.status, 200);
+    const text = await res.text(); // resolves only when the server ends the stream
+    assert.match(text, /event: token-expired/);
+    // And the expired token is refused from then on.
+    const again = await fetch(`${forge.url}/api/v1/events?access_token=${token}`);
+    assert.equal(again.status, 401);
+  });
+  test('a replica serves at most FORGE_MAX_EVENT_STREAMS streams; one more is a 429 with the envelope, and a closed one frees its place', async () => {
+    const token = await forge.token(['developer']);
+    const aborts = [new AbortController(), new AbortController()];
+    const open = await Promise.all(
+      aborts.map((a) => fetch(`${forge.url}/api/v1/events`, { headers: { authorization: `Bearer ${token}` }, signal: a.signal })),
+    );
+    assert.deepEqual(
+      open.map((r) => r.status),
+      [200, 200],
+    );
+    const third = await fetch(`${forge.url}/v1/events`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(third.status, 429);
+    assert.equal((await third.json()).error.code, 'too_many_requests');
+    aborts[0].abort();
+    // The server notices the closed connection; then a new stream is served.
+    let status = 0;
+    for (let i = 0; i < 100 && status !== 200; i++) {
+      const a = new AbortController();
+      const r = await fetch(`${forge.url}/api/v1/events`, { headers: { authorization: `Bearer ${token}` }, signal: a.signal });
+      status = r.status;
+      if (status !== 200) await new Promise((ok) => setTimeout(ok, 50));
+      a.abort();
+    }
+    assert.equal(status, 200);
+    aborts[1].abort();
+  });
+});
+
+describe('the dashboard', () => {
+  test('sends a Content-Security-Policy that refuses framing, and frame and sniffing headers', async () => {
+    for (const path of ['/', '/approvals', '/dashboard-config.json']) {
+      const res = await fetch(`${forge.url}${path}`);
+      await res.arrayBuffer();
+      const csp = res.headers.get('content-security-policy') ?? '';
+      if (res.status === 404) continue; // the dashboard is not built in this checkout: nothing to frame
+      assert.match(csp, /frame-ancestors 'none'/, path);
+      assert.match(csp, /script-src 'self'(;|$)/, path);
+      assert.match(csp, /object-src 'none'/, path);
+      assert.equal(res.headers.get('x-frame-options'), 'DENY', path);
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff', path);
+    }
+    const config = await fetch(`${forge.url}/dashboard-config.json`);
+    assert.equal(config.status, 200);
+    assert.match(config.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+  });
+});
