@@ -22,7 +22,8 @@ describe('audit coverage of state changes', () => {
     const dana = await forge.token(['deployer:staging', 'deployer:production'], 'dana@example.com');
     const alex = await forge.token(['approver:production'], 'alex@example.com');
     const target = { repository: 'acme/mono', project: 'auth-service' };
-    const expect: [string, string][] = [];
+    // The server's first start registered its signing key in the installation's set (issue 13 item 5).
+    const expect: [string, string][] = [['signing_key.added', 'forge-server']];
     const ok = async (status: number, res: Promise<{ status: number; text: string }>) =>
       assert.equal((await res).status, status, (await res).text);
 

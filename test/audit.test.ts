@@ -133,8 +133,10 @@ describe('audit over HTTP and the CLI (PostgreSQL)', () => {
     const list = await forge.api('GET', '/audit?limit=200', undefined, dev);
     assert.equal(list.status, 200, list.text);
     const entries = [...list.body.items].reverse(); // oldest first; auto-deploys to dev may be among them
+    // The server's first start registered its signing key (issue 13 item 5): entry 1; then the release.
+    assert.equal(entries[0].action, 'signing_key.added');
     const created = entries.find((e: { action: string }) => e.action === 'release.created');
-    assert.equal(created.seq, 1);
+    assert.equal(created.seq, 2);
     assert.equal(created.actor, 'ci@example.com');
     const denied = entries.find((e: { action: string }) => e.action === 'auth.permission_denied');
     assert.equal(denied.actor, 'dev@example.com');
@@ -151,13 +153,13 @@ describe('audit over HTTP and the CLI (PostgreSQL)', () => {
     assert.ok(JSON.parse(listed.stdout).items.some((e: { action: string }) => e.action === 'auth.permission_denied'));
 
     await owner.query('alter table audit_log disable trigger audit_log_append_only');
-    await owner.query(`update audit_log set details = details || '{"trigger": "forged"}' where seq = 1`);
+    await owner.query(`update audit_log set details = details || '{"trigger": "forged"}' where seq = 2`);
     await owner.query('alter table audit_log enable trigger audit_log_append_only');
     const api = await forge.api('GET', '/audit/verify', undefined, dev);
     assert.equal(api.body.ok, false);
-    assert.equal(api.body.first_broken, 1);
+    assert.equal(api.body.first_broken, 2);
     const broken = await runCli(['audit', 'verify'], { env });
     assert.equal(broken.code, 1);
-    assert.match(broken.stdout, /broken at entry 1: entry 1 \(release\.created acme\/mono\/auth-service\/a{40}\) was edited/);
+    assert.match(broken.stdout, /broken at entry 2: entry 2 \(release\.created acme\/mono\/auth-service\/a{40}\) was edited/);
   });
 });

@@ -100,14 +100,18 @@ describe('forge login, whoami, logout', () => {
     } finally {
       proc.kill();
     }
-    assert.match(stderr, /as alice@example\.com \(deployer:staging, developer\)/);
+    assert.match(stderr, /as alice@example\.com \[http:\/\/127\.0\.0\.1:\d+#alice\] \(deployer:staging, developer\)/);
     const stored = JSON.parse(readFileSync(join(configDir, 'credentials.json'), 'utf8')).servers[forge.url];
     assert.equal(stored.issuer, idp.issuer);
     assert.equal(stored.client_id, 'forge-cli');
     assert.ok(stored.refresh_token, 'offline_access gave a refresh token');
     assert.ok(Date.parse(stored.expires_at) > Date.now());
     const me = await runCli(['whoami', '-o', 'json'], { env: env() });
-    assert.deepEqual(JSON.parse(me.stdout), { subject: 'alice@example.com', roles: ['deployer:staging', 'developer'] });
+    assert.deepEqual(JSON.parse(me.stdout), {
+      subject: `${idp.issuer}#alice`,
+      display: 'alice@example.com',
+      roles: ['deployer:staging', 'developer'],
+    });
   });
 
   test('an expired stored token is refreshed with the refresh token', async () => {
@@ -119,7 +123,7 @@ describe('forge login, whoami, logout', () => {
     writeFileSync(file, JSON.stringify(content), { mode: 0o600 });
     const me = await runCli(['whoami', '-o', 'json'], { env: env() });
     assert.equal(me.code, 0, me.stderr);
-    assert.equal(JSON.parse(me.stdout).subject, 'alice@example.com');
+    assert.equal(JSON.parse(me.stdout).subject, `${idp.issuer}#alice`);
     const after = JSON.parse(readFileSync(file, 'utf8')).servers[forge.url];
     assert.notEqual(after.token, old);
     assert.ok(Date.parse(after.expires_at) > Date.now());

@@ -68,19 +68,25 @@ describe('OIDC bearer tokens against a real provider', () => {
     assert.equal(refused.body.error.code, 'permission_denied');
   });
 
-  test('people: groups map to roles, everyone gets the default role, the email is the actor', async () => {
+  test('people: groups map to roles, everyone gets the default role, issuer+sub is the actor and the email its display name', async () => {
     const alice = await idp.userToken('alice');
     assert.deepEqual((await forge.api('GET', '/whoami', undefined, alice)).body, {
-      subject: 'alice@example.com',
+      subject: `${idp.issuer}#alice`,
+      display: 'alice@example.com',
       roles: ['developer', 'operator'],
     });
     const bob = await idp.userToken('bob');
     assert.deepEqual((await forge.api('GET', '/whoami', undefined, bob)).body, {
-      subject: 'bob@example.com',
+      subject: `${idp.issuer}#bob`,
+      display: 'bob@example.com',
       roles: ['approver:staging', 'deployer:staging', 'developer'],
     });
     const carol = await idp.userToken('carol');
-    assert.deepEqual((await forge.api('GET', '/whoami', undefined, carol)).body, { subject: 'carol@example.com', roles: ['developer'] });
+    assert.deepEqual((await forge.api('GET', '/whoami', undefined, carol)).body, {
+      subject: `${idp.issuer}#carol`,
+      display: 'carol@example.com',
+      roles: ['developer'],
+    });
     assert.equal((await forge.api('GET', '/releases/acme/mono/auth-service', undefined, carol)).status, 200);
     // A person who logged in is never the pipeline, even with an operator group.
     assert.equal((await forge.api('POST', '/releases', releaseBody({ project: 'people' }), alice)).status, 403);

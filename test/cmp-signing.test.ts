@@ -1,14 +1,19 @@
-/** FORGE_SIGNING_PUBLIC_KEY_FILE: the plugin renders only releases signed with that key, and a cached release only counts if it was verified with it. */
+/**
+ * FORGE_SIGNING_PUBLIC_KEY_FILE: the plugin renders only releases signed by a key of that file
+ * (one key, or the installation's published set), and a cached release only counts if it was
+ * verified with it; without the setting it renders and says it verified nothing (issue 13 item 6).
+ */
 
 import assert from 'node:assert/strict';
-import { renameSync, rmSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { buildReleaseImage } from '../src/core/release-image.js';
+import { buildSignatureImage, signatureTag } from '../src/core/signature-image.js';
 import { openReleaseStore } from '../src/registry/index.js';
-import { loadOrCreateSigningKey, signAndPushRelease } from '../src/signing/index.js';
+import { loadOrCreateSigningKey, signAndPushRelease, signDigest } from '../src/signing/index.js';
 import { argoEnv, pointerFor, runPlugin, writePointer } from './support/cmp.js';
-import { tempDir } from './support/forge.js';
+import { REPO_ROOT, tempDir } from './support/forge.js';
 
 const work = tempDir('forge-cmp-signing-');
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -93,3 +98,51 @@ test('the cache serves a release only if it was verified with the key configured
     renameSync(`${layout}-away`, layout);
   }
 });
+
+test('no key configured renders and says on stderr that it verified nothing; the shipped key file (no key yet) refuses', async () => {
+  const signed = await release('e', keyA);
+  const open = await runPlugin(['generate'], signed.dir, env(signed.sourcePath, 'c5'));
+  assert.equal(open.code, 0, open.stderr);
+  assert.match(open.stdout, /name: cm-e/);
+  assert.match(open.stderr, /signature NOT verified: FORGE_SIGNING_PUBLIC_KEY_FILE is not set, nothing was checked/);
+
+  const shipped = join(REPO_ROOT, 'deploy/argocd/signing-keys.pem');
+  const placeholder = await runPlugin(['generate'], signed.dir, env(signed.sourcePath, 'c6', shipped));
+  assert.equal(placeholder.code, 1, 'a key file without a key is not "nothing to check"');
+  assert.equal(placeholder.stdout, '');
+  assert.match(placeholder.stderr, /holds no public key: put the installation's published key set there \(forge signing-key list -o pem\)/);
+});
+
+test('the published key set (several keys) verifies releases of each key; a signature over another release is refused', async () => {
+  const keyB = loadOrCreateSigningKey(join(work, 'b', 'signing-key.pem'));
+  const set = join(work, 'set.pem');
+  writeFileSync(set, `# key a\n${readFileSync(pubA, 'utf8')}# key b\n${readFileSync(pubB, 'utf8')}`);
+  const byA = await release('f', keyA);
+  const byB = await release('1', keyB);
+  for (const [i, r] of [byA, byB].entries()) {
+    const ok = await runPlugin(['generate'], r.dir, env(r.sourcePath, `c7-${i}`, set));
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stderr, /\(signature verified\)/);
+  }
+  const byC = await release('2', loadOrCreateSigningKey(join(work, 'c', 'signing-key.pem')));
+  const unknown = await runPlugin(['generate'], byC.dir, env(byC.sourcePath, 'c8', set));
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /not by any of the 2 configured public keys/);
+
+  // Mis-signed: release 3 carries a valid signature by key A, but over release f's manifest.
+  const target = await release('3');
+  const fDigest = pointerDigest(byA);
+  const bundle = await signDigest(keyA, `${REPO}/${'f'.repeat(40)}`, fDigest);
+  const iDigest = pointerDigest(target);
+  const manifest = await store.getManifest(REPO, iDigest);
+  const image = buildSignatureImage(bundle, { digest: iDigest, size: manifest.bytes.length });
+  await store.push(REPO, signatureTag(iDigest), image.blobs, image.manifest);
+  const misSigned = await runPlugin(['generate'], target.dir, env(target.sourcePath, 'c9', set));
+  assert.equal(misSigned.code, 1);
+  assert.equal(misSigned.stdout, '');
+  assert.match(misSigned.stderr, new RegExp(`the signature is for ${fDigest}, not for the release manifest ${iDigest}`));
+});
+
+function pointerDigest(p: { dir: string }): string {
+  return /digest: (sha256:[0-9a-f]{64})/.exec(readFileSync(join(p.dir, 'release.yaml'), 'utf8'))![1];
+}

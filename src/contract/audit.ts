@@ -21,6 +21,17 @@ export const AuditChainCheck = Type.Object({
   checked: Type.Integer(),
   first_broken: Type.Optional(Type.Integer()),
   reason: Type.Optional(Type.String()),
+  /**
+   * The chain checked against the heads anchored in GitOps commits (trailer Forge-Audit-Head,
+   * issue 13 item 8): how many anchors were compared and the newest one. Absent when the server
+   * has no GitOps repository.
+   */
+  anchors: Type.Optional(
+    Type.Object({
+      checked: Type.Integer(),
+      newest: Type.Optional(Type.Object({ seq: Type.Integer(), hash: Type.String(), commit: Type.String() })),
+    }),
+  ),
 });
 export type AuditChainCheck = Static<typeof AuditChainCheck>;
 

@@ -67,6 +67,12 @@ export const Release = Type.Object(
       message: Nullable(Type.String()),
       committed_at: Nullable(Type.String()),
       url: Nullable(Type.String()),
+      /**
+       * The branches that contain the commit, as the pipeline reported them for a tag or manual
+       * release; null when unknown (not reported, a shallow clone, or registered before Forge
+       * recorded it). A branch-push release's branch is its trigger's.
+       */
+      branches: Type.Optional(Nullable(Type.Array(Type.String()))),
     }),
     pipeline_run_id: Nullable(Type.String()),
     triggers: Type.Array(Trigger),
@@ -94,6 +100,12 @@ export const CreateReleaseBody = Type.Object(
       message: Type.Optional(Text(65536)),
       committed_at: Type.Optional(Text(64)),
       url: Type.Optional(Text(2048)),
+      /**
+       * Tag and manual releases: the branches of the source repository that contain the commit,
+       * from the CI checkout's remote-tracking refs (issue #13 item 1). Absent = unknown: the
+       * branch rule then admits only the pattern `*`.
+       */
+      branches: Type.Optional(Type.Array(Text(1024), { maxItems: 1000 })),
     }),
     trigger: Type.Object({ type: TriggerType, branch: Type.Optional(Text(1024)), tag: Type.Optional(Text(1024)) }),
     tags: Type.Optional(Type.Array(Text(1024), { maxItems: 1000 })),

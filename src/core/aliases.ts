@@ -1,4 +1,12 @@
-/** Aliases and reference resolution (DESIGN.md §3): pure rules, no storage. */
+/**
+ * Aliases and reference resolution (DESIGN.md §3): pure rules, no storage.
+ *
+ * No alias may shadow a reference of another kind (issue #13 item 3): a full-length sha (40 or
+ * 64 hex characters) always means that commit, and a tag of that form is refused; a reference
+ * that reads both as an alias and as a release number or sha prefix of a *different* release is
+ * 409 ambiguous_reference (store/releases.ts resolveRelease), never silently one of them.
+ */
+import { refNameProblem } from './ref-names.js';
 
 export type AliasType = 'numeric' | 'tag' | 'branch';
 export type TaggingStrategy = 'monorepo' | 'tag-all';
@@ -9,12 +17,55 @@ export interface Alias {
 }
 
 /**
- * The tag aliases a set of git tags gives one project: under `monorepo` only `<project>/v*`
- * tags count and the alias is the part after `<project>/`; under `tag-all` every tag counts as is.
+ * The alias one git tag gives a project, or undefined: under `monorepo` only `<project>/v*` tags
+ * count and the alias is the part after `<project>/`; under `tag-all` every tag counts as is.
  */
+export function tagAlias(project: string, tag: string, strategy: TaggingStrategy): string | undefined {
+  if (strategy === 'tag-all') return tag;
+  return tag.startsWith(`${project}/v`) ? tag.slice(project.length + 1) : undefined;
+}
+
+/** The tag aliases a set of git tags gives one project (see tagAlias), each once, in order. */
 export function tagAliases(project: string, tags: string[], strategy: TaggingStrategy): string[] {
-  const out = strategy === 'tag-all' ? tags : tags.filter((t) => t.startsWith(`${project}/v`)).map((t) => t.slice(project.length + 1));
+  const out: string[] = [];
+  for (const t of tags) {
+    const a = tagAlias(project, t, strategy);
+    if (a !== undefined) out.push(a);
+  }
   return [...new Set(out)];
+}
+
+/**
+ * The tagging strategy a release is registered under (issue #13 item 7): the platform config's
+ * `repositories.<owner/name>.tagging_strategy` when it sets one, else the request's, else monorepo.
+ */
+export function taggingStrategyFor(
+  repositories: Record<string, { taggingStrategy?: TaggingStrategy }> | undefined,
+  repository: string,
+  requested?: TaggingStrategy,
+): TaggingStrategy {
+  return repositories?.[repository]?.taggingStrategy ?? requested ?? 'monorepo';
+}
+
+const FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
+
+/**
+ * Why `tag` may not be a tag of a release (an alias), or undefined: it must be a name git
+ * accepts (core/ref-names.ts) and must not be a full-length hex string, which always means a
+ * commit. Tags that read as a release number or a short sha prefix are accepted; see
+ * resolveRelease for what a reference matching both means.
+ */
+export function tagProblem(tag: string): string | undefined {
+  const p = refNameProblem(tag);
+  if (p) return `"${tag}" is not a valid git tag name: it ${p}`;
+  if (FULL_SHA.test(tag)) return `"${tag}" is ${tag.length} hex characters: a full-length sha always names a commit, never a tag`;
+  return undefined;
+}
+
+/** Why `branch` is not a name git accepts for a branch, or undefined. */
+export function branchProblem(branch: string): string | undefined {
+  const p = refNameProblem(branch);
+  return p ? `"${branch}" is not a valid git branch name: it ${p}` : undefined;
 }
 
 /** `release/1.2` released as number 7 → `release-1.2-7`. */
@@ -24,9 +75,17 @@ export function branchAlias(branch: string, releaseNumber: number): string {
 
 const MIN_SHA_PREFIX = 7;
 
-/** How a reference may be read after the exact-alias lookup failed: as a number, a sha prefix, or neither. */
-export function referenceForms(ref: string): { number?: number; shaPrefix?: string } {
-  const forms: { number?: number; shaPrefix?: string } = {};
+export interface ReferenceForms {
+  /** A full-length sha (40 or 64 hex, lower-cased): it means that commit before anything else. */
+  fullSha?: string;
+  number?: number;
+  shaPrefix?: string;
+}
+
+/** How a reference may be read besides an exact alias: as a full sha, a number, a sha prefix, or none of them. */
+export function referenceForms(ref: string): ReferenceForms {
+  const forms: ReferenceForms = {};
+  if (FULL_SHA.test(ref)) forms.fullSha = ref.toLowerCase();
   if (/^[1-9][0-9]{0,9}$/.test(ref) && Number(ref) <= 2_147_483_647) forms.number = Number(ref);
   const lower = ref.toLowerCase();
   if (/^[0-9a-f]+$/.test(lower) && lower.length >= MIN_SHA_PREFIX && lower.length <= 64) forms.shaPrefix = lower;

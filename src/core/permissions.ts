@@ -5,14 +5,37 @@ export type Action =
   | { kind: 'release:create' }
   | { kind: 'deploy'; environment: string } // deploy, roll back, pin and unpin
   | { kind: 'approve'; environment: string } // approve and revoke
-  | { kind: 'admin' }; // audit and operator-only views
+  | { kind: 'admin' } // audit and operator-only views
+  | { kind: 'integration:argocd' }; // post Argo CD Applications (issue 15): that role only, not even operator
 
 export interface Principal {
+  /**
+   * Who it is, stably: every rule about "who" (distinct approvers, self-approval, break-glass,
+   * audit actors) compares this. An embedded token's `sub`; for OIDC, `<issuer>#<sub>` (issue
+   * #13 item 2), never an email, which some providers let users change.
+   */
   subject: string;
   roles: string[];
+  /** A name to show (an OIDC user's email); for display only, never compared. Absent: the subject. */
+  display?: string;
+  /**
+   * A pipeline identity's repositories (`owner/name`, lower-case; issue #13 item 7): it may
+   * release only these. Absent or empty: any repository (a single-repository installation).
+   */
+  repositories?: string[];
 }
 
-export const ROLE_PATTERN = /^(service-account|developer|operator|(deployer|approver):[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)$/;
+/**
+ * Whether `principal` may register releases of `repository`: a service account bound to
+ * repositories only of those, an unbound one of any (see Principal.repositories).
+ */
+export function mayReleaseRepository(principal: Principal, repository: string): boolean {
+  const bound = principal.repositories ?? [];
+  return bound.length === 0 || bound.includes(repository.toLowerCase());
+}
+
+export const ROLE_PATTERN =
+  /^(service-account|developer|operator|integration:argocd|(deployer|approver):[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)$/;
 
 export function isAllowed(principal: Principal, action: Action): boolean {
   const roles = new Set(principal.roles);
@@ -27,6 +50,8 @@ export function isAllowed(principal: Principal, action: Action): boolean {
       return roles.has('operator') || roles.has(`approver:${action.environment}`);
     case 'admin':
       return roles.has('operator');
+    case 'integration:argocd':
+      return roles.has('integration:argocd');
   }
 }
 
@@ -42,5 +67,7 @@ export function describeAction(action: Action): string {
       return `the approver:${action.environment} or operator role`;
     case 'admin':
       return 'the operator role';
+    case 'integration:argocd':
+      return 'the integration:argocd role';
   }
 }

@@ -2,6 +2,11 @@
  * The ReleasePointer file (DESIGN.md §8): what the GitOps repository holds for one project in
  * one environment, and where. Rendering and parsing are pure; the Argo CD plugin parses with
  * the same function the writer renders with.
+ *
+ * Annotation values are YAML double-quoted strings in printable ASCII (`\uXXXX` beyond it), and
+ * a list (aliases, approvers) is written comma-separated when that reads back unchanged, else as
+ * a JSON array (issue #13 item 4: a tag may hold a comma). parsePointer reads both, and the
+ * comma-separated form of pointers written before.
  */
 import { parse as parseYaml } from 'yaml';
 import { projectProblem, repositoryProblem, shaProblem } from './identity.js';
@@ -43,22 +48,52 @@ function scalar(value: string): string {
   return JSON.stringify(value);
 }
 
+/** A YAML double-quoted scalar in printable ASCII: JSON's escapes, which YAML shares, and `\uXXXX` for the rest. */
+function quoted(value: string): string {
+  return JSON.stringify(value).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * A list annotation: `a,b` when every item is non-empty, has no comma, no surrounding space and
+ * the first does not begin with `[` (so it reads back by splitting); otherwise a JSON array.
+ */
+export function listAnnotation(items: string[]): string {
+  const plain = items.every((i) => i !== '' && !i.includes(',') && i.trim() === i) && !items[0]?.startsWith('[');
+  return plain ? items.join(',') : JSON.stringify(items);
+}
+
+/** Reads a list annotation (listAnnotation, or the older comma-separated form). */
+export function parseListAnnotation(text: string): string[] {
+  if (text.startsWith('[')) {
+    try {
+      const v: unknown = JSON.parse(text);
+      if (Array.isArray(v) && v.every((i) => typeof i === 'string')) return v;
+    } catch {
+      // not an array: the older comma-separated form
+    }
+  }
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
 export function renderPointer(p: ReleasePointer): string {
   const annotations: [string, string][] = [
     ['release-number', String(p.releaseNumber)],
-    ['aliases', p.aliases.join(',')],
+    ['aliases', listAnnotation(p.aliases)],
     ['deployment-id', p.deploymentId],
     ['deployed-by', p.deployedBy],
     ['deployed-at', p.deployedAt],
   ];
-  if (p.approvedBy.length) annotations.push(['approved-by', p.approvedBy.join(',')]);
+  if (p.approvedBy.length) annotations.push(['approved-by', listAnnotation(p.approvedBy)]);
   return [
     `apiVersion: ${POINTER_API_VERSION}`,
     `kind: ${POINTER_KIND}`,
     'metadata:',
     `  name: ${scalar(p.project)}`,
     '  annotations:',
-    ...annotations.map(([k, v]) => `    ${A}${k}: ${JSON.stringify(v)}`),
+    ...annotations.map(([k, v]) => `    ${A}${k}: ${quoted(v)}`),
     'spec:',
     `  repository: ${scalar(p.repository)}`,
     `  project: ${scalar(p.project)}`,
@@ -112,11 +147,7 @@ export function parsePointer(text: string): ReleasePointer {
     DIGEST.test(v) ? undefined : `"${v}" is not a manifest digest; expected sha256: and 64 lower-case hex characters`,
   );
   const note = (k: string) => (typeof annotations[A + k] === 'string' ? (annotations[A + k] as string) : '');
-  const list = (k: string) =>
-    note(k)
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
+  const list = (k: string) => parseListAnnotation(note(k));
   const number = note('release-number');
   return {
     repository,

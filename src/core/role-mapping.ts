@@ -7,24 +7,34 @@
  *     "claims": ["groups", "roles", "realm_access.roles"],   // where group/role names are (dotted paths); default groups, roles
  *     "groups": { "platform-team": ["operator"], "staging-deployers": ["deployer:staging"] },
  *     "clients": { "ci-pipeline": ["service-account"] },     // service accounts by client id
+ *     "client_repositories": { "ci-pipeline": ["acme/web"] }, // the repositories a client may release; default any
  *     "default_roles": ["developer"],                        // every authenticated person; default none
- *     "subject_claims": ["email", "preferred_username", "sub"]  // the actor recorded; default this
+ *     "subject_claims": ["email", "preferred_username"]      // the name SHOWN for a person; default this
  *   }
  * A client's roles apply only to the client's own tokens (client credentials: no subject, or
  * the subject is the client id), never to a person who logged in through that client.
+ *
+ * Who a person is (issue #13 item 2): the provider's stable subject, `<iss>#<sub>`. Every rule
+ * about "who" compares it; the email (or the first `subject_claims` claim present) is only the
+ * name shown (Principal.display), since some providers let users change it. A client is
+ * `client:<client_id>`. `subject_claims` chose the recorded actor before this change; it now
+ * chooses the display name only (a `sub` entry in it is ignored: the subject is always iss+sub).
  */
 import { ForgeError } from './errors.js';
+import { repositoryProblem } from './identity.js';
 import { type Principal, ROLE_PATTERN } from './permissions.js';
 
 export interface RoleMapping {
   claims: string[];
   groups: Record<string, string[]>;
   clients: Record<string, string[]>;
+  /** Client id → the `owner/name` repositories its tokens may release (issue #13 item 7); absent = any. */
+  client_repositories: Record<string, string[]>;
   default_roles: string[];
   subject_claims: string[];
 }
 
-const FIELDS = ['claims', 'groups', 'clients', 'default_roles', 'subject_claims'];
+const FIELDS = ['claims', 'groups', 'clients', 'client_repositories', 'default_roles', 'subject_claims'];
 
 function problem(path: string, expected: string, value: unknown): never {
   throw new ForgeError('validation_error', `OIDC role map: ${path} is ${JSON.stringify(value)}: expected ${expected}`);
@@ -39,7 +49,8 @@ function stringList(value: unknown, path: string): string[] {
 function roleList(value: unknown, path: string): string[] {
   const roles = stringList(value, path);
   roles.forEach((r, i) => {
-    if (!ROLE_PATTERN.test(r)) problem(`${path}[${i}]`, 'service-account, developer, operator, deployer:<env> or approver:<env>', r);
+    if (!ROLE_PATTERN.test(r))
+      problem(`${path}[${i}]`, 'service-account, developer, operator, integration:argocd, deployer:<env> or approver:<env>', r);
   });
   return roles;
 }
@@ -47,6 +58,20 @@ function roleList(value: unknown, path: string): string[] {
 function roleTable(value: unknown, path: string): Record<string, string[]> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) problem(path, 'an object of name → list of roles', value);
   return Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, roleList(v, `${path}.${k}`)]));
+}
+
+function repositoryTable(value: unknown, path: string): Record<string, string[]> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    problem(path, 'an object of client id → list of owner/name', value);
+  return Object.fromEntries(
+    Object.entries(value as object).map(([k, v]) => {
+      const repos = stringList(v, `${path}.${k}`);
+      repos.forEach((r, i) => {
+        if (repositoryProblem(r) || r !== r.toLowerCase()) problem(`${path}.${k}[${i}]`, 'a lower-case owner/name', r);
+      });
+      return [k, repos];
+    }),
+  );
 }
 
 export function parseRoleMapping(text: string): RoleMapping {
@@ -64,9 +89,9 @@ export function parseRoleMapping(text: string): RoleMapping {
     claims: o.claims === undefined ? ['groups', 'roles'] : stringList(o.claims, 'claims'),
     groups: o.groups === undefined ? {} : roleTable(o.groups, 'groups'),
     clients: o.clients === undefined ? {} : roleTable(o.clients, 'clients'),
+    client_repositories: o.client_repositories === undefined ? {} : repositoryTable(o.client_repositories, 'client_repositories'),
     default_roles: o.default_roles === undefined ? [] : roleList(o.default_roles, 'default_roles'),
-    subject_claims:
-      o.subject_claims === undefined ? ['email', 'preferred_username', 'sub'] : stringList(o.subject_claims, 'subject_claims'),
+    subject_claims: o.subject_claims === undefined ? ['email', 'preferred_username'] : stringList(o.subject_claims, 'subject_claims'),
   };
 }
 
@@ -95,14 +120,27 @@ export function principalFromClaims(mapping: RoleMapping, claims: Record<string,
       for (const r of mapping.groups[name] ?? []) roles.add(r);
     }
   }
-  const subject = isClient
-    ? `client:${clientId}`
-    : mapping.subject_claims.map((c) => claimAt(claims, c)).find((v): v is string => typeof v === 'string' && v.length > 0);
-  if (!subject) {
+  if (isClient) {
+    const repositories = mapping.client_repositories[clientId] ?? [];
+    return { subject: `client:${clientId}`, roles: [...roles].sort(), ...(repositories.length ? { repositories } : {}) };
+  }
+  const sub = typeof claims.sub === 'string' && claims.sub.length > 0 ? claims.sub : undefined;
+  const iss = typeof claims.iss === 'string' && claims.iss.length > 0 ? claims.iss : undefined;
+  if (!sub || !iss) {
     throw new ForgeError(
       'authentication_required',
-      `the token names no subject: expected one of the claims ${mapping.subject_claims.join(', ')}`,
+      `the token names no ${sub ? 'issuer (iss)' : 'subject (sub)'}: a person is known by the issuer and subject the provider gives, never by an email`,
     );
   }
-  return { subject, roles: [...roles].sort() };
+  const subject = oidcSubject(iss, sub);
+  const display = mapping.subject_claims
+    .filter((c) => c !== 'sub')
+    .map((c) => claimAt(claims, c))
+    .find((v): v is string => typeof v === 'string' && v.length > 0);
+  return { subject, roles: [...roles].sort(), ...(display && display !== subject ? { display } : {}) };
+}
+
+/** A person's stable identity: `<issuer>#<sub>` (an issuer URL has no fragment, so the first `#` after it splits them back). */
+export function oidcSubject(issuer: string, sub: string): string {
+  return `${issuer}#${sub}`;
 }

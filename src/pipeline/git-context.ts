@@ -24,6 +24,45 @@ export interface GitContext extends GitRefContext {
   committedAt?: string;
   /** The URL of the `origin` remote, when there is one. */
   remote?: string;
+  /**
+   * The branches of the source repository that contain the commit, from the checkout's
+   * remote-tracking refs (`refs/remotes/<remote>/<branch>`), sorted; undefined when the checkout
+   * cannot tell (issue #13 item 1), and then `branchesUnknown` says why and what to do.
+   */
+  branches?: string[];
+  branchesUnknown?: string;
+}
+
+/**
+ * Which branches of the source repository contain `sha`, as the checkout's remote-tracking refs
+ * show them: of the `origin` remote when there is one, else of every remote (`<remote>/` taken
+ * off). A shallow clone, or a checkout with no remote-tracking refs, cannot tell: the answer is
+ * then the reason, with a hint (fetch the history and the branches, e.g. `fetch-depth: 0`).
+ */
+export async function containingBranches(dir: string, sha: string): Promise<{ branches: string[] } | { unknown: string }> {
+  const shallow = (await gitMaybe(dir, ['rev-parse', '--is-shallow-repository']))?.trim() === 'true';
+  if (shallow) {
+    return {
+      unknown:
+        'the checkout is a shallow clone, so which branches contain the commit is unknown and branch rules other than "*" refuse this release; fetch the full history and the branches (actions/checkout: fetch-depth: 0, or git fetch --unshallow origin "+refs/heads/*:refs/remotes/origin/*")',
+    };
+  }
+  const all = (await git(dir, ['for-each-ref', '--format=%(refname)', 'refs/remotes/'])).split('\n').filter(Boolean);
+  const remotes = new Set(all.map((r) => r.split('/')[2]));
+  const scope = remotes.has('origin') ? 'refs/remotes/origin/' : 'refs/remotes/';
+  const tracking = all.filter((r) => r.startsWith(scope) && !r.endsWith('/HEAD'));
+  if (!tracking.length) {
+    return {
+      unknown:
+        'the checkout has no remote-tracking branches, so which branches contain the commit is unknown and branch rules other than "*" refuse this release; fetch the branches (git fetch origin "+refs/heads/*:refs/remotes/origin/*")',
+    };
+  }
+  const out = await git(dir, ['for-each-ref', '--contains', sha, '--format=%(refname)', scope]);
+  const branches = out
+    .split('\n')
+    .filter((r) => r && !r.endsWith('/HEAD'))
+    .map((r) => r.split('/').slice(3).join('/'));
+  return { branches: [...new Set(branches)].sort() };
 }
 
 /**
@@ -73,5 +112,8 @@ export async function readGitContext(dir: string, ci: CiCheckout): Promise<GitCo
   else if (ref?.startsWith('refs/heads/')) ctx.branch = ref.slice('refs/heads/'.length);
   else if (!ref && branchOut?.trim()) ctx.branch = branchOut.trim();
   if (remote?.trim()) ctx.remote = remote.trim();
+  const where = await containingBranches(dir, sha);
+  if ('branches' in where) ctx.branches = where.branches;
+  else ctx.branchesUnknown = where.unknown;
   return ctx;
 }

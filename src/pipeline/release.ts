@@ -139,6 +139,9 @@ export function releaseRequest(plan: ReleasePlan, p: ProjectPlan, artifacts: Rel
       ...(git.message !== undefined ? { message: git.message } : {}),
       ...(git.committedAt ? { committed_at: git.committedAt } : {}),
       ...(url ? { url } : {}),
+      // Where the commit is, for the branch rule on tag and manual releases (issue #13 item 1);
+      // absent when the checkout cannot tell, which the rule treats as unknown.
+      ...(decision.trigger.type !== 'branch_push' && git.branches ? { branches: git.branches } : {}),
     },
     trigger: decision.trigger,
     tags: decision.tags,

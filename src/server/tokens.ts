@@ -10,6 +10,7 @@ import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { readOrCreateKeyFile } from '../config/key-file.js';
 import { parseDuration } from '../core/duration.js';
 import { ForgeError } from '../core/errors.js';
+import { repositoryProblem } from '../core/identity.js';
 import { type Principal, ROLE_PATTERN } from '../core/permissions.js';
 
 const ISSUER = 'forge-embedded';
@@ -33,31 +34,61 @@ export function tokenLifetimeSeconds(text: string): number {
   return Math.floor(ms / 1000);
 }
 
-export async function signToken(key: Uint8Array, subject: string, roles: string[], ttlSeconds: number) {
+/**
+ * Signs an embedded token. `repositories` (issue #13 item 7) binds a service account to the
+ * `owner/name` repositories it may release (claim `repositories`); none = any. Throws
+ * validation_error for an unknown role, a malformed repository, or repositories without the
+ * service-account role.
+ */
+export async function signToken(
+  key: Uint8Array,
+  subject: string,
+  roles: string[],
+  ttlSeconds: number,
+  opts: { repositories?: string[] } = {},
+) {
+  const repositories = [...new Set((opts.repositories ?? []).map((r) => r.toLowerCase()))].sort();
+  for (const r of repositories) {
+    const problem = repositoryProblem(r);
+    if (problem) throw new ForgeError('validation_error', `--repository "${r}": ${problem}`);
+  }
+  if (repositories.length && !roles.includes('service-account')) {
+    throw new ForgeError('validation_error', '--repository binds a pipeline identity: it needs --role service-account');
+  }
   for (const role of roles) {
     if (!ROLE_PATTERN.test(role)) {
       throw new ForgeError(
         'validation_error',
-        `unknown role "${role}": expected service-account, developer, operator, deployer:<env> or approver:<env>`,
+        `unknown role "${role}": expected service-account, developer, operator, integration:argocd, deployer:<env> or approver:<env>`,
       );
     }
   }
   const now = Math.floor(Date.now() / 1000);
-  const token = await new SignJWT({ roles })
+  const token = await new SignJWT(repositories.length ? { roles, repositories } : { roles })
     .setProtectedHeader({ alg: 'HS256' })
     .setIssuer(ISSUER)
     .setSubject(subject)
     .setIssuedAt(now)
     .setExpirationTime(now + ttlSeconds)
     .sign(key);
-  return { token, subject, roles, expires_at: new Date((now + ttlSeconds) * 1000).toISOString() };
+  return {
+    token,
+    subject,
+    roles,
+    ...(repositories.length ? { repositories } : {}),
+    expires_at: new Date((now + ttlSeconds) * 1000).toISOString(),
+  };
 }
 
 async function verifyWithExpiry(key: Uint8Array | KeyObject, token: string): Promise<{ principal: Principal; expiresAt: number }> {
   try {
     const { payload } = await jwtVerify(token, key, { issuer: ISSUER, algorithms: ['HS256'] });
     const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
-    return { principal: { subject: String(payload.sub ?? ''), roles }, expiresAt: (payload.exp ?? 0) * 1000 };
+    const repositories = Array.isArray(payload.repositories) ? payload.repositories.filter((r): r is string => typeof r === 'string') : [];
+    return {
+      principal: { subject: String(payload.sub ?? ''), roles, ...(repositories.length ? { repositories } : {}) },
+      expiresAt: (payload.exp ?? 0) * 1000,
+    };
   } catch (err) {
     const why = err instanceof joseErrors.JWTExpired ? 'the token has expired' : 'the token is not valid for this server';
     throw new ForgeError('authentication_required', `${why}: create a new one with "forge token create"`);

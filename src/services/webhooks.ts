@@ -6,6 +6,8 @@
  *   2. delivery: due rows are claimed with SKIP LOCKED and a lease, POSTed with an HMAC-SHA256
  *      signature, and the outcome logged per attempt; failures are retried with doubling,
  *      jittered delays until the receiver's max_attempts, then marked failed.
+ * A receiver gets only the events recorded after it was first configured (its subscription,
+ * store/webhooks.ts ensureSubscriptions): turning webhooks on never replays history.
  * Delivery is at least once (a replica dying after the POST and before recording it means a
  * second POST after the lease): receivers deduplicate by the X-Forge-Delivery id.
  *
@@ -52,9 +54,15 @@ export async function fanOut(db: Db, receivers: WebhookReceiver[]): Promise<numb
   return db.transaction(async (tx) => {
     const cursor = await store.claimFanout(tx);
     if (cursor === undefined) return 0;
+    const since = await store.ensureSubscriptions(
+      tx,
+      receivers.map((r) => r.name),
+    );
     const entries = await auditAfter(tx, cursor, FANOUT_BATCH);
     for (const e of entries) {
-      for (const r of receivers.filter((rc) => wantsEvent(rc, e.action))) {
+      // Only events recorded after the receiver was subscribed (issue #13 item 9): enabling
+      // webhooks on an existing database never replays its history.
+      for (const r of receivers.filter((rc) => wantsEvent(rc, e.action) && e.seq > (since.get(rc.name) ?? Number.MAX_SAFE_INTEGER))) {
         const id = randomUUID();
         const body = JSON.stringify({ id, event: e.action, seq: e.seq, at: e.at, actor: e.actor, subject: e.subject, details: e.details });
         await store.insertDelivery(tx, { id, receiver: r.name, event_seq: e.seq, event: e.action, body });
@@ -119,14 +127,35 @@ export async function deliverDue(db: Db, s: WebhookSettings, random = Math.rando
   return due.length;
 }
 
+/**
+ * Subscribes the configured receivers that are not yet (store/webhooks.ts ensureSubscriptions):
+ * the server calls it before it answers requests, so a new receiver gets every event from its
+ * start on and none from before.
+ */
+export async function subscribeReceivers(db: Db, s: WebhookSettings): Promise<void> {
+  await store.ensureSubscriptions(
+    db,
+    s.receivers.map((r) => r.name),
+  );
+}
+
 /** The loop of one replica. stop() waits for the round in progress. */
 export function startWebhookDispatcher(db: Db, s: WebhookSettings, log: (line: string) => void) {
+  // Subscribe at start, so the events from now on are delivered even if the first fan-out is late.
+  let subscribed = false;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let round: Promise<void> = Promise.resolve();
   const tick = () => {
     round = (async () => {
       try {
+        if (!subscribed) {
+          await store.ensureSubscriptions(
+            db,
+            s.receivers.map((r) => r.name),
+          );
+          subscribed = true;
+        }
         while (!stopped && (await fanOut(db, s.receivers)) === FANOUT_BATCH);
         while (!stopped && (await deliverDue(db, s)) === DELIVERY_BATCH);
       } catch (err) {

@@ -7,7 +7,10 @@
  *
  * Key: FORGE_SIGNING_KEY_FILE (an EC P-256 PKCS#8 PEM), by default `signing-key.pem` in the
  * data directory, created on first need (atomically, like the token key) with the public key
- * beside it (`signing-key.pem.pub`), which is what verifiers get as FORGE_SIGNING_PUBLIC_KEY_FILE.
+ * beside it (`signing-key.pem.pub`). The installation knows its keys (table signing_keys,
+ * src/services/signing-keys.ts): every replica signs with one of them, and verifiers are given
+ * the whole published set (`forge signing-key list -o pem`) as FORGE_SIGNING_PUBLIC_KEY_FILE, so
+ * releases signed before a rotation keep verifying (issue 13 item 5).
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -27,6 +30,8 @@ export interface SigningKey {
   privateKey: KeyObject;
   publicKeyPem: string;
   keyId: string;
+  /** True when this process created the key file just now (no key was configured or present). */
+  created?: boolean;
 }
 
 /** The key id: sha256 of the public key's SubjectPublicKeyInfo (DER), hex; the bundle's key hint. */
@@ -53,7 +58,7 @@ export function loadOrCreateSigningKey(path: string): SigningKey {
     );
   }
   const publicKey = createPublicKey(privateKey);
-  return { privateKey, publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }) as string, keyId: keyIdOf(publicKey) };
+  return { privateKey, publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }) as string, keyId: keyIdOf(publicKey), created };
 }
 
 /** A sigstore bundle (JSON) over the manifest digest of the release named `name`. */
@@ -77,15 +82,54 @@ export async function signDigest(key: SigningKey, name: string, manifestDigest: 
   return bundleToJSON(bundle);
 }
 
-/** Checks a bundle against a public key (PEM) and the manifest digest it must sign; answers the key id. */
-export function verifyDigestBundle(publicKeyPem: string, bundleJson: unknown, manifestDigest: string): { keyId: string } {
-  let publicKey: KeyObject;
-  try {
-    publicKey = createPublicKey(publicKeyPem);
-  } catch {
-    throw new ForgeError('validation_error', 'the signing public key is not a PEM public key');
+const PEM_PUBLIC_KEY = /-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g;
+
+/**
+ * A key set (issue 13 item 5): every `PUBLIC KEY` PEM block in `text` (the published set,
+ * `forge signing-key list -o pem`, or a single `.pub` file), by key id. Text outside the blocks
+ * (comments) is ignored. Errors: validation_error when a block is not a public key, or when
+ * there is none — a key file that holds no key must not read as "nothing to check".
+ */
+export function parsePublicKeySet(text: string): Map<string, KeyObject> {
+  const keys = new Map<string, KeyObject>();
+  for (const [i, block] of (text.match(PEM_PUBLIC_KEY) ?? []).entries()) {
+    let key: KeyObject;
+    try {
+      key = createPublicKey(block);
+    } catch {
+      throw new ForgeError('validation_error', `the signing public key ${i + 1} in the key set is not a PEM public key`);
+    }
+    keys.set(keyIdOf(key), key);
   }
-  const keyId = keyIdOf(publicKey);
+  if (!keys.size)
+    throw new ForgeError(
+      'validation_error',
+      'the signing key set holds no public key: expected one or more "-----BEGIN PUBLIC KEY-----" blocks (forge signing-key list -o pem)',
+    );
+  return keys;
+}
+
+/** The PEM (SPKI) of a public key, and its key id, checked to be an EC P-256 key as Forge signs with. */
+export function normalizePublicKey(pem: string): { keyId: string; publicKeyPem: string } {
+  let key: KeyObject;
+  try {
+    key = createPublicKey(pem);
+  } catch {
+    throw new ForgeError('validation_error', 'public_key is not a PEM public key', { field: 'public_key' });
+  }
+  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1')
+    throw new ForgeError('validation_error', 'public_key must be an EC P-256 public key, as Forge signs with', { field: 'public_key' });
+  return { keyId: keyIdOf(key), publicKeyPem: key.export({ type: 'spki', format: 'pem' }) as string };
+}
+
+/**
+ * Checks a bundle against a key set (PEM text holding one or more public keys: a single key
+ * file or the installation's published set) and the manifest digest it must sign; answers the
+ * id of the key that signed it. Errors: validation_error naming what does not hold.
+ */
+export function verifyDigestBundle(publicKeyPem: string, bundleJson: unknown, manifestDigest: string): { keyId: string } {
+  const keys = parsePublicKeySet(publicKeyPem);
+  let keyId = '';
   let bundle;
   try {
     bundle = bundleFromJSON(bundleJson);
@@ -98,11 +142,18 @@ export function verifyDigestBundle(publicKeyPem: string, bundleJson: unknown, ma
     tlogs: [],
     ctlogs: [],
     publicKey: (hint) => {
-      if (hint !== keyId)
+      const publicKey = keys.get(hint);
+      if (!publicKey) {
+        const ids = [...keys.keys()].map((id) => `${id.slice(0, 16)}…`);
         throw new ForgeError(
           'validation_error',
-          `the release is signed by key ${hint.slice(0, 16)}…, not by the configured public key ${keyId.slice(0, 16)}…`,
+          ids.length === 1
+            ? `the release is signed by key ${hint.slice(0, 16)}…, not by the configured public key ${ids[0]}`
+            : `the release is signed by key ${hint.slice(0, 16)}…, not by any of the ${ids.length} configured public keys (${ids.join(', ')})`,
+          { key_id: hint },
         );
+      }
+      keyId = hint;
       return { publicKey, validFor: () => true };
     },
   };
@@ -112,7 +163,7 @@ export function verifyDigestBundle(publicKeyPem: string, bundleJson: unknown, ma
     if (err instanceof ForgeError) throw err;
     throw new ForgeError(
       'validation_error',
-      `the release signature does not verify with the configured public key: ${(err as Error).message}`,
+      `the release signature does not verify with the configured public key${keys.size > 1 ? 's' : ''}: ${(err as Error).message}`,
     );
   }
   const envelope = bundle.content.$case === 'dsseEnvelope' ? bundle.content.dsseEnvelope : undefined;

@@ -48,6 +48,19 @@ export async function auditAfter(db: Db, seq: number, limit: number): Promise<Au
   return db.query<AuditEntry>('select * from audit_log where seq > $1 order by seq limit $2', [seq, limit]);
 }
 
+/** The newest entry's seq and hash (what a GitOps commit anchors, issue 13 item 8); null when the log is empty. */
+export async function auditHead(db: Db): Promise<{ seq: number; hash: string } | null> {
+  const [row] = await db.query<{ seq: number; hash: string }>('select seq, hash from audit_log order by seq desc limit 1');
+  return row ?? null;
+}
+
+/** The hashes of the entries at `seqs` (those that exist): seq → hash. */
+export async function auditHashes(db: Db, seqs: number[]): Promise<Map<number, string>> {
+  if (!seqs.length) return new Map();
+  const rows = await db.query<{ seq: number; hash: string }>('select seq, hash from audit_log where seq = any($1::bigint[])', [seqs]);
+  return new Map(rows.map((r) => [Number(r.seq), r.hash]));
+}
+
 /** The seq of the newest entry; 0 when the log is empty. */
 export async function latestAuditSeq(db: Db): Promise<number> {
   const [row] = await db.query<{ max: number | null }>('select max(seq)::int as max from audit_log');

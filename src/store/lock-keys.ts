@@ -13,6 +13,7 @@ import type { Db } from './db.js';
 /** Fixed keys: one lock each. */
 export const LOCK_MIGRATIONS = 7_303_417; // "forge migrations"
 export const LOCK_AUDIT_APPEND = 7_303_418; // the audit chain has no forks
+export const LOCK_SIGNING_KEYS = 7_303_419; // replicas starting at once agree on the installation's first key
 
 /** Seeds of the per-subject keys. */
 export const LockSpace = {
@@ -29,7 +30,7 @@ export const LockSpace = {
 export type LockSpaceName = keyof typeof LockSpace;
 
 /** Waits for a fixed lock, held until `tx` ends. */
-export async function lockFixed(tx: Db, key: typeof LOCK_MIGRATIONS | typeof LOCK_AUDIT_APPEND): Promise<void> {
+export async function lockFixed(tx: Db, key: typeof LOCK_MIGRATIONS | typeof LOCK_AUDIT_APPEND | typeof LOCK_SIGNING_KEYS): Promise<void> {
   await tx.query('select pg_advisory_xact_lock($1)', [key]);
 }
 

@@ -45,6 +45,7 @@ function toRelease(row: Row): Release {
       message: (row.source_message as string) ?? null,
       committed_at: (row.source_committed_at as string) ?? null,
       url: (row.source_url as string) ?? null,
+      branches: row.source_branches ? (JSON.parse(row.source_branches as string) as string[]) : null,
     },
     pipeline_run_id: (row.pipeline_run_id as string) ?? null,
     triggers: json(row.trigger_rows),
@@ -112,8 +113,8 @@ export type NewRelease = Pick<
 export async function insertRelease(tx: Db, r: NewRelease): Promise<void> {
   await tx.query(
     `insert into releases (id, repository, project, commit_sha, release_number, oci_uri, oci_digest, resources_digest,
-       created_by, source_author, source_message, source_committed_at, source_url, pipeline_run_id, artifacts)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+       created_by, source_author, source_message, source_committed_at, source_url, pipeline_run_id, artifacts, source_branches)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
     [
       r.id,
       r.repository,
@@ -130,8 +131,14 @@ export async function insertRelease(tx: Db, r: NewRelease): Promise<void> {
       r.source.url ?? null,
       r.pipeline_run_id ?? null,
       JSON.stringify(r.artifacts),
+      r.source.branches ? JSON.stringify(r.source.branches) : null,
     ],
   );
+}
+
+/** Replaces the branches known to contain a release's commit (a later pipeline run's observation; issue #13 item 1). */
+export async function setCommitBranches(tx: Db, releaseId: string, branches: string[]): Promise<void> {
+  await tx.query('update releases set source_branches = $2 where id = $1', [releaseId, JSON.stringify(branches)]);
 }
 
 export async function insertAliases(tx: Db, release: { id: string; repository: string; project: string }, aliases: Alias[]) {
@@ -156,29 +163,40 @@ export async function insertTrigger(tx: Db, releaseId: string, t: Omit<Trigger, 
 }
 
 /**
- * Resolves `{ref}` (DESIGN.md §3): exact tag/branch alias → release number → sha prefix of at
- * least 7 hex characters → 404. A prefix matching several releases is 409 ambiguous_reference.
+ * Resolves `{ref}` (DESIGN.md §3, issue #13 item 3): a full-length sha (40 or 64 hex) always
+ * means that commit. Otherwise every reading of `ref` — exact tag/branch alias, release number,
+ * sha prefix of at least 7 hex characters — is a candidate; when they all name one release, that
+ * is it, when they name several it is 409 ambiguous_reference (an alias never shadows a number or
+ * a sha, nor a prefix several commits), and when none, 404.
  */
 export async function resolveRelease(db: Db, repository: string, project: string, ref: string): Promise<Release> {
   const forms = referenceForms(ref);
-  // One round trip: every reading of `ref` is a candidate ranked by precedence; only the best rank is kept.
-  const rows = await db.query<Row & { rank: number }>(
+  // One round trip: every reading of `ref` is a candidate; a full sha (rank 0) excludes the rest.
+  const rows = await db.query<Row & { kinds: string[] | string }>(
     `with candidates as (
-       select release_id as id, 1 as rank from release_aliases where repository = $1 and project = $2 and alias = $3
+       select id, 0 as rank, 'commit' as kind from releases where repository = $1 and project = $2 and $6::text is not null and commit_sha = $6::text
        union all
-       select id, 2 from releases where repository = $1 and project = $2 and release_number = $4::int
+       select release_id as id, 1, 'alias' from release_aliases where repository = $1 and project = $2 and alias = $3
        union all
-       (select id, 3 from releases where repository = $1 and project = $2 and $5::text is not null and commit_sha like $5::text || '%'
+       select id, 2, 'number' from releases where repository = $1 and project = $2 and release_number = $4::int
+       union all
+       (select id, 3, 'sha prefix' from releases where repository = $1 and project = $2 and $5::text is not null and commit_sha like $5::text || '%'
         order by release_number desc limit 11)
-     ), best as (select id, rank from candidates where rank = (select min(rank) from candidates))
-     ${SELECT} join best on best.id = r.id order by r.release_number desc`,
-    [repository, project, ref, forms.number ?? null, forms.shaPrefix ?? null],
+     ), best as (
+       select id, json_agg(kind order by rank) as kinds from candidates
+       where rank = 0 or not exists (select 1 from candidates where rank = 0) group by id
+     )
+     ${SELECT.replace('select r.*,', 'select r.*, best.kinds,')} join best on best.id = r.id order by r.release_number desc`,
+    [repository, project, ref, forms.number ?? null, forms.shaPrefix ?? null, forms.fullSha ?? null],
   );
   if (rows.length === 1) return toRelease(rows[0]);
   if (rows.length > 1) {
-    throw new ForgeError('ambiguous_reference', `"${ref}" matches several releases of ${repository}/${project}; give more of the sha`, {
-      candidates: rows.slice(0, 10).map((r) => ({ commit_sha: r.commit_sha, release_number: r.release_number })),
-    });
+    const readings = rows.slice(0, 10).map((r) => ({ commit_sha: r.commit_sha, release_number: r.release_number, as: json(r.kinds) }));
+    throw new ForgeError(
+      'ambiguous_reference',
+      `"${ref}" matches several releases of ${repository}/${project} (${readings.map((c) => `release ${c.release_number} as ${c.as.join(' and ')}`).join(', ')}); give the full sha, or more of it`,
+      { candidates: readings },
+    );
   }
   throw new ForgeError(
     'not_found',

@@ -23,6 +23,27 @@ export async function claimFanout(tx: Db): Promise<number | undefined> {
   return row?.last_seq;
 }
 
+/**
+ * Records that `receivers` are subscribed, for those not yet known (migration 0030), and
+ * answers every known receiver's `since_seq`: it gets only audit entries after it. A new
+ * receiver starts at the newest audit entry; one that already has deliveries (configured before
+ * subscriptions were recorded) starts at the fan-out cursor, so an upgrade loses nothing.
+ */
+export async function ensureSubscriptions(db: Db, receivers: string[]): Promise<Map<string, number>> {
+  for (const r of receivers) {
+    await db.query(
+      `insert into webhook_subscriptions (receiver, since_seq)
+       select $1::text, case when exists (select 1 from webhook_deliveries where receiver = $1::text)
+                             then coalesce((select last_seq from webhook_fanout where id = 1), 0)
+                             else coalesce((select max(seq) from audit_log), 0) end
+       on conflict (receiver) do nothing`,
+      [r],
+    );
+  }
+  const rows = await db.query<{ receiver: string; since_seq: string | number }>('select receiver, since_seq from webhook_subscriptions');
+  return new Map(rows.map((row) => [row.receiver, Number(row.since_seq)]));
+}
+
 export async function advanceFanout(tx: Db, seq: number): Promise<void> {
   await tx.query('update webhook_fanout set last_seq = $1 where id = 1', [seq]);
 }

@@ -28,7 +28,13 @@ export interface Idp {
 }
 
 export async function startIdp(
-  o: { accounts?: Record<string, { groups: string[] }>; clientTokenTtl?: number; alg?: 'RS256' | 'ES256' } = {},
+  o: {
+    accounts?: Record<string, { groups: string[] }>;
+    clientTokenTtl?: number;
+    alg?: 'RS256' | 'ES256';
+    /** An account's email, read at each token (change it between logins to model a provider that lets users change it); default <id>@example.com. */
+    emails?: Record<string, string>;
+  } = {},
 ): Promise<Idp> {
   const accounts = o.accounts ?? {};
   const server = createServer();
@@ -97,10 +103,10 @@ export async function startIdp(
     },
     scopes: ['openid', 'email', 'offline_access', 'forge'],
     claims: { openid: ['sub'], email: ['email'] },
-    findAccount: (_ctx, id) => ({ accountId: id, claims: () => ({ sub: id, email: `${id}@example.com` }) }),
+    findAccount: (_ctx, id) => ({ accountId: id, claims: () => ({ sub: id, email: o.emails?.[id] ?? `${id}@example.com` }) }),
     extraTokenClaims: (_ctx, token) => {
       const id = (token as { accountId?: string }).accountId;
-      return id ? { email: `${id}@example.com`, groups: accounts[id]?.groups ?? [] } : undefined;
+      return id ? { email: o.emails?.[id] ?? `${id}@example.com`, groups: accounts[id]?.groups ?? [] } : undefined;
     },
     ttl: {
       ClientCredentials: o.clientTokenTtl ?? 600,

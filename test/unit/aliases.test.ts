@@ -1,7 +1,7 @@
 /** Unit tests of src/core/aliases.ts: tag and branch aliases, and how a reference may be read (DESIGN.md §3). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { branchAlias, referenceForms, tagAliases } from '../../src/core/aliases.js';
+import { branchAlias, branchProblem, referenceForms, tagAlias, tagAliases, tagProblem } from '../../src/core/aliases.js';
 
 test('monorepo: only <project>/v* tags count, without the project prefix', () => {
   const tags = ['auth-service/v1.2.3', 'auth-service/v1.2.3', 'billing/v2.0.0', 'auth-service/beta', 'v9.9.9', 'auth-service-x/v1.0.0'];
@@ -28,8 +28,33 @@ test('a reference is read as a number (1 to 2^31-1, no leading zero) and/or a sh
   assert.deepEqual(referenceForms('007'), {});
   assert.deepEqual(referenceForms('ABCDEF0'), { shaPrefix: 'abcdef0' }, 'sha prefixes are lower-cased');
   assert.deepEqual(referenceForms('abcdef'), {}, 'six hex characters are too short for a sha prefix');
-  assert.deepEqual(referenceForms('a'.repeat(64)), { shaPrefix: 'a'.repeat(64) });
+  assert.deepEqual(referenceForms('a'.repeat(64)), { fullSha: 'a'.repeat(64), shaPrefix: 'a'.repeat(64) });
+  assert.deepEqual(referenceForms('A'.repeat(40)), { fullSha: 'a'.repeat(40), shaPrefix: 'a'.repeat(40) });
+  assert.deepEqual(referenceForms('a'.repeat(41)), { shaPrefix: 'a'.repeat(41) }, 'only 40 or 64 hex is a full sha');
   assert.deepEqual(referenceForms('a'.repeat(65)), {});
   assert.deepEqual(referenceForms('v1.2.3'), {});
   assert.deepEqual(referenceForms('-1'), {});
+});
+
+test('a tag alias may not be a full-length sha in any case (issue #13 item 3); shorter hex and numbers may', () => {
+  for (const t of ['a'.repeat(40), 'A'.repeat(40), '0'.repeat(64), `${'f'.repeat(39)}E`])
+    assert.match(tagProblem(t) ?? 'accepted', /always names a commit/, t);
+  for (const t of ['a'.repeat(39), 'a'.repeat(41), 'a'.repeat(63), 'deadbee', '3', '0123', 'v1.2.3'])
+    assert.equal(tagProblem(t), undefined, t);
+});
+
+test('tag and branch names follow git ref-name rules (issue #13 item 4, issue #12 item 9)', () => {
+  for (const t of ['a..b', '@{x}', 'v1\nApproved by: ceo@example.com', 'a b', '-x', 'x.lock']) {
+    assert.match(tagProblem(t) ?? 'accepted', /not a valid git tag name/, t);
+    assert.match(branchProblem(t) ?? 'accepted', /not a valid git branch name/, t);
+  }
+  assert.equal(tagProblem('a,b'), undefined, 'git allows a comma: the pointer escapes it instead');
+  assert.equal(branchProblem('release/1.2'), undefined);
+});
+
+test('the alias of one tag: under monorepo only <project>/v*, under tag-all the tag itself', () => {
+  assert.equal(tagAlias('web', 'web/v1', 'monorepo'), 'v1');
+  assert.equal(tagAlias('web', 'web/beta', 'monorepo'), undefined);
+  assert.equal(tagAlias('web', 'api/v1', 'monorepo'), undefined);
+  assert.equal(tagAlias('web', 'api/v1', 'tag-all'), 'api/v1');
 });

@@ -4,7 +4,16 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { batchMessage, releaseLabel } from '../../src/core/commit-message.js';
+import {
+  batchMessage,
+  commitMessage,
+  messageValue,
+  parseCommitMessage,
+  parseMessageList,
+  parseMessageValue,
+  parseReleaseLabel,
+  releaseLabel,
+} from '../../src/core/commit-message.js';
 
 test('a release is labelled by number and its first tag alias, else its short sha', () => {
   assert.equal(releaseLabel({ releaseNumber: 42, sha: '0123456789abcdef', tagAliases: ['v1.2.3', 'v1.2'] }), '42 (v1.2.3)');
@@ -30,4 +39,89 @@ test('a batch: a summary, one line per subject, then each message in full after 
       '',
     ].join('\n'),
   );
+});
+
+/** Values built to break a line-based format: newlines, quotes, commas, separators, `none`, control and format characters. */
+const HOSTILE = [
+  'ceo@example.com',
+  'a\nApproved by: ceo@example.com',
+  'x\r\nDeployment: forged',
+  'bob, carol',
+  '"quoted"',
+  'back\\slash',
+  'none',
+  ' padded ',
+  'line\u2028sep',
+  'para\u2029sep',
+  'nel\u0085',
+  'zero\u200bwidth',
+  'bidi\u202eevil',
+  'tab\tx',
+  'é ü 日本',
+  '',
+  '---',
+  'Approved by: ceo@example.com',
+];
+
+test('every value a message holds is escaped: no value adds a line, and each parses back exactly (issue #13 item 4)', () => {
+  for (const v of HOSTILE) {
+    const written = messageValue(v);
+    assert.ok(!/[\n\r\u0085\u2028\u2029]/.test(written), JSON.stringify(written));
+    assert.equal(parseMessageValue(written), v);
+  }
+  for (let i = 0; i < HOSTILE.length; i++) {
+    const list = HOSTILE.slice(i, i + 4);
+    assert.deepEqual(parseMessageList(list.length ? list.map(messageValue).join(', ') : 'none'), list);
+  }
+});
+
+test('a forged approver line cannot appear: the repro and every hostile deployer, approver and tag', () => {
+  for (const v of HOSTILE) {
+    const m = {
+      kind: 'deploy' as const,
+      project: 'web',
+      environment: 'production',
+      repository: 'acme/mono',
+      release: { releaseNumber: 9, sha: 'a'.repeat(40), tagAliases: [v] },
+      previous: { releaseNumber: 8, sha: 'b'.repeat(40), tagAliases: [] },
+      deployedBy: v,
+      approvedBy: v === '' ? [] : [v, 'bob@example.com'],
+      deploymentId: 'dep-1',
+    };
+    const text = commitMessage(m);
+    const parsed = parseCommitMessage(text);
+    assert.deepEqual(Object.keys(parsed.fields), ['Repository', 'Release', 'Previous release', 'Deployed by', 'Approved by', 'Deployment']);
+    assert.equal(parseMessageValue(parsed.fields['Deployed by']), v);
+    assert.deepEqual(parseMessageList(parsed.fields['Approved by']), m.approvedBy);
+    assert.deepEqual(parseReleaseLabel(parsed.subject.replace(/^.*: release /, '')), { releaseNumber: 9, name: v });
+    const rollback = parseCommitMessage(commitMessage({ ...m, kind: 'rollback' }));
+    assert.deepEqual(Object.keys(rollback.fields), ['Previous release', 'Rolled back by']);
+    assert.equal(parseMessageValue(rollback.fields['Rolled back by']), v);
+  }
+});
+
+test('plain values stay as they were written before (existing messages read the same)', () => {
+  assert.equal(messageValue('alice@company.com'), 'alice@company.com');
+  assert.equal(releaseLabel({ releaseNumber: 1, sha: 'a'.repeat(40), tagAliases: ['v1.2.3'] }), '1 (v1.2.3)');
+  assert.equal(messageValue('none'), '"none"', 'an approver named none is not the empty list');
+  assert.throws(() => parseCommitMessage('Deploy x\n\nApproved by: none\nApproved by: ceo'), /appears twice/);
+});
+
+test('a rollback says why in its own Reason field, escaped like every value (an automatic rollback always gives one)', () => {
+  const base = {
+    kind: 'rollback' as const,
+    project: 'api',
+    environment: 'staging',
+    repository: 'acme/mono',
+    release: { releaseNumber: 1, sha: 'a'.repeat(40), tagAliases: [] },
+    previous: { releaseNumber: 2, sha: 'b'.repeat(40), tagAliases: [] },
+    deployedBy: 'forge:auto-rollback',
+    approvedBy: [],
+    deploymentId: 'd1',
+  };
+  assert.doesNotMatch(commitMessage(base), /Reason:/);
+  const forged = 'degraded in staging\nApproved by: ceo@example.com';
+  const parsed = parseCommitMessage(commitMessage({ ...base, reason: forged }));
+  assert.equal(parseMessageValue(parsed.fields.Reason), forged);
+  assert.equal(parsed.fields['Approved by'], undefined);
 });

@@ -51,3 +51,26 @@ test('every refusal is a PointerError', () => {
   }
   assert.throws(() => parsePointer(''), /release.yaml must be a mapping, got null/);
 });
+
+test('aliases and approvers with commas, brackets, quotes or newlines read back exactly (issue #13 item 4)', () => {
+  const lists = [
+    ['a,b', 'c'],
+    ['[x]'],
+    [' v1'],
+    ['v1', ''],
+    ['"q"', 'back\\slash'],
+    ['line\nbreak', 'nel\u0085', 'sep\u2028'],
+    ['é', '日本'],
+    [],
+  ];
+  for (const aliases of lists) {
+    for (const approvedBy of [aliases, ['bob@example.com']]) {
+      const p = { ...P, aliases, approvedBy, deployedBy: aliases[0] ?? 'x\ny: z' };
+      const text = renderPointer(p);
+      assert.ok(/^[\x20-\x7e\n]*$/.test(text), text);
+      assert.deepEqual(parsePointer(text), p);
+    }
+  }
+  // The comma form stays for lists that need no escaping (pointers written before still parse).
+  assert.match(renderPointer(P), /aliases: "v1,main-3"/);
+});

@@ -4,13 +4,16 @@ import { test } from 'node:test';
 import { ForgeError } from '../../src/core/errors.js';
 import { parseRoleMapping, principalFromClaims } from '../../src/core/role-mapping.js';
 
-test('defaults: groups and roles claims, no groups or clients, no default role, the subject from email, preferred_username or sub', () => {
+const ISS = 'https://idp.example.com';
+
+test('defaults: groups and roles claims, no groups or clients, no default role, the display name from email or preferred_username', () => {
   assert.deepEqual(parseRoleMapping('{}'), {
     claims: ['groups', 'roles'],
     groups: {},
     clients: {},
+    client_repositories: {},
     default_roles: [],
-    subject_claims: ['email', 'preferred_username', 'sub'],
+    subject_claims: ['email', 'preferred_username'],
   });
 });
 
@@ -39,33 +42,86 @@ test('claims: nested paths, space-separated strings, client roles only for the c
       clients: { ci: ['service-account'] },
     }),
   );
-  assert.deepEqual(principalFromClaims(m, { sub: 'u1', email: 'u@x', realm_access: { roles: ['ops'] }, scp: 'deploy-prod other' }), {
-    subject: 'u@x',
-    roles: ['deployer:production', 'operator'],
-  });
+  assert.deepEqual(
+    principalFromClaims(m, { iss: ISS, sub: 'u1', email: 'u@x', realm_access: { roles: ['ops'] }, scp: 'deploy-prod other' }),
+    { subject: `${ISS}#u1`, display: 'u@x', roles: ['deployer:production', 'operator'] },
+  );
   assert.deepEqual(principalFromClaims(m, { sub: 'ci', client_id: 'ci' }), { subject: 'client:ci', roles: ['service-account'] });
   assert.deepEqual(principalFromClaims(m, { azp: 'ci' }), { subject: 'client:ci', roles: ['service-account'] });
-  assert.deepEqual(principalFromClaims(m, { sub: 'person', client_id: 'ci', preferred_username: 'pat' }), { subject: 'pat', roles: [] });
+  assert.deepEqual(principalFromClaims(m, { iss: ISS, sub: 'person', client_id: 'ci', preferred_username: 'pat' }), {
+    subject: `${ISS}#person`,
+    display: 'pat',
+    roles: [],
+  });
 });
 
 test('a claim whose name holds dots is read as one name before it is read as a path', () => {
   const m = parseRoleMapping(JSON.stringify({ claims: ['https://example.com/groups'], groups: { ops: ['operator'] } }));
-  assert.deepEqual(principalFromClaims(m, { sub: 's', 'https://example.com/groups': ['ops'] }), { subject: 's', roles: ['operator'] });
+  assert.deepEqual(principalFromClaims(m, { iss: ISS, sub: 's', 'https://example.com/groups': ['ops'] }), {
+    subject: `${ISS}#s`,
+    roles: ['operator'],
+  });
 });
 
 test('default roles go to people, not to clients; roles are sorted and given once', () => {
   const m = parseRoleMapping(
     JSON.stringify({ default_roles: ['developer'], groups: { a: ['operator', 'developer'], b: ['operator'] }, clients: { ci: [] } }),
   );
-  assert.deepEqual(principalFromClaims(m, { sub: 's', groups: ['b', 'a'] }), { subject: 's', roles: ['developer', 'operator'] });
+  assert.deepEqual(principalFromClaims(m, { iss: ISS, sub: 's', groups: ['b', 'a'] }), {
+    subject: `${ISS}#s`,
+    roles: ['developer', 'operator'],
+  });
   assert.deepEqual(principalFromClaims(m, { client_id: 'ci' }), { subject: 'client:ci', roles: [] });
 });
 
-test('a token naming no subject is refused as unauthenticated, naming the claims looked at', () => {
+test('a token naming no sub or no issuer is refused as unauthenticated: an email alone never names a person', () => {
   const m = parseRoleMapping(JSON.stringify({ subject_claims: ['email'] }));
-  assert.throws(
-    () => principalFromClaims(m, { sub: 'x', email: '' }),
-    (err: unknown) =>
-      err instanceof ForgeError && err.code === 'authentication_required' && /expected one of the claims email$/.test(err.message),
+  for (const claims of [
+    { iss: ISS, email: 'x@y' },
+    { sub: 'x', email: 'x@y' },
+    { iss: ISS, sub: '', email: 'x@y' },
+  ]) {
+    assert.throws(
+      () => principalFromClaims(m, claims),
+      (err: unknown) => err instanceof ForgeError && err.code === 'authentication_required' && /never by an email/.test(err.message),
+      JSON.stringify(claims),
+    );
+  }
+});
+
+test('issue #13 item 2: one sub presenting several emails is one person; one email on two subs is two', () => {
+  const m = parseRoleMapping('{}');
+  const a = principalFromClaims(m, { iss: ISS, sub: '248289761001', email: 'jane@example.com' });
+  const b = principalFromClaims(m, { iss: ISS, sub: '248289761001', email: 'jane.doe@example.com' });
+  const c = principalFromClaims(m, { iss: ISS, sub: '248289761001', preferred_username: 'ceo' });
+  assert.equal(a.subject, b.subject);
+  assert.equal(a.subject, c.subject);
+  assert.deepEqual([a.display, b.display, c.display], ['jane@example.com', 'jane.doe@example.com', 'ceo']);
+  const other = principalFromClaims(m, { iss: ISS, sub: '999', email: 'jane@example.com' });
+  assert.notEqual(other.subject, a.subject, 'the same email from another subject is someone else');
+  const otherIssuer = principalFromClaims(m, { iss: 'https://other.example', sub: '248289761001', email: 'jane@example.com' });
+  assert.notEqual(otherIssuer.subject, a.subject, 'the same sub from another issuer is someone else');
+  // `sub` listed among subject_claims (the old default) is no display name; the subject is iss+sub anyway.
+  const legacy = parseRoleMapping(JSON.stringify({ subject_claims: ['email', 'preferred_username', 'sub'] }));
+  assert.deepEqual(principalFromClaims(legacy, { iss: ISS, sub: 's' }), { subject: `${ISS}#s`, roles: [] });
+});
+
+test('issue #13 item 7: client_repositories binds a client service account to repositories; unbound = any', () => {
+  const m = parseRoleMapping(
+    JSON.stringify({
+      clients: { web: ['service-account'], all: ['service-account'] },
+      client_repositories: { web: ['acme/web', 'acme/site'] },
+    }),
   );
+  assert.deepEqual(principalFromClaims(m, { client_id: 'web' }), {
+    subject: 'client:web',
+    roles: ['service-account'],
+    repositories: ['acme/web', 'acme/site'],
+  });
+  assert.deepEqual(principalFromClaims(m, { client_id: 'all' }), { subject: 'client:all', roles: ['service-account'] });
+  assert.throws(
+    () => parseRoleMapping('{"client_repositories": {"web": ["Acme/Web"]}}'),
+    /client_repositories\.web\[0\] is "Acme\/Web": expected a lower-case owner\/name/,
+  );
+  assert.throws(() => parseRoleMapping('{"client_repositories": {"web": ["acme"]}}'), /expected a lower-case owner\/name/);
 });

@@ -33,15 +33,26 @@ export function registerAudit(program: Command) {
       }),
     );
 
-  clientOptions(audit.command('verify').description('check the hash chain; exits 1 naming the first edited, removed or reordered entry'))
+  clientOptions(
+    audit
+      .command('verify')
+      .description(
+        'check the hash chain, and the chain against the heads anchored in GitOps commits (Forge-Audit-Head); exits 1 naming the first edited, removed or reordered entry',
+      ),
+  )
     .option('-o, --output <format>', 'table, json or yaml', 'table')
     .action(
       run(async (opts: Opts) => {
         const format = parseFormat(opts.output);
         const check = await client(opts).request<AuditChainCheck>('GET', '/audit/verify');
+        const anchors = check.anchors
+          ? check.anchors.newest
+            ? `; ${check.anchors.checked} anchors in GitOps commits, newest entry ${check.anchors.newest.seq} in ${check.anchors.newest.commit.slice(0, 12)}`
+            : '; no GitOps commit anchors it yet'
+          : '';
         print(check, format, () =>
           check.ok
-            ? `ok: ${check.checked} entries, chain intact`
+            ? `ok: ${check.checked} entries, chain intact${anchors}`
             : `broken at entry ${check.first_broken}: ${check.reason} (${check.checked} entries before it are intact)`,
         );
         if (!check.ok) process.exitCode = 1;

@@ -5,7 +5,6 @@
  * is asked who it is first (GET /whoami): a token it refuses is not stored.
  */
 import type { Command } from 'commander';
-import { decodeJwt } from 'jose';
 import { client, serverOf } from '../client.js';
 import { removeCredential, type StoredCredential, saveCredential, serverKey } from '../credentials.js';
 import { UsageError } from '../output.js';
@@ -29,7 +28,8 @@ async function readStdin(): Promise<string> {
 
 function expiry(token: string): string | undefined {
   try {
-    const { exp } = decodeJwt(token);
+    // The payload's exp only, for display (the server verifies the token): no JWT library at start.
+    const { exp } = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: number };
     return exp ? new Date(exp * 1000).toISOString() : undefined;
   } catch {
     return undefined;
@@ -85,13 +85,14 @@ export function registerLogin(program: Command) {
             audience: opts.audience,
           };
         }
-        const me = await client({ server: opts.server, token: credential.token }).request<{ subject: string; roles: string[] }>(
-          'GET',
-          '/whoami',
-        );
+        const me = await client({ server: opts.server, token: credential.token }).request<{
+          subject: string;
+          roles: string[];
+          display?: string;
+        }>('GET', '/whoami');
         const path = saveCredential(opts.server, { ...credential, subject: me.subject, roles: me.roles });
         process.stderr.write(
-          `logged in to ${serverKey(opts.server)} as ${me.subject} (${me.roles.join(', ') || 'no roles'}); credentials in ${path}\n`,
+          `logged in to ${serverKey(opts.server)} as ${me.display ? `${me.display} [${me.subject}]` : me.subject} (${me.roles.join(', ') || 'no roles'}); credentials in ${path}\n`,
         );
       }),
     );

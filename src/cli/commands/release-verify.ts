@@ -25,7 +25,10 @@ export function registerReleaseVerify(program: Command) {
     .argument('<project>')
     .argument('<ref>')
     .option('--repository <owner/name>', 'repository (default: the origin remote of the current checkout)')
-    .option('--public-key <file>', 'PEM public key of the server (env FORGE_SIGNING_PUBLIC_KEY_FILE)')
+    .option(
+      '--public-key <file>',
+      "PEM public key, or the installation's published key set (forge signing-key list -o pem); env FORGE_SIGNING_PUBLIC_KEY_FILE",
+    )
     .option('-o, --output <format>', 'table, json or yaml', 'table')
     .action(
       run(
@@ -44,7 +47,7 @@ export function registerReleaseVerify(program: Command) {
           const r = await client(opts).request<Release>('GET', releasePath(resolveRepository(opts.repository), project, ref));
           const repo = imageRepository(r);
           const { verifyStoredRelease } = await import('../../signing/index.js'); // sigstore is loaded only to verify
-          const result = await verifyStoredRelease(storeFor(r.oci_uri, repo), repo, r.oci_digest, publicKey);
+          const result = await verifyStoredRelease(await storeFor(r.oci_uri, repo), repo, r.oci_digest, publicKey);
           const answer = {
             verified: true,
             release: r.canonical_id,

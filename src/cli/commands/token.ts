@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadOrCreateTokenKey, signToken, tokenKeyPath, tokenLifetimeSeconds } from '../../server/tokens.js';
 import { parseFormat, print } from '../output.js';
 import { run } from '../run.js';
 import { cliSettings } from '../settings.js';
@@ -13,7 +12,13 @@ export function registerToken(program: Command) {
     .requiredOption('--subject <name>', 'who the token is for (recorded as the actor)')
     .requiredOption(
       '--role <role>',
-      'service-account, developer, operator, deployer:<env> or approver:<env> (repeatable)',
+      'service-account, developer, operator, integration:argocd, deployer:<env> or approver:<env> (repeatable)',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option(
+      '--repository <owner/name>',
+      'service accounts: a repository it may release (repeatable); none = any repository',
       (v: string, prev: string[]) => [...prev, v],
       [] as string[],
     )
@@ -21,11 +26,13 @@ export function registerToken(program: Command) {
     .option('--data-dir <dir>', 'embedded data directory (env FORGE_DATA_DIR, default .forge-data)')
     .option('-o, --output <format>', 'table (the token alone), json or yaml', 'table')
     .action(
-      run(async (opts: { subject: string; role: string[]; ttl: string; dataDir?: string; output: string }) => {
+      run(async (opts: { subject: string; role: string[]; repository: string[]; ttl: string; dataDir?: string; output: string }) => {
         const format = parseFormat(opts.output);
         const settings = cliSettings();
+        // Loaded here, not at start: the token library is for this command only.
+        const { loadOrCreateTokenKey, signToken, tokenKeyPath, tokenLifetimeSeconds } = await import('../../server/tokens.js');
         const key = loadOrCreateTokenKey(settings.tokenKeyFile ?? tokenKeyPath(resolve(opts.dataDir ?? settings.dataDir)));
-        const created = await signToken(key, opts.subject, opts.role, tokenLifetimeSeconds(opts.ttl));
+        const created = await signToken(key, opts.subject, opts.role, tokenLifetimeSeconds(opts.ttl), { repositories: opts.repository });
         print(created, format, () => created.token);
       }),
     );

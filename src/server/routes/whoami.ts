@@ -15,8 +15,8 @@ export async function whoamiRoutes(app: App, hide: boolean) {
       },
     },
     async (req) => {
-      const { subject, roles } = principalOf(req);
-      return { subject, roles };
+      const { subject, roles, display, repositories } = principalOf(req);
+      return { subject, roles, ...(display ? { display } : {}), ...(repositories?.length ? { repositories } : {}) };
     },
   );
 }
