@@ -4,13 +4,22 @@
  * Reports error answers, RSS of each replica at start and end, and ends with a consistency
  * check of database, registry and GitOps repository (`forge doctor`). Exits 1 on any error
  * answer or finding.
+ *
+ * Around the traffic (issue #12): the registry sits behind a fault proxy that answers bursts
+ * of HTTP 500 and 429s now and then (each must be absorbed by the retries: no error answer),
+ * and someone outside Forge squashes-and-force-pushes or reverts the GitOps branch now and then.
+ * A revert is a state only a person can decide about, so at the end, if doctor finds
+ * disagreements, one `forge doctor --repair` (POST /doctor/repair) is run and reported, and
+ * doctor must be clean after it.
  *   npm run soak [-- --minutes 10 --workers 8]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { freshPostgres } from '../test/support/db.js';
+import { startFaultProxy } from '../test/support/fault-proxy.js';
 import { type ForgeProcess, releaseBody, spawnForge, tempDir } from '../test/support/forge.js';
 import { makeRemote } from '../test/support/gitops.js';
+import { revertTip, squashAndForcePush } from '../test/support/outside-git.js';
 import { startRegistry } from '../test/support/registry.js';
 
 const { values } = parseArgs({
@@ -27,6 +36,7 @@ const REPO = 'soak/mono';
 const rss = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
 const registry = await startRegistry();
+const proxy = await startFaultProxy(registry.host);
 const pgdb = await freshPostgres();
 const gitops = makeRemote();
 const dir = tempDir();
@@ -41,7 +51,7 @@ writeFileSync(
 );
 const common = {
   databaseUrl: pgdb.url,
-  registry: registry.host,
+  registry: proxy.host,
   tokenKeyFile: `${dir}/token-key`,
   env: { FORGE_CONFIG: config, FORGE_GITOPS_URL: gitops.remote, FORGE_SIGNING_KEY_FILE: `${dir}/signing-key.pem` },
 };
@@ -114,8 +124,44 @@ async function step(worker: number) {
   if (!ok(res.status)) errors.push(`${op} ${project}: ${res.status} ${res.text.slice(0, 300)}`);
 }
 
+const outside: Record<string, number> = {
+  'registry 5xx bursts': 0,
+  'registry 429s': 0,
+  'gitops squash + force-push': 0,
+  'gitops revert': 0,
+};
+/** Faults around the traffic until the deadline: a registry burst every ~3 s, an outside change to the GitOps branch every ~15 s. */
+async function chaos() {
+  let tick = 0;
+  while (Date.now() < deadline) {
+    await new Promise((ok) => setTimeout(ok, 3000));
+    tick++;
+    if (tick % 2) {
+      proxy.inject({ action: { status: 500 }, count: 3 });
+      outside['registry 5xx bursts']++;
+    } else {
+      proxy.inject({ action: { status: 429, retryAfter: '0' }, count: 2 });
+      outside['registry 429s']++;
+    }
+    if (tick % 5 === 0) {
+      try {
+        if (tick % 10 === 0) {
+          revertTip(gitops.remote);
+          outside['gitops revert']++;
+        } else {
+          squashAndForcePush(gitops.remote);
+          outside['gitops squash + force-push']++;
+        }
+      } catch {
+        // the branch moved under the outside change (a Forge push won): the next one tries again
+      }
+    }
+  }
+}
+
 const started = Date.now();
 let lastReport = started;
+const chaosDone = chaos();
 await Promise.all(
   Array.from({ length: Number(values.workers) }, async (_, w) => {
     while (Date.now() < deadline) {
@@ -129,9 +175,17 @@ await Promise.all(
     }
   }),
 );
+await chaosDone;
+proxy.clear();
 const rssEnd = replicas.map((r) => rss(r.proc.pid!));
 await new Promise((ok) => setTimeout(ok, 3000)); // let auto-deploys still in flight land
-const doctor = await replicas[1].api('GET', '/doctor', undefined, operator);
+let doctor = await replicas[1].api('GET', '/doctor', undefined, operator);
+let repair: { status: number; body: any; text: string } | undefined;
+if (doctor.status === 200 && !doctor.body.ok) {
+  // Outside reverts leave git running what the database calls superseded: one documented repair adopts git's truth.
+  repair = await replicas[0].api('POST', '/doctor/repair', undefined, operator);
+  doctor = await replicas[1].api('GET', '/doctor', undefined, operator);
+}
 
 const seconds = (Date.now() - started) / 1000;
 const total = Object.values(counts).reduce((a, b) => a + b, 0);
@@ -139,6 +193,14 @@ console.log(`soak: ${seconds.toFixed(0)} s, ${total} operations (${(total / seco
 for (const [op, n] of Object.entries(counts)) console.log(`  ${op.padEnd(30)} ${n}`);
 console.log(`error answers: ${errors.length}`);
 for (const e of errors.slice(0, 20)) console.log(`  ${e}`);
+console.log('around the traffic:');
+for (const [what, n] of Object.entries(outside)) console.log(`  ${what.padEnd(30)} ${n}`);
+console.log(`  registry faults served          ${proxy.served}`);
+if (repair)
+  console.log(
+    `repair (forge doctor --repair): ${repair.status === 200 ? `adopted git's truth in ${repair.body.adopted.length} slots` : repair.text}`,
+  );
+for (const a of repair?.body?.adopted ?? []) console.log(`  ${a.environment} ${a.repository}/${a.project}: ${a.problem}`);
 replicas.forEach((_, i) => console.log(`replica ${i + 1} RSS: ${rssStart[i].toFixed(0)} MiB at start, ${rssEnd[i].toFixed(0)} MiB at end`));
 console.log(
   `consistency (doctor): ${doctor.status === 200 ? `${doctor.body.findings.length} findings; checked ${JSON.stringify(doctor.body.checked)}` : doctor.text}`,
@@ -146,6 +208,7 @@ console.log(
 for (const f of doctor.body?.findings ?? []) console.log(`  ${f.check} ${f.subject}: ${f.problem}`);
 
 await Promise.all(replicas.map((r) => r.stop()));
+await proxy.close();
 await registry.destroy();
 await pgdb.drop();
 gitops.cleanup();

@@ -58,7 +58,8 @@ test('deployment API on one server: deploy, no-op, refusals in order, dry run, a
   );
   const dry = await f.api('POST', '/policy-checks', target('production', '2'), dev);
   assert.equal(dry.status, 200);
-  assert.deepEqual(dry.body, { allowed: false, checks: denied.body.error.details.checks });
+  assert.deepEqual({ allowed: dry.body.allowed, checks: dry.body.checks }, { allowed: false, checks: denied.body.error.details.checks });
+  assert.equal(dry.body.release.release_number, 2, 'the dry run names the release it resolved');
 
   // deploy: 201 active with its commit; the same again: 200, no commit
   const d1 = await f.api('POST', '/deployments', { ...target('staging', 'v1.0.0'), reason: 'first' }, alice);

@@ -38,7 +38,10 @@ test('CLI: deploy (and --dry-run), approve, approvals list|revoke, rollback, unp
   const dry = await cli(alice, 'deploy', 'production', 'auth-service', 'v1.0.1', '--dry-run');
   assert.equal(dry.code, 1);
   assert.match(dry.stdout, /approvals\s+NO\s+1\s+0/);
-  assert.match(dry.stdout, /refused: release v1.0.1 of auth-service may not be deployed to production/);
+  assert.match(
+    dry.stdout,
+    /refused: "v1.0.1" is release \d+ \([0-9a-f]{12}, [^)]*v1.0.1[^)]*\) of auth-service; it may not be deployed to production/,
+  );
   const dryJson = await cli(alice, 'deploy', 'production', 'auth-service', 'v1.0.1', '--dry-run', '-o', 'json');
   assert.equal(JSON.parse(dryJson.stdout).allowed, false);
 
@@ -69,9 +72,9 @@ test('CLI: deploy (and --dry-run), approve, approvals list|revoke, rollback, unp
     {
       project: 'acme/mono/auth-service',
       environments: {
-        dev: { release_number: 2, aliases: ['v1.0.2'], pinned: false },
-        staging: { release_number: 2, aliases: ['v1.0.2'], pinned: false },
-        production: { release_number: 2, aliases: ['v1.0.2'], pinned: false },
+        dev: { release_number: 2, aliases: ['v1.0.2'], pinned: false, cluster: null, drift: false },
+        staging: { release_number: 2, aliases: ['v1.0.2'], pinned: false, cluster: null, drift: false },
+        production: { release_number: 2, aliases: ['v1.0.2'], pinned: false, cluster: null, drift: false },
       },
     },
   ]);

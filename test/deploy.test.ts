@@ -17,6 +17,13 @@ import { addRelease, deploySetup, operator, REPO, who } from './support/deploy.j
 import { git, show } from './support/gitops.js';
 
 const API = 'dev/apps/acme/mono/api/release.yaml';
+/** The tip commit's message without its audit anchor trailer (issue 13 item 8), which every Forge commit must carry. */
+function tipMessage(remote: string): string {
+  const body = git(remote, 'log', '-1', '--format=%B', 'main');
+  const m = /^([\s\S]*)\n\nForge-Audit-Head: [1-9][0-9]* [0-9a-f]{64}$/.exec(body);
+  assert.ok(m, `the commit anchors the audit head:\n${body}`);
+  return m[1];
+}
 const code = (c: string, re?: RegExp) => (e: unknown) => e instanceof ForgeError && e.code === c && (!re || re.test(e.message));
 const alice = who('alice@acme.test', 'deployer:dev', 'deployer:staging', 'deployer:production');
 
@@ -54,7 +61,7 @@ for (const engine of ENGINES) {
       approvedBy: [],
     });
     assert.equal(
-      git(s.remote, 'log', '-1', '--format=%B', 'main'),
+      tipMessage(s.remote),
       `Deploy api to dev: release 1 (v1.0.0)\n\nRepository: acme/mono\nRelease: ${r1.commit_sha}\nPrevious release: none\nDeployed by: alice@acme.test\nApproved by: none\nDeployment: ${d1.id}`,
     );
     assert.equal(show(s.remote, 'main', 'dev/env.yaml'), 'env\n');
@@ -64,7 +71,7 @@ for (const engine of ENGINES) {
     assert.equal(second.status, 'active');
     assert.equal(second.previous_release_number, 1);
     assert.match(
-      git(s.remote, 'log', '-1', '--format=%B', 'main'),
+      tipMessage(s.remote),
       new RegExp(`^Deploy api to dev: release 2 \\(${r2.commit_sha.slice(0, 7)}\\)\n[^]*Previous release: 1 \\(v1.0.0\\)`),
     );
     assert.equal((await deployments.getDeployment(s.db, d1.id))!.status, 'superseded');
@@ -133,7 +140,8 @@ for (const engine of ENGINES) {
     );
     // the dry run answers the same checks and deploys nothing
     const dry = await checkPolicy(s.ctx, alice, { repository: REPO, project: 'api', environment: 'staging', release: '1' });
-    assert.deepEqual(dry, { allowed: false, checks });
+    assert.deepEqual({ allowed: dry.allowed, checks: dry.checks }, { allowed: false, checks });
+    assert.equal(dry.release.release_number, 1, 'and names the release it resolved');
     assert.equal(await deployments.activeDeployment(s.db, 'staging', REPO, 'api'), undefined);
     assert.equal((await deployments.deploymentHistory(s.db, 'staging', REPO, 'api', 20, 0)).total, 0);
   });
@@ -162,7 +170,7 @@ for (const engine of ENGINES) {
     assert.equal(d1.status, 'active');
     assert.deepEqual(d1.approved_by, ['bob@acme.test']);
     assert.equal(d1.approval_ids.length, 1);
-    assert.match(git(s.remote, 'log', '-1', '--format=%B', 'main'), /Approved by: bob@acme.test/);
+    assert.match(tipMessage(s.remote), /Approved by: bob@acme.test/);
     assert.deepEqual(parsePointer(show(s.remote, 'main', 'production/apps/acme/mono/api/release.yaml')!).approvedBy, ['bob@acme.test']);
     await requestDeployment(s.ctx, alice, { ...prod, release: 'v2' });
     // the approval of v1 still holds for a second deployment of v1
@@ -192,7 +200,7 @@ for (const engine of ENGINES) {
     assert.equal(back.status, 'active');
     assert.equal(back.release_number, 2);
     assert.equal(
-      git(s.remote, 'log', '-1', '--format=%B', 'main'),
+      tipMessage(s.remote),
       'Rollback api in dev to release 2 (v1.2.3)\n\nPrevious release: 3 (v1.2.4)\nRolled back by: alice@acme.test',
     );
     assert.equal(parsePointer(show(s.remote, 'main', API)!).releaseNumber, 2);
@@ -278,13 +286,15 @@ for (const engine of ENGINES) {
     assert.equal(parsePointer(show(s.remote, 'main', API)!).deploymentId, active.id);
     assert.equal(active.gitops_commit_sha, git(s.remote, 'log', '-1', '--format=%H', 'main', '--', API));
     for (const r of results) {
-      assert.ok(['active', 'superseded'].includes((await deployments.getDeployment(s.db, r.deployment.id))!.status));
-      assert.ok(r.deployment.gitops_commit_sha);
+      const d = (await deployments.getDeployment(s.db, r.deployment.id))!;
+      assert.ok(['active', 'superseded'].includes(d.status));
+      // Pushed, or not pushed because a deployment recorded after it already ran (issue #12 item 2).
+      assert.ok(d.gitops_commit_sha || /a newer deployment .* was pushed while this one waited/.test(d.error ?? ''), JSON.stringify(d));
     }
   });
 }
 
-test('an unreachable GitOps repository fails the deployment with 503 gitops_unavailable and leaves it failed', async (t) => {
+test('a GitOps repository that is gone fails the deployment at once with 502 gitops_rejected and leaves it failed (issue #12 item 5)', async (t) => {
   const s = await deploySetup('pglite');
   t.after(s.cleanup);
   await addRelease(s.db, { number: 1 });
@@ -294,9 +304,9 @@ test('an unreachable GitOps repository fails the deployment with 503 gitops_unav
     () => undefined,
     (e) => e,
   );
-  assert.ok(code('gitops_unavailable')(err), String(err));
+  assert.ok(code('gitops_rejected', /does not appear to be a git repository/)(err), String(err));
   const d = (err as ForgeError).details!.deployment as Deployment;
   assert.equal(d.status, 'failed');
-  assert.match(d.error!, /GitOps repository/);
+  assert.match(d.error!, /GitOps repository .* refused the (fetch|push)/);
   assert.equal(await deployments.activeDeployment(s.db, 'dev', REPO, 'api'), undefined);
 });

@@ -55,10 +55,22 @@ test('doctor: agrees on a healthy installation, then names a moved pointer, a st
   assert.equal(sick.code, 1);
   const findings = JSON.parse(sick.stdout).findings as { check: string; subject: string; problem: string }[];
   const about = (check: string, subject: string) => findings.find((f) => f.check === check && f.subject.includes(subject));
-  assert.match(about('pointers', 'dev: acme/mono/auth-service')?.problem ?? '', /points at 000000000000.*active release 1/);
-  assert.match(about('pointers', 'staging/apps/acme/mono/ghost')?.problem ?? '', /no active deployment/);
+  assert.match(about('pointers', 'dev: acme/mono/auth-service')?.problem ?? '', /points at 000000000000.*active release is 1/);
+  assert.match(
+    about('pointers', 'staging: acme/mono/ghost')?.problem ?? '',
+    /staging\/apps\/acme\/mono\/ghost\/release.yaml .*no active deployment/,
+  );
   assert.match(about('release_images', 'acme/mono/billing release 1')?.problem ?? '', new RegExp(r2.body.oci_digest));
   assert.equal(findings.length, 3, JSON.stringify(findings, null, 2));
   const text = await runCli(['doctor'], { env });
-  assert.match(text.stdout, /pointers\s+staging\/apps\/acme\/mono\/ghost/);
+  assert.match(text.stdout, /pointers\s+staging: acme\/mono\/ghost/);
+
+  // --repair adopts only what git's side can stand for: pointers naming no release Forge knows stay findings.
+  const repaired = await runCli(['doctor', '--repair', '-o', 'json'], { env });
+  assert.equal(repaired.code, 1, repaired.stderr);
+  const answer = JSON.parse(repaired.stdout);
+  assert.deepEqual(answer.adopted, []);
+  assert.equal(answer.report.findings.length, 3);
+  const help = await runCli(['doctor', '--help'], { env });
+  assert.match(help.stdout, /--repair/);
 });

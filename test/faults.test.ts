@@ -8,7 +8,7 @@
  */
 
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { eventually } from './support/eventually.js';
@@ -132,35 +132,61 @@ test('PostgreSQL restarted mid-request: answers are 201 or 503 database_unavaila
   assert.equal((await forge.api('GET', '/readyz')).status, 200);
 });
 
-test('GitOps pushes rejected again and again, and a remote gone away: the deployment fails with 503, the pointer and the database agree', async (t) => {
+test("GitOps pushes refused by a hook, and a remote gone away: 502 gitops_rejected at once with the remote's own message, the record failed with it; the pointer and the database agree", async (t) => {
   const { remote, cleanup } = makeRemote({ 'README.md': 'gitops\n' });
-  const forge = await startForge({ env: { FORGE_GITOPS_URL: remote, FORGE_GITOPS_PUSH_ATTEMPTS: '3', FORGE_CONFIG: '' } });
+  const forge = await startForge({ env: { FORGE_GITOPS_URL: remote, FORGE_GITOPS_PUSH_ATTEMPTS: '25', FORGE_CONFIG: '' } });
   t.after(async () => {
     await forge.stop();
     cleanup();
   });
   const ci = await forge.token(['service-account']);
   const ops = await forge.token(['operator'], 'olga@example.com');
-  assert.equal((await forge.api('POST', '/releases', releaseBody({ project: 'gated' }, sha(1)), ci)).status, 201);
-  const deploy = () =>
-    forge.api('POST', '/deployments', { repository: 'acme/mono', project: 'gated', environment: 'staging', release: '1' }, ops);
+  for (const project of ['gated', 'free'])
+    assert.equal((await forge.api('POST', '/releases', releaseBody({ project }, sha(1)), ci)).status, 201);
+  const deploy = (project = 'gated') =>
+    forge.api('POST', '/deployments', { repository: 'acme/mono', project, environment: 'staging', release: '1' }, ops);
 
+  // The registrations' auto-deploys to dev land before the hook is installed.
+  for (const project of ['gated', 'free'])
+    await eventually(
+      `${project} auto-deployed to dev`,
+      async () => (await forge.api('GET', `/deployments/dev/acme/mono/${project}`, undefined, ops)).status === 200,
+      { withinMs: 60_000 },
+    );
   const hook = join(remote, 'hooks/pre-receive');
-  writeFileSync(hook, '#!/bin/sh\necho "frozen for maintenance" >&2\nexit 1\n', { mode: 0o755 });
+  writeFileSync(hook, `#!/bin/sh\necho run >> "${remote}/hook-runs"\necho "frozen for maintenance until 18:00 (OPS-77)" >&2\nexit 1\n`, {
+    mode: 0o755,
+  });
   const rejected = await deploy();
-  assert.equal(rejected.status, 503, rejected.text);
-  assert.equal(rejected.body.error.code, 'gitops_unavailable');
+  assert.equal(rejected.status, 502, rejected.text);
+  assert.equal(rejected.body.error.code, 'gitops_rejected');
+  assert.match(rejected.body.error.message, /frozen for maintenance until 18:00 \(OPS-77\)/);
+  assert.equal(readFileSync(join(remote, 'hook-runs'), 'utf8'), 'run\n', 'one attempt, not 25');
   assert.equal(show(remote, 'main', 'staging/apps/acme/mono/gated/release.yaml'), null, 'no pointer');
   const history = await forge.api('GET', '/deployments/staging/acme/mono/gated/history', undefined, ops);
   assert.equal(history.body.items[0].status, 'failed');
+  assert.match(history.body.items[0].error, /OPS-77/);
+
+  // A hook refusing one project only: the others deploy at the same time.
+  writeFileSync(
+    hook,
+    '#!/bin/sh\nwhile read old new ref; do if git diff --name-only "$old" "$new" | grep -q "/gated/"; then echo "gated is frozen" >&2; exit 1; fi; done\n',
+    { mode: 0o755 },
+  );
+  const [gated, free] = await Promise.all([deploy('gated'), deploy('free')]);
+  assert.equal(gated.status, 502, gated.text);
+  assert.match(gated.body.error.message, /gated is frozen/);
+  assert.equal(free.status, 201, free.text);
+  assert.equal(free.body.status, 'active');
 
   rmSync(hook);
   const moved = `${remote}.away`;
-  (await import('node:fs')).renameSync(remote, moved);
+  renameSync(remote, moved);
   const gone = await deploy();
-  assert.equal(gone.status, 503, gone.text);
-  assert.equal(gone.body.error.code, 'gitops_unavailable');
-  (await import('node:fs')).renameSync(moved, remote);
+  assert.equal(gone.status, 502, gone.text);
+  assert.equal(gone.body.error.code, 'gitops_rejected');
+  assert.match(gone.body.error.message, /does not appear to be a git repository/);
+  renameSync(moved, remote);
 
   const ok = await deploy();
   assert.equal(ok.status, 201, ok.text);
@@ -168,4 +194,48 @@ test('GitOps pushes rejected again and again, and a remote gone away: the deploy
   assert.match(show(remote, 'main', 'staging/apps/acme/mono/gated/release.yaml') ?? '', new RegExp(ok.body.id));
   const doctor = await forge.api('GET', '/doctor', undefined, ops);
   assert.deepEqual(doctor.body.findings, [], 'pointer files and database agree');
+});
+
+test('registry 5xx bursts, 429 with Retry-After and dropped connections through a fault proxy: retried, 201; past the budget a clean 503 with nothing written (issue #12 item 6)', async (t) => {
+  const registry = await startRegistry();
+  const proxy = await startFaultProxy(registry.host);
+  const forge = await startForge({ registry: proxy.host });
+  t.after(async () => {
+    await forge.stop();
+    await proxy.close();
+    await registry.destroy();
+  });
+  const ci = await forge.token(['service-account']);
+  const ops = await forge.token(['operator']);
+  const is = (method: string, kind: RegExp) => (m: string, url: string) => m === method && kind.test(url);
+  const faults = [
+    proxy.inject({ action: { status: 500 }, match: is('HEAD', /\/blobs\/sha256:/), count: 3 }),
+    proxy.inject({ action: 'drop', match: is('PUT', /\/blobs\/uploads\//), count: 2 }),
+    proxy.inject({ action: { status: 503, retryAfter: '0' }, match: is('PUT', /\/manifests\//), count: 2 }),
+    proxy.inject({ action: { status: 429, retryAfter: '1' }, match: is('GET', /\/manifests\//), count: 1 }),
+  ];
+  const made = await Promise.all(
+    [1, 2, 3, 4].map((n) => forge.api('POST', '/releases', releaseBody({ project: `burst${n % 2}` }, sha(n)), ci)),
+  );
+  for (const r of made) assert.equal(r.status, 201, r.text);
+  assert.deepEqual(
+    faults.map((f) => f.left()),
+    [0, 0, 0, 0],
+    'every injected fault was met, and absorbed',
+  );
+
+  // A registry down for longer than the retry budget: the same clean 503, nothing recorded.
+  const outage = proxy.inject({ action: { status: 500 }, count: 1000 });
+  const down = await forge.api('POST', '/releases', releaseBody({ project: 'outage' }, sha(9)), ci);
+  assert.equal(down.status, 503, down.text);
+  assert.equal(down.body.error.code, 'registry_unavailable');
+  assert.deepEqual(await numbers(forge, ci, 'outage'), []);
+  assert.ok(1000 - outage.left() >= 5, 'retried up to the budget');
+  proxy.clear(); // the outage ends
+  const back = await forge.api('POST', '/releases', releaseBody({ project: 'outage' }, sha(9)), ci);
+  assert.equal(back.status, 201, back.text);
+  assert.equal(back.body.release_number, 1, 'no number was used up by the failed attempt');
+  const report = await forge.api('GET', '/doctor', undefined, ops);
+  assert.equal(report.status, 200, report.text);
+  assert.deepEqual(report.body.findings, []);
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ForgeError } from '../src/core/errors.js';
@@ -163,9 +164,13 @@ test('updates whose owner no longer holds them are withdrawn before the push', a
   t.after(cleanup);
   const asked: string[][] = [];
   const w = await open(root, remote, 'cache', {
-    confirm: async (ids) => {
-      asked.push(ids);
-      return ids.filter((id) => id !== 'lost');
+    prepare: async (_base, items) => {
+      asked.push(items.map((i) => i.id));
+      return new Map(
+        items
+          .filter((i) => i.id !== 'lost')
+          .map((i) => [i.id, { action: 'write' as const, content: i.id === 'kept' ? 'kept\n' : '', message: i.id }]),
+      );
     },
   });
   t.after(() => w.close());
@@ -183,9 +188,14 @@ test('an unreachable remote is gitops_unavailable for updates (not for opening),
   const missing = join(root, 'later.git');
   const early = await open(root, missing, 'cache-early', { retry: { attempts: 2, baseMs: 1, maxMs: 2 } });
   t.after(() => early.close());
+  // A repository that is not there is a refusal no retry can fix (issue #12 item 5): 502 at once.
   await assert.rejects(
     early.submit({ path: API, content: 'x\n', message: 'x' }),
-    (e: unknown) => e instanceof ForgeError && e.code === 'gitops_unavailable',
+    (e: unknown) =>
+      e instanceof ForgeError &&
+      e.code === 'gitops_rejected' &&
+      e.status === 502 &&
+      /does not appear to be a git repository/.test(e.message),
   );
   git(root, 'clone', '-q', '--bare', remote, missing);
   await early.submit({ path: API, content: 'back\n', message: 'back' });
@@ -197,8 +207,83 @@ test('an unreachable remote is gitops_unavailable for updates (not for opening),
   renameSync(remote, `${remote}.gone`);
   await assert.rejects(
     w.submit({ path: API, content: 'x\n', message: 'x' }),
+    (e: unknown) => e instanceof ForgeError && e.code === 'gitops_rejected' && /does not appear to be a git repository/.test(e.message),
+  );
+  // A remote that cannot be reached (no such host) is unavailable, retried, then 503.
+  const far = await open(root, 'ssh://forge@unreachable.invalid/gitops.git', 'cache-far', { retry: { attempts: 2, baseMs: 1, maxMs: 2 } });
+  t.after(() => far.close());
+  await assert.rejects(
+    far.submit({ path: API, content: 'x\n', message: 'x' }),
     (e: unknown) => e instanceof ForgeError && e.code === 'gitops_unavailable' && /after 2 attempts/.test(e.message),
   );
+});
+
+/** Installs `hook` (a shell script) as the remote's pre-receive hook; each run appends a line to `<remote>/hook-runs`. */
+function installHook(remote: string, body: string) {
+  const hook = join(remote, 'hooks', 'pre-receive');
+  writeFileSync(hook, `#!/bin/sh\necho run >> "${remote}/hook-runs"\n${body}\n`);
+  chmodSync(hook, 0o755);
+}
+const hookRuns = (remote: string) =>
+  existsSync(join(remote, 'hook-runs')) ? readFileSync(join(remote, 'hook-runs'), 'utf8').split('\n').filter(Boolean).length : 0;
+
+test("a pre-receive hook that declines: 502 gitops_rejected at the first attempt, carrying the hook's own message (issue #12 item 5)", async (t) => {
+  const { root, remote, cleanup } = makeRemote(SEED);
+  t.after(cleanup);
+  installHook(remote, 'echo "GL-HOOK-ERR: pushes to main need a signed-off change ticket (CHG-1234)" >&2\nexit 1');
+  const w = await open(root, remote, 'cache', { retry: { attempts: 25, baseMs: 20, maxMs: 1000 } });
+  t.after(() => w.close());
+  const before = git(remote, 'rev-parse', 'main');
+  await assert.rejects(w.submit({ path: API, content: 'x\n', message: 'x' }), (e: unknown) => {
+    assert.ok(e instanceof ForgeError);
+    assert.equal(e.code, 'gitops_rejected');
+    assert.equal(e.status, 502);
+    assert.match(e.message, /GL-HOOK-ERR: pushes to main need a signed-off change ticket \(CHG-1234\)/);
+    assert.match(e.message, /pre-receive hook declined/);
+    assert.match(String(e.details?.remote_message), /CHG-1234/);
+    return true;
+  });
+  assert.equal(hookRuns(remote), 1, 'tried once, not 25 times');
+  assert.equal(git(remote, 'rev-parse', 'main'), before);
+});
+
+test('refusals for good fail alone: a hook refusing one project does not fail the others batched with it; a protected branch and a read-only remote are refused at once', async (t) => {
+  const { root, remote, cleanup } = makeRemote(SEED);
+  t.after(cleanup);
+  // Refuses any push whose new tip changes the prod pointer.
+  installHook(
+    remote,
+    'while read old new ref; do if [ "$old" != 0000000000000000000000000000000000000000 ] && git diff --name-only "$old" "$new" | grep -q "^prod/"; then echo "prod is frozen by the change board" >&2; exit 1; fi; done',
+  );
+  const w = await open(root, remote);
+  t.after(() => w.close());
+  const refused = w.submit({ path: 'prod/apps/acme/mono/api/release.yaml', content: 'p\n', message: 'prod' });
+  const fine = w.submit({ path: API, content: 'fine\n', message: 'dev' });
+  await assert.rejects(
+    refused,
+    (e: unknown) => e instanceof ForgeError && e.code === 'gitops_rejected' && /prod is frozen by the change board/.test(e.message),
+  );
+  await fine;
+  assert.equal(show(remote, 'main', API), 'fine\n');
+  assert.equal(show(remote, 'main', 'prod/apps/acme/mono/api/release.yaml'), 'prod pointer\n');
+
+  // A protected branch, as hosts word it.
+  installHook(
+    remote,
+    'echo "error: GH006: Protected branch update failed for refs/heads/main." >&2\necho "error: protected branch hook declined" >&2\nexit 1',
+  );
+  await assert.rejects(
+    w.submit({ path: API, content: 'again\n', message: 'again' }),
+    (e: unknown) => e instanceof ForgeError && e.code === 'gitops_rejected' && /GH006: Protected branch update failed/.test(e.message),
+  );
+  // Permission denied by the server's access control.
+  installHook(remote, 'echo "Permission denied: forge-bot may not push to acme/gitops" >&2\nexit 1');
+  const runs = hookRuns(remote);
+  await assert.rejects(
+    w.submit({ path: API, content: 'again\n', message: 'again' }),
+    (e: unknown) => e instanceof ForgeError && e.code === 'gitops_rejected' && /forge-bot may not push/.test(e.message),
+  );
+  assert.equal(hookRuns(remote), runs + 1);
 });
 
 test('remote URLs: path, file://, ssh with a key file, https with a token kept out of the URL', () => {

@@ -11,7 +11,9 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'registry_unavailable'
   | 'gitops_unavailable'
+  | 'gitops_rejected'
   | 'database_unavailable'
+  | 'too_many_requests'
   | 'internal_error';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -26,7 +28,11 @@ const STATUS: Record<ErrorCode, number> = {
   payload_too_large: 413,
   registry_unavailable: 503,
   gitops_unavailable: 503,
+  /** The GitOps remote refused the push for good (a hook, a protected branch, permissions): its own message is carried. */
+  gitops_rejected: 502,
   database_unavailable: 503,
+  /** A per-replica cap (open event streams) is reached: retry later or elsewhere. */
+  too_many_requests: 429,
   internal_error: 500,
 };
 

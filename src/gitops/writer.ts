@@ -9,6 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { AUDIT_HEAD_TRAILER, type AuditAnchor, parseAuditHead, withTrailers } from '../core/audit-anchor.js';
 import { batchMessage } from '../core/commit-message.js';
 import { ForgeError } from '../core/errors.js';
 import { gitopsPushRetries } from '../observability/metrics.js';
@@ -24,7 +25,7 @@ export interface PointerUpdate {
   content: string;
   /** This update's commit message; several in one commit are combined. */
   message: string;
-  /** Identifies the update to `confirm` (a deployment id). */
+  /** Identifies the update to `prepare` (a deployment id). */
   id?: string;
 }
 
@@ -45,6 +46,25 @@ export class UpdateWithdrawnError extends Error {
   }
 }
 
+/** One update as `prepare` sees it: the file as it stands at the tip the commit will be built on. */
+export interface PrepareItem {
+  id: string;
+  path: string;
+  /** The file's content at `base`, or null when it is not there. */
+  current: string | null;
+}
+
+/**
+ * What `prepare` decides for one update: commit it (with the content and message given, built
+ * on what stands at the tip), `landed` in `commit` already (nothing to push), `withdrawn` (its
+ * owner no longer holds it) or `refused` (rejected with `error`, nothing pushed).
+ */
+export type Prepared =
+  | { action: 'write'; content: string; message: string }
+  | { action: 'landed'; commit: string }
+  | { action: 'withdrawn' }
+  | { action: 'refused'; error: Error };
+
 export interface RetryPolicy {
   attempts: number;
   baseMs: number;
@@ -62,16 +82,25 @@ export interface WriterOptions {
   /** Most pointer files in one commit. */
   maxBatch?: number;
   /**
-   * Called before every push attempt with the ids of the updates about to be pushed; answers
-   * the ids still held by this process (renewing their leases). The others are withdrawn.
+   * Called inside the turn at the remote (after the fetch, right before each commit is built),
+   * with the tip the commit will be built on, the updates that carry an id and what their files
+   * hold there, and the session `lockRemote` gave (the database transaction holding the turn).
+   * Answers, per id, what to do (see `Prepared`); an id it leaves out is withdrawn.
    */
-  confirm?: (ids: string[]) => Promise<string[]>;
+  prepare?: (base: string | null, items: PrepareItem[], session: unknown) => Promise<Map<string, Prepared>>;
   /**
    * Runs one fetch-commit-push attempt under a lock shared with the other writers of this
-   * remote (the database's). Without it, two busy replicas race: the one that just pushed
-   * builds on a tip it knows while the other must fetch first, and can lose every time.
+   * remote (the database's), passing the attempt a session (its transaction). Without it, two
+   * busy replicas race: the one that just pushed builds on a tip it knows while the other must
+   * fetch first, and can lose every time.
    */
-  lockRemote?: <T>(attempt: () => Promise<T>) => Promise<T>;
+  lockRemote?: <T>(attempt: (session: unknown) => Promise<T>) => Promise<T>;
+  /**
+   * Trailer lines for the commit about to be built (inside the turn, with `lockRemote`'s
+   * session), appended as the message's last paragraph: the audit head anchor
+   * (`Forge-Audit-Head: <seq> <hash>`, src/core/audit-anchor.ts).
+   */
+  trailers?: (session: unknown) => Promise<string[]>;
 }
 
 interface Queued {
@@ -172,6 +201,23 @@ export class GitOpsWriter {
     });
   }
 
+  /**
+   * The file at commit `rev` (fetching once when `rev` is not known here yet), or null when the
+   * commit or the file is not there. For reading what a revision Argo CD reports points at.
+   */
+  fileAt(rev: string, path: string): Promise<string | null> {
+    if (!/^[0-9a-f]{7,64}$/.test(rev)) return Promise.resolve(null);
+    return this.exclusive(async () => {
+      const known = async () => (await this.git.run(['cat-file', '-e', `${rev}^{commit}`], { allowFail: true })).code === 0;
+      if (!(await known())) {
+        await this.fetch();
+        if (!(await known())) return null;
+      }
+      const r = await this.git.run(['cat-file', 'blob', `${rev}:${path}`], { allowFail: true });
+      return r.code === 0 ? r.stdout.toString('utf8') : null;
+    });
+  }
+
   /** Every pointer file at the remote tip after a fresh fetch: path → content. */
   readPointers(): Promise<{ tip: string | null; files: Map<string, string> }> {
     return this.exclusive(async () => {
@@ -198,9 +244,42 @@ export class GitOpsWriter {
     return out.split('\n')[0] || null;
   }
 
-  /** Whether commit `a` is `b` or an ancestor of it; false when `a` is not known here (so newer than `b`). */
+  /**
+   * Every audit head anchored in the branch's history after a fresh fetch (trailer
+   * `Forge-Audit-Head`), newest commit first; an empty list when no commit carries one.
+   */
+  auditAnchors(): Promise<AuditAnchor[]> {
+    return this.exclusive(async () => {
+      await this.fetch();
+      if (!this.tip) return [];
+      const format = `--format=%H%x09%(trailers:key=${AUDIT_HEAD_TRAILER},valueonly,separator=%x09)`;
+      const out = (await this.git.run(['log', '-z', format, this.tip])).stdout.toString('utf8');
+      const anchors: AuditAnchor[] = [];
+      for (const record of out.split('\0')) {
+        const [commit, ...values] = record.trim().split('\t');
+        for (const v of values) {
+          const head = parseAuditHead(v);
+          if (commit && head) anchors.push({ commit, ...head });
+        }
+      }
+      return anchors;
+    });
+  }
+
+  /**
+   * Whether commit `a` is `b` or an ancestor of it. When either is not known to this clone yet
+   * (another replica pushed it), fetches first; a commit the remote no longer has (its history
+   * was rewritten) is nobody's ancestor or descendant: false.
+   */
   async isAncestor(a: string, b: string): Promise<boolean> {
     if (a === b) return true;
+    const known = async () =>
+      (await this.git.run(['cat-file', '-e', `${a}^{commit}`], { allowFail: true })).code === 0 &&
+      (await this.git.run(['cat-file', '-e', `${b}^{commit}`], { allowFail: true })).code === 0;
+    if (!(await known())) {
+      await this.exclusive(() => this.fetch()).catch(() => {});
+      if (!(await known())) return false;
+    }
     const r = await this.git.run(['merge-base', '--is-ancestor', a, b], { allowFail: true });
     return r.code === 0;
   }
@@ -227,6 +306,8 @@ export class GitOpsWriter {
         this.tip = null;
         return;
       }
+      const refusal = classifyRefusal(`${r.stderr}\n${ls.stderr}`, '');
+      if (refusal) throw rejected(this.opts.remote, refusal, 'fetch');
       throw unavailable(this.opts.remote, new GitError(['fetch'], r.code, r.stderr));
     }
     this.tip = await this.git.text(['rev-parse', '--verify', `${this.fetchRef}^{commit}`]);
@@ -253,48 +334,46 @@ export class GitOpsWriter {
     }
   }
 
-  /** One commit for the batch, retried until it lands or the attempts run out. Settles every item. */
+  /**
+   * One commit for the batch, retried until it lands or the attempts run out. Only a lost race
+   * (the branch moved: non-fast-forward, stale lease) or an unreachable remote is retried; a
+   * refusal no retry can fix (a hook declined, a protected branch, permission denied, no such
+   * repository) fails at once with 502 `gitops_rejected` carrying the remote's own message, and
+   * a batch of several is then tried one update at a time, so one refused update fails alone.
+   * Settles every item.
+   */
   private async commitBatch(batch: Queued[]): Promise<void> {
     let live = batch;
     let lastError: unknown;
     try {
-      const blobs = await this.writeBlobs(live.map((q) => q.update.content));
-      const blobOf = new Map(live.map((q, i) => [q, blobs[i]]));
-      const lockRemote = this.opts.lockRemote ?? ((attempt) => attempt());
+      const lockRemote = this.opts.lockRemote ?? ((attempt) => attempt(undefined));
       for (let attempt = 0; attempt < this.retry.attempts; attempt++) {
         if (attempt > 0) {
           gitopsPushRetries.inc();
           await sleep(Math.random() * Math.min(this.retry.maxMs, this.retry.baseMs * 2 ** attempt));
         }
-        const outcome = await lockRemote(async (): Promise<'done' | 'retry'> => {
+        const outcome = await lockRemote(async (session): Promise<'done' | 'retry'> => {
           if (attempt > 0 || this.tip === undefined) {
             try {
               await this.fetch();
             } catch (err) {
+              if (err instanceof ForgeError && err.code === 'gitops_rejected') throw err;
               lastError = err;
               return 'retry';
             }
           }
-          if (this.opts.confirm) {
-            const ids = live.filter((q) => q.update.id).map((q) => q.update.id!);
-            const held = new Set(ids.length ? await this.opts.confirm(ids) : []);
-            for (const q of live) if (q.update.id && !held.has(q.update.id)) q.reject(new UpdateWithdrawnError(q.update.id));
-            live = live.filter((q) => !q.update.id || held.has(q.update.id));
-            if (!live.length) return 'done';
-          }
           const base = this.tip ?? null; // known here: a failed fetch went round the loop again
-          const { tree, unchanged } = await editTree(
-            this.git,
-            this.format,
-            base,
-            new Map(live.map((q) => [q.update.path, blobOf.get(q)!])),
-          );
+          if (this.opts.prepare) live = await this.prepared(base, live, session);
+          if (!live.length) return 'done';
+          const blobs = await this.writeBlobs(live.map((q) => q.update.content));
+          const { tree, unchanged } = await editTree(this.git, this.format, base, new Map(live.map((q, i) => [q.update.path, blobs[i]])));
           const changing = live.filter((q) => !unchanged.has(q.update.path));
           if (!changing.length) {
             for (const q of live) q.resolve({ commit: base!, unchanged: true });
             return 'done';
           }
-          const commit = await this.commitTree(tree, base, batchMessage(changing.map((q) => q.update.message)));
+          const message = withTrailers(batchMessage(changing.map((q) => q.update.message)), (await this.opts.trailers?.(session)) ?? []);
+          const commit = await this.commitTree(tree, base, message);
           const pushed = await this.push(commit, base);
           if (pushed === 'ok') {
             this.tip = commit;
@@ -302,6 +381,7 @@ export class GitOpsWriter {
               q.resolve(changing.includes(q) ? { commit, unchanged: false, parent: base } : { commit: base!, unchanged: true });
             return 'done';
           }
+          if (pushed instanceof ForgeError) throw pushed; // refused for good: retrying cannot help
           lastError = pushed;
           return 'retry';
         });
@@ -313,9 +393,66 @@ export class GitOpsWriter {
         `could not push to the GitOps repository ${this.opts.remote.display} after ${this.retry.attempts} attempts: ${why}`,
       );
     } catch (err) {
+      if (err instanceof ForgeError && err.code === 'gitops_rejected' && live.length > 1 && err.details?.refusal === 'push') {
+        // One update of several may be what the remote refuses: each is tried alone.
+        for (const q of live) await this.commitBatch([q]);
+        return;
+      }
       const e = err instanceof ForgeError ? err : unavailable(this.opts.remote, err);
       for (const q of live) q.reject(e);
     }
+  }
+
+  /** Asks `prepare` about the updates that carry an id; settles those it withdraws, refuses or finds landed; answers the rest, as it wants them written. */
+  private async prepared(base: string | null, live: Queued[], session: unknown): Promise<Queued[]> {
+    const asked = live.filter((q) => q.update.id);
+    if (!asked.length) return live;
+    const current = await this.readAt(
+      base,
+      asked.map((q) => q.update.path),
+    );
+    const verdicts = await this.opts.prepare!(
+      base,
+      asked.map((q, i) => ({ id: q.update.id!, path: q.update.path, current: current[i] })),
+      session,
+    );
+    const out: Queued[] = [];
+    for (const q of live) {
+      if (!q.update.id) {
+        out.push(q);
+        continue;
+      }
+      const v = verdicts.get(q.update.id) ?? { action: 'withdrawn' as const };
+      if (v.action === 'withdrawn') q.reject(new UpdateWithdrawnError(q.update.id));
+      else if (v.action === 'refused') q.reject(v.error);
+      else if (v.action === 'landed') q.resolve({ commit: v.commit, unchanged: true });
+      else {
+        q.update = { ...q.update, content: v.content, message: v.message };
+        out.push(q);
+      }
+    }
+    return out;
+  }
+
+  /** The content of each of `paths` at commit `base` (null where absent), with one git process. */
+  private async readAt(base: string | null, paths: string[]): Promise<(string | null)[]> {
+    if (!base) return paths.map(() => null);
+    const out = (await this.git.run(['cat-file', '--batch'], { input: paths.map((p) => `${base}:${p}\n`).join('') })).stdout;
+    const result: (string | null)[] = [];
+    let at = 0;
+    for (let i = 0; i < paths.length; i++) {
+      const eol = out.indexOf(10, at);
+      const header = out.subarray(at, eol).toString('utf8');
+      if (header.endsWith(' missing')) {
+        result.push(null);
+        at = eol + 1;
+        continue;
+      }
+      const size = Number(header.split(' ')[2]);
+      result.push(out.subarray(eol + 1, eol + 1 + size).toString('utf8'));
+      at = eol + 1 + size + 1;
+    }
+    return result;
   }
 
   private async writeBlobs(contents: string[]): Promise<string[]> {
@@ -346,26 +483,70 @@ export class GitOpsWriter {
     return git.text(args, message);
   }
 
-  /** Pushes with a lease on the tip the commit was built on: 'ok', or the reason it did not land. */
+  /**
+   * Pushes with a lease on the tip the commit was built on: 'ok'; an Error when it did not land
+   * for a reason a retry may fix (the branch moved; the remote unreachable); a ForgeError
+   * `gitops_rejected` when the remote refused it for good.
+   */
   private async push(commit: string, expected: string | null): Promise<'ok' | Error> {
     const ref = `refs/heads/${this.opts.branch}`;
     const r = await this.git.run(
-      ['push', '--porcelain', '--quiet', `--force-with-lease=${ref}:${expected ?? ''}`, '--', this.opts.remote.url, `${commit}:${ref}`],
+      ['push', '--porcelain', `--force-with-lease=${ref}:${expected ?? ''}`, '--', this.opts.remote.url, `${commit}:${ref}`],
       { allowFail: true },
     );
     if (r.code === 0) return 'ok';
     const out = r.stdout.toString('utf8');
-    if (/^!\t/m.test(out))
-      return new Error(
-        `push rejected: ${out
-          .split('\n')
-          .find((l) => l.startsWith('!'))!
-          .split('\t')
-          .slice(2)
-          .join(' ')}`,
-      );
+    const line = out.split('\n').find((l) => l.startsWith('!\t'));
+    const reason = line ? line.split('\t').slice(2).join(' ') : '';
+    if (line && RACE.test(reason)) return new Error(`push rejected: ${reason}`);
+    const refusal = classifyRefusal(r.stderr, reason);
+    if (refusal) return rejected(this.opts.remote, refusal, 'push');
+    if (line) return new Error(`push rejected: ${reason}`);
     return unavailable(this.opts.remote, new GitError(['push'], r.code, r.stderr));
   }
+}
+
+/** A lost race: the branch moved under the push (a retry on the new tip lands). */
+const RACE = /non-fast-forward|fetch first|stale info|cannot lock ref|failed to update ref|incorrect old value/i;
+
+/** Refusals a retry cannot fix, as git and the usual hosts word them. */
+const REFUSED =
+  /hook declined|protected branch|permission denied|permission to .* denied|access denied|forbidden|\b403\b|not authori[sz]ed|authentication failed|could not read username|repository not found|does not appear to be a git repository|no such repository|not a git repository|shallow update not allowed|deny(Current|Deletes|NonFastForwards)|refusing to update/i;
+
+/**
+ * The remote's own words when `stderr`/`reason` say it refused for good, or null. Keeps the
+ * `remote:` lines a hook printed (its message), then git's verdict.
+ */
+export function classifyRefusal(stderr: string, reason: string): string | null {
+  if (!REFUSED.test(`${reason}\n${stderr}`)) return null;
+  const remote = stderr
+    .split('\n')
+    .filter((l) => l.startsWith('remote: '))
+    .map((l) => l.slice('remote: '.length).trimEnd())
+    .filter((l) => l.trim() !== '');
+  const verdict =
+    reason ||
+    stderr
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(
+        (l) =>
+          l &&
+          !l.startsWith('remote: ') &&
+          !l.startsWith('To ') &&
+          !l.startsWith('!') &&
+          !/^Please make sure|^and the repository exists/.test(l),
+      )
+      .slice(-3)
+      .join(' ');
+  return [...remote, verdict].filter(Boolean).join('\n');
+}
+
+function rejected(remote: GitOpsRemote, message: string, refusal: 'push' | 'fetch'): ForgeError {
+  return new ForgeError('gitops_rejected', `the GitOps repository ${remote.display} refused the ${refusal}: ${message}`, {
+    refusal,
+    remote_message: message,
+  });
 }
 
 function unavailable(remote: GitOpsRemote, err: unknown): ForgeError {

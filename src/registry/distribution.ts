@@ -19,6 +19,42 @@ export interface DistributionOptions {
   /** How 401 challenges are answered (src/registry/credentials.ts). */
   credentials: CredentialProvider;
   timeoutMs: number;
+  /**
+   * Retries of idempotent requests (HEAD, GET, blob uploads and manifest PUTs, all
+   * content-addressed) on 5xx, 429 and dropped connections: bounded exponential backoff with
+   * full jitter, a 429's or 503's `Retry-After` honoured up to `maxMs` (issue #12 item 6).
+   * Default 5 attempts, 100 ms base, 5 s cap.
+   */
+  retry?: Partial<RegistryRetry>;
+}
+
+export interface RegistryRetry {
+  attempts: number;
+  baseMs: number;
+  maxMs: number;
+}
+
+const DEFAULT_RETRY: RegistryRetry = { attempts: 5, baseMs: 100, maxMs: 5000 };
+
+/** A failure a retry may fix (a 5xx, a 429, a dropped connection): still the clean 503 `registry_unavailable` once the budget is spent. */
+export class TransientRegistryError extends ForgeError {
+  constructor(
+    message: string,
+    /** The registry's `Retry-After`, ms, when it sent one. */
+    readonly retryAfterMs?: number,
+  ) {
+    super('registry_unavailable', message);
+    this.name = 'TransientRegistryError';
+  }
+}
+
+/** `Retry-After` (seconds, or an HTTP date) in ms, or undefined. */
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header.trim());
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 interface RequestOptions {
@@ -36,11 +72,32 @@ export class DistributionStore implements ReleaseStore {
   readonly registry: string;
   private readonly base: string;
   private readonly auth: CredentialProvider;
+  private readonly retry: RegistryRetry;
 
   constructor(private readonly opts: DistributionOptions) {
     this.registry = opts.prefix ? `${opts.host}/${opts.prefix}` : opts.host;
     this.base = `${opts.scheme}://${opts.host}`;
     this.auth = opts.credentials;
+    this.retry = { ...DEFAULT_RETRY, ...opts.retry };
+  }
+
+  /**
+   * Runs `fn` (an idempotent exchange: what it sends is content-addressed, so sending it twice
+   * is sending it once) again while it fails with a TransientRegistryError, with bounded
+   * exponential backoff and full jitter, waiting at least a `Retry-After` (capped at `maxMs`).
+   * The last failure is thrown as is: 503 `registry_unavailable`, nothing recorded.
+   */
+  private async retrying<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!(err instanceof TransientRegistryError) || attempt >= this.retry.attempts) throw err;
+        const backoff = Math.random() * Math.min(this.retry.maxMs, this.retry.baseMs * 2 ** (attempt - 1));
+        const wait = Math.min(this.retry.maxMs, Math.max(backoff, err.retryAfterMs ?? 0));
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
   }
 
   private path(repository: string): string {
@@ -61,7 +118,11 @@ export class DistributionStore implements ReleaseStore {
           signal: AbortSignal.timeout(this.opts.timeoutMs),
         });
       } catch (err) {
-        throw unavailable(`registry ${this.opts.host}: ${what} failed: ${describeFetchError(err, this.opts.timeoutMs)}`);
+        const message = `registry ${this.opts.host}: ${what} failed: ${describeFetchError(err, this.opts.timeoutMs)}`;
+        // A dropped or refused connection is worth another try; a registry that let the whole
+        // timeout pass is not asked again (the caller would wait attempts × the timeout).
+        if ((err as Error)?.name === 'TimeoutError') throw unavailable(message);
+        throw new TransientRegistryError(message);
       }
     };
     let res = await send();
@@ -77,6 +138,12 @@ export class DistributionStore implements ReleaseStore {
     if (o.expect.includes(res.status)) return res;
     const text = await this.readText(res, what);
     if (res.status === 403) throw unavailable(`registry ${this.opts.host} denied ${what} (HTTP 403): ${registryErrors(text)}`);
+    if (res.status >= 500 || res.status === 429) {
+      throw new TransientRegistryError(
+        `registry ${this.opts.host} answered HTTP ${res.status} to ${what}${text ? `: ${registryErrors(text)}` : ''}`,
+        retryAfterMs(res.headers.get('retry-after')),
+      );
+    }
     throw unavailable(`registry ${this.opts.host} answered HTTP ${res.status} to ${what}${text ? `: ${registryErrors(text)}` : ''}`);
   }
 
@@ -90,7 +157,9 @@ export class DistributionStore implements ReleaseStore {
     try {
       return Buffer.from(await res.arrayBuffer());
     } catch (err) {
-      throw unavailable(`registry ${this.opts.host}: reading ${what} failed: ${describeFetchError(err, this.opts.timeoutMs)}`);
+      throw new TransientRegistryError(
+        `registry ${this.opts.host}: reading ${what} failed: ${describeFetchError(err, this.opts.timeoutMs)}`,
+      );
     }
   }
 
@@ -101,7 +170,7 @@ export class DistributionStore implements ReleaseStore {
   async pushBlobs(repository: string, blobs: Blob[]): Promise<void> {
     const repo = this.path(repository);
     const unique = [...new Map(blobs.map((b) => [b.digest, b])).values()];
-    await Promise.all(unique.map((b) => this.pushBlob(repo, `repository:${repo}:pull,push`, b)));
+    await Promise.all(unique.map((b) => this.retrying(() => this.pushBlob(repo, `repository:${repo}:pull,push`, b))));
   }
 
   async push(repository: string, tag: string, blobs: Blob[], manifest: Blob): Promise<string> {
@@ -110,13 +179,16 @@ export class DistributionStore implements ReleaseStore {
     await this.pushBlobs(repository, blobs);
 
     const what = `PUT manifest ${repo}:${tag}`;
-    const put = await this.request(what, 'PUT', `${this.base}/v2/${repo}/manifests/${tag}`, {
-      scope,
-      expect: [200, 201],
-      headers: { 'content-type': manifest.mediaType },
-      body: manifest.bytes,
+    const put = await this.retrying(async () => {
+      const res = await this.request(what, 'PUT', `${this.base}/v2/${repo}/manifests/${tag}`, {
+        scope,
+        expect: [200, 201],
+        headers: { 'content-type': manifest.mediaType },
+        body: manifest.bytes,
+      });
+      await res.body?.cancel();
+      return res;
     });
-    await put.body?.cancel();
     const answered = put.headers.get('docker-content-digest');
     if (answered && answered !== manifest.digest) throw digestMismatch(`registry ${this.opts.host}: ${what}`, manifest.digest, answered);
 
@@ -151,6 +223,10 @@ export class DistributionStore implements ReleaseStore {
   }
 
   async getManifest(repository: string, reference: string): Promise<{ bytes: Buffer; digest: string; mediaType: string }> {
+    return this.retrying(() => this.getManifestOnce(repository, reference));
+  }
+
+  private async getManifestOnce(repository: string, reference: string): Promise<{ bytes: Buffer; digest: string; mediaType: string }> {
     const repo = this.path(repository);
     const what = `GET manifest ${repo}:${reference}`;
     const res = await this.request(what, 'GET', `${this.base}/v2/${repo}/manifests/${reference}`, {
@@ -170,6 +246,10 @@ export class DistributionStore implements ReleaseStore {
   }
 
   async getBlob(repository: string, digest: string, expectedSize?: number): Promise<Buffer> {
+    return this.retrying(() => this.getBlobOnce(repository, digest, expectedSize));
+  }
+
+  private async getBlobOnce(repository: string, digest: string, expectedSize?: number): Promise<Buffer> {
     const repo = this.path(repository);
     const what = `GET blob ${repo}@${digest}`;
     const res = await this.request(what, 'GET', `${this.base}/v2/${repo}/blobs/${digest}`, {
@@ -201,7 +281,7 @@ export class DistributionStore implements ReleaseStore {
   }
 
   async ping(): Promise<void> {
-    const res = await this.request('GET /v2/', 'GET', `${this.base}/v2/`, { scope: '', expect: [200] });
+    const res = await this.retrying(() => this.request('GET /v2/', 'GET', `${this.base}/v2/`, { scope: '', expect: [200] }));
     await res.body?.cancel();
   }
 }

@@ -4,17 +4,30 @@
  * (core/policy) once. Deploy, rollback, auto-deploy and the dry run all decide here.
  */
 
-import type { Release } from '../contract/index.js';
+import type { Release, ResolvedRelease } from '../contract/index.js';
 import { ForgeError } from '../core/errors.js';
+import type { FreezeAction } from '../core/freeze-windows.js';
 import type { Environment } from '../core/platform-config.js';
 import { evaluatePolicy, type PolicyDecision } from '../core/policy/index.js';
 import * as approvals from '../store/approvals.js';
+import * as breakGlass from '../store/break-glass.js';
+import * as clusterOutcomes from '../store/cluster-outcomes.js';
 import type { Db } from '../store/db.js';
 import * as pins from '../store/pins.js';
 
 export interface DeploymentDecision extends PolicyDecision {
   /** The ids of the active approvals that counted, recorded on the deployment. */
   approvalIds: string[];
+}
+
+/**
+ * `action`: what kind of deployment this is for the freeze rule's `applies_to` (default
+ * `manual`; `auto` when the `auto` argument is true; rollbacks, automatic ones included, pass
+ * `rollback`). `at`: evaluate at another moment (the dry run's `at`); default now.
+ */
+export interface DecisionOptions {
+  action?: FreezeAction;
+  at?: Date;
 }
 
 /**
@@ -27,10 +40,41 @@ export async function decideDeployment(
   release: Release,
   deployer: string,
   auto: boolean,
+  opts: DecisionOptions = {},
 ): Promise<DeploymentDecision> {
   const found = await approvals.approvalsFor(ctx.db, release.oci_digest, env.name);
   const pin = auto ? ((await pins.getPin(ctx.db, env.name, release.repository, release.project)) ?? null) : undefined;
-  const decision = evaluatePolicy({ policy: env.policy, triggers: release.triggers, approvals: found, deployer, now: new Date(), pin });
+  const windows = env.freezeWindows ?? [];
+  const freeze = windows.length
+    ? {
+        windows,
+        action: auto ? ('auto' as const) : (opts.action ?? 'manual'),
+        breakGlass: (await breakGlass.grantsFor(ctx.db, release.id, release.oci_digest, env.name)).map((g) => ({
+          id: g.id,
+          granted_by: g.granted_by!,
+          granted_at: g.granted_at!,
+          expires_at: g.expires_at!,
+        })),
+      }
+    : undefined;
+  const now = opts.at ?? new Date();
+  const verification = await Promise.all(
+    (env.policy.requires ?? []).map(async (g) => {
+      const stretch = await clusterOutcomes.healthyStretch(ctx.db, release.id, g.environment);
+      return { environment: g.environment, healthyForMs: g.healthyForMs, healthySince: stretch.since, longestMs: stretch.longestMs };
+    }),
+  );
+  const decision = evaluatePolicy({
+    policy: env.policy,
+    triggers: release.triggers,
+    commitBranches: release.source.branches ?? null,
+    approvals: found,
+    deployer,
+    now,
+    pin,
+    freeze,
+    verification,
+  });
   const approvalIds = found.filter((a) => a.status === 'active' && decision.approvers.includes(a.approver)).map((a) => a.id);
   return { ...decision, approvalIds };
 }
@@ -43,4 +87,14 @@ export function policyDenied(env: Environment, release: Release, decision: Polic
     `release ${release.release_number} of ${release.repository}/${release.project} may not be deployed to ${env.name}: ${failed.map((c) => `${c.name}: ${c.reason}`).join('; ')}`,
     { checks: decision.checks },
   );
+}
+
+/** How an answer names the release a reference resolved to (issue #12 item 7): number, commit, aliases. */
+export function resolvedRelease(release: Release): ResolvedRelease {
+  return {
+    release_number: release.release_number,
+    commit_sha: release.commit_sha,
+    aliases: release.aliases.filter((a) => a.alias_type !== 'numeric').map((a) => a.alias),
+    canonical_id: release.canonical_id,
+  };
 }

@@ -7,13 +7,16 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { auditHeadTrailer } from '../core/audit-anchor.js';
 import type { PlatformConfig } from '../core/platform-config.js';
 import { type GitOpsRemote, initEmbeddedRemote, type RemoteSettings, resolveRemote } from '../gitops/remote.js';
 import { GitOpsWriter, type WriterOptions } from '../gitops/writer.js';
+import { auditHead } from '../store/audit.js';
 import type { Db } from '../store/db.js';
 import { lockSubject } from '../store/lock-keys.js';
 import type { DeployContext } from './deployment-context.js';
-import { confirmHeld, startLeaseRenewal } from './outbox.js';
+import { compareWithGit } from './gitops-truth.js';
+import { prepareHeld, startLeaseRenewal } from './outbox.js';
 import { startRecovery } from './recovery.js';
 
 export interface DeployContextOptions {
@@ -44,35 +47,47 @@ export async function openDeployContext(opts: DeployContextOptions): Promise<Ope
     leaseMs: opts.leaseMs ?? 30_000,
     held: new Map<string, number>(),
   };
+  // The writer needs the context (its `prepare` re-checks each deployment) and the context the
+  // writer: `ctx` is filled in right after the writer opens, before anything is submitted.
+  let ctx: DeployContext | undefined;
   const gitops = await GitOpsWriter.open({
     remote: opts.remote,
     branch: opts.branch,
     cacheDir: opts.cacheDir,
     author: opts.author ?? 'Forge <forge@localhost>',
     retry: opts.retry,
-    // Replicas on one PostgreSQL take turns at the remote (PGlite means one process: nothing to share).
+    // Replicas on one PostgreSQL take turns at the remote (PGlite means one process: nothing to
+    // share). The transaction holding the turn is the session the re-check before the push runs
+    // in: the rows it renews stay locked until the push ends.
     lockRemote:
       opts.db.kind === 'postgres'
         ? (attempt) =>
             opts.db.transaction(async (tx) => {
               await lockSubject(tx, 'gitopsRemote', `gitops:${opts.remote.url}`);
-              return attempt();
+              return attempt(tx);
             })
         : undefined,
-    confirm: (ids) => confirmHeld(leases, ids),
+    prepare: (base, items, session) => prepareHeld(ctx!, base, items, session),
+    // Every commit anchors the audit chain's committed head (issue 13 item 8). PGlite is one
+    // connection: inside a turn that holds a transaction, read through it.
+    trailers: async (session) => {
+      const head = await auditHead(opts.db.kind === 'postgres' || !session ? opts.db : (session as Db));
+      return head ? [auditHeadTrailer(head)] : [];
+    },
   });
-  const ctx: DeployContext = {
+  ctx = {
     ...leases,
     platform: opts.platform,
     gitops,
     inflight: new Set(),
     faults: { pauseBeforePushMs: 0, pauseAfterPushMs: 0, ...opts.faults },
   };
-  const stopRenewal = startLeaseRenewal(ctx);
-  return Object.assign(ctx, {
+  const opened = ctx;
+  const stopRenewal = startLeaseRenewal(opened);
+  return Object.assign(opened, {
     async close() {
       stopRenewal();
-      while (ctx.inflight.size) await Promise.allSettled([...ctx.inflight]);
+      while (opened.inflight.size) await Promise.allSettled([...opened.inflight]);
       await gitops.close();
     },
   });
@@ -113,6 +128,7 @@ export async function openServerDeployments(settings: DeploymentSettings, db: Db
     retry: { attempts: settings.gitopsPushAttempts },
     faults: { pauseBeforePushMs: settings.faults.pauseBeforeGitopsPushMs, pauseAfterPushMs: settings.faults.pauseAfterGitopsPushMs },
   });
+  await reportOrphans(ctx);
   const stopRecovery = startRecovery(ctx);
   const close = ctx.close;
   return Object.assign(ctx, {
@@ -121,4 +137,26 @@ export async function openServerDeployments(settings: DeploymentSettings, db: Db
       await close();
     },
   });
+}
+
+/**
+ * Start-up names what the platform config no longer covers (issue #12 item 4): environments
+ * removed or renamed while deployments exist there, with their pointers in the GitOps
+ * repository (Argo CD keeps running them), on stderr. An unreachable remote is reported too,
+ * and does not stop the server.
+ */
+async function reportOrphans(ctx: DeployContext): Promise<void> {
+  try {
+    const orphans = (await compareWithGit(ctx)).disagreements.filter((d) => d.orphaned);
+    for (const env of [...new Set(orphans.map((o) => o.environment))]) {
+      const here = orphans.filter((o) => o.environment === env);
+      process.stderr.write(
+        `warning: environment "${env}" is not in the platform config, but ${here.length} deployment${here.length === 1 ? '' : 's'} of it remain${here.length === 1 ? 's' : ''}: ${here
+          .map((o) => `${o.path}${o.git && o.git !== 'invalid' ? ` (release ${o.git.releaseNumber})` : ''}`)
+          .join(', ')}; Argo CD keeps running them. "forge doctor" lists them.\n`,
+      );
+    }
+  } catch (err) {
+    process.stderr.write(`warning: could not compare the GitOps repository with the database at start-up: ${(err as Error).message}\n`);
+  }
 }

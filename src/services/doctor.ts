@@ -1,15 +1,20 @@
 /**
  * `forge doctor`: looks for disagreements between the database, the release store and the
- * GitOps repository of a running installation, and reports each one. It only reads.
+ * GitOps repository of a running installation, and reports each one (`runDoctor`, which only
+ * reads). `repairDoctor` (`forge doctor --repair`) adopts what the GitOps branch tip holds into
+ * the database, audited, then checks again.
  */
-import type { DoctorReport, Finding } from '../contract/index.js';
+import type { DoctorRepair, DoctorReport, Finding } from '../contract/index.js';
+import { ForgeError } from '../core/errors.js';
 import { imageRepository } from '../core/identity.js';
-import { type PointerError, parsePointer, pointerPath } from '../core/pointer.js';
 import { parseReleaseManifest } from '../core/release-image.js';
 import type { ReleaseStore } from '../registry/index.js';
 import { verifyAudit } from '../store/audit.js';
+import { driftedSlots } from '../store/cluster-outcomes.js';
 import type { Db } from '../store/db.js';
 import type { DeployContext } from './deployment-context.js';
+import { adoptGitTruth, compareWithGit } from './gitops-truth.js';
+import { signatureFindings } from './signing-keys.js';
 
 export async function runDoctor(ctx: { db: Db; store: ReleaseStore; deploy?: DeployContext }): Promise<DoctorReport> {
   const findings: Finding[] = [];
@@ -61,49 +66,18 @@ export async function runDoctor(ctx: { db: Db; store: ReleaseStore; deploy?: Dep
   let activeCount = 0;
   let pointerCount = 0;
   if (ctx.deploy) {
-    const active = await db.query<{
-      id: string;
-      environment: string;
-      repository: string;
-      project: string;
-      commit_sha: string;
-      oci_digest: string;
-      release_number: number;
-    }>(
-      `select d.id, d.environment, d.repository, d.project, r.commit_sha, r.oci_digest, r.release_number
-       from deployments d join releases r on r.id = d.release_id where d.status = 'active'`,
-    );
-    activeCount = active.length;
-    const { files } = await ctx.deploy.gitops.readPointers();
-    pointerCount = files.size;
-    for (const d of active) {
-      const path = pointerPath(d);
-      const subject = `${d.environment}: ${d.repository}/${d.project}`;
-      const text = files.get(path);
-      files.delete(path);
-      if (text === undefined) {
-        findings.push({
-          check: 'pointers',
-          subject,
-          problem: `release ${d.release_number} is active in the database but ${path} is missing from the GitOps repository`,
-        });
-        continue;
-      }
-      try {
-        const p = parsePointer(text);
-        if (p.release !== d.commit_sha || p.digest !== d.oci_digest) {
-          findings.push({
-            check: 'pointers',
-            subject,
-            problem: `${path} points at ${p.release.slice(0, 12)} (${p.digest}), the database's active release ${d.release_number} is ${d.commit_sha.slice(0, 12)} (${d.oci_digest})`,
-          });
-        }
-      } catch (err) {
-        findings.push({ check: 'pointers', subject, problem: `${path} is not a valid pointer: ${(err as PointerError).message}` });
-      }
-    }
-    for (const path of files.keys()) {
-      findings.push({ check: 'pointers', subject: path, problem: 'a pointer file with no active deployment in the database' });
+    // Git's truth against the database's, slot by slot (gitops-truth.ts): outside rewrites,
+    // reverts, hand edits, deleted pointers, live pointers of deployments recorded failed, and
+    // pointers of environments the platform config no longer has.
+    activeCount = (await db.query<{ n: number }>(`select count(*)::int as n from deployments where status = 'active'`))[0].n;
+    const { pointers, disagreements } = await compareWithGit(ctx.deploy);
+    pointerCount = pointers;
+    for (const d of disagreements) {
+      findings.push({
+        check: d.orphaned ? 'environments' : 'pointers',
+        subject: `${d.environment}: ${d.repository}/${d.project}`,
+        problem: `${d.problem}${d.adoptable ? ' (forge doctor --repair adopts what git holds)' : ''}`,
+      });
     }
     const stuck = await db.query<{ id: string; environment: string; repository: string; project: string }>(
       `select id, environment, repository, project from deployments where status = 'pending' and (lease_expires_at is null or lease_expires_at < now())`,
@@ -117,6 +91,15 @@ export async function runDoctor(ctx: { db: Db; store: ReleaseStore; deploy?: Dep
     }
   }
 
+  // What Argo CD last reported against what the database records (issue 15).
+  for (const d of await driftedSlots(db)) {
+    findings.push({
+      check: 'argocd_drift',
+      subject: `${d.environment}: ${d.repository}/${d.project}`,
+      problem: `Argo CD reported revision ${d.revision} at ${d.observed_at}; the active deployment's commit is ${d.gitops_commit_sha ?? 'none'} (not synced yet, or the cluster runs something else)`,
+    });
+  }
+
   const audit = await verifyAudit(db);
   if (!audit.ok)
     findings.push({
@@ -125,9 +108,23 @@ export async function runDoctor(ctx: { db: Db; store: ReleaseStore; deploy?: Dep
       problem: 'the audit hash chain is broken here (an entry was edited, removed or reordered)',
     });
 
+  // Every release's signature against the installation's key set (issue 13 item 5, signing-keys.ts).
+  findings.push(...(await signatureFindings(ctx)));
+
   return {
     ok: findings.length === 0,
     checked: { releases: releases.length, active_deployments: activeCount, pointer_files: pointerCount, audit_entries: audit.checked },
     findings,
   };
+}
+
+/**
+ * POST /doctor/repair: makes the database follow the GitOps branch tip wherever they disagree
+ * and git's side can be adopted (gitops-truth.ts `adoptGitTruth`, one `deployment.adopted` audit
+ * entry by `actor` per slot), then runs the doctor again. 409 `conflict` without a GitOps repository.
+ */
+export async function repairDoctor(ctx: { db: Db; store: ReleaseStore; deploy?: DeployContext }, actor: string): Promise<DoctorRepair> {
+  if (!ctx.deploy) throw new ForgeError('conflict', 'this server has no GitOps repository: nothing to repair from');
+  const { adopted } = await adoptGitTruth(ctx.deploy, actor);
+  return { adopted, report: await runDoctor(ctx) };
 }

@@ -1,20 +1,33 @@
 /**
  * The dry run (DESIGN.md §7, POST /policy-checks, `forge deploy --dry-run`, the dashboard's
  * "waiting for approval" list): every check of the environment policy for a would-be
- * deployment, through the same rule list as the real one, deploying nothing.
+ * deployment, through the same rule list as the real one, deploying nothing. `at` (RFC 3339)
+ * evaluates the time-based rules (freeze windows, break-glass and approval expiry) at another
+ * moment; `kind` (auto, manual, rollback; default manual) is the kind of deployment a freeze
+ * window's `applies_to` is matched against (issue #16).
  */
 
-import type { DeployRequest, PolicyResult } from '../contract/index.js';
+import type { PolicyCheckRequest, PolicyResult } from '../contract/index.js';
+import { validationError } from '../core/errors.js';
+import { parseRfc3339 } from '../core/freeze-windows.js';
 import type { Principal } from '../core/permissions.js';
 import * as releases from '../store/releases.js';
 import type { PlatformContext } from './deployment-context.js';
-import { decideDeployment } from './deployment-policy.js';
+import { decideDeployment, resolvedRelease } from './deployment-policy.js';
 import { checkTarget } from './target.js';
 
-/** `{ allowed, checks }` for `principal` as the deployer; 400/404 as a deployment would answer them. */
-export async function checkPolicy(ctx: PlatformContext, principal: Principal, body: Omit<DeployRequest, 'reason'>): Promise<PolicyResult> {
+/** `{ allowed, checks, release }` (the release `body.release` resolved to) for `principal` as the deployer; 400/404 as a deployment would answer them; 400 for a bad `at`. */
+export async function checkPolicy(
+  ctx: PlatformContext,
+  principal: Principal,
+  body: Omit<PolicyCheckRequest, 'reason'> & { reason?: string },
+): Promise<PolicyResult> {
+  const at = body.at === undefined ? undefined : parseRfc3339(body.at);
+  if (body.at !== undefined && !at)
+    throw validationError([{ path: 'at', message: `"${body.at}" is not an RFC 3339 time such as 2026-12-24T18:00:00+01:00` }]);
   const { repository, project, environment } = checkTarget(ctx, body);
   const release = await releases.resolveRelease(ctx.db, repository, project, body.release);
-  const { allowed, checks } = await decideDeployment(ctx, environment, release, principal.subject, false);
-  return { allowed, checks };
+  const kind = body.kind ?? 'manual';
+  const { allowed, checks } = await decideDeployment(ctx, environment, release, principal.subject, kind === 'auto', { action: kind, at });
+  return { allowed, checks, release: resolvedRelease(release) };
 }

@@ -41,7 +41,8 @@ export interface NewDeployment {
 }
 
 const SELECT = `
-select d.*, r.release_number, pr.release_number as previous_release_number
+select d.*, r.release_number, pr.release_number as previous_release_number, r.commit_sha as release_commit_sha,
+  coalesce((select json_agg(a.alias order by a.created_at, a.alias) from release_aliases a where a.release_id = r.id), '[]') as release_aliases
 from deployments d join releases r on r.id = d.release_id left join releases pr on pr.id = d.previous_release_id`;
 
 const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
@@ -64,6 +65,12 @@ function toDeployment(row: Record<string, unknown>): Deployment {
     approved_by: json<string[]>(row.approved_by),
     previous_release_number: (row.previous_release_number as number) ?? null,
     finished_at: (row.finished_at as string) ?? null,
+  };
+  d.release = {
+    release_number: row.release_number as number,
+    commit_sha: row.release_commit_sha as string,
+    aliases: json<string[]>(row.release_aliases),
+    canonical_id: `${row.repository}/${row.project}/${row.release_commit_sha}`,
   };
   if (row.error) d.error = row.error as string;
   if (row.policy_checks) d.policy_checks = json<PolicyCheck[]>(row.policy_checks);
@@ -236,4 +243,86 @@ export async function claimExpired(db: Db, owner: string, leaseMs: number, limit
       [rows.map((r) => r.id), owner, leaseMs],
     );
   });
+}
+
+/** What the re-check right before a push needs of a pending row (src/services/outbox.ts `prepareHeld`). */
+export interface HeldRow {
+  id: string;
+  release_id: string;
+  environment: string;
+  repository: string;
+  project: string;
+  kind: DeploymentKind;
+  deployed_by: string;
+  approved_by: string[];
+  /** Why, as the deployer said (written into the commit message). */
+  reason: string | null;
+  recorded_seq: number;
+}
+
+/**
+ * Renews the lease of the pending row `id` if `owner` still holds it, locking it until `tx`
+ * ends (a replica taking it over waits, or skips it, until then); answers the row, or undefined
+ * when `owner` no longer holds it.
+ */
+export async function holdPending(tx: Db, id: string, owner: string, leaseMs: number): Promise<HeldRow | undefined> {
+  const [row] = await tx.query<HeldRow>(
+    `update deployments set lease_expires_at = now() + make_interval(secs => $3::float8 / 1000)
+     where id = $1 and status = 'pending' and lease_owner = $2
+     returning id, release_id, environment, repository, project, kind, deployed_by, approved_by, reason, recorded_seq::float8 as recorded_seq`,
+    [id, owner, leaseMs],
+  );
+  return row && { ...row, approved_by: json<string[]>(row.approved_by), recorded_seq: Number(row.recorded_seq) };
+}
+
+/** When deployment `id` was recorded (its order among the deployments), or undefined when there is no such deployment of the slot. */
+export async function recordedSeq(db: Db, id: string, slot: { environment: string; repository: string; project: string }) {
+  const [row] = await db.query<{ seq: number }>(
+    `select recorded_seq::float8 as seq from deployments where id = $1 and environment = $2 and repository = $3 and project = $4`,
+    [id, slot.environment, slot.repository, slot.project],
+  );
+  return row ? Number(row.seq) : undefined;
+}
+
+/** The release a pending deployment replaces, as the tip it is built on says, and the message it will push. */
+export async function setPrevious(tx: Db, id: string, previousReleaseId: string | null, commitMessage: string): Promise<void> {
+  await tx.query('update deployments set previous_release_id = $2, commit_message = $3 where id = $1', [
+    id,
+    previousReleaseId,
+    commitMessage,
+  ]);
+}
+
+/**
+ * Ends a pending deployment that was not pushed because what it was decided on changed before
+ * its push: `superseded` (a newer deployment is live) or `failed` (the policy, re-checked, refuses
+ * it), with `error` saying so. Answers false when `owner` no longer holds it.
+ */
+export async function markStale(
+  db: Db,
+  id: string,
+  owner: string | null,
+  status: 'superseded' | 'failed',
+  error: string,
+): Promise<boolean> {
+  const rows = await db.query(
+    `update deployments set status = $4, error = $3, finished_at = now(), lease_owner = null, lease_expires_at = null
+    where id = $1 and status = 'pending' and ($2::text is null or lease_owner = $2) returning id`,
+    [id, owner, error, status],
+  );
+  return rows.length > 0;
+}
+
+/** The pointer file content a pending deployment pushes. */
+export async function pointerOf(db: Db, id: string): Promise<string | undefined> {
+  const [row] = await db.query<{ pointer_content: string | null }>('select pointer_content from deployments where id = $1', [id]);
+  return row?.pointer_content ?? undefined;
+}
+
+/** Ends the active deployment `id` with nothing replacing it (its pointer is gone from git), saying why. */
+export async function retireActive(tx: Db, id: string, why: string): Promise<void> {
+  await tx.query(`update deployments set status = 'superseded', error = $2, finished_at = now() where id = $1 and status = 'active'`, [
+    id,
+    why,
+  ]);
 }

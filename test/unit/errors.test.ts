@@ -16,7 +16,9 @@ test('every code has its HTTP status', () => {
     payload_too_large: 413,
     registry_unavailable: 503,
     gitops_unavailable: 503,
+    gitops_rejected: 502,
     database_unavailable: 503,
+    too_many_requests: 429,
     internal_error: 500,
   };
   for (const [code, status] of Object.entries(expected)) {

@@ -1,6 +1,6 @@
 /** `forge deploy ENV PROJECT REF [--dry-run]`: deploy a release, or ask the policy why it may not go there (DESIGN.md §7, §14). */
 import type { Command } from 'commander';
-import type { Deployment } from '../../contract/index.js';
+import type { Deployment, PolicyResult } from '../../contract/index.js';
 import type { PolicyCheck } from '../../core/policy/index.js';
 import { ApiError, client, clientOptions } from '../client.js';
 import { parseFormat, print, table } from '../output.js';
@@ -32,7 +32,10 @@ export function deploymentTable(d: Deployment): string {
       ['status', d.status + (d.error ? `: ${d.error}` : '')],
       ['kind', d.kind],
       ['where', `${d.repository}/${d.project} in ${d.environment}`],
-      ['release', d.release_number],
+      [
+        'release',
+        d.release ? `${d.release_number} (${[d.release.commit_sha.slice(0, 12), ...d.release.aliases].join(', ')})` : d.release_number,
+      ],
       ['previous release', d.previous_release_number],
       ['deployed', `${d.deployed_at} by ${d.deployed_by}`],
       ['approved by', d.approved_by.join(', ') || '-'],
@@ -73,12 +76,14 @@ export function registerDeploy(program: Command) {
         };
         if (opts.dryRun) {
           const format = parseFormat(opts.output);
-          const answer = await client(opts).request<{ allowed: boolean; checks: PolicyCheck[] }>('POST', '/policy-checks', body);
+          const answer = await client(opts).request<PolicyResult>('POST', '/policy-checks', body);
+          // The release the reference resolved to, named as the deployment would name it (issue #12 item 7).
+          const named = `release ${answer.release.release_number} (${[answer.release.commit_sha.slice(0, 12), ...answer.release.aliases].join(', ')})`;
           print(
             answer,
             format,
             () =>
-              `${checksTable(answer.checks)}\n${answer.allowed ? 'allowed' : 'refused'}: release ${ref} of ${project} ${answer.allowed ? 'may' : 'may not'} be deployed to ${env}`,
+              `${checksTable(answer.checks)}\n${answer.allowed ? 'allowed' : 'refused'}: "${ref}" is ${named} of ${project}; it ${answer.allowed ? 'may' : 'may not'} be deployed to ${env}`,
           );
           if (!answer.allowed) process.exitCode = 1;
           return;
