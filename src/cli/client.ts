@@ -53,15 +53,32 @@ export function client(opts: ClientOptions, settings: CliSettings = cliSettings(
       try {
         res = await fetch(`${base}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
       } catch (err) {
-        throw new ApiError(0, 'unreachable', `cannot reach the Forge server at ${base}: ${(err as Error).cause ?? (err as Error).message}`);
+        throw new ApiError(
+          0,
+          'unreachable',
+          `cannot reach the Forge server at ${base}: ${(err as Error).cause ?? (err as Error).message}\nhint: start it (forge serve), or point --server / FORGE_URL at a running one`,
+        );
       }
       const text = await res.text();
       const isJson = (res.headers.get('content-type') ?? '').includes('json');
-      if (!res.ok) {
-        const env = isJson ? JSON.parse(text)?.error : undefined;
-        throw new ApiError(res.status, env?.code ?? String(res.status), env?.message ?? `${res.status} ${res.statusText}`, env?.details);
+      let parsed: unknown;
+      try {
+        parsed = isJson ? JSON.parse(text) : undefined;
+      } catch {
+        parsed = undefined;
       }
-      return (isJson ? JSON.parse(text) : text) as never;
+      const env = (parsed as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)?.error;
+      // Forge answers every failure with its error envelope and JSON with JSON: anything else is another server.
+      const forgeError = env && typeof env.code === 'string' && typeof env.message === 'string';
+      if ((!res.ok && !forgeError) || (res.ok && accept.includes('json') && parsed === undefined)) {
+        throw new ApiError(
+          res.status,
+          'not_forge',
+          `${base} is not a Forge server: ${method} /api/v1${path} answered ${res.status} ${res.statusText}${isJson ? '' : ` (${res.headers.get('content-type') ?? 'no content type'})`}\nhint: point --server / FORGE_URL at forge serve (default http://127.0.0.1:8080; the URL without /api/v1)`,
+        );
+      }
+      if (!res.ok) throw new ApiError(res.status, env!.code as string, env!.message as string, env!.details);
+      return (isJson ? parsed : text) as never;
     },
   };
 }

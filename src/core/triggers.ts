@@ -4,6 +4,8 @@
  */
 import type { TaggingStrategy } from './aliases.js';
 import { type FieldProblem, validationError } from './errors.js';
+import { branchPatternProblem } from './platform-config.js';
+import { globMatches } from './policy/branches.js';
 
 export type TriggerType = 'branch_push' | 'tag' | 'manual';
 
@@ -13,8 +15,11 @@ export interface Trigger {
   tag?: string;
 }
 
-/** One entry of `release.on`. */
-export type TriggerRule = { branch: string } | { tag: true };
+/**
+ * One entry of `release.on` (docs/configuration.md): `branch` is a regular expression matching the
+ * whole branch name, `glob` a branch glob as forge.yaml writes them (`*` any characters, `?` one).
+ */
+export type TriggerRule = { branch: string } | { glob: string } | { tag: true };
 
 export interface ReleaseConfig {
   on: TriggerRule[];
@@ -45,27 +50,55 @@ export function parseReleaseConfig(input: unknown, path = 'release'): ReleaseCon
   if (typeof enabled !== 'boolean') problems.push({ path: `${path}.enabled`, message: 'expected true or false' });
   const on = obj.on ?? [];
   const rules: TriggerRule[] = [];
-  if (!Array.isArray(on)) problems.push({ path: `${path}.on`, message: 'expected a list of {branch: "<regex>"} or {tag: true}' });
+  if (!Array.isArray(on))
+    problems.push({ path: `${path}.on`, message: 'expected a list of {branch: "<regex>"}, {glob: "<glob>"} or {tag: true}' });
   else {
     on.forEach((r, i) => {
       const p = `${path}.on[${i}]`;
       const rule = r as Record<string, unknown>;
       if (rule && typeof rule === 'object' && typeof rule.branch === 'string' && Object.keys(rule).length === 1) {
-        try {
-          new RegExp(`^(?:${rule.branch})$`);
-          rules.push({ branch: rule.branch });
-        } catch (e) {
-          problems.push({ path: `${p}.branch`, message: `invalid regular expression "${rule.branch}": ${(e as Error).message}` });
-        }
+        const problem = branchRegexProblem(rule.branch);
+        if (problem) problems.push({ path: `${p}.branch`, message: problem });
+        else rules.push({ branch: rule.branch });
+      } else if (rule && typeof rule === 'object' && typeof rule.glob === 'string' && Object.keys(rule).length === 1) {
+        const problem = branchPatternProblem(rule.glob);
+        if (problem) problems.push({ path: `${p}.glob`, message: `branch glob "${rule.glob}" can never match: it ${problem}` });
+        else rules.push({ glob: rule.glob });
       } else if (rule && typeof rule === 'object' && rule.tag === true && Object.keys(rule).length === 1) {
         rules.push({ tag: true });
       } else {
-        problems.push({ path: p, message: `expected {branch: "<regex>"} or {tag: true}, got ${JSON.stringify(r)}` });
+        problems.push({ path: p, message: `expected {branch: "<regex>"}, {glob: "<glob>"} or {tag: true}, got ${JSON.stringify(r)}` });
       }
     });
   }
   if (problems.length) throw validationError(problems);
   return { on: rules, enabled: enabled as boolean };
+}
+
+/**
+ * Why a `branch` regular expression is refused, or undefined: not a regular expression; written
+ * as a glob (`release/*` as a regex matches only "release" and "release/", never "release/1.x":
+ * the mistake the two syntaxes invite); or a literal no git branch name can be.
+ */
+export function branchRegexProblem(pattern: string): string | undefined {
+  // A `*` at the start or after a `/` repeats nothing useful in a regex: the pattern was meant as a glob.
+  if (/(^|\/)\*/.test(pattern))
+    return `"${pattern}" is a glob, not a regular expression (as a regular expression it never matches the branches it names): write {glob: "${pattern}"} or {branch: "${pattern.replace(/\*/g, '.*')}"}`;
+  try {
+    new RegExp(`^(?:${pattern})$`);
+  } catch (e) {
+    return `invalid regular expression "${pattern}": ${(e as Error).message}`;
+  }
+  if (!/[\\^$.|?*+()[\]{}]/.test(pattern)) {
+    const problem = branchPatternProblem(pattern);
+    if (problem) return `branch "${pattern}" can never match: it ${problem}`;
+  }
+  return undefined;
+}
+
+/** A `branch` rule is a regular expression that must match the whole branch name; a `glob` rule a branch glob. */
+export function ruleMatches(rule: { branch: string } | { glob: string }, branch: string): boolean {
+  return 'glob' in rule ? globMatches(rule.glob, branch) : branchMatches(rule.branch, branch);
 }
 
 /** A branch rule is a regular expression that must match the whole branch name. */
@@ -99,7 +132,7 @@ export function evaluateTrigger(
   if (!release.enabled) return { triggered: false, reason: 'releases are disabled (release.enabled: false)' };
 
   if (ctx.branch !== undefined && !ctx.tag) {
-    const rule = release.on.find((r): r is { branch: string } => 'branch' in r && branchMatches(r.branch, ctx.branch!));
+    const rule = release.on.find((r) => !('tag' in r) && ruleMatches(r, ctx.branch!));
     if (rule) return { triggered: true, trigger: { type: 'branch_push', branch: ctx.branch }, tags };
   }
   if (tagRule) {
@@ -107,6 +140,8 @@ export function evaluateTrigger(
     if (candidates.length) return { triggered: true, trigger: { type: 'tag', tag: candidates[0] }, tags };
   }
   const what = ctx.tag ? `tag "${ctx.tag}"` : ctx.branch !== undefined ? `branch "${ctx.branch}"` : 'a detached commit';
-  const rules = release.on.map((r) => ('branch' in r ? `{branch: "${r.branch}"}` : '{tag: true}')).join(', ') || '(none)';
+  const rules =
+    release.on.map((r) => ('branch' in r ? `{branch: "${r.branch}"}` : 'glob' in r ? `{glob: "${r.glob}"}` : '{tag: true}')).join(', ') ||
+    '(none)';
   return { triggered: false, reason: `${what} matches no rule of release.on: ${rules}` };
 }

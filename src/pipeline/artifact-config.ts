@@ -21,6 +21,8 @@ export interface ArtifactConfig {
   type: ArtifactType;
   producer?: Producer;
   publishers: Publisher[];
+  /** Paths the artifact is built from besides the project directory (change detection; relative to the project, `/` = repository root). */
+  inputs?: string[];
 }
 
 /** What a producer made: the bytes the publishers push. */
@@ -115,7 +117,19 @@ export function parseArtifacts(input: unknown, path = 'artifacts'): ArtifactConf
         message: 'an oci publisher pushes what a producer made: add producer: command, archive or "oci-layout"',
       });
     }
-    out.push({ name, type: type as ArtifactType, ...(producer ? { producer } : {}), publishers });
+    const inputs = raw.inputs;
+    if (inputs !== undefined && !(Array.isArray(inputs) && inputs.every((i) => typeof i === 'string' && i !== '')))
+      problems.push({
+        path: `${at}.inputs`,
+        message: 'expected a list of paths (relative to the project directory, "/" = repository root)',
+      });
+    out.push({
+      name,
+      type: type as ArtifactType,
+      ...(producer ? { producer } : {}),
+      publishers,
+      ...(Array.isArray(inputs) && inputs.length ? { inputs: inputs as string[] } : {}),
+    });
   }
   if (problems.length) throw validationError(problems);
   return out;

@@ -38,6 +38,28 @@ export async function findRepoRoot(start: string): Promise<string> {
   return top ? top.trim() : abs;
 }
 
+/**
+ * The repository root for `start`, refusing a directory that is in no repository: the nearest
+ * ancestor with `.forge/repo.cue`, else the git top level; neither → validation_error naming
+ * `command` and what to do. Walking a folder that is not a repository (a temp or home folder)
+ * is never useful and can take minutes, so `forge validate` and `forge release create` call this
+ * before anything else.
+ */
+export async function requireRepository(start: string, command: string): Promise<string> {
+  const abs = resolve(start);
+  if (!(await exists(abs))) throw new ForgeError('validation_error', `${start}: no such directory`);
+  for (let d = abs; ; d = dirname(d)) {
+    if (await exists(join(d, '.forge', 'repo.cue'))) return d;
+    if (dirname(d) === d) break;
+  }
+  const top = await gitMaybe(abs, ['rev-parse', '--show-toplevel']);
+  if (top) return top.trim();
+  throw new ForgeError(
+    'validation_error',
+    `${abs} is not inside a repository (no git checkout, no .forge/repo.cue above it); ${command} runs in a repository's checkout: cd into one, or name a directory inside it`,
+  );
+}
+
 /** The directory holding `cue.mod/module.cue` at or above `dir` (not above `root`), else `root`. */
 export async function findModuleRoot(dir: string, root: string): Promise<string> {
   for (let d = resolve(dir); ; d = dirname(d)) {

@@ -17,6 +17,7 @@ import { ForgeError } from '../core/errors.js';
 import { projectProblem } from '../core/identity.js';
 import { parseReleaseConfig, type ReleaseConfig } from '../core/triggers.js';
 import { type ArtifactConfig, type ArtifactOutputs, parseArtifacts, placeholderOutputs, placeholderValue } from './artifact-config.js';
+import { schemaOverlay } from './config-schema.js';
 import type { CueEngine } from './cue-engine.js';
 import { findModuleRoot } from './discovery.js';
 
@@ -35,6 +36,8 @@ export interface ProjectSource {
 export interface ProjectConfig {
   name: string;
   release?: ReleaseConfig;
+  /** `release.paths`: more inputs of the project for change detection (relative to the project, `/` = repository root). */
+  paths: string[];
   artifacts: ArtifactConfig[];
   resources: unknown[];
 }
@@ -83,7 +86,7 @@ export async function loadTaggingStrategy(engine: CueEngine, root: string): Prom
   );
   if (!has) return 'monorepo';
   const moduleRoot = await findModuleRoot(root, root);
-  const repo = await exportPackage(engine, moduleRoot, root, 'repo', {}, '.forge/repo.cue');
+  const repo = await exportPackage(engine, moduleRoot, root, 'repo', schemaOverlay(join(root, '.forge'), 'repo'), '.forge/repo.cue');
   const strategy = (repo.tagging as Record<string, unknown> | undefined)?.strategy ?? 'monorepo';
   if (strategy !== 'monorepo' && strategy !== 'tag-all') {
     throw new ForgeError(
@@ -105,7 +108,8 @@ export async function evaluateProject(
   values: (ref: ArtifactRef, file: string) => ArtifactValue = (r) => placeholderValue(r.artifact, r.path),
   outputs?: (artifacts: ArtifactConfig[]) => Record<string, ArtifactOutputs>,
 ): Promise<ProjectConfig> {
-  const overlays: Record<string, string> = {};
+  // The package is checked against the schema's #Project (docs/configuration.md) as it is evaluated.
+  const overlays: Record<string, string> = schemaOverlay(join(src.dir, '.forge'), 'project');
   for (const [path, content] of src.files) {
     const file = relPath(src.root, path);
     if (src.refs.some((r) => r.file === file)) overlays[path] = substituteArtifactRefs(content, file, (r) => values(r, file));
@@ -116,6 +120,9 @@ export async function evaluateProject(
   if (problem) throw new ForgeError('validation_error', `${rel}/.forge: name: ${problem}`, { field: 'name' });
   const name = data.name as string;
   const release = parseReleaseConfig(data.release);
+  const paths = (data.release as { paths?: unknown } | undefined)?.paths ?? [];
+  if (!Array.isArray(paths) || !paths.every((p) => typeof p === 'string' && p !== ''))
+    throw new ForgeError('validation_error', `${rel}/.forge: release.paths: expected a list of paths`, { field: 'release.paths' });
   const artifacts = parseArtifacts(data.artifacts);
   const shape = outputs ? outputs(artifacts) : Object.fromEntries(artifacts.map((a) => [a.name, placeholderOutputs(a)]));
   for (const { file, ref } of src.refs) lookupArtifactRef(shape as Record<string, unknown>, ref, file);
@@ -124,5 +131,5 @@ export async function evaluateProject(
   if (!Array.isArray(resources)) {
     throw new ForgeError('validation_error', `${rel}/.forge: deployment.resources must be a list of Kubernetes objects`);
   }
-  return { name, ...(release ? { release } : {}), artifacts, resources };
+  return { name, ...(release ? { release } : {}), paths: paths as string[], artifacts, resources };
 }

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { Deployment } from '../../contract/index.js';
 import { client } from '../client.js';
+import { assertKnown } from '../known.js';
 import { parseFormat, print, table } from '../output.js';
 import { resolveRepository } from '../repository.js';
 import { run } from '../run.js';
@@ -17,10 +18,12 @@ export function registerHistory(program: Command) {
       run(async (env: string, project: string, opts: DeployOpts & { limit: string; offset: string }) => {
         const format = parseFormat(opts.output);
         const repo = resolveRepository(opts.repository);
-        const page = await client(opts).request<{ items: Deployment[]; total: number }>(
+        const api = client(opts);
+        const page = await api.request<{ items: Deployment[]; total: number }>(
           'GET',
           `/deployments/${encodeURIComponent(env)}/${repo}/${encodeURIComponent(project)}/history?limit=${Number(opts.limit)}&offset=${Number(opts.offset)}`,
         );
+        if (!page.total) await assertKnown(api, repo, project);
         print(
           page,
           format,

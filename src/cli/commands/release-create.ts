@@ -5,24 +5,19 @@
  * the exit code is 1 when any failed, and the output names them.
  */
 import type { Command } from 'commander';
-import { Listr } from 'listr2';
-import type { Release } from '../../contract/index.js';
+import type { Release, Whoami } from '../../contract/index.js';
 import type { ReleaseArtifact } from '../../pipeline/artifacts.js';
-import { CueEngine } from '../../pipeline/cue-engine.js';
-import {
-  buildArtifacts,
-  type ProjectPlan,
-  placeholderArtifacts,
-  planRelease,
-  type ReleaseRequest,
-  releaseRequest,
-  renderRelease,
-} from '../../pipeline/release.js';
-import { client, clientOptions } from '../client.js';
+import type { ChangeDecision, PreviousRelease } from '../../pipeline/changes.js';
+import type { CueEngine } from '../../pipeline/cue-engine.js';
+import type { ProjectPlan, ReleasePlan, ReleaseRequest } from '../../pipeline/release.js';
+import { ApiError, type Client, client, clientOptions, serverOf } from '../client.js';
 import { parseFormat, print, table } from '../output.js';
 import { resolveRepository } from '../repository.js';
 import { run } from '../run.js';
 import { cliSettings, type PipelineSettings } from '../settings.js';
+import { releasePath } from './release.js';
+
+type Pipeline = typeof import('../../pipeline/release.js');
 
 interface Opts {
   server?: string;
@@ -31,6 +26,7 @@ interface Opts {
   output: string;
   manual?: boolean;
   dryRun?: boolean;
+  all?: boolean;
 }
 
 interface Step {
@@ -55,6 +51,7 @@ async function runJobs(jobs: Job[], live: boolean): Promise<void> {
     }
   };
   if (live) {
+    const { Listr } = await import('listr2');
     const list = new Listr(
       jobs.map((job) => ({
         title: job.project,
@@ -87,36 +84,79 @@ async function runJobs(jobs: Job[], live: boolean): Promise<void> {
 
 type Outcome = {
   project: string;
-  status: 'created' | 'existing' | 'skipped' | 'failed' | 'dry-run';
+  status: 'created' | 'existing' | 'skipped' | 'unchanged' | 'failed' | 'dry-run';
   release?: Release;
   request?: ReleaseRequest;
   reason?: string;
 };
 
+/**
+ * Before anything is built: the server answers as Forge and takes the token as one that may
+ * register releases (the service-account role). Throws ApiError/Error with a hint otherwise.
+ */
+async function preflight(api: Client, server: string): Promise<void> {
+  const me = await api.request<Whoami>('GET', '/whoami');
+  if (!me.roles.includes('service-account')) {
+    throw new Error(
+      `the token is ${me.subject} (roles: ${me.roles.join(', ') || 'none'}) at ${server}, but registering releases needs the service-account role\nhint: run in CI with the pipeline's token (FORGE_TOKEN), or create one: forge token create --subject ci --role service-account`,
+    );
+  }
+}
+
+/** The newest release of the project, undefined when it has none yet. */
+async function previousRelease(api: Client, repository: string, project: string): Promise<Release | undefined> {
+  try {
+    const page = await api.request<{ items: Release[] }>('GET', `${releasePath(repository, project)}?limit=1`);
+    return page.items[0];
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return undefined;
+    throw err;
+  }
+}
+
 export function registerReleaseCreate(program: Command) {
   const release = program.commands.find((c) => c.name() === 'release') ?? program.command('release');
   clientOptions(
-    release.command('create').description('build, render and register a release of every triggered project (run in a CI checkout)'),
+    release
+      .command('create')
+      .description(
+        'build, render and register a release of every triggered project whose inputs changed since its previous release (run in a CI checkout)',
+      ),
   )
     .argument('[project-dir...]', 'only these project directories (default: every project in the repository)')
     .option('--manual', 'release the projects whatever their release.on says (trigger type manual)')
+    .option('--all', 'release every triggered project, changed or not (no change detection)')
     .option('--dry-run', 'evaluate triggers and render with placeholder artifact values; build, push and register nothing')
     .option('--repository <owner/name>', 'repository (default: the origin remote of the checkout)')
     .option('-o, --output <format>', 'table, json or yaml', 'table')
     .action(
       run(async (dirs: string[], opts: Opts) => {
         const format = parseFormat(opts.output);
+        const { requireRepository } = await import('../../pipeline/discovery.js');
+        await requireRepository(process.cwd(), 'forge release create');
         const { pipeline } = cliSettings();
+        const api = client(opts);
+        // Server and token first: a down server or a wrong token is known before minutes of building.
+        if (!opts.dryRun) await preflight(api, serverOf(opts));
+        const [{ CueEngine }, pipe, changes] = await Promise.all([
+          import('../../pipeline/cue-engine.js'),
+          import('../../pipeline/release.js'),
+          import('../../pipeline/changes.js'),
+        ]);
         const engine = new CueEngine(undefined, { registry: cliSettings().cue });
         try {
-          const plan = await planRelease(engine, {
+          const plan = await pipe.planRelease(engine, {
             cwd: process.cwd(),
             dirs,
             manual: Boolean(opts.manual),
             ci: pipeline.ci,
             repository: (root) => resolveRepository(opts.repository, root),
           });
-          const api = client(opts);
+          // Tag and manual releases carry where the commit is for the branch rule (issue #13 item
+          // 1): when the checkout cannot tell, say so, with the hint.
+          if (plan.git.branchesUnknown && plan.projects.some((p) => p.decision?.triggered && p.decision.trigger.type !== 'branch_push')) {
+            process.stderr.write(`warning: ${plan.git.branchesUnknown}\n`);
+          }
           const outcomes: Outcome[] = [];
           const jobs: Job[] = [];
           for (const p of plan.projects) {
@@ -140,7 +180,42 @@ export function registerReleaseCreate(program: Command) {
               process.stderr.write(`${name}: skipped: ${p.decision!.reason}\n`);
               continue;
             }
-            jobs.push({ project: name, steps: projectSteps(engine, plan, p, Boolean(opts.dryRun), api, outcomes, pipeline) });
+            // Change detection applies to branch pushes only: a tag always registers (or attaches
+            // to the release of the same content), a manual run and --all release regardless.
+            let previous: Release | undefined;
+            const detect = p.decision!.trigger.type === 'branch_push' && !opts.all && !opts.dryRun;
+            if (detect) {
+              let change: ChangeDecision;
+              try {
+                previous = await previousRelease(api, plan.repository, name);
+                const prev: PreviousRelease | undefined = previous;
+                change = await changes.detectChange(plan.root, plan.git.sha, prev, await changes.inputsOfProject(p.src!, p.config!));
+              } catch (err) {
+                jobs.push({
+                  project: name,
+                  steps: [
+                    {
+                      title: 'change detection',
+                      run: async () => {
+                        throw err;
+                      },
+                    },
+                  ],
+                });
+                continue;
+              }
+              if ('warning' in change && change.warning) process.stderr.write(`${name}: warning: ${change.warning}\n`);
+              if (!change.changed) {
+                outcomes.push({ project: name, status: 'skipped', reason: change.reason });
+                process.stderr.write(`${name}: skipped: ${change.reason}\n`);
+                continue;
+              }
+              process.stderr.write(`${name}: ${change.reason}${change.files.length ? `: ${change.files.join(', ')}` : ''}\n`);
+            }
+            jobs.push({
+              project: name,
+              steps: projectSteps(pipe, engine, plan, p, Boolean(opts.dryRun), api, outcomes, pipeline, previous),
+            });
           }
           await runJobs(jobs, Boolean(process.stdout.isTTY && process.stdout.columns));
           const failed = jobs.filter((j) => j.error);
@@ -149,7 +224,8 @@ export function registerReleaseCreate(program: Command) {
           if (format === 'json' || format === 'yaml') {
             const data = opts.dryRun
               ? outcomes.flatMap((o) => (o.request ? [o.request] : []))
-              : outcomes.flatMap((o) => (o.release ? [o.release] : []));
+              : // The releases this run registered (created, or the existing one of the same commit); an unchanged project registered nothing.
+                outcomes.flatMap((o) => (o.release && o.status !== 'unchanged' ? [o.release] : []));
             print(data, format, () => '');
           } else {
             print(outcomes, format, () =>
@@ -163,7 +239,7 @@ export function registerReleaseCreate(program: Command) {
                     : o.request
                       ? `${o.request.trigger.type}, ${o.request.resources.length} resources`
                       : '-',
-                  o.release
+                  o.release && o.status !== 'unchanged'
                     ? o.release.aliases
                         .filter((a) => a.alias_type !== 'numeric')
                         .map((a) => a.alias)
@@ -182,13 +258,15 @@ export function registerReleaseCreate(program: Command) {
 }
 
 function projectSteps(
+  pipe: Pipeline,
   engine: CueEngine,
-  plan: Awaited<ReturnType<typeof planRelease>>,
+  plan: ReleasePlan,
   p: ProjectPlan,
   dryRun: boolean,
-  api: ReturnType<typeof client>,
+  api: Client,
   outcomes: Outcome[],
   pipeline: PipelineSettings,
+  previous: Release | undefined,
 ): Step[] {
   const name = p.config!.name;
   let artifacts: ReleaseArtifact[] = [];
@@ -198,8 +276,8 @@ function projectSteps(
       title: dryRun ? 'artifacts (dry run: not built)' : `build and publish ${p.config!.artifacts.length} artifact(s)`,
       run: async (note) => {
         artifacts = dryRun
-          ? placeholderArtifacts(p)
-          : await buildArtifacts(plan, p, {
+          ? pipe.placeholderArtifacts(p)
+          : await pipe.buildArtifacts(plan, p, {
               publish: pipeline.publish,
               environment: pipeline.environment,
               onPush: (what, r) => note(`${r.pushed ? 'pushed' : 'already present'} ${what}`),
@@ -209,16 +287,31 @@ function projectSteps(
     {
       title: 'render and check manifests',
       run: async () => {
-        resources = await renderRelease(engine, p, artifacts);
+        resources = await pipe.renderRelease(engine, p, artifacts);
       },
     },
     {
       title: dryRun ? 'register (dry run: not sent)' : 'register release',
-      run: async () => {
-        const request = releaseRequest(plan, p, artifacts, resources);
+      run: async (note) => {
+        const request = pipe.releaseRequest(plan, p, artifacts, resources);
         if (dryRun) {
           outcomes.push({ project: name, status: 'dry-run', request });
           return;
+        }
+        if (previous && previous.commit_sha !== plan.git.sha) {
+          // The same manifests and artifact digests as the previous release: no new release, so
+          // nothing is auto-deployed (a no-op deploy and a second number for one content).
+          const [{ resourcesDigest }, { sameContent }] = await Promise.all([
+            import('../../core/release-image.js'),
+            import('../../pipeline/changes.js'),
+          ]);
+          const digest = resourcesDigest(request.resources as Record<string, unknown>[], previous.source.committed_at);
+          if (sameContent(previous, digest, artifacts)) {
+            const reason = `same manifests and artifact digests as release #${previous.release_number}: not registered, nothing to deploy`;
+            note(reason);
+            outcomes.push({ project: name, status: 'unchanged', release: previous, reason });
+            return;
+          }
         }
         const created = await api.request<Release & { content_matches?: boolean }>('POST', '/releases', request);
         outcomes.push({ project: name, status: created.content_matches === undefined ? 'created' : 'existing', release: created });

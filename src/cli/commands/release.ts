@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import type { Release } from '../../contract/index.js';
 import { imageRepository } from '../../core/identity.js';
-import { parseReleaseManifest } from '../../core/release-image.js';
-import { openReleaseStore } from '../../registry/index.js';
 import { client, clientOptions } from '../client.js';
+import { assertKnown } from '../known.js';
 import { parseFormat, print, table } from '../output.js';
 import { resolveRepository } from '../repository.js';
 import { run } from '../run.js';
@@ -43,9 +42,11 @@ function describe(r: Release): string {
 }
 
 /** The store that holds a release image, from its OCI URI (`oci:/path/...` is a layout, else a registry), with the CLI's registry credentials. */
-export function storeFor(ociUri: string, repository: string) {
+export async function storeFor(ociUri: string, repository: string) {
   const prefix = ociUri.slice(0, ociUri.lastIndexOf(`/${repository}:`));
   const settings = cliSettings();
+  // The registry client is loaded only by the commands that pull (start time of the others).
+  const { openReleaseStore } = await import('../../registry/index.js');
   return openReleaseStore({
     ...settings.registry,
     registry: prefix.startsWith('oci:') ? `oci-layout:${prefix.slice(4)}` : prefix,
@@ -74,10 +75,13 @@ export function registerRelease(program: Command) {
     .action(
       run(async (project: string, opts: Opts & { limit: string; offset: string }) => {
         const format = parseFormat(opts.output);
-        const page = await client(opts).request<{ items: Release[]; total: number }>(
+        const repo = resolveRepository(opts.repository);
+        const api = client(opts);
+        const page = await api.request<{ items: Release[]; total: number }>(
           'GET',
-          `${releasePath(resolveRepository(opts.repository), project)}?limit=${Number(opts.limit)}&offset=${Number(opts.offset)}`,
+          `${releasePath(repo, project)}?limit=${Number(opts.limit)}&offset=${Number(opts.offset)}`,
         );
+        if (!page.total) await assertKnown(api, repo, project);
         print(
           page,
           format,
@@ -98,7 +102,8 @@ export function registerRelease(program: Command) {
         const format = parseFormat(opts.output);
         const repo = resolveRepository(opts.repository);
         const r = await client(opts).request<Release>('GET', releasePath(repo, project, ref));
-        const store = storeFor(r.oci_uri, imageRepository(r));
+        const store = await storeFor(r.oci_uri, imageRepository(r));
+        const { parseReleaseManifest } = await import('../../core/release-image.js');
         const manifest = await store.getManifest(imageRepository(r), r.oci_digest);
         const parsed = parseReleaseManifest(manifest.bytes);
         const metadata = JSON.parse(

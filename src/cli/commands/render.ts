@@ -1,8 +1,9 @@
+/**
+ * `forge render [PROJECT_DIR] [--artifact name.field=value]`: a project's Kubernetes manifests as a
+ * YAML stream, with placeholder or given artifact values, built nothing. The pipeline and the CUE
+ * engine are loaded when the command runs, so other commands start without them.
+ */
 import type { Command } from 'commander';
-import { CueEngine } from '../../pipeline/cue-engine.js';
-import { readProjectSource } from '../../pipeline/project.js';
-import { parseArtifactAssignments, renderWithPlaceholders, yamlStream } from '../../pipeline/render.js';
-import { openWorkspace, selectProjects } from '../../pipeline/workspace.js';
 import { run } from '../run.js';
 import { cliSettings } from '../settings.js';
 
@@ -19,6 +20,17 @@ export function registerRender(program: Command) {
     )
     .action(
       run(async (dir: string, opts: { artifact: string[] }) => {
+        const [
+          { CueEngine },
+          { readProjectSource },
+          { parseArtifactAssignments, renderWithPlaceholders, yamlStream },
+          { openWorkspace, selectProjects },
+        ] = await Promise.all([
+          import('../../pipeline/cue-engine.js'),
+          import('../../pipeline/project.js'),
+          import('../../pipeline/render.js'),
+          import('../../pipeline/workspace.js'),
+        ]);
         const given = parseArtifactAssignments(opts.artifact);
         const engine = new CueEngine(undefined, { registry: cliSettings().cue });
         try {

@@ -1,9 +1,10 @@
+/**
+ * `forge validate [DIR]`: checks every project of the repository DIR is in (CUE, triggers,
+ * artifacts, @artifact references, manifests) without building anything. Refuses a directory
+ * that is in no repository (it would walk all of it). The pipeline and the CUE engine are loaded
+ * when the command runs.
+ */
 import type { Command } from 'commander';
-import { CueEngine } from '../../pipeline/cue-engine.js';
-import { assertUniqueNames } from '../../pipeline/discovery.js';
-import { readProjectSource } from '../../pipeline/project.js';
-import { renderWithPlaceholders } from '../../pipeline/render.js';
-import { openWorkspace } from '../../pipeline/workspace.js';
 import { run } from '../run.js';
 import { cliSettings } from '../settings.js';
 
@@ -16,6 +17,14 @@ export function registerValidate(program: Command) {
     .argument('[dir]', 'a directory inside the repository', '.')
     .action(
       run(async (dir: string) => {
+        const { assertUniqueNames, requireRepository } = await import('../../pipeline/discovery.js');
+        await requireRepository(dir, 'forge validate');
+        const [{ CueEngine }, { readProjectSource }, { renderWithPlaceholders }, { openWorkspace }] = await Promise.all([
+          import('../../pipeline/cue-engine.js'),
+          import('../../pipeline/project.js'),
+          import('../../pipeline/render.js'),
+          import('../../pipeline/workspace.js'),
+        ]);
         const engine = new CueEngine(undefined, { registry: cliSettings().cue });
         try {
           const ws = await openWorkspace(engine, dir);

@@ -1,0 +1,158 @@
+/**
+ * The CLI's error cases of issue 14: unknown projects and repositories exit non-zero; a
+ * non-Forge server, a port in use and a bad platform config each get a one-line explanation and
+ * a hint; validate and release create refuse a folder outside any repository; release create
+ * checks the server and the token before it builds anything.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { type Forge, releaseBody, runCli, sha, startForge, tempDir } from './support/forge.js';
+import { makeRepo, projectCue } from './support/pipeline-repo.js';
+
+let forge: Forge;
+let env: Record<string, string>;
+before(async () => {
+  forge = await startForge();
+  const ci = await forge.token(['service-account']);
+  const res = await forge.api('POST', '/releases', releaseBody({}, sha(1)), ci);
+  assert.equal(res.status, 201, res.text);
+  env = { FORGE_URL: forge.url, FORGE_TOKEN: await forge.token(['developer']) };
+});
+after(() => forge.stop());
+
+/** stderr's `error:` line and `hint:` line. */
+function explained(stderr: string, error: RegExp, hint: RegExp) {
+  const lines = stderr.trim().split('\n');
+  assert.match(lines[0], /^error: /, stderr);
+  assert.match(lines[0], error);
+  assert.ok(
+    lines.some((l) => /^hint: /.test(l) && hint.test(l)),
+    `a hint matching ${hint} in:\n${stderr}`,
+  );
+}
+
+test('unknown projects and repositories exit 1 naming what exists; known but empty answers exit 0', async () => {
+  const status = await runCli(['status', 'nope', '--repository', 'acme/mono'], { env });
+  assert.equal(status.code, 1, status.stdout);
+  explained(status.stderr, /no project nope in acme\/mono has releases/, /known projects: auth-service/);
+
+  const list = await runCli(['release', 'list', 'auth-service', '--repository', 'acme/mnoo'], { env });
+  assert.equal(list.code, 1);
+  explained(list.stderr, /no releases of repository acme\/mnoo/, /known repositories: acme\/mono/);
+
+  const history = await runCli(['history', 'dev', 'nope', '--repository', 'acme/mono'], { env });
+  assert.equal(history.code, 1);
+  assert.match(history.stderr, /no project nope in acme\/mono/);
+
+  // A real project is an answer, not an error.
+  const known = await runCli(['status', 'auth-service', '--repository', 'acme/mono'], { env });
+  assert.equal(known.code, 0, known.stderr);
+  assert.match(known.stdout, /^acme\/mono\/auth-service +1 /m);
+  const listed = await runCli(['release', 'list', 'auth-service', '--repository', 'acme/mono', '-o', 'json'], { env });
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.equal(JSON.parse(listed.stdout).total, 1);
+});
+
+test('a server that is not Forge, or none at all: one line saying so, and a hint', async (t) => {
+  for (const [status, type, body] of [
+    [404, 'text/plain', 'Not Found'],
+    [200, 'text/html', '<html>hello</html>'],
+    [500, 'application/json', '{"message":"boom"}'],
+  ] as const) {
+    const other = createHttpServer((_req, res) => res.writeHead(status, { 'content-type': type }).end(body));
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    t.after(() => other.close());
+    const url = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+    const r = await runCli(['status', '--repository', 'acme/mono'], { env: { ...env, FORGE_URL: url } });
+    assert.equal(r.code, 1);
+    explained(r.stderr, new RegExp(`${url} is not a Forge server: GET /api/v1/environments\\?.* answered ${status}`), /FORGE_URL/);
+  }
+  const down = await runCli(['status', '--repository', 'acme/mono'], { env: { ...env, FORGE_URL: 'http://127.0.0.1:9' } });
+  assert.equal(down.code, 1);
+  explained(down.stderr, /cannot reach the Forge server at http:\/\/127\.0\.0\.1:9/, /forge serve/);
+});
+
+test('forge serve: a port in use and a bad platform config are one line and a hint, before the server starts', async (t) => {
+  const busy: Server = createServer();
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+  t.after(() => busy.close());
+  const port = (busy.address() as AddressInfo).port;
+  const dataDir = tempDir();
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const inUse = await runCli(['serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir]);
+  assert.equal(inUse.code, 1);
+  explained(inUse.stderr, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use`), /--port or FORGE_PORT/);
+
+  const config = join(dataDir, 'forge.yaml');
+  writeFileSync(config, 'environments:\n  - name: dev\n    auto_deploy: [maybe\n');
+  const bad = await runCli(['serve', '--port', '0', '--data-dir', dataDir, '--config', config]);
+  assert.equal(bad.code, 1);
+  explained(bad.stderr, /forge\.yaml/, /docs\//);
+
+  const missing = await runCli(['serve', '--port', '0', '--data-dir', dataDir, '--config', join(dataDir, 'nope.yaml')]);
+  assert.equal(missing.code, 1);
+  explained(missing.stderr, /cannot read the platform config .*nope\.yaml: ENOENT/, /--config/);
+
+  const badPort = await runCli(['serve', '--port', 'eighty', '--data-dir', dataDir]);
+  assert.equal(badPort.code, 1);
+  explained(badPort.stderr, /invalid port "eighty"/, /0 to 65535/);
+});
+
+test('validate and release create refuse a folder that is in no repository, without walking it', async (t) => {
+  const dir = tempDir('forge-norepo-');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'big/deep'), { recursive: true });
+  for (const args of [['validate'], ['release', 'create', '--dry-run']]) {
+    const r = await runCli(args, { cwd: dir, env: { ...env, GIT_CEILING_DIRECTORIES: dir } });
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `is not inside a repository \\(no git checkout, no \\.forge/repo\\.cue above it\\); forge ${args[0] === 'validate' ? 'validate' : 'release create'} runs in a repository's checkout`,
+      ),
+    );
+    assert.equal(r.stdout, '');
+  }
+  const missing = await runCli(['validate', join(dir, 'nope')], { env });
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /nope: no such directory/);
+});
+
+test('release create checks the server and the token before building anything', async (t) => {
+  const repo = makeRepo({
+    'services/api/.forge/project.cue': projectCue(
+      'api',
+      `release: on: [{branch: "main"}]
+artifacts: bin: {type: "binary", producer: command: {run: "echo built > out; touch BUILT", output: "out"}, publishers: r: oci: repository: "127.0.0.1:9/acme/api"}
+deployment: resources: [{apiVersion: "v1", kind: "ConfigMap", metadata: name: "a"}]`,
+    ),
+  });
+  t.after(() => repo.remove());
+  repo.commit();
+  const base = { GITHUB_REF: '', GITHUB_SHA: '', HOME: repo.dir };
+  const down = await runCli(['release', 'create', '--repository', 'acme/mono'], {
+    cwd: repo.dir,
+    env: { ...base, FORGE_URL: 'http://127.0.0.1:9', FORGE_TOKEN: 'x' },
+  });
+  assert.equal(down.code, 1);
+  explained(down.stderr, /cannot reach the Forge server/, /forge serve/);
+  assert.doesNotMatch(down.stderr, /build and publish/);
+
+  const notCi = await runCli(['release', 'create', '--repository', 'acme/mono'], { cwd: repo.dir, env: { ...base, ...env } });
+  assert.equal(notCi.code, 1);
+  explained(notCi.stderr, /registering releases needs the service-account role/, /forge token create --subject ci --role service-account/);
+
+  const badToken = await runCli(['release', 'create', '--repository', 'acme/mono'], {
+    cwd: repo.dir,
+    env: { ...base, FORGE_URL: forge.url, FORGE_TOKEN: 'not-a-token' },
+  });
+  assert.equal(badToken.code, 1);
+  assert.match(badToken.stderr, /^error: .*token/im);
+  assert.doesNotMatch(badToken.stderr, /build and publish/);
+  assert.throws(() => statSync(join(repo.dir, 'services/api/BUILT')), /ENOENT/, 'the producer never ran');
+});
