@@ -78,10 +78,18 @@ test('release get / list / inspect / diff', async () => {
   );
   assert.equal(info.metadata.release_number, 1);
   assert.equal(info.manifest_digest, JSON.parse((await cli(['release', 'get', 'auth-service', '1', '-o', 'json'])).stdout).oci_digest);
+  // the semantic diff by default; the text diff with --format unified; the data with -o json
   const diff = await cli(['diff', 'auth-service', '1', '2']);
   assert.equal(diff.code, 0, diff.stderr);
-  assert.match(diff.stdout, /^-\s+n: "1"$/m);
-  assert.match(diff.stdout, /^\+\s+n: "2"$/m);
+  assert.match(diff.stdout, /^~ ConfigMap default\/cfg\n {4}~ data\.n:\n {8}- "1"\n {8}\+ "2"$/m);
+  assert.match(diff.stdout, /^0 added, 0 removed, 1 changed, 0 unchanged$/m);
+  const unified = await cli(['diff', 'auth-service', '1', '2', '--format', 'unified']);
+  assert.equal(unified.code, 0, unified.stderr);
+  assert.match(unified.stdout, /^-\s+"?n"?: "1"$/m);
+  assert.match(unified.stdout, /^\+\s+"?n"?: "2"$/m);
+  const data = JSON.parse((await cli(['diff', 'auth-service', '1', '2', '-o', 'json'])).stdout);
+  assert.deepEqual(data.changed[0].changes, [{ path: 'data.n', old: '1', new: '2' }]);
+  assert.equal((await cli(['diff', 'auth-service', '1', '2', '--format', 'side-by-side'])).code, 2);
 });
 
 test('errors: unknown release exits 1 with the server message; bad usage exits 2', async () => {

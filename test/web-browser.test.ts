@@ -65,7 +65,7 @@ test('log in, see the matrix, approve, deploy, roll back, and watch the matrix f
         trigger: { type: 'tag', tag },
         tags: [tag],
         tagging_strategy: 'tag-all',
-        commit: { sha: sha(n), author: 'Carol <carol@acme.test>', message, committed_at: '2026-11-20T10:00:00Z' },
+        commit: { sha: sha(n), author: 'Carol <carol@acme.test>', message, committed_at: '2026-11-20T10:00:00Z', branches: ['main'] },
         resources: [
           { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'auth' }, spec: { replicas: n + 1 } },
           { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'auth-config' }, data: { version: tag } },
@@ -156,9 +156,11 @@ test('log in, see the matrix, approve, deploy, roll back, and watch the matrix f
   assert.equal(new URL(page.url()).pathname, '/approvals');
   await page.waitForFunction(() => document.activeElement?.tagName === 'H1');
 
-  // bob approves release 2 for production: a justification is required
+  // bob chooses release 2 for production and sees what it approves; a justification is required
   const item = page.locator(`li[data-env="production"][data-project="${PROJECT}"]`);
   await item.getByText('0 of 1 approval').waitFor();
+  await item.getByLabel('Release to approve for production').selectOption('2');
+  await item.getByLabel('What approving #2 approves').getByText('Rotate signing keys every hour').waitFor();
   const approve = item.getByRole('button', { name: 'Approve #2 for production' });
   assert.equal(await approve.isDisabled(), true);
   await item.getByLabel('Why may release #2 go to production?').fill('Key rotation reviewed in SEC-42');
@@ -186,15 +188,18 @@ test('log in, see the matrix, approve, deploy, roll back, and watch the matrix f
   const panel = a.locator('section[data-env="production"]');
   await panel.getByText('The policy admits this release.').waitFor();
   await panel.getByText('Changes from #1 (running) to #2').click();
-  await panel.locator('.diff-text .add', { hasText: 'replicas: 3' }).waitFor();
-  await panel.locator('.diff-text .del', { hasText: 'replicas: 2' }).waitFor();
+  const fieldChange = panel.locator('.semantic-diff .fields li', { hasText: 'spec.replicas' });
+  await fieldChange.locator('.del', { hasText: '2' }).waitFor();
+  await fieldChange.locator('.add', { hasText: '3' }).waitFor();
   const staging = a.locator('section[data-env="staging"]');
   await staging.getByText('The policy admits this release.').waitFor();
   await a.getByText('sha256:222222222222').first().waitFor(); // the artifact's digest
   await a.getByText('2 manifests (YAML)').click();
   await a.getByLabel('Rendered manifests').getByText('kind: ConfigMap').waitFor();
   await shot(a, 'release-1280');
-  await panel.getByRole('button', { name: 'Deploy #2 to production' }).click();
+  await panel.getByRole('button', { name: 'Deploy #2 to production…' }).click();
+  await panel.getByLabel('Reason for deploying to production (required)').fill('SEC-42 key rotation');
+  await panel.getByRole('button', { name: 'Confirm: deploy #2 to production' }).click();
   await panel.getByText('This release runs here.').waitFor();
 
   // bob's matrix follows, with no reload
@@ -282,6 +287,135 @@ test('log in, see the matrix, approve, deploy, roll back, and watch the matrix f
   await a.getByRole('alert').getByText('Not found').waitFor();
 
   for (const x of [bobPage, alicePage, phone]) assert.deepEqual(x.problems, []);
+});
+
+test('approvals show what is approved: the approver chooses a release that is not the latest; production asks for confirmation and a reason', async (t) => {
+  await buildWeb();
+  const forge = await startForge();
+  t.after(() => forge.stop());
+  const { browser, close } = await launchBrowser();
+  t.after(close);
+  const ci = await forge.token(['service-account'], 'ci@acme.test');
+  const bob = await forge.token(['approver:production', 'developer'], 'bob@acme.test');
+  const alice = await forge.token(['deployer:production', 'developer'], 'alice@acme.test');
+  const messages = ['First cut', 'Rotate signing keys every hour', 'Experimental: new session store'];
+  for (const n of [1, 2, 3]) {
+    const tag = `v1.${n - 1}.0`;
+    const r = await forge.api(
+      'POST',
+      '/releases',
+      releaseBody(
+        {
+          trigger: { type: 'tag', tag },
+          tags: [tag],
+          tagging_strategy: 'tag-all',
+          commit: {
+            sha: sha(n),
+            author: 'Carol <carol@acme.test>',
+            message: messages[n - 1],
+            committed_at: '2026-11-20T10:00:00Z',
+            branches: ['main', `release/1.${n - 1}`],
+          },
+          resources: [
+            { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'auth' }, spec: { replicas: n + 1 } },
+            {
+              apiVersion: 'v1',
+              kind: 'Secret',
+              metadata: { name: 'auth-keys' },
+              data: { key: Buffer.from(`secret-${n}`).toString('base64') },
+            },
+          ],
+          artifacts: [{ name: 'api-server', type: 'container', outputs: { digest: `sha256:${String(n).repeat(64)}` } }],
+        },
+        sha(n),
+      ),
+      ci,
+    );
+    assert.equal(r.status, 201, r.text);
+    if (n === 1) {
+      const approval = await forge.api(
+        'POST',
+        '/approvals',
+        { repository: 'acme/mono', project: PROJECT, release: '1', environment: 'production', justification: 'first' },
+        bob,
+      );
+      assert.equal(approval.status, 201, approval.text);
+      const d = await forge.api(
+        'POST',
+        '/deployments',
+        { repository: 'acme/mono', project: PROJECT, environment: 'production', release: '1' },
+        alice,
+      );
+      assert.equal(d.status, 201, d.text);
+    }
+  }
+
+  // bob: the queue offers the project in production, and nothing is chosen for him
+  const bobPage = await openPage(browser, forge);
+  t.after(bobPage.close);
+  const page = bobPage.page;
+  await logIn(page, bob);
+  await page.goto(`${forge.url}/approvals`);
+  const item = page.locator(`li[data-env="production"][data-project="${PROJECT}"]`);
+  const choose = item.getByLabel('Release to approve for production');
+  await choose.waitFor();
+  assert.equal(await choose.inputValue(), '', 'no release is chosen for the approver');
+  assert.equal(await item.getByRole('button', { name: /^Approve / }).count(), 0);
+  // he chooses #2, not the newest (#3), and sees what it approves before approving
+  await choose.selectOption('2');
+  const context = item.getByLabel('What approving #2 approves');
+  await context.getByText('#2 (v1.1.0)').waitFor();
+  await context.getByText('tag v1.1.0').waitFor();
+  await context.getByText('main, release/1.1').waitFor();
+  await context.getByText('Carol <carol@acme.test>').waitFor();
+  await context.getByText('Rotate signing keys every hour').waitFor();
+  await context.getByText(`sha256:${'2'.repeat(64)}`).waitFor();
+  await context.getByText('Changes from #1 (runs in production now)').waitFor();
+  await context.locator('.semantic-diff .fields li', { hasText: 'spec.replicas' }).locator('.add', { hasText: '3' }).waitFor();
+  await context.locator('.semantic-diff .fields li', { hasText: 'data.key' }).getByText('"(hidden)"').first().waitFor();
+  assert.equal(await context.getByText(Buffer.from('secret-2').toString('base64')).count(), 0, 'no Secret value on the page');
+  await item.getByLabel('Why may release #2 go to production?').fill('Key rotation reviewed in SEC-42');
+  await shot(page, 'approval-context-1280');
+  await item.getByRole('button', { name: 'Approve #2 for production' }).click();
+  await page.locator('table.approvals tbody tr', { hasText: 'Key rotation reviewed in SEC-42' }).getByText('active').waitFor();
+
+  // the record keeps the context shown: release #2 (not #3), with everything the page showed
+  const given = await forge.api('GET', '/approvals?environment=production&status=active', undefined, bob);
+  const record = given.body.items.find((a: { justification: string }) => a.justification === 'Key rotation reviewed in SEC-42');
+  assert.equal(record.release_number, 2);
+  assert.equal(record.context.release_number, 2);
+  assert.equal(record.context.digest, record.release_digest);
+  assert.ok(record.context.aliases.includes('v1.1.0'), String(record.context.aliases));
+  assert.deepEqual(record.context.branches, ['main', 'release/1.1']);
+  assert.equal(record.context.commit.message, 'Rotate signing keys every hour');
+  assert.deepEqual(record.context.artifacts, [{ name: 'api-server', digest: `sha256:${'2'.repeat(64)}` }]);
+  assert.deepEqual(record.context.running, { release_number: 1, digest: record.context.running.digest });
+  const replicas = record.context.diff.changed.find((c: { kind: string }) => c.kind === 'Deployment').changes;
+  assert.deepEqual(replicas, [{ path: 'spec.replicas', old: 2, new: 3 }]);
+  assert.ok(!JSON.stringify(record).includes(Buffer.from('secret-2').toString('base64')));
+
+  // alice: deploying #2 to production asks for confirmation and a reason before anything happens
+  const alicePage = await openPage(browser, forge);
+  t.after(alicePage.close);
+  const a = alicePage.page;
+  await logIn(a, alice);
+  await a.goto(`${forge.url}/releases/acme/mono/${PROJECT}/2`);
+  const panel = a.locator('section[data-env="production"]');
+  await panel.getByText('The policy admits this release.').waitFor();
+  await panel.getByRole('button', { name: 'Deploy #2 to production…' }).click();
+  const confirm = panel.getByRole('button', { name: 'Confirm: deploy #2 to production' });
+  await confirm.waitFor();
+  assert.equal(await confirm.isDisabled(), true, 'a reason is required');
+  const before = await forge.api('GET', `/deployments/production/acme/mono/${PROJECT}`, undefined, alice);
+  assert.equal(before.body.release_number, 1, 'nothing deployed before the confirmation');
+  await panel.getByLabel('Reason for deploying to production (required)').fill('SEC-42 key rotation');
+  await shot(a, 'deploy-confirm-1280');
+  await confirm.click();
+  await panel.getByText('This release runs here.').waitFor();
+  const after = await forge.api('GET', `/deployments/production/acme/mono/${PROJECT}`, undefined, alice);
+  assert.equal(after.body.release_number, 2);
+  assert.equal(after.body.reason, 'SEC-42 key rotation');
+  for (const x of [bobPage, alicePage]) assert.deepEqual(x.problems, []);
 });
 
 test('without the event stream the matrix still follows a deployment, by polling', async (t) => {

@@ -1,6 +1,7 @@
 /** Approvals on the wire (DESIGN.md §7, §10): bound to a release digest and an environment, expiring, revocable. */
 import { type Static, Type } from 'typebox';
 import { Nullable, Paging } from './common.js';
+import { ApprovalContext } from './freeze.js';
 
 export const ApprovalStatus = Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('revoked')]);
 export type ApprovalStatus = Static<typeof ApprovalStatus>;
@@ -21,6 +22,8 @@ export const Approval = Type.Object(
     revoked_at: Nullable(Type.String()),
     revoked_by: Nullable(Type.String()),
     status: ApprovalStatus,
+    /** What the approver was shown when approving (issue #16); null for approvals recorded before it was kept. */
+    context: Type.Optional(Nullable(ApprovalContext)),
   },
   { $id: 'Approval' },
 );
@@ -34,6 +37,8 @@ export const ApproveBody = Type.Object(
     release: Type.String({ minLength: 1, maxLength: 256 }),
     environment: Type.String({ maxLength: 63 }),
     justification: Type.String({ maxLength: 4096 }),
+    /** The digest of the release the approver was shown: refused (409) when `release` now names another. */
+    digest: Type.Optional(Type.String({ maxLength: 100 })),
   },
   { additionalProperties: false },
 );

@@ -5,19 +5,22 @@
 import { randomUUID } from 'node:crypto';
 import type { Approval, ApproveRequest } from '../contract/index.js';
 import { ForgeError, validationError } from '../core/errors.js';
+import { isUuid } from '../core/identity.js';
 import type { Principal } from '../core/permissions.js';
 import { findEnvironment } from '../core/platform-config.js';
 import { approvalsRule, policyFacts } from '../core/policy/index.js';
+import type { ReleaseStore } from '../registry/index.js';
 import * as approvals from '../store/approvals.js';
 import { appendAudit } from '../store/audit.js';
 import { lockSubject } from '../store/lock-keys.js';
 import * as releases from '../store/releases.js';
+import { approvalContext } from './approval-context.js';
 import type { PlatformContext } from './deployment-context.js';
 import { type Caller, permittedIn, requirePermission } from './permission.js';
 import { checkTarget, requireReleaseRef } from './target.js';
 
-/** Approvals need the database and the platform config only: no git. */
-type Ctx = PlatformContext;
+/** Approvals need the database and the platform config, and the release store for the diff they keep: no git. */
+type Ctx = PlatformContext & { store?: ReleaseStore };
 
 export async function approve(ctx: Ctx, caller: Caller, body: ApproveRequest): Promise<Approval> {
   const principal = permittedIn(caller, 'approve', body.environment);
@@ -28,6 +31,16 @@ export async function approve(ctx: Ctx, caller: Caller, body: ApproveRequest): P
       { path: 'justification', message: 'an approval needs a justification: say why this release may go to this environment' },
     ]);
   const release = await releases.resolveRelease(ctx.db, repository, project, requireReleaseRef(body.release));
+  // The release the approver chose, exactly: a reference that now names another release is refused.
+  if (body.digest !== undefined && body.digest !== release.oci_digest) {
+    throw new ForgeError(
+      'conflict',
+      `"${body.release}" now names release ${release.release_number} (${release.oci_digest}), not the release ${body.digest} that was shown; reload and approve again`,
+      { digest: release.oci_digest, release_number: release.release_number },
+    );
+  }
+  // What the approver was shown, kept on the record (issue #16).
+  const context = await approvalContext(ctx, release, environment.name);
   const id = randomUUID();
   await ctx.db.transaction(async (tx) => {
     await lockSubject(tx, 'approval', `approve:${release.oci_digest}/${environment.name}/${principal.subject}`);
@@ -51,19 +64,27 @@ export async function approve(ctx: Ctx, caller: Caller, body: ApproveRequest): P
       approver: principal.subject,
       justification,
       expires_after_ms: environment.policy.approvals.expiresAfterMs,
+      context,
     });
     await appendAudit(tx, {
       actor: principal.subject,
       action: 'approval.granted',
       subject: id,
-      details: { release: release.canonical_id, digest: release.oci_digest, environment: environment.name, justification },
+      details: {
+        release: release.canonical_id,
+        digest: release.oci_digest,
+        environment: environment.name,
+        justification,
+        release_number: release.release_number,
+        aliases: context.aliases,
+      },
     });
   });
   return (await approvals.getApproval(ctx.db, id))!;
 }
 
 export async function revoke(ctx: Ctx, principal: Principal, id: string): Promise<Approval> {
-  const found = /^[0-9a-f-]{36}$/i.test(id) ? await approvals.getApproval(ctx.db, id) : undefined;
+  const found = isUuid(id) ? await approvals.getApproval(ctx.db, id) : undefined;
   if (!found) throw new ForgeError('not_found', `no approval ${id}`);
   requirePermission(principal, { kind: 'approve', environment: found.environment });
   await ctx.db.transaction(async (tx) => {
@@ -91,11 +112,21 @@ export async function revoke(ctx: Ctx, principal: Principal, id: string): Promis
 export async function approvalState(ctx: Ctx, releaseId: string, environmentName: string) {
   const environment = findEnvironment(ctx.platform, environmentName);
   if (!environment) throw new ForgeError('not_found', `environment "${environmentName}" is not configured`);
-  const release = /^[0-9a-f-]{36}$/i.test(releaseId) ? await releases.findById(ctx.db, releaseId) : undefined;
+  const release = isUuid(releaseId) ? await releases.findById(ctx.db, releaseId) : undefined;
   if (!release) throw new ForgeError('not_found', `no release with id ${releaseId}`);
   const list = await approvals.approvalsFor(ctx.db, release.oci_digest, environment.name);
   const check = approvalsRule.evaluate(
     policyFacts({ policy: environment.policy, triggers: [], approvals: list, deployer: null, now: new Date() }),
   )!;
   return { approvals: list, satisfied: check.ok, required: check.required as number };
+}
+
+/**
+ * GET /approval-context: what approving `release` for `environment` would approve (the same
+ * context the approval then keeps). 400/404 as an approval would answer them.
+ */
+export async function previewApproval(ctx: Ctx, body: { repository: string; project: string; release: string; environment: string }) {
+  const { repository, project, environment } = checkTarget(ctx, body);
+  const release = await releases.resolveRelease(ctx.db, repository, project, requireReleaseRef(body.release));
+  return approvalContext(ctx, release, environment.name);
 }

@@ -1,9 +1,8 @@
 /**
  * The release read models (DESIGN.md §3, §10): a project's releases, one release by any
- * reference, its rendered manifests, the diff of two releases' manifests, and every project
+ * reference, its rendered manifests, and every project
  * with its latest release.
  */
-import { createTwoFilesPatch } from 'diff';
 import type { List, ProjectParams, ProjectSummary, Release } from '../contract/index.js';
 import { parseIdentity } from '../core/identity.js';
 import type { ReleaseStore } from '../registry/index.js';
@@ -44,14 +43,6 @@ export async function getRelease(ctx: ReleaseReadContext, p: ProjectParams, ref:
 /** The release's manifests, read back from its image in the release store (verified by digest). */
 export async function getReleaseManifests(ctx: ReleaseReadContext, p: ProjectParams, ref: string) {
   return releaseManifests(ctx.store, await getRelease(ctx, p, ref));
-}
-
-/** A unified diff of the manifests of two releases of a project, each file headed by its path. */
-export async function diffReleases(ctx: ReleaseReadContext, p: ProjectParams, ref: string, other: string): Promise<string> {
-  const [a, b] = await Promise.all([getRelease(ctx, p, ref), getRelease(ctx, p, other)]);
-  const [da, db] = await Promise.all([releaseManifests(ctx.store, a), releaseManifests(ctx.store, b)]);
-  const text = (docs: typeof da) => docs.map((d) => `--- # ${d.path}\n${d.yaml}`).join('');
-  return createTwoFilesPatch(`release ${a.release_number}`, `release ${b.release_number}`, text(da), text(db), a.commit_sha, b.commit_sha);
 }
 
 /** A page of every repository's projects with their latest release, by repository and project. */

@@ -17,13 +17,26 @@ export interface NewApproval {
   approver: string;
   justification: string;
   expires_after_ms: number;
+  /** What the approver was shown (issue #16), kept as it was. */
+  context?: unknown;
 }
 
 export async function insertApproval(tx: Db, a: NewApproval): Promise<void> {
   await tx.query(
-    `insert into approvals (id, release_id, release_digest, repository, project, environment, approver, justification, expires_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9::float8 / 1000))`,
-    [a.id, a.release_id, a.release_digest, a.repository, a.project, a.environment, a.approver, a.justification, a.expires_after_ms],
+    `insert into approvals (id, release_id, release_digest, repository, project, environment, approver, justification, expires_at, context)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9::float8 / 1000), $10::jsonb)`,
+    [
+      a.id,
+      a.release_id,
+      a.release_digest,
+      a.repository,
+      a.project,
+      a.environment,
+      a.approver,
+      a.justification,
+      a.expires_after_ms,
+      a.context === undefined ? null : JSON.stringify(a.context),
+    ],
   );
 }
 

@@ -1,6 +1,23 @@
-/** The page's write actions: approve, revoke, deploy, roll back. Each shows the server's answer. */
+/**
+ * The page's write actions: approve (showing what is approved), revoke, deploy (production asks
+ * for confirmation and a reason), roll back, grant a break-glass. Each shows the server's answer.
+ * Also the semantic diff view the release and approval pages share.
+ */
 import { useState } from 'preact/hooks';
-import { ApiError, type Approval, type Deployment, type PolicyCheck, post } from './api.js';
+import {
+  ApiError,
+  type Approval,
+  type ApprovalContext,
+  type BreakGlass,
+  type Deployment,
+  get,
+  type PolicyCheck,
+  post,
+  q,
+  type SemanticDiff,
+} from './api.js';
+import { useData } from './data.js';
+import { Empty, ErrorBox, Loading } from './ui.js';
 
 function Failure({ error }: { error: Error }) {
   const checks = error instanceof ApiError ? (error.details?.checks as PolicyCheck[] | undefined) : undefined;
@@ -59,12 +76,142 @@ export interface Target {
   environment: string;
 }
 
-/** Approve a release for an environment; a justification is required (DESIGN.md §7). */
+/** `apps/Deployment shop/web`. */
+const objectName = (k: { group: string; kind: string; namespace: string | null; name: string }) =>
+  `${k.group ? `${k.group}/` : ''}${k.kind} ${k.namespace ? `${k.namespace}/` : ''}${k.name}`;
+const valueText = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : (JSON.stringify(v) ?? 'null'));
+
+/** Long values are cut in the middle, saying how much; the whole value is one click away (never cut silently). */
+function Value({ v, kind }: { v: unknown; kind: 'old' | 'new' }) {
+  const text = valueText(v);
+  const [whole, setWhole] = useState(false);
+  const MAX = 160;
+  if (text.length <= MAX || whole) return <code class={`value ${kind}`}>{text}</code>;
+  const keep = MAX / 2;
+  return (
+    <code class={`value ${kind}`}>
+      {text.slice(0, keep)}
+      <button type="button" class="link cut" onClick={() => setWhole(true)} title="Show the whole value">
+        …{text.length - MAX} characters cut…
+      </button>
+      {text.slice(text.length - keep)}
+    </code>
+  );
+}
+
+/** The semantic diff: objects added, removed and changed, with each field's path, old and new value (Secret values hidden by the server). */
+export function SemanticDiffView({ diff }: { diff: SemanticDiff }) {
+  if (!diff.added.length && !diff.removed.length && !diff.changed.length) return <Empty>No object differs.</Empty>;
+  return (
+    <div class="semantic-diff" aria-label="Semantic diff">
+      <p class="meta">
+        {diff.added.length} added, {diff.removed.length} removed, {diff.changed.length} changed, {diff.unchanged} unchanged
+      </p>
+      <ul class="objects">
+        {diff.added.map((k) => (
+          <li class="add">
+            <span class="sr">added: </span>+ {objectName(k)}
+          </li>
+        ))}
+        {diff.removed.map((k) => (
+          <li class="del">
+            <span class="sr">removed: </span>− {objectName(k)}
+          </li>
+        ))}
+        {diff.changed.map((c) => (
+          <li class="changed">
+            <span class="sr">changed: </span>~ {objectName(c)}
+            <ul class="fields">
+              {c.changes.map((f) => (
+                <li>
+                  <code class="path">{f.path}</code>{' '}
+                  {'old' in f && (
+                    <span class="del">
+                      <span class="sr">old </span>
+                      <Value v={f.old} kind="old" />
+                    </span>
+                  )}
+                  {'old' in f && 'new' in f && ' → '}
+                  {'new' in f && (
+                    <span class="add">
+                      <span class="sr">new </span>
+                      <Value v={f.new} kind="new" />
+                    </span>
+                  )}
+                </li>
+              ))}
+            </ul>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+/** The aliases other than the number itself. */
+const named = (c: ApprovalContext) => c.aliases.filter((a) => a !== String(c.release_number));
+
+/** What an approval approves (issue #16): number, aliases, triggers, branches, commit, artifacts, and the diff against what runs. */
+export function ApprovalContextView({ context, environment }: { context: ApprovalContext; environment: string }) {
+  return (
+    <div class="approval-context" aria-label={`What approving #${context.release_number} approves`}>
+      <dl class="facts">
+        <dt>Release</dt>
+        <dd>
+          #{context.release_number}
+          {named(context).length > 0 && ` (${named(context).join(', ')})`} <code class="digest">{context.digest}</code>
+        </dd>
+        <dt>Trigger</dt>
+        <dd>{context.triggers.map((t) => [t.type, t.tag ?? t.branch].filter(Boolean).join(' ')).join('; ') || 'none'}</dd>
+        <dt>Branches with the commit</dt>
+        <dd>{context.branches.join(', ') || 'none known'}</dd>
+        <dt>Commit</dt>
+        <dd>
+          <code>{context.commit.sha.slice(0, 12)}</code> by {context.commit.author ?? 'unknown author'}
+          <pre class="commit-message">{context.commit.message ?? '(no message)'}</pre>
+        </dd>
+        <dt>Artifacts</dt>
+        <dd>
+          {context.artifacts.length === 0
+            ? 'none'
+            : context.artifacts.map((a) => (
+                <div>
+                  {a.name} <code class="digest">{a.digest ?? 'no digest'}</code>
+                </div>
+              ))}
+        </dd>
+      </dl>
+      <h4>
+        {context.running
+          ? `Changes from #${context.running.release_number} (runs in ${environment} now)`
+          : `Nothing runs in ${environment} yet`}
+      </h4>
+      {context.diff && <SemanticDiffView diff={context.diff} />}
+      {context.diff_unavailable && <p class="fail-text">The diff could not be computed: {context.diff_unavailable}</p>}
+    </div>
+  );
+}
+
+/**
+ * Approve one release the approver chose for an environment (never "the latest"): what it
+ * approves is shown first, the approval carries the release's digest (refused if the reference
+ * now names another release), and a justification is required (DESIGN.md §7).
+ */
 export function ApproveForm({ target, release, onDone }: { target: Target; release: number; onDone: (a: Approval) => void }) {
   const [justification, setJustification] = useState('');
   const [id] = useState(() => `justification-${++nextId}`);
+  const context = useData(
+    () => get<ApprovalContext>(`/approval-context${q({ ...target, release: String(release) })}`),
+    [target.repository, target.project, target.environment, release],
+  );
   const action = useAction(
-    () => post<Approval>('/approvals', { ...target, release: String(release), justification: justification.trim() }),
+    () =>
+      post<Approval>('/approvals', {
+        ...target,
+        release: String(release),
+        justification: justification.trim(),
+        ...(context.data ? { digest: context.data.digest } : {}),
+      }),
     (a) => {
       setJustification('');
       onDone(a);
@@ -72,6 +219,9 @@ export function ApproveForm({ target, release, onDone }: { target: Target; relea
   );
   return (
     <form class="action approve" onSubmit={action.go}>
+      {context.error && <ErrorBox error={context.error} retry={context.reload} />}
+      {!context.data && context.loading && <Loading what="what this approval approves" />}
+      {context.data && <ApprovalContextView context={context.data} environment={target.environment} />}
       <label for={id}>
         Why may release #{release} go to {target.environment}?
       </label>
@@ -85,8 +235,30 @@ export function ApproveForm({ target, release, onDone }: { target: Target; relea
         placeholder="Justification (required)"
       />
       {action.error && <Failure error={action.error} />}
-      <button type="submit" disabled={action.busy || !justification.trim()}>
+      <button type="submit" disabled={action.busy || !justification.trim() || !context.data}>
         {action.busy ? 'Approving…' : `Approve #${release} for ${target.environment}`}
+      </button>
+    </form>
+  );
+}
+
+/** Grant a break-glass request (approvers of its environment; never the requester: the server refuses that). */
+export function GrantBreakGlass({ request, onDone }: { request: BreakGlass; onDone: (b: BreakGlass) => void }) {
+  const [justification, setJustification] = useState('');
+  const [id] = useState(() => `break-glass-${++nextId}`);
+  const action = useAction(
+    () => post<BreakGlass>(`/break-glass/${encodeURIComponent(request.id)}/approve`, { justification: justification.trim() }),
+    onDone,
+  );
+  return (
+    <form class="action grant" onSubmit={action.go}>
+      <label for={id}>
+        Why may #{request.release_number} pass the freeze of {request.environment}?
+      </label>
+      <input id={id} type="text" value={justification} onInput={(e) => setJustification((e.target as HTMLInputElement).value)} />
+      {action.error && <Failure error={action.error} />}
+      <button type="submit" class="danger" disabled={action.busy || !justification.trim()}>
+        {action.busy ? 'Granting…' : `Grant break-glass for #${request.release_number}`}
       </button>
     </form>
   );
@@ -120,12 +292,66 @@ export function RevokeButton({ approval, onDone }: { approval: Approval; onDone:
   );
 }
 
-export function DeployButton({ target, release, onDone }: { target: Target; release: number; onDone: (d: Deployment) => void }) {
-  const action = useAction(() => post<Deployment>('/deployments', { ...target, release: String(release) }), onDone);
+/** Environments whose deployments from the dashboard ask for confirmation and a reason. */
+export const confirmsDeployments = (environment: string, requiresApproval = false) => environment === 'production' || requiresApproval;
+
+/**
+ * Deploy a release. To production (or any environment that requires approval) it asks first:
+ * a confirmation naming the release and the environment, and a reason, which the deployment
+ * record keeps.
+ */
+export function DeployButton({
+  target,
+  release,
+  confirm = confirmsDeployments(target.environment),
+  onDone,
+}: {
+  target: Target;
+  release: number;
+  confirm?: boolean;
+  onDone: (d: Deployment) => void;
+}) {
+  const [confirming, setConfirming] = useState(false);
+  const [reason, setReason] = useState('');
+  const [id] = useState(() => `deploy-reason-${++nextId}`);
+  const action = useAction(
+    () => post<Deployment>('/deployments', { ...target, release: String(release), ...(reason.trim() ? { reason: reason.trim() } : {}) }),
+    (d) => {
+      setConfirming(false);
+      setReason('');
+      onDone(d);
+    },
+  );
+  if (confirm && confirming)
+    return (
+      <form
+        class="action deploy confirm"
+        aria-label={`Confirm the deployment of #${release} to ${target.environment}`}
+        onSubmit={action.go}
+      >
+        <p>
+          <strong>
+            Deploy #{release} of {target.project} to {target.environment}?
+          </strong>{' '}
+          It replaces what runs there now.
+        </p>
+        <label for={id}>Reason for deploying to {target.environment} (required)</label>
+        <input id={id} type="text" required value={reason} onInput={(e) => setReason((e.target as HTMLInputElement).value)} />
+        {action.error && <Failure error={action.error} />}
+        <div class="buttons">
+          <button type="submit" class="danger" disabled={action.busy || !reason.trim()}>
+            {action.busy ? `Deploying to ${target.environment}…` : `Confirm: deploy #${release} to ${target.environment}`}
+          </button>
+          <button type="button" class="secondary" onClick={() => setConfirming(false)}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    );
   return (
     <div class="action deploy">
-      <button type="button" onClick={() => action.go()} disabled={action.busy}>
-        {action.busy ? `Deploying to ${target.environment}…` : `Deploy #${release} to ${target.environment}`}
+      <button type="button" onClick={() => (confirm ? setConfirming(true) : action.go())} disabled={action.busy}>
+        {action.busy ? `Deploying to ${target.environment}…` : `Deploy #${release} to ${target.environment}${confirm ? '…' : ''}`}
       </button>
       {action.error && <Failure error={action.error} />}
     </div>

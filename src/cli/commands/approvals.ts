@@ -1,10 +1,11 @@
-/** `forge approvals list|revoke`: the approvals queue, and taking an approval back. */
+/** `forge approvals list|context|revoke`: the approvals queue, what an approval approves (issue #16), and taking one back. */
 import type { Command } from 'commander';
-import type { Approval } from '../../contract/index.js';
+import type { Approval, ApprovalContext } from '../../contract/index.js';
 import { client, clientOptions } from '../client.js';
 import { parseFormat, print, table, UsageError } from '../output.js';
+import { resolveRepository } from '../repository.js';
 import { run } from '../run.js';
-import { approvalTable } from './approve.js';
+import { approvalTable, contextText } from './approve.js';
 
 type Opts = { server?: string; token?: string; output: string };
 
@@ -31,17 +32,38 @@ export function registerApprovals(program: Command) {
           format,
           () =>
             table(
-              ['id', 'status', 'environment', 'release', 'approver', 'expires', 'justification'],
+              ['id', 'status', 'environment', 'release', 'branches', 'approver', 'expires', 'justification'],
               page.items.map((a) => [
                 a.id,
                 a.status,
                 a.environment,
-                `${a.repository}/${a.project} #${a.release_number}`,
+                `${a.repository}/${a.project} #${a.release_number}${a.context?.aliases.length ? ` (${a.context.aliases.filter((x) => x !== String(a.release_number)).join(', ')})` : ''}`,
+                a.context?.branches.join(', '),
                 a.approver,
                 a.expires_at,
                 a.justification,
               ]),
             ) + `\n(${page.items.length} of ${page.total})`,
+        );
+      }),
+    );
+
+  clientOptions(approvals.command('context').description('what approving a release for an environment would approve, before approving'))
+    .argument('<env>')
+    .argument('<project>')
+    .argument('<ref>', 'the release: tag, number or sha prefix')
+    .option('--repository <owner/name>', 'repository (default: the origin remote of the current checkout)')
+    .option('-o, --output <format>', 'table, json or yaml', 'table')
+    .action(
+      run(async (env: string, project: string, ref: string, opts: Opts & { repository?: string }) => {
+        const format = parseFormat(opts.output);
+        const q = new URLSearchParams({ repository: resolveRepository(opts.repository), project, release: ref, environment: env });
+        const c = await client(opts).request<ApprovalContext>('GET', `/approval-context?${q}`);
+        print(
+          c,
+          format,
+          () =>
+            `${contextText(c, env)}\napprove exactly this release with: forge approve ${env} ${project} ${ref} --digest ${c.digest} -j "…"`,
         );
       }),
     );

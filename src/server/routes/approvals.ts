@@ -1,6 +1,8 @@
 /** Approval routes (DESIGN.md §7, §10): approve, the queue, the state for a release and environment, revoke. */
 import {
   Approval,
+  ApprovalContext,
+  ApprovalContextQuery,
   ApprovalIdParams,
   ApprovalState,
   ApprovalStateParams,
@@ -10,7 +12,7 @@ import {
   ListOf,
 } from '../../contract/index.js';
 import { approvalsQueue } from '../../services/approvals-queue.js';
-import { approvalState, approve, revoke } from '../../services/approve.js';
+import { approvalState, approve, previewApproval, revoke } from '../../services/approve.js';
 import { authorize, principalOf } from '../auth.js';
 import type { App, AppContext } from '../context.js';
 import { callerOf, deployContext, permissionFirst } from './deployments.js';
@@ -32,7 +34,25 @@ export async function approvalRoutes(app: App, ctx: AppContext, hide: boolean) {
         response: { 201: Approval, ...errorResponses },
       },
     },
-    async (req, reply) => reply.status(201).send(await approve(deployContext(ctx), callerOf(req), req.body)),
+    async (req, reply) => reply.status(201).send(await approve({ ...deployContext(ctx), store: ctx.store }, callerOf(req), req.body)),
+  );
+
+  app.get(
+    '/approval-context',
+    {
+      schema: {
+        hide,
+        tags,
+        summary:
+          'What approving a release for an environment approves: number, aliases, triggers, branches, commit, artifacts, the diff against what runs',
+        querystring: ApprovalContextQuery,
+        response: { 200: ApprovalContext, ...errorResponses },
+      },
+    },
+    async (req) => {
+      authorize(req, { kind: 'read' });
+      return previewApproval({ ...deployContext(ctx), store: ctx.store }, req.query);
+    },
   );
 
   app.get(

@@ -1,5 +1,5 @@
 /** POST /policy-checks: the policy's every check for a would-be deployment, without deploying (DESIGN.md §7). */
-import { DeployBody, errorResponses, PolicyResult } from '../../contract/index.js';
+import { errorResponses, PolicyCheckBody, PolicyResult } from '../../contract/index.js';
 import { checkPolicy } from '../../services/policy-check.js';
 import { authorize } from '../auth.js';
 import type { App, AppContext } from '../context.js';
@@ -13,7 +13,7 @@ export async function policyCheckRoutes(app: App, ctx: AppContext, hide: boolean
         hide,
         tags: ['deployments'],
         summary: 'Dry run: would this deployment pass the environment policy, and why not',
-        body: DeployBody,
+        body: PolicyCheckBody,
         response: { 200: PolicyResult, ...errorResponses },
       },
     },

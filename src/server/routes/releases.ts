@@ -2,6 +2,7 @@
 import {
   CreateReleaseBody,
   DiffParams,
+  DiffQuery,
   errorResponses,
   ListOf,
   Paging,
@@ -10,9 +11,11 @@ import {
   Release,
   ReleaseParams,
   Resources,
+  SemanticDiff,
 } from '../../contract/index.js';
 import { registerRelease } from '../../services/register-release.js';
-import { diffReleases, getRelease, getReleaseManifests, listProjects, listReleases } from '../../services/release-reads.js';
+import { semanticReleaseDiff, unifiedReleaseDiff } from '../../services/release-diff.js';
+import { getRelease, getReleaseManifests, listProjects, listReleases } from '../../services/release-reads.js';
 import { authorize } from '../auth.js';
 import type { App, AppContext } from '../context.js';
 
@@ -37,6 +40,7 @@ export async function releaseRoutes(app: App, ctx: AppContext, hide: boolean) {
           db: ctx.db,
           store: ctx.store,
           maxResources: ctx.settings.maxResources,
+          repositories: ctx.settings.platform.repositories,
           signingKey: ctx.signingKey,
           deploy: ctx.deploy,
           pauseAfterPushMs: ctx.settings.faults.pauseAfterRegistryPushMs,
@@ -124,15 +128,28 @@ export async function releaseRoutes(app: App, ctx: AppContext, hide: boolean) {
       schema: {
         hide,
         tags,
-        summary: 'Unified diff of the manifests of two releases',
+        summary:
+          'Diff of two releases: ?format=semantic answers JSON (objects matched by group, kind, namespace and name; field paths with old and new values; Secret values hidden), ?format=unified (the default) a unified text diff per object',
         params: DiffParams,
-        produces: ['text/plain'],
-        response: { 200: { description: 'unified diff', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errorResponses },
+        querystring: DiffQuery,
+        produces: ['application/json', 'text/plain'],
+        response: {
+          200: {
+            description: 'the semantic diff (JSON) or the unified diff (text)',
+            content: { 'application/json': { schema: SemanticDiff }, 'text/plain': { schema: { type: 'string' } } },
+          },
+          ...errorResponses,
+        },
       },
     },
     async (req, reply) => {
       authorize(req, { kind: 'read' });
-      const patch = await diffReleases(ctx, req.params, req.params.ref, req.params.other);
+      // Computed in a worker thread with time and memory limits (services/release-diff.ts).
+      if (req.query.format === 'semantic') {
+        const diff = await semanticReleaseDiff(ctx, req.params, req.params.ref, req.params.other);
+        return reply.type('application/json').serializer(JSON.stringify).send(diff);
+      }
+      const patch = await unifiedReleaseDiff(ctx, req.params, req.params.ref, req.params.other);
       return reply
         .type('text/plain')
         .serializer((s: string) => s)

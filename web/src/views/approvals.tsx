@@ -1,12 +1,17 @@
-/** The approvals queue: releases waiting for an approver, and the approvals given, with revoke. */
+/**
+ * The approvals queue: releases waiting for an approver (who chooses the release to approve and
+ * sees what it approves before approving), the approvals given with revoke, and break-glass
+ * requests with grant (issue #16).
+ */
 import { useState } from 'preact/hooks';
-import { ApproveForm, RevokeButton } from '../actions.js';
-import { type Approval, get, type List, projectPath, q } from '../api.js';
+import { ApproveForm, GrantBreakGlass, RevokeButton, type Target } from '../actions.js';
+import { type Approval, type BreakGlass, get, type List, projectPath, q, type Release } from '../api.js';
 import { useData } from '../data.js';
 import { useLive } from '../live.js';
 import { approvalsNeeded, loadOverview } from '../overview.js';
 import { Empty, ErrorBox, Heading, Loading, Time } from '../ui.js';
 import { Pager } from './project.js';
+import { commitWhere } from './release.js';
 
 const PAGE = 25;
 const STATUSES = ['active', 'expired', 'revoked', ''] as const;
@@ -56,9 +61,9 @@ export function Approvals() {
                     <span class="meta"> (nothing runs there yet)</span>
                   )}
                 </p>
-                <ApproveForm
+                <p class="meta where">commit {commitWhere(w.release)}</p>
+                <ChooseAndApprove
                   target={{ repository: w.release.repository, project: w.release.project, environment: w.environment }}
-                  release={w.release.release_number}
                   onDone={reload}
                 />
               </li>
@@ -66,6 +71,8 @@ export function Approvals() {
           })}
         </ul>
       )}
+
+      <BreakGlassList />
 
       <h2>Approvals given</h2>
       <div class="filters">
@@ -152,6 +159,95 @@ export function Approvals() {
           <Pager offset={offset} total={given.data.total} page={PAGE} onPage={setOffset} />
         </>
       )}
+    </>
+  );
+}
+
+/**
+ * The approver chooses the release to approve among the project's recent ones: nothing is
+ * chosen for them (the newest build is not necessarily the one meant), and what the chosen one
+ * approves is shown before the approve button.
+ */
+function ChooseAndApprove({ target, onDone }: { target: Target; onDone: () => void }) {
+  const [chosen, setChosen] = useState<number>();
+  const [id] = useState(() => `choose-${target.environment}-${target.project}`);
+  const list = useData(
+    () => get<List<Release>>(`/releases/${projectPath(target.repository, target.project)}${q({ limit: 20 })}`),
+    [target.repository, target.project],
+  );
+  if (list.error) return <ErrorBox error={list.error} retry={list.reload} />;
+  if (!list.data) return <Loading what="the releases" />;
+  return (
+    <div class="choose">
+      <label for={id}>Release to approve for {target.environment}</label>{' '}
+      <select
+        id={id}
+        value={chosen === undefined ? '' : String(chosen)}
+        onChange={(e) => {
+          const v = (e.target as HTMLSelectElement).value;
+          setChosen(v ? Number(v) : undefined);
+        }}
+      >
+        <option value="">Choose the release…</option>
+        {list.data.items.map((r) => (
+          <option value={String(r.release_number)}>
+            #{r.release_number}
+            {r.aliases.filter((a) => a.alias_type !== 'numeric').length
+              ? ` (${r.aliases
+                  .filter((a) => a.alias_type !== 'numeric')
+                  .map((a) => a.alias)
+                  .join(', ')})`
+              : ''}{' '}
+            — {(r.source.message ?? '').split('\n')[0].slice(0, 60)}
+          </option>
+        ))}
+      </select>
+      {chosen !== undefined && (
+        <ApproveForm
+          target={target}
+          release={chosen}
+          onDone={() => {
+            setChosen(undefined);
+            onDone();
+          }}
+        />
+      )}
+    </div>
+  );
+}
+
+/** Break-glass requests (issue #16): who asked to pass which freeze with which release and why; approvers grant them here. */
+function BreakGlassList() {
+  const list = useData(() => get<List<BreakGlass>>(`/break-glass${q({ limit: 20 })}`), []);
+  useLive(list.reload);
+  if (list.error) return <ErrorBox error={list.error} retry={list.reload} />;
+  if (!list.data || list.data.items.length === 0) return null;
+  return (
+    <>
+      <h2>Break-glass</h2>
+      <ul class="queue break-glass">
+        {list.data.items.map((b) => (
+          <li class={`card ${b.status}`} data-break-glass={b.id}>
+            <p>
+              <a href={`/releases/${projectPath(b.repository, b.project)}/${b.release_number}`}>
+                <strong>
+                  {b.project} #{b.release_number}
+                </strong>
+              </a>{' '}
+              → <strong>{b.environment}</strong>: <span class={`status ${b.status}`}>{b.status}</span>
+            </p>
+            <p class="meta">
+              asked by {b.requested_by} <Time at={b.requested_at} />: {b.reason}
+            </p>
+            {b.granted_by && (
+              <p class="meta">
+                granted by {b.granted_by} <Time at={b.granted_at} /> until <Time at={b.expires_at} />: {b.justification}
+              </p>
+            )}
+            {b.status === 'requested' && <GrantBreakGlass request={b} onDone={list.reload} />}
+          </li>
+        ))}
+      </ul>
     </>
   );
 }

@@ -3,12 +3,26 @@
  * runs there, the diff against it, and the policy check saying what is missing.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { ApproveForm, ChecksList, DeployButton } from '../actions.js';
-import { get, getText, type PolicyResult, post, projectPath, type Release } from '../api.js';
+import { ApproveForm, ChecksList, confirmsDeployments, DeployButton, SemanticDiffView } from '../actions.js';
+import { get, getText, type PolicyResult, post, projectPath, type Release, type SemanticDiff } from '../api.js';
 import { useData } from '../data.js';
 import { useLive } from '../live.js';
 import { type EnvironmentView, loadEnvironments, projectKey, type Running } from '../overview.js';
 import { AliasList, Digest, Empty, ErrorBox, Heading, Loading, releaseLabel, Time, triggerText } from '../ui.js';
+
+/**
+ * Where the release's commit is (issue #13 item 1): the branch of a branch push, and for a tag or
+ * manual release the branches the pipeline found containing the commit, or that nobody knows.
+ */
+export function commitWhere(r: Pick<Release, 'triggers' | 'source'>): string {
+  const pushed = r.triggers.filter((t) => t.type === 'branch_push' && t.branch).map((t) => t.branch!);
+  const known = r.triggers.some((t) => t.type !== 'branch_push') ? r.source.branches : [];
+  const branches = [...new Set([...pushed, ...(known ?? [])])];
+  if (known === null || known === undefined) {
+    return branches.length ? `on ${branches.join(', ')}; other branches unknown (not recorded)` : 'on branches unknown (not recorded)';
+  }
+  return branches.length ? `on ${branches.join(', ')}` : 'on no branch';
+}
 
 export function ReleasePage({ repository, project, ref }: { repository: string; project: string; ref: string }) {
   const path = projectPath(repository, project);
@@ -66,6 +80,7 @@ export function ReleasePage({ repository, project, ref }: { repository: string; 
         <dt>Commit</dt>
         <dd>
           <code>{r.commit_sha}</code>
+          <div class="meta where">{commitWhere(r)}</div>
           {r.source.message && <div class="message">{r.source.message.split('\n')[0]}</div>}
           {r.source.author && (
             <div class="meta">
@@ -203,7 +218,14 @@ function EnvPanel({ env, release, version, onChange }: { env: EnvironmentView; r
       {check.data && !isRunning && failing.length === 1 && failing[0] === 'approvals' && (
         <ApproveForm target={target} release={release.release_number} onDone={onChange} />
       )}
-      {check.data?.allowed && !isRunning && <DeployButton target={target} release={release.release_number} onDone={onChange} />}
+      {check.data?.allowed && !isRunning && (
+        <DeployButton
+          target={target}
+          release={release.release_number}
+          confirm={confirmsDeployments(env.name, env.policy.requires_approval)}
+          onDone={onChange}
+        />
+      )}
       {running && !isRunning && (
         <Diff
           path={`/releases/${projectPath(release.repository, release.project)}/${running.release_number}/diff/${release.release_number}`}
@@ -227,33 +249,12 @@ function Diff({ path, from, to }: { path: string; from: number; to: number }) {
   );
 }
 
+/** The semantic diff (objects matched by identity; key order and formatting ignored; Secret values hidden by the server). */
 function DiffBody({ path }: { path: string }) {
-  const diff = useData(() => getText(path), [path]);
+  const diff = useData(() => get<SemanticDiff>(`${path}?format=semantic`), [path]);
   if (diff.error) return <ErrorBox error={diff.error} retry={diff.reload} />;
   if (!diff.data) return <Loading what="the diff" />;
-  const lines = diff.data.split('\n').filter((l) => !l.startsWith('Index:') && !/^=+$/.test(l));
-  if (!lines.some((l) => /^[+-](?![+-]{2} )/.test(l))) return <Empty>The manifests are identical.</Empty>;
-  return (
-    <pre class="code diff-text" tabIndex={0} aria-label="Unified diff">
-      {lines.map((l) => (
-        <span
-          class={
-            l.startsWith('+++') || l.startsWith('---')
-              ? 'file'
-              : l.startsWith('+')
-                ? 'add'
-                : l.startsWith('-')
-                  ? 'del'
-                  : l.startsWith('@@')
-                    ? 'hunk'
-                    : undefined
-          }
-        >
-          {l || ' '}
-        </span>
-      ))}
-    </pre>
-  );
+  return <SemanticDiffView diff={diff.data} />;
 }
 
 function Manifests({ path }: { path: string }) {
