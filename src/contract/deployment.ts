@@ -1,7 +1,8 @@
 /** Deployments on the wire (DESIGN.md §8, §10): deploy, roll back, the active one and the history of a slot. */
 import { type Static, Type } from 'typebox';
+import { ClusterStatus, DeploymentTimeline } from './cluster.js';
 import { Nullable } from './common.js';
-import { PolicyCheck } from './policy.js';
+import { PolicyCheck, ResolvedRelease } from './policy.js';
 
 export const DeploymentKind = Type.Union([Type.Literal('deploy'), Type.Literal('rollback'), Type.Literal('auto')]);
 export type DeploymentKind = Static<typeof DeploymentKind>;
@@ -37,6 +38,12 @@ export const Deployment = Type.Object(
     error: Type.Optional(Type.String()),
     /** The policy's checks (refused auto-deploys only). */
     policy_checks: Type.Optional(Type.Array(PolicyCheck)),
+    /** The release deployed, named as every answer about a reference names it (number, commit, aliases). */
+    release: Type.Optional(ResolvedRelease),
+    /** Argo CD's view of the slot (the current deployment read only; null: nothing reported yet). */
+    cluster: Type.Optional(Nullable(ClusterStatus)),
+    /** committed → synced → healthy / degraded (the current deployment read only). */
+    timeline: Type.Optional(DeploymentTimeline),
   },
   { $id: 'Deployment' },
 );
@@ -58,6 +65,21 @@ export const DeployBody = Type.Object(
   { additionalProperties: false },
 );
 export type DeployRequest = Static<typeof DeployBody>;
+
+/**
+ * POST /policy-checks: a would-be deployment, optionally at another moment (`at`, RFC 3339: the
+ * time-based rules, such as freeze windows, are evaluated then) and of another kind (`kind`,
+ * default `manual`: a freeze window's `applies_to` decides per kind).
+ */
+export const PolicyCheckBody = Type.Object(
+  {
+    ...DeployBody.properties,
+    at: Type.Optional(Type.String({ maxLength: 64 })),
+    kind: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('manual'), Type.Literal('rollback')])),
+  },
+  { additionalProperties: false },
+);
+export type PolicyCheckRequest = Static<typeof PolicyCheckBody>;
 
 /** POST /deployments/rollback: the slot; the release is the one active before the current one. */
 export const RollbackBody = Type.Object(

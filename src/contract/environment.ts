@@ -1,5 +1,6 @@
 /** GET /environments on the wire (DESIGN.md §7, §10): each environment's policy and what runs there per project. */
 import { type Static, Type } from 'typebox';
+import { ClusterStatus } from './cluster.js';
 import { Nullable, Paging } from './common.js';
 import { DeploymentKind } from './deployment.js';
 import { Alias } from './release.js';
@@ -18,6 +19,8 @@ export const EnvironmentDeployment = Type.Object({
   deployed_at: Type.String(),
   gitops_commit_sha: Nullable(Type.String()),
   pinned: Type.Boolean(),
+  /** Argo CD's view of the slot; null until Argo CD reported (issue 15). */
+  cluster: Type.Optional(Nullable(ClusterStatus)),
 });
 export type EnvironmentDeployment = Static<typeof EnvironmentDeployment>;
 
@@ -28,6 +31,10 @@ export const PromotionPolicy = Type.Object({
   auto_deploy: Type.Boolean(),
   requires_approval: Type.Boolean(),
   approvals: Type.Object({ required: Type.Integer(), expires_after_seconds: Type.Integer(), allow_self_approval: Type.Boolean() }),
+  /** Verification gates (issue 15): healthy in each environment, continuously, this long. */
+  requires: Type.Optional(Type.Array(Type.Object({ environment: Type.String(), healthy_for_seconds: Type.Number() }))),
+  /** Automatic rollback (issue 15); absent: never. */
+  auto_rollback: Type.Optional(Type.Object({ on: Type.Array(Type.String()), within_seconds: Type.Number() })),
 });
 export type PromotionPolicy = Static<typeof PromotionPolicy>;
 

@@ -41,3 +41,37 @@ export const registryErrors = new Counter({
   help: 'Registry requests that failed (unreachable, timeout, refused, digest mismatch)',
   registers: [metrics],
 });
+
+/** Issue 15: seconds from a deployment's pointer commit to Argo CD reporting it Synced. */
+export const commitToSynced = new Histogram({
+  name: 'forge_deployment_commit_to_synced_seconds',
+  help: 'Seconds from the pointer commit landing to Argo CD reporting the deployment Synced',
+  labelNames: ['environment'] as const,
+  buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600],
+  registers: [metrics],
+});
+
+/** Issue 15: seconds from Synced to the first Healthy. */
+export const syncedToHealthy = new Histogram({
+  name: 'forge_deployment_synced_to_healthy_seconds',
+  help: 'Seconds from Argo CD reporting a deployment Synced to its first Healthy',
+  labelNames: ['environment'] as const,
+  buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600],
+  registers: [metrics],
+});
+
+/** Issue 15: Argo CD Applications received (pushed or polled) that match no Forge slot. */
+export const argocdUnmatched = new Counter({
+  name: 'forge_argocd_unmatched_applications_total',
+  help: 'Argo CD Applications received whose source path matches no environment/project Forge manages',
+  labelNames: ['source'] as const,
+  registers: [metrics],
+});
+
+/** Issue 15: Argo CD polls by outcome (ok, unavailable). */
+export const argocdPolls = new Counter({
+  name: 'forge_argocd_polls_total',
+  help: 'Polls of the Argo CD API by outcome (ok, unavailable)',
+  labelNames: ['outcome'] as const,
+  registers: [metrics],
+});

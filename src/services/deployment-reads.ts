@@ -1,6 +1,7 @@
 /** The deployment read models (DESIGN.md §8, §10): the active deployment of a slot, and its history. */
 import type { Deployment, List, SlotParams } from '../contract/index.js';
 import { ForgeError } from '../core/errors.js';
+import * as clusterOutcomes from '../store/cluster-outcomes.js';
 import * as deployments from '../store/deployments.js';
 import type { PlatformContext } from './deployment-context.js';
 import { checkTarget } from './target.js';
@@ -15,12 +16,30 @@ function slotOf(ctx: PlatformContext, p: SlotParams) {
   return { repository, project, environment: environment.name };
 }
 
-/** The deployment active in the slot; 404 when no release of the project is active there. */
+/**
+ * The deployment active in the slot, with Argo CD's view of the slot (`cluster`, null until
+ * Argo CD reported) and its timeline (committed → synced → healthy / degraded, issue 15); 404
+ * when no release of the project is active there.
+ */
 export async function activeDeploymentOf(ctx: PlatformContext, p: SlotParams): Promise<Deployment> {
   const s = slotOf(ctx, p);
   const active = await deployments.activeDeployment(ctx.db, s.environment, s.repository, s.project);
   if (!active) throw new ForgeError('not_found', `no release of ${s.repository}/${s.project} is active in ${s.environment}`);
-  return active;
+  const [cluster, outcome] = await Promise.all([
+    clusterOutcomes.clusterStatuses(ctx.db, [s]),
+    clusterOutcomes.outcomeOf(ctx.db, active.id),
+  ]);
+  return {
+    ...active,
+    cluster: cluster.get(`${s.environment}/${s.repository}/${s.project}`) ?? null,
+    timeline: {
+      committed_at: active.finished_at,
+      synced_at: outcome?.synced_at ?? null,
+      healthy_at: outcome?.healthy_at ?? null,
+      degraded_at: outcome?.degraded_at ?? null,
+      sync_failed_at: outcome?.sync_failed_at ?? null,
+    },
+  };
 }
 
 /** A page of every deployment of the slot, newest first in the order they were recorded. */

@@ -5,6 +5,7 @@
  */
 import type { Environment, EnvironmentsQuery, List } from '../contract/index.js';
 import type { Environment as ConfiguredEnvironment } from '../core/platform-config.js';
+import { clusterStatuses } from '../store/cluster-outcomes.js';
 import { activeInEnvironments } from '../store/environments-matrix.js';
 import type { PlatformContext } from './deployment-context.js';
 
@@ -21,6 +22,10 @@ function promotionPolicy(e: ConfiguredEnvironment): Environment['promotion_polic
       expires_after_seconds: p.approvals.expiresAfterMs / 1000,
       allow_self_approval: p.approvals.allowSelfApproval,
     },
+    ...(p.requires?.length
+      ? { requires: p.requires.map((g) => ({ environment: g.environment, healthy_for_seconds: g.healthyForMs / 1000 })) }
+      : {}),
+    ...(p.autoRollback ? { auto_rollback: { on: p.autoRollback.on, within_seconds: p.autoRollback.withinMs / 1000 } } : {}),
   };
 }
 
@@ -37,10 +42,13 @@ export async function environmentsMatrix(ctx: PlatformContext, query: Environmen
     repository: repository?.toLowerCase(),
     project,
   });
+  const cluster = await clusterStatuses(ctx.db, active);
   const items = page.map((e) => ({
     name: e.name,
     promotion_policy: promotionPolicy(e),
-    deployments: active.filter((d) => d.environment === e.name).map(({ environment: _environment, ...d }) => d),
+    deployments: active
+      .filter((d) => d.environment === e.name)
+      .map(({ environment, ...d }) => ({ ...d, cluster: cluster.get(`${environment}/${d.repository}/${d.project}`) ?? null })),
   }));
   return { items, total: ctx.platform.environments.length, limit, offset };
 }

@@ -6,6 +6,7 @@ import { useData } from '../data.js';
 import { useLive } from '../live.js';
 import { Empty, ErrorBox, Heading, Loading, Time } from '../ui.js';
 import { Pager } from './project.js';
+import { Timeline } from './timeline.js';
 
 const PAGE = 25;
 
@@ -40,6 +41,7 @@ export function History({ environment, repository, project }: { environment: str
                 Running: <a href={`/releases/${path}/${active.release_number}`}>#{active.release_number}</a>, {active.kind} by{' '}
                 {active.deployed_by}, <Time at={active.deployed_at} />.
               </p>
+              <Timeline base={base} />
               <RollbackForm target={{ repository, project, environment }} onDone={list.reload} />
             </div>
           )}

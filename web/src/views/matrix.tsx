@@ -4,6 +4,7 @@ import { useData } from '../data.js';
 import { useLive } from '../live.js';
 import { approvalsNeeded, type EnvironmentView, loadOverview, type Overview, projectKey, type Running, type Waiting } from '../overview.js';
 import { Empty, ErrorBox, Heading, Loading, Time } from '../ui.js';
+import { ClusterBadge } from './cluster.js';
 
 interface Row {
   repository: string;
@@ -28,11 +29,22 @@ function rows(o: Overview): Row[] {
   return [...seen.values()].sort((a, b) => a.project.localeCompare(b.project) || a.repository.localeCompare(b.repository));
 }
 
+/** `3600` → `1h`, `5400` → `1h30m`, `90` → `1m30s`. */
+function gateDuration(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  return `${h ? `${h}h` : ''}${m ? `${m}m` : ''}${s ? `${s}s` : ''}` || '0s';
+}
+
 function policySummary(e: EnvironmentView): string {
   const p = e.policy;
   const parts = [
     p.auto_deploy ? 'auto-deploy' : '',
     p.requires_approval ? `${p.approvals?.required ?? 1} approval${(p.approvals?.required ?? 1) === 1 ? '' : 's'}` : '',
+    // issue 15: what a verification gate waits for, and automatic rollback
+    ...(p.requires ?? []).map((g) => `gate: healthy in ${g.environment} for ${gateDuration(g.healthy_for_seconds)}`),
+    p.auto_rollback ? 'auto-rollback' : '',
   ].filter(Boolean);
   return parts.join(' · ');
 }
@@ -67,6 +79,7 @@ function Cell({ env, row, waiting }: { env: EnvironmentView; row: Row; waiting?:
             </span>
           )}
           {row.latest !== undefined && d.release_number === row.latest && <span class="badge latest">latest</span>}
+          <ClusterBadge d={d} />
           <div class="meta">
             {d.deployed_by} · <Time at={d.deployed_at} />
           </div>

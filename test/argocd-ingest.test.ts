@@ -1,0 +1,301 @@
+/**
+ * Issue 15 against a stand-in Argo CD (test/support/argocd.ts): Applications shaped field by
+ * field after Argo CD v3.6.0's published API schema, served over its HTTP contract and posted
+ * exactly as the shipped notifications template renders them. Not a live Argo CD.
+ */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { type AppState, application, notify, shippedNotifications, startArgocd } from './support/argocd.js';
+import { eventually } from './support/eventually.js';
+import { type Forge, releaseBody, sha, startForge, tempDir } from './support/forge.js';
+import { commitOutside, git, makeRemote } from './support/gitops.js';
+
+const CONFIG = `
+environments:
+  dev:
+    promotion_policy:
+      allowed_triggers: [branch_push, tag, manual]
+      auto_deploy: true
+      auto_rollback: { on: [degraded, sync_failed], within: 15m }
+  qa:
+    promotion_policy:
+      allowed_triggers: [branch_push, tag, manual]
+      auto_deploy: true
+      requires: [{ environment: dev, healthy_for: 2s }]
+  staging:
+    promotion_policy:
+      allowed_triggers: [branch_push, tag, manual]
+      auto_rollback: { on: [degraded], within: 1s }
+  production:
+    promotion_policy:
+      allowed_triggers: [branch_push, tag, manual]
+      requires: [{ environment: staging, healthy_for: 1h }]
+`;
+
+interface Setup {
+  f: Forge;
+  remote: string;
+  ci: string;
+  ops: string;
+  argo: string;
+  dev: string;
+}
+
+async function setup(t: { after(fn: () => unknown): void }, env: Record<string, string> = {}): Promise<Setup> {
+  const repo = makeRemote({ 'README.md': 'gitops\n' });
+  t.after(repo.cleanup);
+  const dir = tempDir();
+  const config = join(dir, 'forge.yaml');
+  writeFileSync(config, CONFIG);
+  const f = await startForge({ env: { FORGE_GITOPS_URL: repo.remote, FORGE_CONFIG: config, FORGE_ARGOCD_POLL_MS: '100', ...env } });
+  t.after(() => f.stop());
+  return {
+    f,
+    remote: repo.remote,
+    ci: await f.token(['service-account'], 'ci'),
+    ops: await f.token(['operator'], 'olga@acme.test'),
+    argo: await f.token(['integration:argocd'], 'argocd'),
+    dev: await f.token(['developer'], 'dan@acme.test'),
+  };
+}
+
+async function release(s: Setup, n: number) {
+  const r = await s.f.api('POST', '/releases', releaseBody({}, sha(n)), s.ci);
+  assert.ok(r.status === 201 || r.status === 200, r.text);
+  return r.body;
+}
+
+async function deploy(s: Setup, environment: string, rel: string, project = 'auth-service') {
+  const r = await s.f.api('POST', '/deployments', { repository: 'acme/mono', project, environment, release: rel }, s.ops);
+  assert.equal(r.status, 201, r.text);
+  return r.body;
+}
+
+const current = async (s: Setup, env: string) =>
+  (await s.f.api('GET', `/deployments/${env}/acme/mono/auth-service`, undefined, s.dev)).body;
+const app = (s: Setup, env: string, over: Partial<AppState>): AppState => ({
+  name: `auth-service-${env}`,
+  path: `${env}/apps/acme/mono/auth-service`,
+  repoURL: s.remote,
+  sync: 'Synced',
+  revision: '',
+  health: 'Progressing',
+  phase: 'Succeeded',
+  ...over,
+});
+const post = (s: Setup, a: AppState) => notify({ 'forge-url': s.f.url, 'forge-argocd-token': s.argo }, application(a, true));
+
+test('notifications alone: committed → synced → healthy; older revisions and other paths ignored; a later commit with the same pointer counts', async (t) => {
+  const s = await setup(t);
+  await release(s, 1);
+  await release(s, 2);
+  const d1 = await deploy(s, 'staging', '1');
+
+  const synced = await post(s, app(s, 'staging', { revision: d1.gitops_commit_sha, health: 'Progressing' }));
+  assert.equal(synced.status, 200, synced.text);
+  assert.deepEqual(
+    [
+      synced.body.matched,
+      synced.body.environment,
+      synced.body.repository,
+      synced.body.project,
+      synced.body.deployment_id,
+      synced.body.events,
+    ],
+    [true, 'staging', 'acme/mono', 'auth-service', d1.id, ['deployment.synced']],
+  );
+  let c = await current(s, 'staging');
+  assert.deepEqual(
+    [c.cluster.sync_status, c.cluster.health_status, c.cluster.revision, c.cluster.revision_is_deployment],
+    ['Synced', 'Progressing', d1.gitops_commit_sha, true],
+  );
+  assert.ok(c.timeline.synced_at && !c.timeline.healthy_at);
+  assert.equal(c.timeline.committed_at, d1.finished_at);
+
+  const healthy = await post(s, app(s, 'staging', { revision: d1.gitops_commit_sha, health: 'Healthy' }));
+  assert.deepEqual(healthy.body.events, ['deployment.healthy']);
+  // the same again: nothing new
+  assert.deepEqual((await post(s, app(s, 'staging', { revision: d1.gitops_commit_sha, health: 'Healthy' }))).body.events, []);
+  c = await current(s, 'staging');
+  assert.ok(Date.parse(c.timeline.committed_at) <= Date.parse(c.timeline.synced_at));
+  assert.ok(Date.parse(c.timeline.synced_at) <= Date.parse(c.timeline.healthy_at));
+
+  // release 2 goes out; a sync of the older revision (release 1's commit) does not count for it
+  const d2 = await deploy(s, 'staging', '2');
+  const old = await post(s, app(s, 'staging', { revision: d1.gitops_commit_sha, health: 'Healthy' }));
+  assert.equal(old.status, 200);
+  assert.deepEqual([old.body.deployment_id, old.body.events], [d2.id, []]);
+  assert.match(old.body.note, /not this deployment's/);
+  c = await current(s, 'staging');
+  assert.deepEqual([c.timeline.synced_at, c.timeline.healthy_at, c.cluster.revision_is_deployment], [null, null, false]);
+
+  // an application of another path (unknown environment, not Forge's layout) matches nothing
+  for (const path of [
+    'elsewhere/apps/acme/mono/auth-service',
+    'staging/apps/acme/mono',
+    'staging/infra/acme/mono/auth-service',
+    'staging/apps/acme/mono/auth-service/../x',
+  ]) {
+    const other = await post(s, app(s, 'staging', { name: 'other', path, revision: d2.gitops_commit_sha, health: 'Healthy' }));
+    assert.equal(other.status, 200, other.text);
+    assert.deepEqual([other.body.matched, other.body.events], [false, []], path);
+  }
+  assert.equal((await current(s, 'staging')).timeline.synced_at, null);
+
+  // a later commit that leaves this pointer alone (another project deployed; an outside commit) is still release 2's
+  await release(s, 3);
+  const rel = await s.f.api('POST', '/releases', releaseBody({ project: 'billing' }, sha(9)), s.ci);
+  assert.equal(rel.status, 201, rel.text);
+  await deploy(s, 'staging', '1', 'billing');
+  const later = commitOutside(s.remote, { 'docs/notes.md': 'unrelated\n' }, 'unrelated change');
+  assert.ok(git(s.remote, 'merge-base', '--is-ancestor', d2.gitops_commit_sha, later) === '');
+  const laterSync = await post(s, app(s, 'staging', { revision: later, health: 'Healthy' }));
+  assert.deepEqual(laterSync.body.events, ['deployment.synced', 'deployment.healthy']);
+  // a revision unknown to the GitOps repository never counts
+  const bogus = await post(s, app(s, 'staging', { revision: 'f'.repeat(40), health: 'Degraded' }));
+  assert.deepEqual(bogus.body.events, []);
+
+  // the events are in the audit log, CDEvents-shaped
+  const audit = await s.f.api('GET', '/audit?limit=200', undefined, s.ops);
+  const events = audit.body.items.filter((e: { action: string }) => /^deployment\.(synced|healthy)$/.test(e.action));
+  assert.equal(events.length, 4);
+  const syncedEvent = events.find((e: { action: string; subject: string }) => e.action === 'deployment.synced' && e.subject === d1.id);
+  assert.equal(syncedEvent.actor, 'integration:argocd');
+  assert.equal(syncedEvent.details.cdevent.context.type, 'dev.cdevents.service.deployed.0.2.0');
+  assert.deepEqual(syncedEvent.details.cdevent.subject.content.environment, { id: 'staging', source: 'forge' });
+
+  // the commit→synced and synced→healthy histograms
+  const metrics = await s.f.api('GET', '/metrics');
+  assert.match(metrics.text, /forge_deployment_commit_to_synced_seconds_count\{environment="staging"\} 2/);
+  assert.match(metrics.text, /forge_deployment_synced_to_healthy_seconds_count\{environment="staging"\} 2/);
+  assert.match(metrics.text, /forge_argocd_unmatched_applications_total\{source="notification"\} 4/);
+
+  // the matrix shows the cluster's view per cell
+  const envs = await s.f.api('GET', '/environments', undefined, s.dev);
+  const cell = envs.body.items
+    .find((e: { name: string }) => e.name === 'staging')
+    .deployments.find((d: { project: string }) => d.project === 'auth-service');
+  assert.deepEqual([cell.cluster.sync_status, cell.cluster.health_status, cell.cluster.revision], ['Synced', 'Degraded', 'f'.repeat(40)]);
+});
+
+test('a late notification (older reconciledAt) changes nothing; a multi-source application matches on spec.sources[].path', async (t) => {
+  const s = await setup(t);
+  await release(s, 1);
+  const d1 = await deploy(s, 'staging', '1');
+  const newer = await post(
+    s,
+    app(s, 'staging', { revision: d1.gitops_commit_sha, health: 'Healthy', reconciledAt: '2030-01-01T00:00:10Z' }),
+  );
+  assert.deepEqual(newer.body.events, ['deployment.synced', 'deployment.healthy']);
+  const late = await post(
+    s,
+    app(s, 'staging', { revision: d1.gitops_commit_sha, health: 'Degraded', reconciledAt: '2030-01-01T00:00:05Z' }),
+  );
+  assert.deepEqual(late.body.events, []);
+  assert.match(late.body.note, /older observation/);
+  assert.equal((await current(s, 'staging')).cluster.health_status, 'Healthy');
+
+  await release(s, 2);
+  const d2 = await deploy(s, 'staging', '2');
+  const multi = await post(
+    s,
+    app(s, 'staging', {
+      path: 'charts/common',
+      sources: ['staging/apps/acme/mono/auth-service'],
+      revision: d2.gitops_commit_sha,
+      health: 'Healthy',
+      reconciledAt: '2030-01-01T00:01:00Z',
+    }),
+  );
+  assert.deepEqual(
+    [multi.body.matched, multi.body.deployment_id, multi.body.events],
+    [true, d2.id, ['deployment.synced', 'deployment.healthy']],
+  );
+});
+
+test('polling alone: a stand-in Argo CD API is polled; committed → synced → healthy; other repositories and paths ignored; Argo CD down is tolerated', async (t) => {
+  const argocd = await startArgocd();
+  t.after(() => argocd.stop());
+  const s = await setup(t, { FORGE_ARGOCD_URL: argocd.url, FORGE_ARGOCD_TOKEN: argocd.token });
+  await release(s, 1);
+  const d1 = await deploy(s, 'staging', '1');
+  argocd.apps.set('auth-service-staging', app(s, 'staging', { revision: d1.gitops_commit_sha, health: 'Progressing' }));
+  // another repository's application with the same path, and an application of another path
+  argocd.apps.set('foreign', {
+    ...app(s, 'staging', { revision: d1.gitops_commit_sha, health: 'Degraded' }),
+    name: 'foreign',
+    repoURL: 'https://git.example.com/other.git',
+  });
+  argocd.apps.set(
+    'infra',
+    app(s, 'staging', { name: 'infra', path: 'platform/ingress', revision: d1.gitops_commit_sha, health: 'Degraded' }),
+  );
+
+  const synced = await eventually('synced from the poll', async () => {
+    const c = await current(s, 'staging');
+    return c.timeline.synced_at ? c : undefined;
+  });
+  assert.equal(synced.timeline.healthy_at, null);
+  assert.equal(synced.cluster.health_status, 'Progressing');
+  assert.ok(
+    argocd.requests.some((r) => r === `/api/v1/applications?repo=${encodeURIComponent(s.remote)}`),
+    argocd.requests[0],
+  );
+
+  // Argo CD goes down for a while: the server keeps answering; once it is back, the poll catches up
+  argocd.failWith = 503;
+  const seen = argocd.requests.length;
+  await eventually('polls while Argo CD is down', () => argocd.requests.length > seen + 2);
+  assert.equal((await s.f.api('GET', '/healthz')).status, 200);
+  argocd.apps.set('auth-service-staging', app(s, 'staging', { revision: d1.gitops_commit_sha, health: 'Healthy' }));
+  argocd.failWith = undefined;
+  const healthy = await eventually('healthy from the poll', async () => {
+    const c = await current(s, 'staging');
+    return c.timeline.healthy_at ? c : undefined;
+  });
+  assert.deepEqual([healthy.cluster.sync_status, healthy.cluster.health_status, healthy.timeline.degraded_at], ['Synced', 'Healthy', null]);
+  const metrics = (await s.f.api('GET', '/metrics')).text;
+  assert.match(metrics, /forge_argocd_polls_total\{outcome="unavailable"\} [1-9]/);
+  assert.match(metrics, /forge_argocd_unmatched_applications_total\{source="poll"\} [1-9]/);
+  // the poll never recorded the foreign application's Degraded
+  const audit = await s.f.api('GET', '/audit?limit=200', undefined, s.ops);
+  assert.equal(audit.body.items.filter((e: { action: string }) => e.action === 'deployment.degraded').length, 0);
+});
+
+test('the shipped notifications config posts the Application with {{toJson .app}} to the integration endpoint, for sync, health, degradation and failed syncs', () => {
+  const { template, service, triggers } = shippedNotifications();
+  assert.equal(template.method, 'POST');
+  assert.equal(template.path, '/api/v1/integrations/argocd');
+  assert.equal(template.body, '{{toJson .app}}\n');
+  assert.deepEqual(service.headers.map((h) => h.name).sort(), ['Authorization', 'Content-Type']);
+  assert.deepEqual(triggers.sort(), [
+    'trigger.forge-on-degraded',
+    'trigger.forge-on-healthy',
+    'trigger.forge-on-sync-failed',
+    'trigger.forge-on-synced',
+  ]);
+});
+
+test('settings: FORGE_ARGOCD_URL must be an http(s) URL; the token from FORGE_ARGOCD_TOKEN or its _FILE; the poll period a positive number', async () => {
+  const { loadSettings } = await import('../src/server/settings.js');
+  const dir = tempDir();
+  const tokenFile = join(dir, 'argocd-token');
+  writeFileSync(tokenFile, 'from-file\n');
+  const s = loadSettings(
+    { dataDir: dir },
+    { FORGE_ARGOCD_URL: 'https://argocd.example.com/', FORGE_ARGOCD_TOKEN_FILE: tokenFile, FORGE_ARGOCD_POLL_MS: '5000' },
+  );
+  assert.deepEqual(
+    [s.argocd.url, s.argocd.token, s.argocd.pollMs, s.argocd.timeoutMs],
+    ['https://argocd.example.com', 'from-file', 5000, 10_000],
+  );
+  assert.equal(loadSettings({ dataDir: dir }, {}).argocd.url, undefined);
+  assert.throws(
+    () => loadSettings({ dataDir: dir }, { FORGE_ARGOCD_URL: 'argocd:443' }),
+    /FORGE_ARGOCD_URL is "argocd:443"; expected the http\(s\) URL/,
+  );
+  assert.throws(() => loadSettings({ dataDir: dir }, { FORGE_ARGOCD_POLL_MS: '0' }), /FORGE_ARGOCD_POLL_MS is "0"/);
+  assert.throws(() => loadSettings({ dataDir: dir }, { FORGE_ARGOCD_TOKEN_FILE: join(dir, 'missing') }), /FORGE_ARGOCD_TOKEN_FILE names/);
+});
