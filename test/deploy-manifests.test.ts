@@ -40,10 +40,19 @@ function one(rel: string, apiVersion: string, kind: string): Obj {
 const EXPECTED_KINDS: Record<string, string> = {
   'argocd/plugin.yaml': 'argoproj.io/v1alpha1 ConfigManagementPlugin',
   'argocd/repo-server-patch.yaml': 'apps/v1 Deployment',
-  'argocd/applicationset.yaml': 'argoproj.io/v1alpha1 ApplicationSet',
   'argocd/releasepointer-crd.yaml': 'apiextensions.k8s.io/v1 CustomResourceDefinition',
   'argocd/settings.yaml': 'v1 ConfigMap',
-  'argocd/kustomization.yaml': 'kustomize.config.k8s.io/v1beta1 Kustomization',
+  'argocd/notifications-forge.yaml': 'v1 ConfigMap',
+  'argocd/kustomization.yaml': 'kustomize.config.k8s.io/v1alpha1 Component',
+  'argocd-environment/kustomization.yaml': 'kustomize.config.k8s.io/v1alpha1 Component',
+  'argocd-environment/appproject.yaml': 'argoproj.io/v1alpha1 AppProject',
+  'argocd-environment/applicationset.yaml': 'argoproj.io/v1alpha1 ApplicationSet',
+  'example/environments/dev/kustomization.yaml': 'kustomize.config.k8s.io/v1beta1 Kustomization',
+  'example/environments/dev/environment.yaml': 'v1 ConfigMap',
+  'example/environments/staging/kustomization.yaml': 'kustomize.config.k8s.io/v1beta1 Kustomization',
+  'example/environments/staging/environment.yaml': 'v1 ConfigMap',
+  'example/environments/production/kustomization.yaml': 'kustomize.config.k8s.io/v1beta1 Kustomization',
+  'example/environments/production/environment.yaml': 'v1 ConfigMap',
   'forge/configmap.yaml': 'v1 ConfigMap',
   'forge/deployment.yaml': 'apps/v1 Deployment',
   'forge/service.yaml': 'v1 Service',
@@ -58,14 +67,19 @@ test('every YAML file under deploy/ parses and is one of the expected kinds, eac
   for (const rel of files) {
     const [apiVersion, kind] = EXPECTED_KINDS[rel]!.split(' ');
     const doc = one(rel, apiVersion!, kind!);
-    if (kind !== 'Kustomization') assert.ok(typeof doc.metadata?.name === 'string' && doc.metadata.name, `${rel} metadata.name`);
+    if (kind !== 'Kustomization' && kind !== 'Component')
+      assert.ok(typeof doc.metadata?.name === 'string' && doc.metadata.name, `${rel} metadata.name`);
   }
 });
 
 test('kustomizations name only files that exist', () => {
-  for (const dir of ['argocd', 'forge']) {
-    const k = one(`${dir}/kustomization.yaml`, 'kustomize.config.k8s.io/v1beta1', 'Kustomization');
+  for (const rel of Object.keys(EXPECTED_KINDS).filter((f) => f.endsWith('kustomization.yaml'))) {
+    const dir = rel.slice(0, -'/kustomization.yaml'.length);
+    const [apiVersion, kind] = EXPECTED_KINDS[rel]!.split(' ');
+    const k = one(rel, apiVersion!, kind!);
+    assert.ok(!(k.resources ?? []).some((r: string) => /^https?:/.test(r)), `${rel} fetches nothing (no Argo CD install)`);
     const local = [
+      ...(k.components ?? []),
       ...(k.resources ?? []).filter((r: string) => !/^https?:/.test(r)),
       ...(k.patches ?? []).map((p: Obj) => p.path),
       ...(k.configMapGenerator ?? []).flatMap((g: Obj) => g.files),
@@ -99,7 +113,7 @@ test('repo-server sidecar: argocd-cmp-server as UID 999, the plugin config mount
   const config = mounts.get('/home/argocd/cmp-server/config/plugin.yaml')!;
   assert.equal(config.subPath, 'plugin.yaml');
   const volumes = new Map<string, Obj>(pod.volumes.map((v: Obj) => [v.name, v]));
-  const generated = one('argocd/kustomization.yaml', 'kustomize.config.k8s.io/v1beta1', 'Kustomization').configMapGenerator.find((g: Obj) =>
+  const generated = one('argocd/kustomization.yaml', 'kustomize.config.k8s.io/v1alpha1', 'Component').configMapGenerator.find((g: Obj) =>
     g.files.includes('plugin.yaml'),
   );
   assert.equal(volumes.get(config.name)?.configMap?.name, generated.name, 'the ConfigMap made from plugin.yaml');
@@ -133,14 +147,20 @@ const globRegex = (glob: string) =>
       .join('[^/]+')}$`,
   );
 
-test('ApplicationSet: one Application per pointer file, rendered by the forge plugin', () => {
-  const set = one('argocd/applicationset.yaml', 'argoproj.io/v1alpha1', 'ApplicationSet');
+test('ApplicationSet: one Application per pointer file of its environment, rendered by the forge plugin', () => {
+  const set = one('argocd-environment/applicationset.yaml', 'argoproj.io/v1alpha1', 'ApplicationSet');
   const git = set.spec.generators[0].git;
   assert.ok(git.repoURL && git.revision);
-  const [{ path: glob }] = git.files;
+  const [{ path: template }] = git.files;
+  const glob = template.replace(/^ENVIRONMENT\//, 'production/'); // what the environment's setting puts there
   const pattern = globRegex(glob);
   assert.match(pointerPath({ environment: 'production', repository: 'acme/mono', project: 'auth-service' }), pattern);
-  assert.match(pointerPath({ environment: 'dev', repository: 'org.x/repo_y', project: 'p' }), pattern);
+  assert.match(pointerPath({ environment: 'production', repository: 'org.x/repo_y', project: 'p' }), pattern);
+  assert.doesNotMatch(
+    pointerPath({ environment: 'dev', repository: 'acme/mono', project: 'p' }),
+    pattern,
+    'other environments are not its',
+  );
   assert.doesNotMatch('production/env.yaml', pattern);
   assert.doesNotMatch('production/apps/acme/mono/auth-service/env.yaml', pattern);
   assert.doesNotMatch('production/apps/acme/mono/auth-service/extra/release.yaml', pattern);

@@ -6,9 +6,12 @@
  */
 
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { type Forge, releaseBody, startForge } from './support/forge.js';
 
+/** A public key operators may add to the signing key set (issue 13 item 5). */
+const MATRIX_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }) as string;
 const ROLES = [
   'service-account',
   'developer',
@@ -17,6 +20,7 @@ const ROLES = [
   'approver:staging',
   'approver:production',
   'operator',
+  'integration:argocd',
 ];
 const ANY = ROLES;
 const DEPLOY = (env: string) => [`deployer:${env}`, 'operator'];
@@ -27,6 +31,8 @@ const SLOT = (env: string) => `/deployments/${env}/acme/mono/auth-service`;
 interface State {
   releaseId: string;
   approval: Record<string, string>;
+  /** A break-glass request per environment, asked by a deployer who is not in the matrix. */
+  breakGlass: Record<string, string>;
 }
 interface Row {
   method: string;
@@ -43,7 +49,24 @@ interface Row {
 const deployBody = (environment: string) => () => ({ repository: 'acme/mono', project: 'auth-service', environment, release: '1' });
 const target = (environment: string) => () => ({ repository: 'acme/mono', project: 'auth-service', environment });
 
+const argocdApplication = () => ({
+  apiVersion: 'argoproj.io/v1alpha1',
+  kind: 'Application',
+  metadata: { name: 'auth-staging', namespace: 'argocd' },
+  spec: { source: { repoURL: 'https://git.example.com/gitops.git', path: 'staging/apps/acme/mono/auth-service' } },
+  status: { sync: { status: 'Synced', revision: 'a'.repeat(40) }, health: { status: 'Healthy' } },
+});
+
 const ROWS: Row[] = [
+  // issue 15: only the integration role may post Argo CD applications; DORA is a read
+  {
+    method: 'POST',
+    route: '/integrations/argocd',
+    path: () => '/integrations/argocd',
+    body: argocdApplication,
+    allowed: ['integration:argocd'],
+  },
+  { method: 'GET', route: '/metrics/dora', path: () => '/api/v1/metrics/dora', allowed: ANY },
   { method: 'POST', route: '/releases', path: () => '/releases', body: () => releaseBody(), allowed: ['service-account'] },
   { method: 'GET', route: '/releases/{owner}/{name}/{project}', path: () => P, allowed: ANY },
   { method: 'GET', route: '/releases/{owner}/{name}/{project}/{ref}', path: () => `${P}/1`, allowed: ANY },
@@ -101,18 +124,56 @@ const ROWS: Row[] = [
       path: (s) => `/approvals/${s.releaseId}/${env}`,
       allowed: ANY,
     },
+    // issue #16: deployers ask for a break-glass, approvers of the environment grant it
+    {
+      method: 'POST',
+      route: '/break-glass',
+      label: env,
+      path: () => '/break-glass',
+      body: () => ({ ...deployBody(env)(), reason: 'matrix' }),
+      allowed: DEPLOY(env),
+    },
+    {
+      method: 'POST',
+      route: '/break-glass/{id}/approve',
+      label: env,
+      path: (s) => `/break-glass/${s.breakGlass[env]}/approve`,
+      body: () => ({ justification: 'matrix' }),
+      allowed: APPROVE(env),
+    },
   ]),
+  { method: 'GET', route: '/break-glass', path: () => '/break-glass', allowed: ANY },
+  { method: 'GET', route: '/break-glass/{id}', path: (s) => `/break-glass/${s.breakGlass.production}`, allowed: ANY },
+  { method: 'GET', route: '/freeze-windows', path: () => '/freeze-windows', allowed: ANY },
+  {
+    method: 'GET',
+    route: '/approval-context',
+    path: () => '/approval-context?repository=acme/mono&project=auth-service&release=1&environment=production',
+    allowed: ANY,
+  },
   { method: 'POST', route: '/policy-checks', path: () => '/policy-checks', body: deployBody('production'), allowed: ANY },
   { method: 'GET', route: '/approvals', path: () => '/approvals', allowed: ANY },
   { method: 'GET', route: '/environments', path: () => '/environments', allowed: ANY },
   { method: 'GET', route: '/webhooks/deliveries', path: () => '/webhooks/deliveries', allowed: ['operator'] },
   { method: 'GET', route: '/doctor', path: () => '/doctor', allowed: ['operator'] },
+  { method: 'POST', route: '/doctor/repair', path: () => '/doctor/repair', allowed: ['operator'] },
+  { method: 'GET', route: '/signing-keys', path: () => '/signing-keys', allowed: ANY },
+  { method: 'POST', route: '/signing-keys', path: () => '/signing-keys', body: () => ({ public_key: MATRIX_KEY }), allowed: ['operator'] },
+  // An unknown key id: the operator gets 404 (allowed, nothing to retire), everyone else 403.
+  { method: 'POST', route: '/signing-keys/{key_id}/retire', path: () => `/signing-keys/${'0'.repeat(64)}/retire`, allowed: ['operator'] },
+  {
+    method: 'POST',
+    route: '/signing-keys/resign',
+    path: () => '/signing-keys/resign',
+    body: () => ({ dry_run: true }),
+    allowed: ['operator'],
+  },
   { method: 'GET', route: '/whoami', path: () => '/whoami', allowed: ANY, noRoleAllowed: true },
 ];
 
 describe('permission matrix', () => {
   let forge: Forge;
-  const state: State = { releaseId: '', approval: {} };
+  const state: State = { releaseId: '', approval: {}, breakGlass: {} };
   before(async () => {
     forge = await startForge();
     const ci = await forge.token(['service-account'], 'ci@example.com');
@@ -129,6 +190,10 @@ describe('permission matrix', () => {
       );
       assert.equal(res.status, 201, res.text);
       state.approval[env] = res.body.id;
+      const deployer = await forge.token([`deployer:${env}`], `setup-deployer-${env}@example.com`);
+      const bg = await forge.api('POST', '/break-glass', { ...deployBody(env)(), reason: 'setup' }, deployer);
+      assert.equal(bg.status, 201, bg.text);
+      state.breakGlass[env] = bg.body.id;
     }
   });
   after(() => forge.stop());

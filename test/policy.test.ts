@@ -9,7 +9,15 @@ const LATER = '2026-01-02T12:00:00Z';
 const EARLIER = '2026-01-01T12:00:00Z';
 
 function run(policy: PromotionPolicy, over: Partial<PolicyInput> = {}) {
-  return evaluatePolicy({ policy, triggers: [{ type: 'tag' }], approvals: [], deployer: 'alice', now: NOW, ...over });
+  return evaluatePolicy({
+    policy,
+    triggers: [{ type: 'tag' }],
+    commitBranches: ['main'],
+    approvals: [],
+    deployer: 'alice',
+    now: NOW,
+    ...over,
+  });
 }
 const check = (d: ReturnType<typeof run>, name: string) => d.checks.find((c) => c.name === name)!;
 
@@ -49,13 +57,14 @@ test('a trigger type the environment does not accept fails the triggers check', 
   assert.equal(check(d, 'branches').ok, true);
 });
 
-test('a branch outside the globs fails the branches check; tag and manual triggers pass it', () => {
+test('a branch outside the globs fails the branches check; tag and manual triggers pass it from a commit on main', () => {
   const d = run(staging, { triggers: [{ type: 'branch_push', branch: 'feature/x' }] });
   assert.equal(d.allowed, false);
   assert.equal(check(d, 'branches').ok, false);
   assert.deepEqual(check(d, 'branches').actual, ['feature/x']);
   assert.equal(run(staging, { triggers: [{ type: 'branch_push', branch: 'feature/x' }, { type: 'tag' }] }).allowed, true);
   assert.equal(run(staging, { triggers: [{ type: 'manual' }] }).allowed, true);
+  assert.equal(run(staging, { triggers: [{ type: 'manual' }], commitBranches: ['feature/x'] }).allowed, false, 'issue #13 item 1');
   assert.equal(run(dev, { triggers: [{ type: 'branch_push', branch: 'any/thing/deep' }] }).allowed, true);
 });
 

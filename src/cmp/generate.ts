@@ -55,7 +55,7 @@ export async function generate(dir: string, settings: CmpSettings, io: GenerateI
   const app = settings.app.name ? `${settings.app.namespace ? `${settings.app.namespace}/` : ''}${settings.app.name}` : dir;
   io.log(
     `${app}: ${pointer.repository}/${pointer.project} release ${release.releaseNumber || '?'} (${pointer.release.slice(0, 7)}) in ${pointer.environment}, ` +
-      `${pointer.digest}${publicKey ? ' (signature verified)' : ''} from ${source}${envDocument ? ` + ${ENVIRONMENT_CONFIG_FILE}` : ''}${settings.app.revision ? ` at revision ${settings.app.revision.slice(0, 12)}` : ''}` +
+      `${pointer.digest}${publicKey ? ' (signature verified)' : ' (signature NOT verified: FORGE_SIGNING_PUBLIC_KEY_FILE is not set, nothing was checked)'} from ${source}${envDocument ? ` + ${ENVIRONMENT_CONFIG_FILE}` : ''}${settings.app.revision ? ` at revision ${settings.app.revision.slice(0, 12)}` : ''}` +
       ` in ${Date.now() - started} ms`,
   );
 }
@@ -68,8 +68,16 @@ function sameRelease(c: CachedRelease, p: ReleasePointer): boolean {
 async function readPublicKey(file: string): Promise<{ pem: string; id: string }> {
   try {
     const pem = await readFile(file, 'utf8');
+    // A key set with no key must not read as "nothing to check" (issue 13 item 6): refuse.
+    if (!pem.includes('-----BEGIN PUBLIC KEY-----'))
+      throw new ForgeError(
+        'validation_error',
+        `FORGE_SIGNING_PUBLIC_KEY_FILE "${file}" holds no public key: put the installation's published key set there (forge signing-key list -o pem)`,
+        { field: 'FORGE_SIGNING_PUBLIC_KEY_FILE' },
+      );
     return { pem, id: sha256Digest(Buffer.from(pem)) };
   } catch (err) {
+    if (err instanceof ForgeError) throw err;
     throw new ForgeError(
       'validation_error',
       `FORGE_SIGNING_PUBLIC_KEY_FILE names "${file}", which cannot be read: ${(err as Error).message}`,

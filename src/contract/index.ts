@@ -8,12 +8,15 @@
 
 export * from './approval.js';
 export * from './audit.js';
+export * from './cluster.js';
 export * from './common.js';
 export * from './deployment.js';
 export * from './doctor.js';
 export * from './environment.js';
+export * from './freeze.js';
 export * from './identity.js';
 export * from './pin.js';
 export * from './policy.js';
 export * from './release.js';
+export * from './signing-keys.js';
 export * from './webhook.js';

@@ -68,3 +68,8 @@ export function imageRepository(id: Pick<ReleaseIdentity, 'repository' | 'projec
 export function ociReference(registry: string, id: ReleaseIdentity): string {
   return `${registry.replace(/\/+$/, '')}/${imageRepository(id)}:${id.sha}`;
 }
+
+/** Whether `id` is a UUID as the database stores ids (8-4-4-4-12 hex digits), so a lookup by it cannot fail on its form. */
+export function isUuid(id: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
+}

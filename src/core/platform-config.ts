@@ -5,7 +5,8 @@
  */
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { parseDuration } from './duration.js';
-import { projectProblem } from './identity.js';
+import { FREEZE_ACTIONS, type FreezeAction, type FreezeWindow, isTimeZone, parseCron, parseRfc3339 } from './freeze-windows.js';
+import { projectProblem, repositoryProblem } from './identity.js';
 
 export const TRIGGER_TYPES = ['branch_push', 'tag', 'manual'] as const;
 export type TriggerType = (typeof TRIGGER_TYPES)[number];
@@ -25,16 +26,49 @@ export interface PromotionPolicy {
   autoDeploy: boolean;
   requiresApproval: boolean;
   approvals: ApprovalRule;
+  /** Verification gates (issue 15, `requires`): the release must have been Healthy in each environment, continuously, this long. */
+  requires?: VerificationRequirement[];
+  /** Automatic rollback (issue 15, `auto_rollback`); absent: never. */
+  autoRollback?: AutoRollbackRule;
+}
+
+/** `requires: [{ environment: staging, healthy_for: 1h }]` */
+export interface VerificationRequirement {
+  environment: string;
+  /** Milliseconds, > 0. */
+  healthyForMs: number;
+}
+
+export const AUTO_ROLLBACK_CAUSES = ['degraded', 'sync_failed'] as const;
+export type AutoRollbackCause = (typeof AUTO_ROLLBACK_CAUSES)[number];
+
+/** `auto_rollback: { on: [degraded, sync_failed], within: 15m }` */
+export interface AutoRollbackRule {
+  on: AutoRollbackCause[];
+  /** How long after its pointer commit landed a deployment is still rolled back automatically, ms. */
+  withinMs: number;
 }
 
 export interface Environment {
   name: string;
   policy: PromotionPolicy;
+  /** When deployments are refused (issue #16); absent or empty: never. */
+  freezeWindows?: FreezeWindow[];
+  /** How long a break-glass grant lets its release through a freeze, milliseconds (default 4 h). */
+  breakGlassExpiresAfterMs?: number;
 }
+
+/** Issue #16: a break-glass grant lasts this long unless the environment says otherwise. */
+export const DEFAULT_BREAK_GLASS_EXPIRES_AFTER_MS = 4 * 3600_000;
 
 export interface PlatformConfig {
   /** In the order the file lists them. */
   environments: Environment[];
+  /**
+   * Per source repository (`repositories.<owner/name>`, issue #13 item 7): its own tagging
+   * strategy, which wins over the one a pipeline's request names. Absent: the request's.
+   */
+  repositories?: Record<string, { taggingStrategy?: 'monorepo' | 'tag-all' }>;
 }
 
 export const DEFAULT_APPROVAL_RULE: ApprovalRule = { required: 1, expiresAfterMs: 24 * 3600_000, allowSelfApproval: false };
@@ -103,7 +137,8 @@ export function branchPatternProblem(pattern: string): string | undefined {
   return undefined;
 }
 
-const POLICY_KEYS = ['allowed_triggers', 'allowed_branches', 'auto_deploy', 'requires_approval', 'approvals'];
+const FREEZE_KEYS = ['name', 'schedule', 'duration', 'timezone', 'from', 'to', 'applies_to'];
+const POLICY_KEYS = ['allowed_triggers', 'allowed_branches', 'auto_deploy', 'requires_approval', 'approvals', 'requires', 'auto_rollback'];
 const APPROVAL_KEYS = ['required', 'expires_after', 'allow_self_approval'];
 
 /** Far beyond any real set of environments: a larger file is a mistake or an attack. */
@@ -159,11 +194,97 @@ export function parsePlatformConfig(text: string, file = 'forge.yaml'): Platform
     });
   }
 
+  /** `freeze_windows`: a list of recurring ({name, schedule, duration, timezone}) or one-off ({name, from, to}) windows. */
+  function freezeWindowsOf(node: Node | null, where: string): FreezeWindow[] {
+    if (!isSeq(node)) {
+      report(node, `${where} must be a list of windows`);
+      return [];
+    }
+    const out: FreezeWindow[] = [];
+    node.items.forEach((item, i) => {
+      const at = `${where}[${i}]`;
+      const fields = new Map(entries(item as Node, at, FREEZE_KEYS).map(([k, v, key]) => [k, { v, key }]));
+      if (!isMap(item)) return;
+      const text = (k: string): string | undefined => {
+        const f = fields.get(k);
+        if (!f) return undefined;
+        if (isScalar(f.v) && (typeof f.v.value === 'string' || typeof f.v.value === 'number')) return String(f.v.value);
+        report(f.v ?? f.key, `${at}.${k} must be a string`);
+        return undefined;
+      };
+      const name = text('name');
+      if (!name) report(item as Node, `${at} has no name; every freeze window needs one (it is shown in refusals)`);
+      else if (out.some((w) => w.name === name)) report(fields.get('name')!.v, `${at}: a window named "${name}" is already listed`);
+      let appliesTo: FreezeAction[] = [...FREEZE_ACTIONS];
+      const applies = fields.get('applies_to');
+      if (applies) {
+        appliesTo = [];
+        for (const a of strings(applies.v, `${at}.applies_to`)) {
+          if ((FREEZE_ACTIONS as readonly string[]).includes(a.value)) appliesTo.push(a.value as FreezeAction);
+          else report(a.node, `unknown "${a.value}" in ${at}.applies_to; expected any of: ${FREEZE_ACTIONS.join(', ')}`);
+        }
+      }
+      const schedule = text('schedule');
+      const from = text('from');
+      const to = text('to');
+      if (schedule !== undefined) {
+        if (from !== undefined || to !== undefined)
+          report(item as Node, `${at} has both a schedule and from/to; a window is either recurring or one-off`);
+        let cron: ReturnType<typeof parseCron> | undefined;
+        try {
+          cron = parseCron(schedule);
+        } catch (err) {
+          report(fields.get('schedule')!.v, `${at}.schedule: ${(err as Error).message}`);
+        }
+        const duration = text('duration');
+        const durationMs = duration === undefined ? undefined : parseDuration(duration);
+        if (!durationMs) report(fields.get('duration')?.v ?? (item as Node), `${at}.duration must be a duration such as 2h, 90m or 3d`);
+        const timezone = text('timezone');
+        if (timezone === undefined) report(item as Node, `${at} has no timezone; expected an IANA name such as Europe/Berlin or UTC`);
+        else if (!isTimeZone(timezone))
+          report(
+            fields.get('timezone')!.v,
+            `${at}.timezone "${timezone}" is not an IANA time zone (e.g. Europe/Berlin, America/New_York, UTC)`,
+          );
+        if (name && cron && durationMs && timezone && isTimeZone(timezone))
+          out.push({ name, kind: 'recurring', schedule: cron, durationMs, timezone, appliesTo });
+      } else if (from !== undefined || to !== undefined) {
+        for (const k of ['duration', 'timezone'])
+          if (fields.has(k)) report(fields.get(k)!.key, `${at}.${k} belongs to a recurring window (with a schedule), not to a from/to one`);
+        const start = from === undefined ? undefined : parseRfc3339(from);
+        const end = to === undefined ? undefined : parseRfc3339(to);
+        if (!start)
+          report(fields.get('from')?.v ?? (item as Node), `${at}.from must be an RFC 3339 time such as 2026-12-24T00:00:00+01:00`);
+        if (!end) report(fields.get('to')?.v ?? (item as Node), `${at}.to must be an RFC 3339 time such as 2026-12-27T00:00:00+01:00`);
+        if (start && end && end <= start) report(fields.get('to')!.v, `${at}.to must be after from`);
+        else if (name && start && end) out.push({ name, kind: 'once', from: start, to: end, appliesTo });
+      } else report(item as Node, `${at} needs either schedule, duration and timezone, or from and to`);
+    });
+    return out;
+  }
+
   const environments: Environment[] = [];
+  /** `requires[].environment` references, checked once every environment is known. */
+  const gateRefs: { node: Node; environment: string; where: string }[] = [];
   const root = doc.contents as Node | null;
   if (root === null)
     throw new PlatformConfigError(file, [{ line: 1, col: 1, message: 'the file is empty; expected a mapping with "environments"' }]);
-  const top = entries(root, 'the top level', ['environments']);
+  const top = entries(root, 'the top level', ['environments', 'repositories']);
+  const repositories: NonNullable<PlatformConfig['repositories']> = {};
+  const repoNode = top.find(([k]) => k === 'repositories');
+  for (const [name, value, key] of repoNode ? entries(repoNode[1], 'repositories') : []) {
+    const where = `repositories.${name}`;
+    const problem = repositoryProblem(name);
+    if (problem || name !== name.toLowerCase()) report(key, `repository ${problem ?? `"${name}" must be lower-case`}; expected owner/name`);
+    const repo: { taggingStrategy?: 'monorepo' | 'tag-all' } = {};
+    for (const [k, v] of entries(value, where, ['tagging_strategy'])) {
+      if (k === 'tagging_strategy') {
+        if (isScalar(v) && (v.value === 'monorepo' || v.value === 'tag-all')) repo.taggingStrategy = v.value;
+        else report(v, `${where}.tagging_strategy must be monorepo or tag-all`);
+      }
+    }
+    repositories[name] = repo;
+  }
   const envNode = top.find(([k]) => k === 'environments');
   if (!envNode && isMap(root)) report(root, 'missing "environments": expected a mapping of environment names to { promotion_policy: ... }');
   for (const [name, value, key] of envNode ? entries(envNode[1], 'environments') : []) {
@@ -176,7 +297,7 @@ export function parsePlatformConfig(text: string, file = 'forge.yaml'): Platform
       requiresApproval: false,
       approvals: DEFAULT_APPROVAL_RULE,
     };
-    const env = entries(value, `environment "${name}"`, ['promotion_policy']);
+    const env = entries(value, `environment "${name}"`, ['promotion_policy', 'freeze_windows', 'break_glass']);
     const policyNode = env.find(([k]) => k === 'promotion_policy');
     if (!policyNode && isMap(value)) report(key, `environment "${name}" has no promotion_policy`);
     const where = `environments.${name}.promotion_policy`;
@@ -216,17 +337,77 @@ export function parsePlatformConfig(text: string, file = 'forge.yaml'): Platform
           } else rule.allowSelfApproval = bool(av, `${where}.approvals.allow_self_approval`);
         }
         policy.approvals = rule;
+      } else if (k === 'requires') {
+        policy.requires = [];
+        if (!isSeq(v)) report(v, `${where}.requires must be a list of { environment, healthy_for }`);
+        else
+          v.items.forEach((item, i) => {
+            let environment: string | undefined;
+            let healthyForMs: number | undefined;
+            for (const [rk, rv] of entries(item as Node, `${where}.requires[${i}]`, ['environment', 'healthy_for'])) {
+              if (rk === 'environment') {
+                if (isScalar(rv) && typeof rv.value === 'string') {
+                  environment = rv.value;
+                  gateRefs.push({ node: rv, environment, where: `${where}.requires[${i}].environment` });
+                } else report(rv, `${where}.requires[${i}].environment must be an environment name`);
+              } else {
+                const ms = isScalar(rv) ? parseDuration(String(rv.value)) : undefined;
+                if (!ms) report(rv, `${where}.requires[${i}].healthy_for must be a duration such as 1h, 30m or 1h30m`);
+                else healthyForMs = ms;
+              }
+            }
+            const keys = isMap(item) ? item.items.map((p) => (isScalar(p.key) ? String(p.key.value) : '')) : [];
+            if (isMap(item) && !(keys.includes('environment') && keys.includes('healthy_for')))
+              report(item as Node, `${where}.requires[${i}] needs both environment and healthy_for`);
+            if (environment && healthyForMs) policy.requires!.push({ environment, healthyForMs });
+          });
+      } else if (k === 'auto_rollback') {
+        const rule: AutoRollbackRule = { on: [...AUTO_ROLLBACK_CAUSES], withinMs: 15 * 60_000 };
+        for (const [rk, rv] of entries(v, `${where}.auto_rollback`, ['on', 'within'])) {
+          if (rk === 'on') {
+            rule.on = [];
+            for (const c of strings(rv, `${where}.auto_rollback.on`)) {
+              if ((AUTO_ROLLBACK_CAUSES as readonly string[]).includes(c.value)) rule.on.push(c.value as AutoRollbackCause);
+              else report(c.node, `unknown "${c.value}" in ${where}.auto_rollback.on; expected any of: ${AUTO_ROLLBACK_CAUSES.join(', ')}`);
+            }
+          } else {
+            const ms = isScalar(rv) ? parseDuration(String(rv.value)) : undefined;
+            if (!ms) report(rv, `${where}.auto_rollback.within must be a duration such as 15m, 1h or 1h30m`);
+            else rule.withinMs = ms;
+          }
+        }
+        policy.autoRollback = rule;
       }
     }
     if (policyNode && isMap(policyNode[1]) && !sawTriggers)
       report(policyNode[2], `${where} has no allowed_triggers; expected a list of ${TRIGGER_TYPES.join(', ')}`);
     if (!sawBranches) policy.allowedBranches = ['*']; // no list: the branch is not restricted
-    environments.push({ name, policy });
+    const freezeNode = env.find(([k]) => k === 'freeze_windows');
+    const freezeWindows = freezeNode ? freezeWindowsOf(freezeNode[1], `environments.${name}.freeze_windows`) : undefined;
+    const breakGlassNode = env.find(([k]) => k === 'break_glass');
+    let breakGlassExpiresAfterMs: number | undefined;
+    for (const [, v] of breakGlassNode ? entries(breakGlassNode[1], `environments.${name}.break_glass`, ['expires_after']) : []) {
+      const ms = isScalar(v) ? parseDuration(String(v.value)) : undefined;
+      if (!ms) report(v, `environments.${name}.break_glass.expires_after must be a duration such as 4h, 90m or 1h30m`);
+      else breakGlassExpiresAfterMs = ms;
+    }
+    environments.push({
+      name,
+      policy,
+      ...(freezeWindows ? { freezeWindows } : {}),
+      ...(breakGlassExpiresAfterMs ? { breakGlassExpiresAfterMs } : {}),
+    });
   }
+  for (const g of gateRefs)
+    if (!environments.some((e) => e.name === g.environment))
+      report(
+        g.node,
+        `${g.where} names "${g.environment}", which is not an environment of this file; expected one of: ${environments.map((e) => e.name).join(', ')}`,
+      );
   if (problems.length)
     throw new PlatformConfigError(
       file,
       problems.sort((a, b) => a.line - b.line || a.col - b.col),
     );
-  return { environments };
+  return { environments, ...(repoNode ? { repositories } : {}) };
 }

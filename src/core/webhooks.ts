@@ -8,8 +8,10 @@
  *      "secret_file": "/run/secrets/chatops-hmac",         // or "secret": "..."; required
  *      "max_attempts": 8 }]                                // default 8
  * Event names are the audit log's actions: release.created, release.updated,
- * deployment.requested|active|superseded|failed|refused, approval.granted|revoked,
- * pin.set|removed, auth.permission_denied.
+ * deployment.requested|active|superseded|failed|refused, what Argo CD reported (issue 15:
+ * deployment.synced|healthy|degraded|sync_failed|rolled_back|auto_rollback_refused, whose
+ * details carry a CDEvents-shaped `cdevent`), approval.granted|revoked,
+ * pin.set|removed, break_glass.requested|granted, auth.permission_denied.
  */
 import { createHmac } from 'node:crypto';
 import { ForgeError } from './errors.js';

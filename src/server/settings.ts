@@ -9,9 +9,11 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Env, integerFromEnv, secretFromEnv, textFromEnv } from '../config/environment.js';
+import { ForgeError } from '../core/errors.js';
 import { DEFAULT_PLATFORM_CONFIG, type PlatformConfig, parsePlatformConfig } from '../core/platform-config.js';
 import type { RemoteSettings } from '../gitops/remote.js';
 import { registrySettingsFromEnv } from '../registry/settings.js';
+import type { ArgocdSettings } from '../services/argocd-poller.js';
 import { type WebhookSettings, webhookSettingsFromEnv } from '../services/webhooks.js';
 import { type OidcSettings, oidcSettingsFromEnv } from './oidc.js';
 
@@ -58,6 +60,12 @@ export interface Settings {
   oidcWebClientId?: string;
   /** The scopes the dashboard asks for (FORGE_OIDC_WEB_SCOPE, default "openid email"). */
   oidcWebScope: string;
+  /**
+   * Argo CD (issue 15): FORGE_ARGOCD_URL and FORGE_ARGOCD_TOKEN[_FILE] to poll its API (unset:
+   * notifications only), FORGE_ARGOCD_POLL_MS the period of the poll and of the gate and
+   * rollback sweeps (default 30 000), FORGE_ARGOCD_TIMEOUT_MS per request (default 10 000).
+   */
+  argocd: ArgocdSettings;
   /** Webhook receivers (FORGE_WEBHOOKS*, src/services/webhooks.ts); unset = none. */
   webhooks?: WebhookSettings;
   /** The release signing key (FORGE_SIGNING_KEY_FILE; default signing-key.pem in the data dir, created when missing). */
@@ -66,8 +74,27 @@ export interface Settings {
   bodyLimit: number;
   /** Most Kubernetes objects one release may hold (FORGE_MAX_RESOURCES, default 5000). */
   maxResources: number;
+  /** Most open `GET /events` streams per replica (FORGE_MAX_EVENT_STREAMS, default 500); more are a 429. */
+  maxEventStreams: number;
   /** JSON request log on stderr (FORGE_LOG=off silences it). */
   log: boolean;
+}
+
+/** FORGE_ARGOCD_URL, checked: an http(s) URL; undefined when unset. */
+function argocdUrl(env: Env): string | undefined {
+  const raw = textFromEnv(env, 'FORGE_ARGOCD_URL');
+  if (!raw) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+    throw new ForgeError('validation_error', `FORGE_ARGOCD_URL is "${raw}"; expected the http(s) URL of Argo CD's API server`, {
+      field: 'FORGE_ARGOCD_URL',
+    });
+  return raw.replace(/\/+$/, '');
 }
 
 export interface ServeFlags {
@@ -126,9 +153,17 @@ export function loadSettings(flags: ServeFlags, env: Env = process.env): Setting
     oidcWebClientId: textFromEnv(env, 'FORGE_OIDC_WEB_CLIENT_ID'),
     oidcWebScope: textFromEnv(env, 'FORGE_OIDC_WEB_SCOPE') ?? 'openid email',
     webhooks: webhookSettingsFromEnv(env),
+    argocd: {
+      url: argocdUrl(env),
+      token: secretFromEnv(env, 'FORGE_ARGOCD_TOKEN'),
+      pollMs: integerFromEnv(env, 'FORGE_ARGOCD_POLL_MS', 30_000, 1),
+      timeoutMs: integerFromEnv(env, 'FORGE_ARGOCD_TIMEOUT_MS', 10_000, 1),
+      repoUrl: gitopsUrl,
+    },
     signingKeyFile: env.FORGE_SIGNING_KEY_FILE || undefined,
     bodyLimit: integerFromEnv(env, 'FORGE_BODY_LIMIT_BYTES', 16 * 1024 * 1024, 1),
     maxResources: integerFromEnv(env, 'FORGE_MAX_RESOURCES', 5000, 1),
+    maxEventStreams: integerFromEnv(env, 'FORGE_MAX_EVENT_STREAMS', 500, 1),
     log: env.FORGE_LOG !== 'off',
   };
 }

@@ -1,18 +1,22 @@
 /** Starts `forge serve`: database, release store, token key, HTTP app; stops cleanly on SIGINT/SIGTERM. */
 import { join } from 'node:path';
 import { openReleaseStore } from '../registry/index.js';
+import { startArgocdLoop } from '../services/argocd-poller.js';
 import { type OpenDeployContext, openServerDeployments } from '../services/deployment-runtime.js';
-import { startWebhookDispatcher } from '../services/webhooks.js';
+import { ensureInstallationKey } from '../services/signing-keys.js';
+import { startWebhookDispatcher, subscribeReceivers } from '../services/webhooks.js';
 import { loadOrCreateSigningKey } from '../signing/index.js';
 import { type Db, openPglite, openPostgres } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
 import { buildApp } from './app.js';
 import { serverAuthenticator } from './auth.js';
-import { lockDataDir } from './data-dir-lock.js';
+import { lockDataDir, restrictDataDir } from './data-dir-lock.js';
 import type { Settings } from './settings.js';
 import { loadOrCreateTokenKey, tokenKeyPath } from './tokens.js';
 
 export async function startServer(settings: Settings, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)) {
+  // With PostgreSQL the data directory still holds keys and the OCI layout: restrict it too.
+  if (settings.databaseUrl) restrictDataDir(settings.dataDir);
   const unlock = settings.databaseUrl ? () => {} : lockDataDir(settings.dataDir);
   let db: Db | undefined;
   let deploy: OpenDeployContext | undefined;
@@ -28,7 +32,15 @@ export async function startServer(settings: Settings, log: (line: string) => voi
       timeoutMs: settings.registryTimeoutMs,
     });
     const key = loadOrCreateTokenKey(settings.tokenKeyFile ?? tokenKeyPath(settings.dataDir));
+    // The installation's key set decides which keys may sign (issue 13 item 5): on PostgreSQL a
+    // replica with a key the installation does not know refuses to start.
+    const signingKeyFile = settings.signingKeyFile ?? join(settings.dataDir, 'signing-key.pem');
+    const signingKey = loadOrCreateSigningKey(signingKeyFile);
+    await ensureInstallationKey(db, signingKey, { shared: !!settings.databaseUrl, keyFile: signingKeyFile });
     deploy = await openServerDeployments(settings, db);
+    // Webhook receivers are subscribed before the server answers (issue #13 item 9): each gets
+    // the events from now on, never the history, and none of the first requests' events is lost.
+    if (settings.webhooks) await subscribeReceivers(db, settings.webhooks);
     const app = await buildApp(
       {
         settings,
@@ -36,7 +48,7 @@ export async function startServer(settings: Settings, log: (line: string) => voi
         store,
         auth: serverAuthenticator(key, settings.oidc),
         deploy,
-        signingKey: loadOrCreateSigningKey(settings.signingKeyFile ?? join(settings.dataDir, 'signing-key.pem')),
+        signingKey,
       },
       { logger: settings.log },
     );
@@ -45,9 +57,11 @@ export async function startServer(settings: Settings, log: (line: string) => voi
       `forge listening on ${address} (database: ${settings.databaseUrl ? 'PostgreSQL' : `PGlite in ${settings.dataDir}`}, registry: ${store.registry})`,
     );
     const webhooks = settings.webhooks ? startWebhookDispatcher(db, settings.webhooks, log) : undefined;
+    const stopArgocd = deploy ? startArgocdLoop(deploy, settings.argocd, log) : undefined;
     log(`create a token: forge token create --subject you@example.com --role operator --data-dir ${settings.dataDir}`);
     const stop = async () => {
       await app.close();
+      await stopArgocd?.();
       await webhooks?.stop();
       await deploy!.close();
       await db!.close();

@@ -4,11 +4,22 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { CreateReleaseRequest, Release, Trigger } from '../contract/index.js';
-import { type Alias, branchAlias, tagAliases } from '../core/aliases.js';
+import {
+  type Alias,
+  branchAlias,
+  branchProblem,
+  type TaggingStrategy,
+  tagAlias,
+  tagAliases,
+  taggingStrategyFor,
+  tagProblem,
+} from '../core/aliases.js';
 import { type FieldProblem, ForgeError, validationError } from '../core/errors.js';
 import { canonicalId, imageRepository, ociReference, parseIdentity, type ReleaseIdentity } from '../core/identity.js';
-import { validateResources } from '../core/manifests.js';
-import type { Principal } from '../core/permissions.js';
+import { flattenResources, validateResources } from '../core/manifests.js';
+import { mayReleaseRepository, type Principal } from '../core/permissions.js';
+import type { PlatformConfig } from '../core/platform-config.js';
+import { refNameProblem } from '../core/ref-names.js';
 import { buildReleaseImage, buildResourcesLayer, EMPTY_CONFIG, resourcesDigest } from '../core/release-image.js';
 import type { ReleaseStore } from '../registry/index.js';
 import { type SigningKey, signAndPushRelease } from '../signing/index.js';
@@ -24,6 +35,8 @@ export interface CreateReleaseResult {
 
 export interface CreateReleaseDeps {
   db: Db;
+  /** `repositories.<owner/name>` of the platform config: a repository's own tagging strategy wins over the request's. */
+  repositories?: PlatformConfig['repositories'];
   store: ReleaseStore;
   maxResources: number;
   /** Test-only fault injection: a pause between the push and the commit (FORGE_FAULT_PAUSE_AFTER_PUSH_MS). */
@@ -32,7 +45,11 @@ export interface CreateReleaseDeps {
   signingKey?: SigningKey;
 }
 
-function checkRequest(req: CreateReleaseRequest, maxResources: number): ReleaseIdentity {
+function checkRequest(
+  req: CreateReleaseRequest,
+  maxResources: number,
+  strategyOf: (repository: string) => TaggingStrategy,
+): ReleaseIdentity {
   const id = parseIdentity({ repository: req.repository, project: req.project, sha: req.commit?.sha });
   if (req.resources.length > maxResources) {
     throw new ForgeError(
@@ -45,6 +62,25 @@ function checkRequest(req: CreateReleaseRequest, maxResources: number): ReleaseI
   const t = req.trigger;
   if (t.type === 'branch_push' && !t.branch) problems.push({ path: 'trigger.branch', message: 'a branch_push trigger needs the branch' });
   if (t.type === 'tag' && !t.tag) problems.push({ path: 'trigger.tag', message: 'a tag trigger needs the tag' });
+  // Names git itself refuses (`a..b`, `@{x}`, newlines, …) are a 400, and an alias may not be a
+  // full-length sha (issue #13 items 3–4, issue #12 item 9). Only tags that become aliases are
+  // held to the sha rule: a monorepo's other projects' tags are not this release's business.
+  const tagging = strategyOf(id.repository);
+  const checkTag = (path: string, tag: string) => {
+    const alias = refNameProblem(tag) ? tag : tagAlias(id.project, tag, tagging);
+    const p = alias === undefined ? undefined : tagProblem(alias);
+    if (p) problems.push({ path, message: p });
+  };
+  if (t.branch) {
+    const p = branchProblem(t.branch);
+    if (p) problems.push({ path: 'trigger.branch', message: p });
+  }
+  if (t.tag) checkTag('trigger.tag', t.tag);
+  (req.commit.branches ?? []).forEach((b, i) => {
+    const p = branchProblem(b);
+    if (p) problems.push({ path: `commit.branches[${i}]`, message: p });
+  });
+  (req.tags ?? []).forEach((tag, i) => checkTag(`tags[${i}]`, tag));
   if (req.commit.committed_at !== undefined && Number.isNaN(Date.parse(req.commit.committed_at))) {
     problems.push({ path: 'commit.committed_at', message: `"${req.commit.committed_at}" is not an RFC 3339 time` });
   }
@@ -73,6 +109,16 @@ function nestingDepth(value: unknown): number {
   return max;
 }
 
+/**
+ * The branches recorded for the commit (issue #13 item 1): the pipeline's list, sorted and each
+ * once, for a tag or manual release; null (unknown) when it sent none. A branch push's branch
+ * is its trigger's, so nothing is recorded for it.
+ */
+function commitBranches(req: CreateReleaseRequest): string[] | null {
+  if (req.trigger.type === 'branch_push' || !req.commit.branches) return null;
+  return [...new Set(req.commit.branches)].sort();
+}
+
 function triggerTags(req: CreateReleaseRequest): string[] {
   return [...(req.tags ?? []), ...(req.trigger.type === 'tag' && req.trigger.tag ? [req.trigger.tag] : [])];
 }
@@ -98,9 +144,19 @@ function sameTrigger(a: { type: string; branch?: string | null; tag?: string | n
   return a.type === b.type && (a.branch ?? null) === (b.branch ?? null) && (a.tag ?? null) === (b.tag ?? null);
 }
 
-export async function createRelease(deps: CreateReleaseDeps, actor: Principal, req: CreateReleaseRequest): Promise<CreateReleaseResult> {
-  const id = checkRequest(req, deps.maxResources);
-  const strategy = req.tagging_strategy ?? 'monorepo';
+export async function createRelease(deps: CreateReleaseDeps, actor: Principal, given: CreateReleaseRequest): Promise<CreateReleaseResult> {
+  const strategyOf = (repository: string) => taggingStrategyFor(deps.repositories, repository, given.tagging_strategy);
+  const id = checkRequest(given, deps.maxResources, strategyOf);
+  if (!mayReleaseRepository(actor, id.repository)) {
+    throw new ForgeError(
+      'permission_denied',
+      `${actor.subject} is a pipeline identity bound to ${actor.repositories!.join(', ')}; it may not release ${id.repository}`,
+      { repository: id.repository, bound_to: actor.repositories },
+    );
+  }
+  // `kind: List` objects are stored as their items, as Kubernetes and Argo CD apply them (issue 19 item 3).
+  const req: CreateReleaseRequest = { ...given, resources: flattenResources(given.resources) };
+  const strategy = strategyOf(id.repository);
   const tags = tagAliases(id.project, triggerTags(req), strategy);
   const trigger = { type: req.trigger.type, branch: req.trigger.branch ?? null, tag: req.trigger.tag ?? null, triggered_by: actor.subject };
 
@@ -115,12 +171,15 @@ export async function createRelease(deps: CreateReleaseDeps, actor: Principal, r
     if (existing) return addToExisting(tx, id, existing, tags, trigger, req, actor);
 
     const number = await releases.nextReleaseNumber(tx, id.repository, id.project);
+    // Only aliases the user asserts (tags) can conflict. The branch alias is derived: when
+    // another release already holds that name (a tag `main-3`, say), this release goes without
+    // it rather than failing, and the audit entry says so (issue #12 item 9).
+    const derived = trigger.type === 'branch_push' && trigger.branch ? branchAlias(trigger.branch, number) : undefined;
+    const derivedTaken = derived !== undefined && (await releases.aliasOwners(tx, id.repository, id.project, [derived])).length > 0;
     const aliases: Alias[] = [
       { alias: String(number), alias_type: 'numeric' },
       ...tags.map((alias): Alias => ({ alias, alias_type: 'tag' })),
-      ...(trigger.type === 'branch_push' && trigger.branch
-        ? [{ alias: branchAlias(trigger.branch, number), alias_type: 'branch' } as Alias]
-        : []),
+      ...(derived !== undefined && !derivedTaken && !tags.includes(derived) ? [{ alias: derived, alias_type: 'branch' } as Alias] : []),
     ];
     await refuseTakenAliases(
       tx,
@@ -171,7 +230,7 @@ export async function createRelease(deps: CreateReleaseDeps, actor: Principal, r
       oci_digest: digest,
       resources_digest: image.resources.digest,
       created_by: actor.subject,
-      source: req.commit,
+      source: { ...req.commit, branches: commitBranches(req) },
       pipeline_run_id: req.pipeline_run_id,
       artifacts,
     });
@@ -186,7 +245,9 @@ export async function createRelease(deps: CreateReleaseDeps, actor: Principal, r
         release_number: number,
         oci_digest: digest,
         trigger: req.trigger,
+        commit_branches: commitBranches(req),
         aliases: aliases.map((a) => a.alias),
+        ...(derivedTaken ? { skipped_aliases: [derived] } : {}),
         pipeline_run_id: req.pipeline_run_id ?? null,
       },
     });
@@ -210,12 +271,20 @@ async function addToExisting(
   await releases.insertAliases(tx, existing, newAliases);
   const triggerIsNew = !existing.triggers.some((t) => sameTrigger(t, trigger));
   if (triggerIsNew) await releases.insertTrigger(tx, existing.id, trigger);
-  if (newAliases.length || triggerIsNew) {
+  // A later run's view of where the commit is replaces the earlier one (it may have been merged since).
+  const branches = commitBranches(req);
+  const branchesChanged = branches !== null && JSON.stringify(branches) !== JSON.stringify(existing.source.branches ?? null);
+  if (branchesChanged) await releases.setCommitBranches(tx, existing.id, branches);
+  if (newAliases.length || triggerIsNew || branchesChanged) {
     await appendAudit(tx, {
       actor: actor.subject,
       action: 'release.updated',
       subject: canonicalId(id),
-      details: { added_aliases: newAliases.map((a) => a.alias), added_trigger: triggerIsNew ? req.trigger : null },
+      details: {
+        added_aliases: newAliases.map((a) => a.alias),
+        added_trigger: triggerIsNew ? req.trigger : null,
+        ...(branchesChanged ? { commit_branches: branches } : {}),
+      },
     });
   }
   const release = (await releases.findById(tx, existing.id))!;

@@ -6,6 +6,7 @@
  * use case does not check again. Callers without a permit (tests, benches) pass the principal.
  */
 import { ForgeError } from '../core/errors.js';
+import { projectProblem } from '../core/identity.js';
 import { type Action, describeAction, isAllowed, type Principal } from '../core/permissions.js';
 
 /** Throws `permission_denied` (403, details: required, roles) unless `principal` may do `action`. */
@@ -50,10 +51,20 @@ export function permitted(caller: Caller, action: Action): Principal {
 }
 
 /**
- * The principal of `caller`, checked for `kind` in `environment` when the request names one as
- * a string: a missing or malformed environment is the target check's 400, which comes next.
+ * Whether a request's `environment` can be an environment's name (a DNS label, as the platform
+ * config requires), so that it may be judged and quoted in a refusal: anything else is the
+ * target check's 400, and never reaches a message or the audit log (a 1 MB "environment" once
+ * did, through the permission refusal).
+ */
+export function isEnvironmentName(environment: unknown): environment is string {
+  return typeof environment === 'string' && projectProblem(environment) === undefined;
+}
+
+/**
+ * The principal of `caller`, checked for `kind` in `environment` when the request names one: a
+ * missing or malformed environment is the target check's 400, which comes next.
  */
 export function permittedIn(caller: Caller, kind: 'deploy' | 'approve', environment: unknown): Principal {
-  if (typeof environment === 'string') return permitted(caller, { kind, environment });
+  if (isEnvironmentName(environment)) return permitted(caller, { kind, environment });
   return caller instanceof Permit ? caller.principal : caller;
 }

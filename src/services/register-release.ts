@@ -5,6 +5,7 @@
  */
 import type { CreateReleaseRequest, Release } from '../contract/index.js';
 import type { Principal } from '../core/permissions.js';
+import type { PlatformConfig } from '../core/platform-config.js';
 import { releasesTotal } from '../observability/metrics.js';
 import type { ReleaseStore } from '../registry/index.js';
 import type { SigningKey } from '../signing/index.js';
@@ -16,6 +17,8 @@ import type { DeployContext } from './deployment-context.js';
 export interface RegisterReleaseContext {
   db: Db;
   store: ReleaseStore;
+  /** The platform config's `repositories` (a repository's own tagging strategy wins; issue #13 item 7). */
+  repositories?: PlatformConfig['repositories'];
   /** Most Kubernetes objects one release may hold. */
   maxResources: number;
   signingKey?: SigningKey;

@@ -16,6 +16,8 @@ export interface ReleaseSpec {
   number: number;
   trigger?: { type: 'branch_push' | 'tag' | 'manual'; branch?: string; tag?: string };
   tags?: string[];
+  /** Where the commit is, for the branch rule on tag and manual releases (issue #13 item 1); default main. */
+  branches?: string[] | null;
 }
 
 export async function addRelease(db: Db, spec: ReleaseSpec) {
@@ -34,7 +36,7 @@ export async function addRelease(db: Db, spec: ReleaseSpec) {
       oci_digest: `sha256:${createHash('sha256').update(sha).digest('hex')}`,
       resources_digest: `sha256:${'0'.repeat(64)}`,
       created_by: 'ci',
-      source: {},
+      source: { branches: trigger.type === 'branch_push' ? null : spec.branches === undefined ? ['main'] : spec.branches },
       artifacts: [],
     });
     const tags = spec.tags ?? (trigger.type === 'tag' ? [trigger.tag!] : []);

@@ -3,6 +3,7 @@
  * process (faster, for plain API tests). Tokens are signed with the server's key file.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -73,11 +74,19 @@ function makeToken(keyFile: string): Forge['token'] {
     (await signToken(loadOrCreateTokenKey(keyFile), subject, roles, ttl)).token;
 }
 
+/**
+ * The signing key replicas of one PostgreSQL installation share (as deploy/forge mounts one
+ * Secret): a key file per database, so a second replica is not refused for an unknown key.
+ */
+export function sharedSigningKeyFile(databaseUrl: string): string {
+  return join(tmpdir(), `forge-test-signing-key-${createHash('sha256').update(databaseUrl).digest('hex').slice(0, 16)}.pem`);
+}
+
 function envFor(o: ForgeOptions, dataDir: string): Record<string, string> {
   return {
     FORGE_DATA_DIR: dataDir,
     FORGE_LOG: 'off',
-    ...(o.databaseUrl ? { FORGE_DATABASE_URL: o.databaseUrl } : {}),
+    ...(o.databaseUrl ? { FORGE_DATABASE_URL: o.databaseUrl, FORGE_SIGNING_KEY_FILE: sharedSigningKeyFile(o.databaseUrl) } : {}),
     ...(o.registry ? { FORGE_REGISTRY: o.registry } : {}),
     ...(o.tokenKeyFile ? { FORGE_TOKEN_KEY_FILE: o.tokenKeyFile } : {}),
     ...o.env,
@@ -180,7 +189,9 @@ export function releaseBody(over: Record<string, unknown> = {}, sha = 'a'.repeat
   return {
     repository: 'acme/mono',
     project: 'auth-service',
-    commit: { sha, author: 'Alice <alice@example.com>', message: 'change', committed_at: '2026-01-02T03:04:05Z' },
+    // branches: where the commit is, which the branch rule checks for tag and manual releases
+    // (issue #13 item 1); ignored for a branch push.
+    commit: { sha, author: 'Alice <alice@example.com>', message: 'change', committed_at: '2026-01-02T03:04:05Z', branches: ['main'] },
     trigger: { type: 'branch_push', branch: 'main' },
     resources: [
       { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'auth' }, spec: { replicas: 1 } },

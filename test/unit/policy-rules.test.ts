@@ -10,7 +10,7 @@ const LATER = new Date(Date.now() + 3600_000).toISOString();
 test('the list, in the order checks are reported', () => {
   assert.deepEqual(
     POLICY_RULES.map((r) => r.name),
-    ['triggers', 'branches', 'approvals', 'pin'],
+    ['triggers', 'branches', 'approvals', 'pin', 'freeze', 'verification'],
   );
 });
 
@@ -18,6 +18,7 @@ test('allowed only when every check that applies passes; the counted approvers c
   const d = evaluatePolicy({
     policy: production,
     triggers: [{ type: 'tag' }],
+    commitBranches: ['main'],
     approvals: [{ approver: 'bob', expires_at: LATER }],
     deployer: 'alice',
     now: new Date(),
@@ -31,6 +32,7 @@ test('allowed only when every check that applies passes; the counted approvers c
   const refused = evaluatePolicy({
     policy: production,
     triggers: [{ type: 'tag' }],
+    commitBranches: ['main'],
     approvals: [],
     deployer: 'alice',
     now: new Date(),

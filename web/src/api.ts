@@ -10,11 +10,14 @@ export const API = '/api/v1';
 export type {
   Alias,
   Approval,
+  ApprovalContext,
   ApprovalState,
   Artifact,
   AuditChainCheck,
   AuditEntry,
+  BreakGlass,
   Deployment,
+  DoraMetrics,
   Environment,
   EnvironmentDeployment,
   EventKind,
@@ -24,6 +27,7 @@ export type {
   ProjectSummary,
   PromotionPolicy,
   Release,
+  SemanticDiff,
   Trigger,
   Whoami,
 } from '../../src/contract/index.js';

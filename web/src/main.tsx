@@ -9,6 +9,7 @@ import { session } from './session.js';
 import { Empty, Heading } from './ui.js';
 import { Approvals } from './views/approvals.js';
 import { Audit } from './views/audit.js';
+import { Dora } from './views/dora.js';
 import { History } from './views/history.js';
 import { Login, LoginCallback } from './views/login.js';
 import { Matrix } from './views/matrix.js';
@@ -43,6 +44,7 @@ function Page({ path }: { path: string }) {
   } // already logged in (a reload of the callback)
   if (path === '/approvals') return <Approvals />;
   if (path === '/audit') return <Audit />;
+  if (path === '/metrics') return <Dora />;
   if ((m = match('/projects/:owner/:name/:project', path))) return <ProjectPage repository={`${m.owner}/${m.name}`} project={m.project} />;
   if ((m = match('/releases/:owner/:name/:project/:ref', path)))
     return <ReleasePage repository={`${m.owner}/${m.name}`} project={m.project} ref={m.ref} />;
@@ -66,6 +68,7 @@ const NAV = [
   },
   { href: '/approvals', label: 'Approvals', active: (p: string) => p === '/approvals' },
   { href: '/audit', label: 'Audit log', active: (p: string) => p === '/audit' },
+  { href: '/metrics', label: 'DORA', active: (p: string) => p === '/metrics' },
 ];
 
 function App() {
@@ -90,8 +93,8 @@ function App() {
         </nav>
         <div class="who">
           <LiveBadge />
-          <span class="subject" title={`roles: ${identity.roles.join(', ') || 'none'}`}>
-            {identity.subject}
+          <span class="subject" title={`${identity.subject}; roles: ${identity.roles.join(', ') || 'none'}`}>
+            {identity.display ?? identity.subject}
           </span>
           <button type="button" class="link" onClick={() => session.logOut()}>
             Log out

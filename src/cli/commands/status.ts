@@ -2,15 +2,25 @@
 import type { Command } from 'commander';
 import type { Environment, EnvironmentDeployment, List } from '../../contract/index.js';
 import { client } from '../client.js';
+import { assertKnown } from '../known.js';
 import { parseFormat, print, table, UsageError } from '../output.js';
 import { resolveRepository } from '../repository.js';
 import { run } from '../run.js';
 import { type DeployOpts, deploymentOptions } from './deploy.js';
 
-/** `12 (v1.2.3, main-12)`, with `pinned` when auto-deploys are held off. */
+/**
+ * Whether Argo CD runs something else than the database records (issue 15): its synced revision
+ * is not the active deployment's commit nor a later one with the same pointer.
+ */
+const drifted = (r: EnvironmentDeployment) =>
+  !!r.cluster?.revision && (r.cluster.deployment_id !== r.deployment_id || !r.cluster.revision_is_deployment);
+
+/** `12 (v1.2.3, main-12)`, with `pinned` when auto-deploys are held off, and Argo CD's sync/health (issue 15). */
 const cell = (r: EnvironmentDeployment) => {
   const aliases = r.aliases.filter((a) => a.alias_type !== 'numeric').map((a) => a.alias);
-  return `${r.release_number}${aliases.length ? ` (${aliases.join(', ')})` : ''}${r.pinned ? ' pinned' : ''}`;
+  const cluster = r.cluster ? ` ${r.cluster.sync_status ?? '?'}/${r.cluster.health_status ?? '?'}` : '';
+  const drift = drifted(r) ? ` DRIFT: Argo CD at ${r.cluster!.revision!.slice(0, 12)}, Forge at ${r.gitops_commit_sha?.slice(0, 12)}` : '';
+  return `${r.release_number}${aliases.length ? ` (${aliases.join(', ')})` : ''}${r.pinned ? ' pinned' : ''}${cluster}${drift}`;
 };
 
 export function registerStatus(program: Command) {
@@ -30,8 +40,11 @@ export function registerStatus(program: Command) {
         const q = new URLSearchParams({ limit: '200' });
         if (repository) q.set('repository', repository);
         if (project) q.set('project', project);
-        const envs = (await client(opts).request<List<Environment>>('GET', `/environments?${q}`)).items;
+        const api = client(opts);
+        const envs = (await api.request<List<Environment>>('GET', `/environments?${q}`)).items;
         const projects = [...new Set(envs.flatMap((e) => e.deployments.map((d) => `${d.repository}/${d.project}`)))].sort();
+        // Nothing deployed: a named project or repository that does not exist is an error, not an empty table.
+        if (!projects.length && (project || opts.repository)) await assertKnown(api, repository, project);
         const rows = projects.map((p) => ({
           project: p,
           environments: Object.fromEntries(
@@ -44,6 +57,8 @@ export function registerStatus(program: Command) {
                       release_number: r.release_number,
                       aliases: r.aliases.filter((a) => a.alias_type !== 'numeric').map((a) => a.alias),
                       pinned: r.pinned,
+                      cluster: r.cluster ?? null,
+                      drift: drifted(r),
                     }
                   : null,
               ];

@@ -9,16 +9,18 @@
  */
 import { approvalsRule, classifyApprovals } from './approvals.js';
 import { branchesRule } from './branches.js';
+import { freezeRule } from './freeze.js';
 import { pinRule } from './pin.js';
 import type { PolicyCheck, PolicyFacts, PolicyInput, PolicyRule } from './rule.js';
 import { triggersRule } from './triggers.js';
+import { verificationGateRule } from './verification-gate.js';
 
 export { approvalsRule, classifyApprovals, requiredApprovals } from './approvals.js';
 export { globMatches } from './branches.js';
 export type { ApprovalTally, PolicyCheck, PolicyFacts, PolicyInput, PolicyRule } from './rule.js';
 
 /** The rules, in the order their checks are reported. */
-export const POLICY_RULES: readonly PolicyRule[] = [triggersRule, branchesRule, approvalsRule, pinRule];
+export const POLICY_RULES: readonly PolicyRule[] = [triggersRule, branchesRule, approvalsRule, pinRule, freezeRule, verificationGateRule];
 
 export interface PolicyDecision {
   allowed: boolean;

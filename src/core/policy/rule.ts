@@ -3,6 +3,7 @@
  * to one check, passed or not, or nothing when the rule does not apply to this deployment. The
  * rules themselves are one module each beside this one; `index.ts` holds the list.
  */
+import type { FreezeAction, FreezeWindow } from '../freeze-windows.js';
 import type { PromotionPolicy, TriggerType } from '../platform-config.js';
 
 /** One rule's verdict, as the API shows it (a refusal and a dry run read alike). */
@@ -21,6 +22,12 @@ export interface PolicyInput {
   policy: PromotionPolicy;
   /** The release's triggers; it is admitted if any one trigger passes the trigger and branch rules. */
   triggers: { type: TriggerType; branch?: string | null }[];
+  /**
+   * The branches that contain the release's commit, as its pipeline reported them for a tag or
+   * manual release (issue #13 item 1); null or absent = unknown. The branch rule checks tag and
+   * manual triggers against it.
+   */
+  commitBranches?: string[] | null;
   /** Approvals of this release digest for this environment, in any state. */
   approvals: { approver: string; expires_at: string; revoked_at?: string | null }[];
   /** Who asks for the deployment; null when nobody in particular (a read of the approval state). */
@@ -28,6 +35,22 @@ export interface PolicyInput {
   now: Date;
   /** Present for auto-deploys only: the pin on the environment/project, or null. */
   pin?: { pinned_by: string; pinned_at: string; reason?: string | null } | null;
+  /**
+   * The verification gates of the environment (issue 15, `requires`) with this release's healthy
+   * stretches in each required environment: the start of the one still running (RFC 3339) or
+   * null, and the longest that ended, ms. Absent or empty: the gate does not apply.
+   */
+  verification?: { environment: string; healthyForMs: number; healthySince: string | null; longestMs: number }[];
+  /**
+   * The environment's freeze windows (issue #16), what kind of deployment this is, and the
+   * break-glass grants of this release in this environment (any state; the rule checks that
+   * `granted_at <= now < expires_at`). Absent: the freeze rule does not apply.
+   */
+  freeze?: {
+    windows: readonly FreezeWindow[];
+    action: FreezeAction;
+    breakGlass?: readonly { id: string; granted_by: string; granted_at: string; expires_at: string }[];
+  };
 }
 
 /** The approvals sorted once per evaluation: the distinct approvers who count (sorted), and why the others do not. */

@@ -6,7 +6,7 @@ import { isAllowed, type Principal } from '../../core/permissions.js';
 import { requestDeployment } from '../../services/deploy.js';
 import type { DeployContext } from '../../services/deployment-context.js';
 import { activeDeploymentOf, deploymentHistoryOf } from '../../services/deployment-reads.js';
-import { type Caller, Permit, requirePermission } from '../../services/permission.js';
+import { type Caller, isEnvironmentName, Permit, requirePermission } from '../../services/permission.js';
 import { auditingPolicyRefusal } from '../../services/refusals.js';
 import { requestRollback } from '../../services/rollback.js';
 import { authorize, principalOf, routeOf } from '../auth.js';
@@ -31,7 +31,7 @@ export function permissionFirst(kind: 'deploy' | 'approve') {
   return async (req: FastifyRequest) => {
     const principal = principalOf(req);
     const environment = (req.body as { environment?: unknown } | undefined)?.environment;
-    if (typeof environment === 'string') permits.set(req, Permit.check(principal, { kind, environment }));
+    if (isEnvironmentName(environment)) permits.set(req, Permit.check(principal, { kind, environment }));
     else if (!hasAnyRole(principal, kind)) requirePermission(principal, { kind, environment: '<environment>' });
   };
 }
