@@ -156,3 +156,51 @@ deployment: resources: [{apiVersion: "v1", kind: "ConfigMap", metadata: name: "a
   assert.doesNotMatch(badToken.stderr, /build and publish/);
   assert.throws(() => statSync(join(repo.dir, 'services/api/BUILT')), /ENOENT/, 'the producer never ran');
 });
+
+test('a misspelt project field is an error naming the field it looks like, never an empty release', async (t) => {
+  for (const [field, near] of [
+    ['deploymnet', 'deployment'],
+    ['relase', 'release'],
+    ['artifact', 'artifacts'],
+  ]) {
+    const repo = makeRepo({ 'svc/.forge/project.cue': projectCue('svc', `${field}: {}`) });
+    t.after(() => rmSync(repo.dir, { recursive: true, force: true }));
+    const r = await runCli(['validate'], { cwd: repo.dir, env });
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, new RegExp(`svc/\\.forge: ${field}: not a project field; did you mean "${near}"\\?`));
+  }
+});
+
+test('credentials in the server URL are masked in every message, unreachable or not Forge', async (t) => {
+  const url = 'http://user:canary-secret-9@127.0.0.1:9';
+  const down = await runCli(['status', '--repository', 'acme/mono'], { env: { ...env, FORGE_URL: url } });
+  assert.equal(down.code, 1);
+  assert.doesNotMatch(down.stderr + down.stdout, /canary-secret-9/);
+  explained(down.stderr, /cannot reach the Forge server at http:\/\/\*\*\*@127\.0\.0\.1:9/, /forge serve/);
+  const other = createHttpServer((_req, res) => res.writeHead(404, { 'content-type': 'text/plain' }).end('no'));
+  await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+  t.after(() => other.close());
+  const port = (other.address() as AddressInfo).port;
+  const notForge = await runCli(['status', '--repository', 'acme/mono'], {
+    env: { ...env, FORGE_URL: `http://u:canary-secret-9@127.0.0.1:${port}` },
+  });
+  assert.equal(notForge.code, 1);
+  assert.doesNotMatch(notForge.stderr + notForge.stdout, /canary-secret-9/);
+});
+
+test('token create: a new key is announced with where the server must find it; no role is a usage error', async (t) => {
+  const dir = tempDir('forge-token-');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const first = await runCli(['token', 'create', '--subject', 'me', '--role', 'operator', '--data-dir', dir], { env: {} });
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(
+    first.stderr,
+    /^warning: created a new token key at .*token-key; a server accepts this token only if it uses the same key \(forge serve --data-dir /,
+  );
+  const second = await runCli(['token', 'create', '--subject', 'me', '--role', 'operator', '--data-dir', dir], { env: {} });
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal(second.stderr, '');
+  const roleless = await runCli(['token', 'create', '--subject', 'me', '--data-dir', dir], { env: {} });
+  assert.equal(roleless.code, 2);
+  assert.match(roleless.stderr, /needs at least one --role/);
+});

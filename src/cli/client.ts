@@ -40,9 +40,18 @@ export interface Client {
   request<T = unknown>(method: string, path: string, body?: unknown, accept?: string): Promise<T>;
 }
 
+/** How long one request may take (a deployment answers after its GitOps push): then the command fails instead of hanging. */
+const REQUEST_TIMEOUT_MS = 60_000;
+
+/** The server URL as messages show it: credentials a URL may carry (`https://user:secret@host`) are masked. */
+export function displayServer(base: string): string {
+  return base.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1***@');
+}
+
 /** A client for the command's server; the token is --token, else FORGE_TOKEN, else the one `forge login` stored. */
 export function client(opts: ClientOptions, settings: CliSettings = cliSettings()): Client {
   const base = serverOf(opts, settings).replace(/\/+$/, '');
+  const shown = displayServer(base);
   return {
     async request(method, path, body, accept = 'application/json') {
       const headers: Record<string, string> = { accept };
@@ -51,12 +60,25 @@ export function client(opts: ClientOptions, settings: CliSettings = cliSettings(
       if (body !== undefined) headers['content-type'] = 'application/json';
       let res: Response;
       try {
-        res = await fetch(`${base}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+        res = await fetch(`${base}/api/v1${path}`, {
+          method,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        });
       } catch (err) {
+        if ((err as Error).name === 'TimeoutError') {
+          throw new ApiError(
+            0,
+            'timeout',
+            `the Forge server at ${shown} did not answer ${method} /api/v1${path} within ${REQUEST_TIMEOUT_MS / 1000} s\nhint: check that --server / FORGE_URL names forge serve and that it is not overloaded`,
+          );
+        }
+        const why = String((err as Error).cause ?? (err as Error).message).split('\n')[0];
         throw new ApiError(
           0,
           'unreachable',
-          `cannot reach the Forge server at ${base}: ${(err as Error).cause ?? (err as Error).message}\nhint: start it (forge serve), or point --server / FORGE_URL at a running one`,
+          `cannot reach the Forge server at ${shown}: ${why.replaceAll(base, shown)}\nhint: start it (forge serve), or point --server / FORGE_URL at a running one`,
         );
       }
       const text = await res.text();
@@ -74,7 +96,7 @@ export function client(opts: ClientOptions, settings: CliSettings = cliSettings(
         throw new ApiError(
           res.status,
           'not_forge',
-          `${base} is not a Forge server: ${method} /api/v1${path} answered ${res.status} ${res.statusText}${isJson ? '' : ` (${res.headers.get('content-type') ?? 'no content type'})`}\nhint: point --server / FORGE_URL at forge serve (default http://127.0.0.1:8080; the URL without /api/v1)`,
+          `${shown} is not a Forge server: ${method} /api/v1${path} answered ${res.status} ${res.statusText}${isJson ? '' : ` (${res.headers.get('content-type') ?? 'no content type'})`}\nhint: point --server / FORGE_URL at forge serve (default http://127.0.0.1:8080; the URL without /api/v1)`,
         );
       }
       if (!res.ok) throw new ApiError(res.status, env!.code as string, env!.message as string, env!.details);

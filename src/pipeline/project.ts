@@ -97,6 +97,30 @@ export async function loadTaggingStrategy(engine: CueEngine, root: string): Prom
   return strategy;
 }
 
+/** The fields of `.forge/project.cue` (docs/configuration.md); others are the project's own helpers. */
+const PROJECT_FIELDS = ['name', 'release', 'artifacts', 'deployment'];
+
+/** Levenshtein distance of two short strings. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length];
+}
+
+/** `field: …did you mean…` for a top-level field that is a near miss of a project field it does not set (`deploymnet`), else undefined. */
+export function misspeltFields(data: Record<string, unknown>): string | undefined {
+  for (const key of Object.keys(data)) {
+    if (PROJECT_FIELDS.includes(key)) continue;
+    const near = PROJECT_FIELDS.find((f) => !(f in data) && editDistance(key.toLowerCase(), f) <= 2);
+    if (near) return `${key}: not a project field; did you mean "${near}"? (docs/configuration.md)`;
+  }
+  return undefined;
+}
+
 /**
  * Evaluates a project. `values` resolves each reference in a file (default: placeholders); every
  * reference is then checked against the outputs the project's artifacts offer (`outputs`,
@@ -126,6 +150,8 @@ export async function evaluateProject(
   const artifacts = parseArtifacts(data.artifacts);
   const shape = outputs ? outputs(artifacts) : Object.fromEntries(artifacts.map((a) => [a.name, placeholderOutputs(a)]));
   for (const { file, ref } of src.refs) lookupArtifactRef(shape as Record<string, unknown>, ref, file);
+  const misspelt = misspeltFields(data);
+  if (misspelt) throw new ForgeError('validation_error', `${rel}/.forge: ${misspelt}`, { field: misspelt.split(':')[0] });
   const deployment = data.deployment as Record<string, unknown> | undefined;
   const resources = deployment?.resources ?? [];
   if (!Array.isArray(resources)) {
