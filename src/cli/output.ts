@@ -11,8 +11,24 @@ export function parseFormat(value: string): Format {
 /** A mistake in how the command was called: exit code 2. */
 export class UsageError extends Error {}
 
+/**
+ * A value as one line of terminal text: control characters (newlines, carriage returns, escape
+ * sequences) are shown escaped, so a reason or justification cannot forge table rows or rewrite
+ * what the reader sees.
+ */
+export function terminalText(value: string): string {
+  return value.replace(/[\x00-\x1f\x7f-\x9f]/g, escapeControl);
+}
+
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** One control character as the escape a reader recognises: `\n`, `\r`, `\t`, else `\u001b` and the like. */
+function escapeControl(c: string): string {
+  return NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
 export function table(headers: string[], rows: (string | number | null | undefined)[][]): string {
-  const cells = [headers, ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '-' : String(c))))];
+  const cells = [headers, ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '-' : terminalText(String(c)))))];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
   return cells
     .map((r) =>
@@ -28,5 +44,6 @@ export function print(data: unknown, format: Format, asTable: () => string): voi
   if (format === 'json') process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
   // toYaml loads the yaml package only when asked for (50 ms of every command's start otherwise).
   else if (format === 'yaml') process.stdout.write(toYaml(data));
-  else process.stdout.write(`${asTable()}\n`);
+  // Text for people: no escape sequence or carriage return reaches the terminal, whatever a field held.
+  else process.stdout.write(`${asTable().replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, escapeControl)}\n`);
 }

@@ -15,7 +15,9 @@ export const deploymentOptions = (cmd: Command) =>
     .option('--repository <owner/name>', 'repository (default: the origin remote of the current checkout)')
     .option('-o, --output <format>', 'table, json or yaml', 'table');
 
-const show = (v: unknown) => (Array.isArray(v) ? v.join(', ') || '-' : String(v));
+/** A check's required or actual value in a table cell: lists joined, objects (a freeze window, a gate) as compact JSON. */
+const show = (v: unknown): string =>
+  Array.isArray(v) ? v.map(show).join(', ') || '-' : v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v);
 
 export function checksTable(checks: PolicyCheck[]): string {
   return table(
