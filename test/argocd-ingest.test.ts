@@ -186,12 +186,12 @@ test('a late notification (older reconciledAt) changes nothing; a multi-source a
   const d1 = await deploy(s, 'staging', '1');
   const newer = await post(
     s,
-    app(s, 'staging', { revision: d1.gitops_commit_sha, health: 'Healthy', reconciledAt: '2030-01-01T00:00:10Z' }),
+    app(s, 'staging', { revision: d1.gitops_commit_sha, health: 'Healthy', reconciledAt: '2026-01-01T00:00:10Z' }),
   );
   assert.deepEqual(newer.body.events, ['deployment.synced', 'deployment.healthy']);
   const late = await post(
     s,
-    app(s, 'staging', { revision: d1.gitops_commit_sha, health: 'Degraded', reconciledAt: '2030-01-01T00:00:05Z' }),
+    app(s, 'staging', { revision: d1.gitops_commit_sha, health: 'Degraded', reconciledAt: '2026-01-01T00:00:05Z' }),
   );
   assert.deepEqual(late.body.events, []);
   assert.match(late.body.note, /older observation/);
@@ -206,13 +206,25 @@ test('a late notification (older reconciledAt) changes nothing; a multi-source a
       sources: ['staging/apps/acme/mono/auth-service'],
       revision: d2.gitops_commit_sha,
       health: 'Healthy',
-      reconciledAt: '2030-01-01T00:01:00Z',
+      reconciledAt: '2026-01-01T00:01:00Z',
     }),
   );
   assert.deepEqual(
     [multi.body.matched, multi.body.deployment_id, multi.body.events],
     [true, d2.id, ['deployment.synced', 'deployment.healthy']],
   );
+
+  // A report dated in the future (clock skew, or a forged one) counts as now: it cannot silence
+  // the slot, and a new deployment's reports are never "older" than the previous deployment's.
+  const future = await post(
+    s,
+    app(s, 'staging', { revision: d2.gitops_commit_sha, health: 'Degraded', reconciledAt: '2099-01-01T00:00:00Z' }),
+  );
+  assert.deepEqual(future.body.events, ['deployment.degraded']);
+  const later = await post(s, app(s, 'staging', { revision: d2.gitops_commit_sha, health: 'Healthy' }));
+  assert.equal(later.status, 200, later.text);
+  assert.doesNotMatch(later.body.note ?? '', /older observation/);
+  assert.equal((await current(s, 'staging')).cluster.health_status, 'Healthy');
 });
 
 test('polling alone: a stand-in Argo CD API is polled; committed → synced → healthy; other repositories and paths ignored; Argo CD down is tolerated', async (t) => {

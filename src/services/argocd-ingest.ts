@@ -139,7 +139,13 @@ export async function ingestFacts(
       revision: observedRevision(app),
       operation_phase: app.operationPhase,
       operation_finished_at: app.operationFinishedAt,
-      reconciled_at: app.reconciledAt,
+      // A time ahead of this server's clock (skew, or a forged report) would order every later
+      // report before it and silence the slot: it counts as now.
+      // (Argo CD's times have whole seconds: so does the clamp, so the next honest report is not older.)
+      reconciled_at:
+        app.reconciledAt && Date.parse(app.reconciledAt) > Date.parse(at)
+          ? new Date(Math.floor(Date.parse(at) / 1000) * 1000).toISOString()
+          : app.reconciledAt,
       observed_at: at,
       deployment_id: active?.id ?? null,
       revision_is_deployment: ours,

@@ -40,6 +40,7 @@ export async function recordObservation(tx: Db, o: Observation): Promise<boolean
        operation_finished_at = excluded.operation_finished_at, reconciled_at = excluded.reconciled_at, observed_at = excluded.observed_at,
        deployment_id = excluded.deployment_id, revision_is_deployment = excluded.revision_is_deployment
      where a.reconciled_at is null or excluded.reconciled_at is null or excluded.reconciled_at >= a.reconciled_at
+       or a.deployment_id is distinct from excluded.deployment_id
      returning 1`,
     [
       o.environment,
