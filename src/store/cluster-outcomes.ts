@@ -4,6 +4,8 @@
  * the verification gate reads, and the one-shot claims of automatic rollbacks and gate releases.
  */
 import type { ClusterStatus } from '../contract/index.js';
+import type { OutcomeTimes } from '../core/argocd-application.js';
+import type { DoraDeployment } from '../core/dora.js';
 import type { Db } from './db.js';
 
 export interface Observation {
@@ -92,18 +94,12 @@ export async function observationOf(db: Db, environment: string, repository: str
 }
 
 /** A deployment's outcome times (ISO strings or null). */
-export interface Outcome {
+export interface Outcome extends OutcomeTimes {
   id: string;
   release_id: string;
   status: string;
   gitops_commit_sha: string | null;
   finished_at: string | null;
-  synced_at: string | null;
-  healthy_at: string | null;
-  degraded_at: string | null;
-  sync_failed_at: string | null;
-  healthy_since: string | null;
-  healthy_longest_ms: number;
 }
 
 function toOutcome(r: Record<string, unknown>): Outcome {
@@ -254,21 +250,9 @@ export async function finishGateRelease(db: Db, refusedId: string, deploymentId:
 }
 
 /** One deployment as DORA counts it (issue 15): every deployment that became active in the range. */
-export interface DoraRow {
+export interface DoraRow extends DoraDeployment {
   id: string;
-  environment: string;
-  repository: string;
-  project: string;
   kind: string;
-  /** When its pointer commit landed (finished_at of the activation). */
-  committed_at: string;
-  /** The release's source commit time. */
-  source_committed_at: string;
-  healthy_at: string | null;
-  degraded_at: string | null;
-  sync_failed_at: string | null;
-  /** Whether an automatic or manual rollback replaced it. */
-  rolled_back: boolean;
 }
 
 /** The activations in [from, to) matching the filters, oldest first. */
