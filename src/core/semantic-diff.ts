@@ -175,8 +175,16 @@ export function diffObject(a: Obj, b: Obj): FieldChange[] {
   const secret = key.group === '' && key.kind === 'Secret';
   const hide: Hide = secret ? (p) => SECRET_PATHS.test(p) : () => false;
   const out: FieldChange[] = [];
-  walk(a, b, '', out, hide);
+  // An omitted namespace is the default one (the identity says so): writing it out is no change.
+  walk(withNamespace(a, objectKey(a).namespace), withNamespace(b, key.namespace), '', out, hide);
   return out;
+}
+
+/** `o` with `metadata.namespace` set to its defaulted namespace (namespaced kinds only), for comparing. */
+function withNamespace(o: Obj, namespace: string | null): Obj {
+  if (namespace === null) return o;
+  const meta = (o.metadata ?? {}) as Record<string, unknown>;
+  return meta.namespace === namespace ? o : { ...o, metadata: { ...meta, namespace } };
 }
 
 /**
@@ -284,6 +292,24 @@ export function valueText(v: unknown): string {
   return typeof v === 'string' ? JSON.stringify(v) : (JSON.stringify(v) ?? 'null');
 }
 
+/**
+ * Two long values cut to about `max` characters each so that the part where they differ stays
+ * in view (a cut in the middle could hide the change itself); each cut says how much it left
+ * out. Values that fit are returned whole.
+ */
+export function aroundDifference(a: string, b: string, max: number): [string, string] {
+  if (a.length <= max && b.length <= max) return [a, b];
+  let same = 0;
+  while (same < a.length && same < b.length && a[same] === b[same]) same++;
+  const keep = Math.max(10, max - 40);
+  const start = Math.max(0, same - Math.floor(keep / 3));
+  const cut = (t: string) => {
+    const end = Math.min(t.length, start + keep);
+    return `${start > 0 ? `…[${start} characters]… ` : ''}${t.slice(start, end)}${end < t.length ? ` …[${t.length - end} characters]…` : ''}`;
+  };
+  return [cut(a), cut(b)];
+}
+
 /** The diff as text for a terminal: one line per object and per changed field; values cut in the middle past `width`. */
 export function formatSemanticDiff(d: ObjectDiff, width = 120): string {
   const lines: string[] = [];
@@ -296,9 +322,10 @@ export function formatSemanticDiff(d: ObjectDiff, width = 120): string {
       if (!('old' in f)) lines.push(`    + ${f.path}: ${middleTruncate(valueText(f.new), room)}`);
       else if (!('new' in f)) lines.push(`    - ${f.path}: ${middleTruncate(valueText(f.old), room)}`);
       else {
+        const [was, is] = aroundDifference(valueText(f.old), valueText(f.new), room);
         lines.push(`    ~ ${f.path}:`);
-        lines.push(`        - ${middleTruncate(valueText(f.old), room)}`);
-        lines.push(`        + ${middleTruncate(valueText(f.new), room)}`);
+        lines.push(`        - ${was}`);
+        lines.push(`        + ${is}`);
       }
     }
   }

@@ -7,7 +7,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
-import { diffObject, formatSemanticDiff, maskSecrets, middleTruncate, objectKey, semanticDiff } from '../../src/core/semantic-diff.js';
+import {
+  aroundDifference,
+  diffObject,
+  formatSemanticDiff,
+  maskSecrets,
+  middleTruncate,
+  objectKey,
+  semanticDiff,
+} from '../../src/core/semantic-diff.js';
 
 const docs = (text: string) => parseAllDocuments(text).map((d) => d.toJS() as Record<string, unknown>);
 
@@ -74,12 +82,12 @@ test('namespace defaulting: omitted = default for namespaced kinds; cluster-scop
       kind: 'ConfigMap',
       namespace: 'default',
       name: 'cfg',
-      changes: [
-        { path: 'data.x', old: '1', new: '2' },
-        { path: 'metadata.namespace', new: 'default' },
-      ],
+      // writing out the namespace an omitted one defaults to is no change
+      changes: [{ path: 'data.x', old: '1', new: '2' }],
     },
   ]);
+  const spelledOut = docs('apiVersion: v1\nkind: ConfigMap\nmetadata: { name: cfg, namespace: default }\ndata: { x: "1" }\n');
+  assert.deepEqual(semanticDiff(a, spelledOut), { added: [], removed: [], changed: [], unchanged: 1 });
   assert.deepEqual(objectKey({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'r' } }), {
     group: 'rbac.authorization.k8s.io',
     kind: 'ClusterRole',
@@ -163,7 +171,7 @@ test('a Secret’s values are never shown, only that they changed; its other fie
   );
 });
 
-test('added and removed objects; the text form cuts long values in the middle and says how much', () => {
+test('added and removed objects; the text form cuts long values and says how much', () => {
   const long = 'x'.repeat(500);
   const a = docs(
     `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: a }\ndata: { v: short }\n---\napiVersion: v1\nkind: Service\nmetadata: { name: gone }\n`,
@@ -178,7 +186,8 @@ test('added and removed objects; the text form cuts long values in the middle an
   assert.match(text, /^\+ Namespace shop \(added\)$/m);
   assert.match(text, /^- Service default\/gone \(removed\)$/m);
   assert.match(text, /^~ ConfigMap default\/a$/m);
-  assert.match(text, /\+ "x+ …\[\d+ characters cut\]… x+"$/m);
+  // cut where the two values part (here at once), saying how much is left out
+  assert.match(text, /\+ "x+ …\[\d+ characters\]…$/m);
   assert.match(text, /1 added, 1 removed, 1 changed, 0 unchanged\n$/);
   for (const line of text.split('\n')) assert.ok(line.length <= 100, line);
   assert.equal(middleTruncate('short', 10), 'short');
@@ -203,4 +212,22 @@ test('maskSecrets: a text diff of Secrets shows which values changed, never the 
   assert.ok(!JSON.stringify([ma, mb]).match(/AAAA|BBBB|CCCC|DDDD|EEEE|odd/));
   const cm = { apiVersion: 'v1', kind: 'ConfigMap', data: { a: 'x' } };
   assert.deepEqual(maskSecrets(cm, cm), [cm, cm]);
+});
+
+test('long values are cut around where they differ, so the change stays in view, and every cut says how much it left out', () => {
+  const a = `${'x'.repeat(300)}A${'y'.repeat(300)}`;
+  const b = `${'x'.repeat(300)}B${'y'.repeat(300)}`;
+  const [was, is] = aroundDifference(a, b, 100);
+  assert.notEqual(was, is);
+  assert.match(was, /^…\[\d+ characters\]… x+Ay+ …\[\d+ characters\]…$/);
+  assert.match(is, /^…\[\d+ characters\]… x+By+ …\[\d+ characters\]…$/);
+  const text = formatSemanticDiff({
+    added: [],
+    removed: [],
+    unchanged: 0,
+    changed: [{ group: '', kind: 'ConfigMap', namespace: 'default', name: 'c', changes: [{ path: 'data.long', old: a, new: b }] }],
+  });
+  assert.match(text, /- .*A/);
+  assert.match(text, /\+ .*B/);
+  assert.deepEqual(aroundDifference('short', 'shirt', 100), ['short', 'shirt']);
 });
