@@ -61,7 +61,7 @@ function gitHttpServer(projectRoot: string) {
   return { server, seen };
 }
 
-test('https:// with a token: the token goes in an Authorization header (never the URL), fetch and push work, a wrong token is gitops_unavailable', async (t) => {
+test('https:// with a token: the token goes in an Authorization header (never the URL), fetch and push work, a wrong token is refused for good (gitops_rejected, issue #12 item 5)', async (t) => {
   const { root, remote, cleanup } = makeRemote({ 'README.md': 'x\n' });
   t.after(cleanup);
   const { server, seen } = gitHttpServer(dirname(remote));
@@ -91,6 +91,6 @@ test('https:// with a token: the token goes in an Authorization header (never th
   t.after(() => bad.close());
   await assert.rejects(
     bad.submit({ path: 'dev/apps/acme/mono/api/release.yaml', content: 'no\n', message: 'no' }),
-    (e: unknown) => e instanceof ForgeError && e.code === 'gitops_unavailable' && !e.message.includes('wrong'),
+    (e: unknown) => e instanceof ForgeError && e.code === 'gitops_rejected' && !e.message.includes('wrong'),
   );
 });

@@ -36,7 +36,7 @@ async function listening(port: number): Promise<void> {
   }
 }
 
-test('ssh:// with FORGE_GITOPS_SSH_KEY_FILE and a known_hosts file: fetch and push work; another key is refused as gitops_unavailable', async (t) => {
+test('ssh:// with FORGE_GITOPS_SSH_KEY_FILE and a known_hosts file: fetch and push work; another key is refused for good (gitops_rejected, issue #12 item 5)', async (t) => {
   const { root, remote, cleanup } = makeRemote({ 'README.md': 'x\n' });
   t.after(cleanup);
   const keygen = (file: string) => execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file]);
@@ -94,7 +94,7 @@ test('ssh:// with FORGE_GITOPS_SSH_KEY_FILE and a known_hosts file: fetch and pu
   t.after(() => stranger.close());
   await assert.rejects(
     stranger.submit({ path: 'prod/apps/acme/mono/api/release.yaml', content: 'no\n', message: 'no' }),
-    (e: unknown) => e instanceof ForgeError && e.code === 'gitops_unavailable',
+    (e: unknown) => e instanceof ForgeError && e.code === 'gitops_rejected',
   );
   assert.equal(show(remote, 'main', 'prod/apps/acme/mono/api/release.yaml'), 'over ssh\n');
 });
