@@ -80,7 +80,7 @@ test('forge metrics and forge status with the cluster view and drift', async (t)
   assert.match(table.stdout, /change failure rate\s+0%/);
   const bad = await runCli(['metrics', '--from', 'last tuesday'], { env });
   assert.notEqual(bad.code, 0);
-  assert.match(bad.stderr, /--from "last tuesday" is not a time/);
+  assert.match(bad.stderr, /--from "last tuesday" is not a valid time/);
   const reversed = await runCli(['metrics', '--from', '2026-02-01T00:00:00Z', '--to', '2026-01-01T00:00:00Z'], { env });
   assert.notEqual(reversed.code, 0);
   assert.match(reversed.stderr, /before to/);

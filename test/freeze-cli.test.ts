@@ -9,6 +9,12 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type Forge, releaseBody, runCli, sha, startForge, tempDir } from './support/forge.js';
 
+// a one-off window in force now (a window may last at most 366 days): from 30 days ago to 300 days ahead
+const DAY = 86_400_000;
+const midnight = (ms: number) => new Date(Math.floor(ms / DAY) * DAY).toISOString().replace('.000Z', 'Z');
+const FROM = midnight(Date.now() - 30 * DAY);
+const TO = midnight(Date.now() + 300 * DAY);
+
 let forge: Forge;
 let env: Record<string, string>;
 const tokens: Record<string, string> = {};
@@ -22,7 +28,7 @@ before(async () => {
       '  production:',
       '    promotion_policy: { allowed_triggers: [tag, manual, branch_push] }',
       '    freeze_windows:',
-      '      - { name: year-end, from: "2000-01-01T00:00:00Z", to: "2100-01-01T00:00:00Z", applies_to: [manual] }',
+      `      - { name: year-end, from: "${FROM}", to: "${TO}", applies_to: [manual] }`,
       '      - { name: weekly, schedule: "0 18 * * fri", duration: 62h, timezone: Europe/Berlin }',
     ].join('\n'),
   );
@@ -44,25 +50,26 @@ test('forge freeze list: the windows in force and the next ones', async () => {
   const r = await runCli(['freeze', 'list', '--at', '2026-06-03T12:00:00Z', '-o', 'json'], { env: { ...env, FORGE_TOKEN: tokens.bob } });
   assert.equal(r.code, 0, r.stderr);
   const w = JSON.parse(r.stdout);
-  assert.deepEqual(
-    w.current.map((o: { window: string }) => o.window),
-    ['year-end'],
-  );
+  assert.deepEqual(w.current, [], 'year-end starts later');
   assert.equal(w.next[0].window, 'weekly');
   assert.equal(w.next[0].start, '2026-06-05T16:00:00.000Z');
   const table = await runCli(['freeze', 'list', '--at', '2026-06-03T12:00:00Z'], { env: { ...env, FORGE_TOKEN: tokens.bob } });
-  assert.match(table.stdout, /IN FORCE\s+production\s+year-end/);
+  const now = await runCli(['freeze', 'list'], { env: { ...env, FORGE_TOKEN: tokens.bob } });
+  assert.match(now.stdout, /IN FORCE\s+production\s+year-end/);
   assert.match(table.stdout, /next\s+production\s+weekly\s+2026-06-05T16:00:00.000Z/);
   const bad = await runCli(['freeze', 'list', '--at', 'friday'], { env: { ...env, FORGE_TOKEN: tokens.bob } });
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /RFC 3339/);
+  const feb30 = await runCli(['freeze', 'list', '--at', '2026-02-30T10:00:00Z'], { env: { ...env, FORGE_TOKEN: tokens.bob } });
+  assert.equal(feb30.code, 1);
+  assert.match(feb30.stderr, /"2026-02-30T10:00:00Z" is not a valid time: February 2026 has no day 30/);
   assert.equal((await runCli(['freeze', 'list', '--help'])).code, 0);
 });
 
 test('forge break-glass: request, the requester cannot grant, another approver can; the deploy then passes', async () => {
   const refused = await cli('dora', ['deploy', 'production', 'auth-service', '1']);
   assert.equal(refused.code, 1);
-  assert.match(refused.stderr, /freeze: frozen by window "year-end" until 2100-01-01T00:00:00Z/);
+  assert.match(refused.stderr, new RegExp(`freeze: frozen by window "year-end" until ${TO}`));
   const asked = await cli('dora', ['break-glass', 'request', 'production', 'auth-service', '1', '--reason', 'INC-7', '-o', 'json']);
   assert.equal(asked.code, 0, asked.stderr);
   const { id, status } = JSON.parse(asked.stdout);
@@ -77,9 +84,21 @@ test('forge break-glass: request, the requester cannot grant, another approver c
   assert.equal(JSON.parse(list.stdout).items[0].id, id);
   const deployed = await cli('dora', ['deploy', 'production', 'auth-service', '1', '--reason', 'INC-7']);
   assert.equal(deployed.code, 0, deployed.stderr);
+  // the deployment names its grant (table and JSON), and the grant shows why and who
+  assert.match(deployed.stdout, new RegExp(`break-glass\\s+${id} \\(forge break-glass show ${id}\\)`));
+  const history = await cli('bob', ['history', 'production', 'auth-service', '-o', 'json']);
+  assert.equal(JSON.parse(history.stdout).items[0].break_glass_id, id);
+  const shown = await runCli(['break-glass', 'show', id], { env: { ...env, FORGE_TOKEN: tokens.bob } });
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(shown.stdout, /asked\s+\S+ by dora@acme.test: INC-7/);
+  assert.match(shown.stdout, /granted\s+\S+ by bob@acme.test: CAB ok/);
+  assert.equal(
+    JSON.parse((await runCli(['break-glass', 'show', id, '-o', 'json'], { env: { ...env, FORGE_TOKEN: tokens.bob } })).stdout).id,
+    id,
+  );
   const other = await cli('dora', ['deploy', 'production', 'auth-service', '2']);
   assert.equal(other.code, 1, 'the grant was for release 1 only');
-  for (const sub of ['request', 'approve', 'list']) assert.equal((await runCli(['break-glass', sub, '--help'])).code, 0);
+  for (const sub of ['request', 'approve', 'show', 'list']) assert.equal((await runCli(['break-glass', sub, '--help'])).code, 0);
 });
 
 test('forge approvals context and forge approve --digest: what is approved, exactly that release', async () => {

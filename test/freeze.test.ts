@@ -10,17 +10,28 @@ import { test } from 'node:test';
 import { ForgeError } from '../src/core/errors.js';
 import { parsePlatformConfig } from '../src/core/platform-config.js';
 import { autoDeploy } from '../src/services/auto-deploy.js';
-import { freezeSchedule, grantBreakGlass, listBreakGlass, requestBreakGlass } from '../src/services/break-glass.js';
+import { freezeSchedule, getBreakGlass, grantBreakGlass, listBreakGlass, requestBreakGlass } from '../src/services/break-glass.js';
 import { requestDeployment } from '../src/services/deploy.js';
 import { checkPolicy } from '../src/services/policy-check.js';
 import { requestRollback } from '../src/services/rollback.js';
 import { auditAfter } from '../src/store/audit.js';
+import { getDeployment } from '../src/store/deployments.js';
 import { ENGINES } from './support/db.js';
 import { addRelease, deploySetup, REPO, who } from './support/deploy.js';
 
 const code = (c: string, re?: RegExp) => (e: unknown) => e instanceof ForgeError && e.code === c && (!re || re.test(e.message));
 const freezeCheck = (e: unknown) =>
   ((e as ForgeError).details as { checks: { name: string; ok: boolean; reason?: string }[] }).checks.find((c) => c.name === 'freeze');
+
+// One-off windows in force now (a window may last at most 366 days): from 30 days ago to 300 days ahead.
+const DAY = 86_400_000;
+const midnight = (ms: number) => new Date(Math.floor(ms / DAY) * DAY).toISOString().replace('.000Z', 'Z');
+const FROM = midnight(Date.now() - 30 * DAY);
+const TO = midnight(Date.now() + 300 * DAY);
+const until = (window: string) => `frozen by window "${window}" until ${TO.replace(/[.]/g, '\\.')}`;
+/** The next Saturday, 10:00 UTC (inside the Berlin weekend window, summer or winter). */
+const saturday = new Date(Math.floor(Date.now() / DAY) * DAY + 10 * 3600_000);
+while (saturday.getUTCDay() !== 6 || saturday.getTime() < Date.now()) saturday.setTime(saturday.getTime() + DAY);
 
 const platform = parsePlatformConfig(
   [
@@ -29,16 +40,16 @@ const platform = parsePlatformConfig(
     '    promotion_policy: { allowed_triggers: [tag, manual, branch_push], auto_deploy: true }',
     '    freeze_windows:',
     // frozen for people, not for auto-deploys
-    '      - { name: always-manual, from: "2000-01-01T00:00:00Z", to: "2100-01-01T00:00:00Z", applies_to: [manual] }',
+    `      - { name: always-manual, from: "${FROM}", to: "${TO}", applies_to: [manual] }`,
     '  qa:',
     '    promotion_policy: { allowed_triggers: [tag, manual, branch_push], auto_deploy: true }',
     '    freeze_windows:',
-    '      - { name: code-freeze, from: "2000-01-01T00:00:00Z", to: "2100-01-01T00:00:00Z" }',
+    `      - { name: code-freeze, from: "${FROM}", to: "${TO}" }`,
     '  production:',
     '    promotion_policy: { allowed_triggers: [tag, manual] }',
     '    freeze_windows:',
     '      - { name: weekend, schedule: "0 18 * * fri", duration: 62h, timezone: Europe/Berlin }',
-    '      - { name: holidays, from: "2000-01-01T00:00:00Z", to: "2100-01-01T00:00:00Z", applies_to: [manual, auto] }',
+    `      - { name: holidays, from: "${FROM}", to: "${TO}", applies_to: [manual, auto] }`,
     '    break_glass: { expires_after: 3h }',
   ].join('\n'),
 );
@@ -56,15 +67,15 @@ for (const engine of ENGINES) {
 
     // refused: 403 policy_denied with a check named freeze saying which window and until when
     const refusal = await requestDeployment(s.ctx, dora, { ...prod, release: 'v1' }).catch((e) => e);
-    assert.ok(code('policy_denied', /freeze: frozen by window "holidays" until 2100-01-01T00:00:00Z/)(refusal), String(refusal));
+    assert.ok(code('policy_denied', new RegExp(`freeze: ${until('holidays')}`))(refusal), String(refusal));
     assert.equal(freezeCheck(refusal)?.ok, false);
 
-    // the dry run at another moment: the weekend window (Berlin) at Saturday noon, and a Wednesday
+    // the dry run at another moment: the weekend window (Berlin) on a Saturday, and a Wednesday
     const dry = (at: string, kind?: 'auto' | 'manual' | 'rollback') => checkPolicy(s.ctx, dora, { ...prod, release: 'v1', at, kind });
-    const saturday = (await dry('2026-06-06T12:00:00+02:00')).checks.find((c) => c.name === 'freeze')!;
+    const frozenSaturday = (await dry(saturday.toISOString())).checks.find((c) => c.name === 'freeze')!;
     assert.match(
-      saturday.reason!,
-      /"holidays" until 2100-01-01T00:00:00Z and "weekend" until 2026-06-08T08:00:00\+02:00 \(Europe\/Berlin\)/,
+      frozenSaturday.reason!,
+      new RegExp(`${until('holidays')} and "weekend" until \\d{4}-\\d\\d-\\d\\dT08:00:00\\+0[12]:00 \\(Europe/Berlin\\)`),
     );
     assert.deepEqual(
       (await dry('2026-06-03T12:00:00+02:00', 'rollback')).checks.find((c) => c.name === 'freeze'),
@@ -103,6 +114,17 @@ for (const engine of ENGINES) {
     );
     const d = await requestDeployment(s.ctx, dora, { ...prod, release: 'v1', reason: 'INC-42' });
     assert.equal(d.deployment.status, 'active');
+    // the deployment names the grant it passed under, read back too, and its audit entry does
+    assert.equal(d.deployment.break_glass_id, bg.id);
+    assert.equal((await getDeployment(s.db, d.deployment.id))?.break_glass_id, bg.id);
+    const requested = (await auditAfter(s.db, 0, 1000)).find((e) => e.action === 'deployment.requested' && e.subject === d.deployment.id);
+    assert.equal((requested?.details as { break_glass_id?: string } | undefined)?.break_glass_id, bg.id);
+    // and from the grant, the auditor reads its reason and second person
+    const grantRead = await getBreakGlass(s.ctx, d.deployment.break_glass_id!);
+    assert.deepEqual(
+      [grantRead.reason, grantRead.requested_by, grantRead.granted_by],
+      ['INC-42: payments down', 'dora@acme.test', 'bob@acme.test'],
+    );
     // the dry run after the grant's expiry: refused again
     const later = new Date(Date.parse(granted.expires_at!) + 60_000).toISOString();
     assert.equal((await dry(later)).allowed, false);
@@ -116,7 +138,7 @@ for (const engine of ENGINES) {
     assert.equal((await listBreakGlass(s.ctx, { status: 'expired' })).items[0].id, bg.id);
     const bg2 = await requestBreakGlass(s.ctx, dora, { ...prod, release: 'v2', reason: 'next fix' });
     await grantBreakGlass(s.ctx, bob, bg2.id, 'ok');
-    await requestDeployment(s.ctx, dora, { ...prod, release: 'v2' });
+    assert.equal((await requestDeployment(s.ctx, dora, { ...prod, release: 'v2' })).deployment.break_glass_id, bg2.id);
     // rolling back to release 1 is not frozen by holidays (applies_to), only by the weekend window if it is the weekend now
     const weekend = (await checkPolicy(s.ctx, dora, { ...prod, release: 'v1', kind: 'rollback' })).checks.find((c) => c.name === 'freeze')!;
     if (weekend.ok) assert.equal((await requestRollback(s.ctx, dora, { ...prod })).release_number, 1);
@@ -134,8 +156,9 @@ for (const engine of ENGINES) {
 
     // the schedule: what is in force now and what comes next
     const schedule = freezeSchedule(s.ctx, { environment: 'production', at: '2026-06-03T12:00:00Z' });
+    assert.deepEqual(schedule.current, [], 'the one-off windows start later');
     assert.deepEqual(
-      schedule.current.map((w) => w.window),
+      freezeSchedule(s.ctx, { environment: 'production' }).current.map((w) => w.window),
       ['holidays'],
     );
     assert.deepEqual(schedule.next[0], {
@@ -167,8 +190,10 @@ for (const engine of ENGINES) {
     const devCheck = (kind: 'auto' | 'manual') =>
       checkPolicy(s.ctx, dora, { repository: REPO, project: 'api', environment: 'dev', release: 'v1', kind }).then((r) => r.allowed);
     assert.deepEqual([await devCheck('auto'), await devCheck('manual')], [true, false]);
+    const dev = out.find((o) => o.environment === 'dev')!;
+    assert.equal((await getDeployment(s.db, dev.id))?.break_glass_id, null, 'no window applied: no grant recorded');
     const qa = out.find((o) => o.environment === 'qa')!;
     const [row] = await s.db.query<{ error: string }>('select error from deployments where id = $1', [qa.id]);
-    assert.match(row.error, /freeze: frozen by window "code-freeze" until 2100-01-01T00:00:00Z; auto deployments are refused until then/);
+    assert.match(row.error, new RegExp(`freeze: ${until('code-freeze')}; auto deployments are refused until then`));
   });
 }

@@ -136,3 +136,83 @@ test('approvals.expires_after must be a positive duration (src/core/duration.ts 
   for (const bad of ['0h', '1.5h', '24'])
     assert.throws(() => parsePlatformConfig(config(bad)), /approvals\.expires_after must be a duration/, bad);
 });
+
+/** A production environment with these freeze_windows/break_glass lines (indented under it). */
+const frozen = (lines: string[]) =>
+  ['environments:', '  production:', '    promotion_policy: { allowed_triggers: [tag] }', ...lines.map((l) => `    ${l}`)].join('\n');
+const window = (fields: string) => frozen(['freeze_windows:', `  - { name: w, ${fields} }`]);
+
+test('freeze windows that can never take effect or are unbounded are refused, naming the field, the value and what is expected', () => {
+  const cases: [string, RegExp][] = [
+    // a schedule that never fires
+    [
+      window('schedule: "0 0 30 2 *", duration: 2h, timezone: UTC'),
+      /environments\.production\.freeze_windows\[0\]\.schedule "0 0 30 2 \*" never fires: .*30 February.*expected a schedule that fires, such as "0 18 \* \* 5"/,
+    ],
+    [
+      window('schedule: "0 9 31 4,6,9,11 *", duration: 2h, timezone: UTC'),
+      /freeze_windows\[0\]\.schedule "0 9 31 4,6,9,11 \*" never fires/,
+    ],
+    // applies_to that freezes nothing
+    [
+      window('from: "2026-12-24T00:00:00Z", to: "2026-12-27T00:00:00Z", applies_to: []'),
+      /environments\.production\.freeze_windows\[0\]\.applies_to is \[\], so the window would freeze nothing; expected at least one of auto, manual, rollback/,
+    ],
+    [window('schedule: "0 18 * * 5", duration: 2h, timezone: UTC, applies_to: []'), /freeze_windows\[0\]\.applies_to is \[\]/],
+    // durations: zero, negative, too short, absurd
+    [
+      window('schedule: "0 18 * * 5", duration: 0s, timezone: UTC'),
+      /environments\.production\.freeze_windows\[0\]\.duration "0s" is shorter than a minute; expected a duration such as 2h, 90m or 3d, from 1m to 366d/,
+    ],
+    [window('schedule: "0 18 * * 5", duration: 0h, timezone: UTC'), /freeze_windows\[0\]\.duration "0h" is shorter than a minute/],
+    [window('schedule: "0 18 * * 5", duration: 30s, timezone: UTC'), /freeze_windows\[0\]\.duration "30s" is shorter than a minute/],
+    [window('schedule: "0 18 * * 5", duration: "-2h", timezone: UTC'), /freeze_windows\[0\]\.duration "-2h" is not a duration; expected/],
+    [
+      window('schedule: "0 18 * * 5", duration: 367d, timezone: UTC'),
+      /environments\.production\.freeze_windows\[0\]\.duration "367d" is longer than the longest freeze window, 366d; expected .*from 1m to 366d/,
+    ],
+    [window('schedule: "0 18 * * 5", duration: 99999999d, timezone: UTC'), /freeze_windows\[0\]\.duration "99999999d" is longer than/],
+    [window('schedule: "0 18 * * 5", timezone: UTC'), /freeze_windows\[0\] has no duration; expected a duration/],
+    // one-off windows: to before from, to equal to from, longer than 366 days
+    [
+      window('from: "2026-12-27T00:00:00Z", to: "2026-12-24T00:00:00Z"'),
+      /environments\.production\.freeze_windows\[0\]\.to "2026-12-24T00:00:00Z" is not after from "2026-12-27T00:00:00Z"; expected a to later than from/,
+    ],
+    [
+      window('from: "2026-12-24T00:00:00Z", to: "2026-12-24T00:00:00Z"'),
+      /freeze_windows\[0\]\.to "2026-12-24T00:00:00Z" is not after from/,
+    ],
+    [
+      window('from: "2000-01-01T00:00:00Z", to: "2100-01-01T00:00:00Z"'),
+      /environments\.production\.freeze_windows\[0\]\.to "2100-01-01T00:00:00Z" is 36525 days after from "2000-01-01T00:00:00Z"; a freeze window may last at most 366 days/,
+    ],
+    [window('from: "2026-12-24T00:00:00Z"'), /freeze_windows\[0\] has no to; expected to: an RFC 3339 time/],
+    // break-glass grants: bounded too
+    [
+      frozen(['break_glass: { expires_after: 25h }']),
+      /environments\.production\.break_glass\.expires_after "25h" is longer than the longest break-glass grant, 24h; expected a duration such as 4h, 90m or 1h30m, from 1m to 24h/,
+    ],
+    [frozen(['break_glass: { expires_after: 9999d }']), /break_glass\.expires_after "9999d" is longer than the longest break-glass grant/],
+    [frozen(['break_glass: { expires_after: 0s }']), /break_glass\.expires_after "0s" is not a positive duration/],
+    [frozen(['break_glass: { expires_after: 10s }']), /break_glass\.expires_after "10s" is shorter than a minute/],
+  ];
+  for (const [text, message] of cases) {
+    const p = problems(text);
+    assert.ok(
+      p.some((x) => message.test(x.message)),
+      `${text.split('\n').slice(3).join(' ')}\n  expected ${message}\n  got ${p.map((x) => x.message).join(' | ')}`,
+    );
+  }
+});
+
+test('freeze windows at the bounds are accepted: 29 February, 366 days, a day-long grant, one action', () => {
+  const parse = (text: string) => parsePlatformConfig(text).environments[0];
+  const leap = parse(window('schedule: "0 0 29 2 *", duration: 1m, timezone: UTC')).freezeWindows![0];
+  assert.equal(leap.kind === 'recurring' && leap.durationMs, 60_000, 'fires in leap years only, and that is enough');
+  assert.equal(parse(window('schedule: "0 0 1 1 *", duration: 366d, timezone: UTC')).freezeWindows![0].kind, 'recurring');
+  const once = parse(window('from: "2027-01-01T00:00:00Z", to: "2028-01-02T00:00:00Z", applies_to: [manual]')).freezeWindows![0];
+  assert.deepEqual(once.appliesTo, ['manual'], '366 days (2027 has 365) for manual deployments only');
+  // both day fields restricted: either matches (crontab(5)), so 30 February or any Monday fires
+  assert.ok(parse(window('schedule: "0 0 30 2 1", duration: 2h, timezone: UTC')).freezeWindows![0]);
+  assert.equal(parse(frozen(['break_glass: { expires_after: 24h }'])).breakGlassExpiresAfterMs, 86_400_000);
+});

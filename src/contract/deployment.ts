@@ -7,12 +7,13 @@ import { PolicyCheck, ResolvedRelease } from './policy.js';
 export const DeploymentKind = Type.Union([Type.Literal('deploy'), Type.Literal('rollback'), Type.Literal('auto')]);
 export type DeploymentKind = Static<typeof DeploymentKind>;
 
-/** pending → active | failed; active → superseded. */
+/** pending → active | failed; active → superseded | retired (its environment retired, issue #12 item 4). */
 export const DeploymentStatus = Type.Union([
   Type.Literal('pending'),
   Type.Literal('active'),
   Type.Literal('superseded'),
   Type.Literal('failed'),
+  Type.Literal('retired'),
 ]);
 export type DeploymentStatus = Static<typeof DeploymentStatus>;
 
@@ -34,6 +35,11 @@ export const Deployment = Type.Object(
     approved_by: Type.Array(Type.String()),
     previous_release_number: Nullable(Type.Integer()),
     finished_at: Nullable(Type.String()),
+    /**
+     * The break-glass grant that let it through a freeze window (issue #16; `GET /break-glass/{id}`
+     * has its reason, requester, second person and justification); null when none was used.
+     */
+    break_glass_id: Nullable(Type.String({ format: 'uuid' })),
     /** Why it failed (failed deployments only). */
     error: Type.Optional(Type.String()),
     /** The policy's checks (refused auto-deploys only). */

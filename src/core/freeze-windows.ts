@@ -197,6 +197,20 @@ function dayMatches(s: CronSchedule, dayWall: number): boolean {
   return dom && dow;
 }
 
+/**
+ * The first day (UTC midnight, ms) at or after 2000-01-01 on which `s` fires, looking through a
+ * whole 400-year Gregorian cycle (after which weekdays and leap days repeat); undefined when it
+ * never fires (`0 0 30 2 *`: 30 February; `0 0 31 4,6 *`).
+ */
+export function firstFiringDay(s: CronSchedule): number | undefined {
+  const longest = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+  const someDate = [...s.months].some((m) => [...s.daysOfMonth].some((d) => d <= longest[m]));
+  if (!someDate && !(s.domRestricted && s.dowRestricted)) return undefined; // no such date at all: no need to look
+  const start = Date.UTC(2000, 0, 1);
+  for (let day = start, end = Date.UTC(2400, 0, 1); day < end; day += DAY) if (dayMatches(s, day)) return day;
+  return undefined;
+}
+
 /** The schedule's times of day, minutes after midnight, ascending. */
 function timesOfDay(s: CronSchedule): number[] {
   const out: number[] = [];
@@ -281,11 +295,4 @@ export function formatInZone(at: Date, timezone?: string): string {
   const wall = new Date(Math.floor(at.getTime() / 1000) * 1000 + off).toISOString().slice(0, 19);
   const abs = Math.abs(off) / 60_000;
   return `${wall}${off < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
-}
-
-/** RFC 3339 date-time with a zone (`Z` or `±hh:mm`); the parsed instant, or undefined. */
-export function parseRfc3339(text: string): Date | undefined {
-  if (!/^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.test(text)) return undefined;
-  const d = new Date(text);
-  return Number.isNaN(d.getTime()) ? undefined : d;
 }

@@ -4,9 +4,11 @@
  * found and what was expected. Without a file the spec's three environments apply.
  */
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { neverMatchesProblem } from './branch-patterns.js';
 import { parseDuration } from './duration.js';
-import { FREEZE_ACTIONS, type FreezeAction, type FreezeWindow, isTimeZone, parseCron, parseRfc3339 } from './freeze-windows.js';
+import { FREEZE_ACTIONS, type FreezeAction, type FreezeWindow, firstFiringDay, isTimeZone, parseCron } from './freeze-windows.js';
 import { projectProblem, repositoryProblem } from './identity.js';
+import { parseRfc3339, rfc3339Problem } from './rfc3339.js';
 
 export const TRIGGER_TYPES = ['branch_push', 'tag', 'manual'] as const;
 export type TriggerType = (typeof TRIGGER_TYPES)[number];
@@ -60,6 +62,12 @@ export interface Environment {
 
 /** Issue #16: a break-glass grant lasts this long unless the environment says otherwise. */
 export const DEFAULT_BREAK_GLASS_EXPIRES_AFTER_MS = 4 * 3600_000;
+/** The longest `break_glass.expires_after` (a day): a grant is for an emergency, not a standing exemption. */
+export const MAX_BREAK_GLASS_EXPIRES_AFTER_MS = 24 * 3600_000;
+/** The longest freeze window, recurring `duration` or one-off `to - from` (366 days): a longer freeze is a policy, not a window. */
+export const MAX_FREEZE_WINDOW_MS = 366 * 86_400_000;
+/** The shortest freeze window (a minute: the cron's step). */
+export const MIN_FREEZE_WINDOW_MS = 60_000;
 
 export interface PlatformConfig {
   /** In the order the file lists them. */
@@ -134,7 +142,7 @@ export function branchPatternProblem(pattern: string): string | undefined {
     return 'contains "..", "@{" or "//", which no branch name can hold';
   if (pattern.startsWith('/') || pattern.endsWith('/') || pattern.endsWith('.') || pattern.endsWith('.lock'))
     return 'starts or ends with "/", or ends with "." or ".lock"';
-  return undefined;
+  return neverMatchesProblem('glob', pattern);
 }
 
 const FREEZE_KEYS = ['name', 'schedule', 'duration', 'timezone', 'from', 'to', 'applies_to'];
@@ -219,10 +227,16 @@ export function parsePlatformConfig(text: string, file = 'forge.yaml'): Platform
       const applies = fields.get('applies_to');
       if (applies) {
         appliesTo = [];
-        for (const a of strings(applies.v, `${at}.applies_to`)) {
+        const listed = strings(applies.v, `${at}.applies_to`);
+        for (const a of listed) {
           if ((FREEZE_ACTIONS as readonly string[]).includes(a.value)) appliesTo.push(a.value as FreezeAction);
           else report(a.node, `unknown "${a.value}" in ${at}.applies_to; expected any of: ${FREEZE_ACTIONS.join(', ')}`);
         }
+        if (isSeq(applies.v) && applies.v.items.length === 0)
+          report(
+            applies.v,
+            `${at}.applies_to is [], so the window would freeze nothing; expected at least one of ${FREEZE_ACTIONS.join(', ')} (omit applies_to for all three)`,
+          );
       }
       const schedule = text('schedule');
       const from = text('from');
@@ -236,9 +250,30 @@ export function parsePlatformConfig(text: string, file = 'forge.yaml'): Platform
         } catch (err) {
           report(fields.get('schedule')!.v, `${at}.schedule: ${(err as Error).message}`);
         }
+        if (cron && firstFiringDay(cron) === undefined) {
+          report(
+            fields.get('schedule')!.v,
+            `${at}.schedule "${schedule}" never fires: no month it names has that day of the month (such as 30 February or 31 April); expected a schedule that fires, such as "0 18 * * 5"`,
+          );
+          cron = undefined;
+        }
         const duration = text('duration');
         const durationMs = duration === undefined ? undefined : parseDuration(duration);
-        if (!durationMs) report(fields.get('duration')?.v ?? (item as Node), `${at}.duration must be a duration such as 2h, 90m or 3d`);
+        const durationProblem =
+          duration === undefined
+            ? `${at} has no duration`
+            : durationMs === undefined
+              ? `${at}.duration "${duration}" is not a duration`
+              : durationMs < MIN_FREEZE_WINDOW_MS
+                ? `${at}.duration "${duration}" is shorter than a minute`
+                : durationMs > MAX_FREEZE_WINDOW_MS
+                  ? `${at}.duration "${duration}" is longer than the longest freeze window, 366d`
+                  : undefined;
+        if (durationProblem)
+          report(
+            fields.get('duration')?.v ?? (item as Node),
+            `${durationProblem}; expected a duration such as 2h, 90m or 3d, from 1m to 366d`,
+          );
         const timezone = text('timezone');
         if (timezone === undefined) report(item as Node, `${at} has no timezone; expected an IANA name such as Europe/Berlin or UTC`);
         else if (!isTimeZone(timezone))
@@ -246,17 +281,29 @@ export function parsePlatformConfig(text: string, file = 'forge.yaml'): Platform
             fields.get('timezone')!.v,
             `${at}.timezone "${timezone}" is not an IANA time zone (e.g. Europe/Berlin, America/New_York, UTC)`,
           );
-        if (name && cron && durationMs && timezone && isTimeZone(timezone))
+        if (name && cron && durationMs && !durationProblem && timezone && isTimeZone(timezone))
           out.push({ name, kind: 'recurring', schedule: cron, durationMs, timezone, appliesTo });
       } else if (from !== undefined || to !== undefined) {
         for (const k of ['duration', 'timezone'])
           if (fields.has(k)) report(fields.get(k)!.key, `${at}.${k} belongs to a recurring window (with a schedule), not to a from/to one`);
         const start = from === undefined ? undefined : parseRfc3339(from);
         const end = to === undefined ? undefined : parseRfc3339(to);
-        if (!start)
-          report(fields.get('from')?.v ?? (item as Node), `${at}.from must be an RFC 3339 time such as 2026-12-24T00:00:00+01:00`);
-        if (!end) report(fields.get('to')?.v ?? (item as Node), `${at}.to must be an RFC 3339 time such as 2026-12-27T00:00:00+01:00`);
-        if (start && end && end <= start) report(fields.get('to')!.v, `${at}.to must be after from`);
+        for (const [k, value, parsed] of [
+          ['from', from, start],
+          ['to', to, end],
+        ] as const) {
+          if (parsed) continue;
+          if (value === undefined)
+            report(item as Node, `${at} has no ${k}; expected ${k}: an RFC 3339 time such as 2026-12-24T00:00:00+01:00`);
+          else report(fields.get(k)!.v, `${at}.${k}: ${rfc3339Problem(value)}`);
+        }
+        if (start && end && end <= start)
+          report(fields.get('to')!.v, `${at}.to "${to}" is not after from "${from}"; expected a to later than from`);
+        else if (start && end && end.getTime() - start.getTime() > MAX_FREEZE_WINDOW_MS)
+          report(
+            fields.get('to')!.v,
+            `${at}.to "${to}" is ${Math.ceil((end.getTime() - start.getTime()) / 86_400_000)} days after from "${from}"; a freeze window may last at most 366 days (split it, or change the promotion policy)`,
+          );
         else if (name && start && end) out.push({ name, kind: 'once', from: start, to: end, appliesTo });
       } else report(item as Node, `${at} needs either schedule, duration and timezone, or from and to`);
     });
@@ -387,8 +434,17 @@ export function parsePlatformConfig(text: string, file = 'forge.yaml'): Platform
     const breakGlassNode = env.find(([k]) => k === 'break_glass');
     let breakGlassExpiresAfterMs: number | undefined;
     for (const [, v] of breakGlassNode ? entries(breakGlassNode[1], `environments.${name}.break_glass`, ['expires_after']) : []) {
-      const ms = isScalar(v) ? parseDuration(String(v.value)) : undefined;
-      if (!ms) report(v, `environments.${name}.break_glass.expires_after must be a duration such as 4h, 90m or 1h30m`);
+      const value = isScalar(v) ? String(v.value) : undefined;
+      const ms = value === undefined ? undefined : parseDuration(value);
+      const at = `environments.${name}.break_glass.expires_after${value === undefined ? '' : ` "${value}"`}`;
+      const problem = !ms
+        ? `${at} is not a positive duration`
+        : ms < MIN_FREEZE_WINDOW_MS
+          ? `${at} is shorter than a minute`
+          : ms > MAX_BREAK_GLASS_EXPIRES_AFTER_MS
+            ? `${at} is longer than the longest break-glass grant, 24h`
+            : undefined;
+      if (problem) report(v, `${problem}; expected a duration such as 4h, 90m or 1h30m, from 1m to 24h`);
       else breakGlassExpiresAfterMs = ms;
     }
     environments.push({

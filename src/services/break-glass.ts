@@ -10,10 +10,11 @@
 import { randomUUID } from 'node:crypto';
 import type { BreakGlass, BreakGlassQuery, BreakGlassRequest, FreezeOccurrence, FreezeWindows, List } from '../contract/index.js';
 import { ForgeError, validationError } from '../core/errors.js';
-import { activeOccurrence, nextOccurrence, type FreezeOccurrence as Occurrence, parseRfc3339 } from '../core/freeze-windows.js';
+import { activeOccurrence, nextOccurrence, type FreezeOccurrence as Occurrence } from '../core/freeze-windows.js';
 import { isUuid } from '../core/identity.js';
 import type { Principal } from '../core/permissions.js';
 import { DEFAULT_BREAK_GLASS_EXPIRES_AFTER_MS, findEnvironment } from '../core/platform-config.js';
+import { parseRfc3339, rfc3339Problem } from '../core/rfc3339.js';
 import { appendAudit } from '../store/audit.js';
 import * as store from '../store/break-glass.js';
 import * as releases from '../store/releases.js';
@@ -123,7 +124,7 @@ function wire(environment: string, o: Occurrence): FreezeOccurrence {
 /** GET /freeze-windows: the windows in force at `at` (default now) and each window's next occurrence, by environment. */
 export function freezeSchedule(ctx: Pick<PlatformContext, 'platform'>, q: { environment?: string; at?: string }): FreezeWindows {
   const at = q.at === undefined ? new Date() : parseRfc3339(q.at);
-  if (!at) throw validationError([{ path: 'at', message: `"${q.at}" is not an RFC 3339 time such as 2026-12-24T18:00:00+01:00` }]);
+  if (!at) throw validationError([{ path: 'at', message: rfc3339Problem(q.at!)! }]);
   if (q.environment !== undefined && !findEnvironment(ctx.platform, q.environment))
     throw new ForgeError('not_found', `environment "${q.environment}" is not configured`);
   const current: FreezeOccurrence[] = [];

@@ -73,6 +73,7 @@ async function rowOf(ctx: Pick<OutboxContext, 'db'>, req: NewDeploymentRequest) 
       approval_ids: decision.approvalIds,
       approved_by: decision.approvers,
       previous_release_id: previous?.id ?? null,
+      break_glass_id: decision.breakGlassId,
     },
   };
 }
@@ -142,7 +143,7 @@ export async function recordPending(ctx: OutboxContext, req: NewDeploymentReques
       actor,
       action: 'deployment.requested',
       subject: id,
-      details: { environment, release: release.canonical_id, kind, reason: reason ?? null },
+      details: { environment, release: release.canonical_id, kind, reason: reason ?? null, break_glass_id: decision.breakGlassId },
     });
   });
   return {

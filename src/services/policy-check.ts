@@ -9,8 +9,8 @@
 
 import type { PolicyCheckRequest, PolicyResult } from '../contract/index.js';
 import { validationError } from '../core/errors.js';
-import { parseRfc3339 } from '../core/freeze-windows.js';
 import type { Principal } from '../core/permissions.js';
+import { parseRfc3339, rfc3339Problem } from '../core/rfc3339.js';
 import * as releases from '../store/releases.js';
 import type { PlatformContext } from './deployment-context.js';
 import { decideDeployment, resolvedRelease } from './deployment-policy.js';
@@ -23,8 +23,7 @@ export async function checkPolicy(
   body: Omit<PolicyCheckRequest, 'reason'> & { reason?: string },
 ): Promise<PolicyResult> {
   const at = body.at === undefined ? undefined : parseRfc3339(body.at);
-  if (body.at !== undefined && !at)
-    throw validationError([{ path: 'at', message: `"${body.at}" is not an RFC 3339 time such as 2026-12-24T18:00:00+01:00` }]);
+  if (body.at !== undefined && !at) throw validationError([{ path: 'at', message: rfc3339Problem(body.at)! }]);
   const { repository, project, environment } = checkTarget(ctx, body);
   const release = await releases.resolveRelease(ctx.db, repository, project, body.release);
   const kind = body.kind ?? 'manual';

@@ -36,6 +36,8 @@ export interface NewDeployment {
   commit_message?: string;
   error?: string;
   policy_checks?: PolicyCheck[];
+  /** The break-glass grant that let it through a freeze window (issue #16), if one did. */
+  break_glass_id?: string | null;
   lease_owner?: string;
   lease_ms?: number;
 }
@@ -65,6 +67,7 @@ function toDeployment(row: Record<string, unknown>): Deployment {
     approved_by: json<string[]>(row.approved_by),
     previous_release_number: (row.previous_release_number as number) ?? null,
     finished_at: (row.finished_at as string) ?? null,
+    break_glass_id: (row.break_glass_id as string) ?? null,
   };
   d.release = {
     release_number: row.release_number as number,
@@ -81,9 +84,9 @@ export async function insertDeployment(tx: Db, d: NewDeployment): Promise<void> 
   await tx.query(
     `insert into deployments (id, release_id, repository, project, environment, kind, status, deployed_by, deployed_at, reason,
        approval_ids, approved_by, previous_release_id, pointer_path, pointer_content, commit_message, error, policy_checks,
-       finished_at, lease_owner, lease_expires_at)
+       finished_at, lease_owner, lease_expires_at, break_glass_id)
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-       case when $7 = 'failed' then now() end, $19, case when $19::text is null then null else now() + make_interval(secs => $20::float8 / 1000) end)`,
+       case when $7 = 'failed' then now() end, $19, case when $19::text is null then null else now() + make_interval(secs => $20::float8 / 1000) end, $21)`,
     [
       d.id,
       d.release_id,
@@ -105,6 +108,7 @@ export async function insertDeployment(tx: Db, d: NewDeployment): Promise<void> 
       d.policy_checks ? JSON.stringify(d.policy_checks) : null,
       d.lease_owner ?? null,
       d.lease_ms ?? 0,
+      d.break_glass_id ?? null,
     ],
   );
 }

@@ -13,11 +13,11 @@ import {
   formatInZone,
   nextOccurrence,
   parseCron,
-  parseRfc3339,
   zonedInstant,
 } from '../../src/core/freeze-windows.js';
 import { DEFAULT_PLATFORM_CONFIG } from '../../src/core/platform-config.js';
 import { evaluatePolicy, type PolicyInput } from '../../src/core/policy/index.js';
+import { parseRfc3339 } from '../../src/core/rfc3339.js';
 
 const ALL: FreezeAction[] = ['auto', 'manual', 'rollback'];
 const cron = (name: string, schedule: string, hours: number, timezone: string, appliesTo = ALL): FreezeWindow => ({

@@ -34,11 +34,20 @@ test('freeze window mistakes are reported with their line and what was expected'
     [['freeze_windows: { name: x }'], /freeze_windows must be a list of windows/],
     [['freeze_windows:', '  - { schedule: "0 18 * * 5", duration: 2h, timezone: UTC }'], /:6:\d+: .*has no name/],
     [['freeze_windows:', '  - { name: a, schedule: "0 18 * *", duration: 2h, timezone: UTC }'], /schedule: .*4 fields; expected 5/],
-    [['freeze_windows:', '  - { name: a, schedule: "0 18 * * 5", duration: soon, timezone: UTC }'], /duration must be a duration/],
+    [
+      ['freeze_windows:', '  - { name: a, schedule: "0 18 * * 5", duration: soon, timezone: UTC }'],
+      /freeze_windows\[0\]\.duration "soon" is not a duration; expected a duration such as 2h/,
+    ],
     [['freeze_windows:', '  - { name: a, schedule: "0 18 * * 5", duration: 2h, timezone: Mars/Olympus }'], /not an IANA time zone/],
     [['freeze_windows:', '  - { name: a, schedule: "0 18 * * 5", duration: 2h }'], /has no timezone/],
-    [['freeze_windows:', '  - { name: a, from: "2026-12-24", to: "2026-12-27T00:00:00Z" }'], /from must be an RFC 3339 time/],
-    [['freeze_windows:', '  - { name: a, from: "2026-12-27T00:00:00Z", to: "2026-12-24T00:00:00Z" }'], /to must be after from/],
+    [
+      ['freeze_windows:', '  - { name: a, from: "2026-12-24", to: "2026-12-27T00:00:00Z" }'],
+      /freeze_windows\[0\]\.from: "2026-12-24" is not a valid time: .*expected an RFC 3339 time/,
+    ],
+    [
+      ['freeze_windows:', '  - { name: a, from: "2026-12-27T00:00:00Z", to: "2026-12-24T00:00:00Z" }'],
+      /freeze_windows\[0\]\.to "2026-12-24T00:00:00Z" is not after from "2026-12-27T00:00:00Z"/,
+    ],
     [
       ['freeze_windows:', '  - { name: a, from: "2026-12-24T00:00:00Z", to: "2026-12-27T00:00:00Z", applies_to: [deploys] }'],
       /unknown "deploys"/,
@@ -53,7 +62,10 @@ test('freeze window mistakes are reported with their line and what was expected'
       ],
       /a window named "a" is already listed/,
     ],
-    [['break_glass: { expires_after: forever }'], /break_glass.expires_after must be a duration/],
+    [
+      ['break_glass: { expires_after: forever }'],
+      /break_glass\.expires_after "forever" is not a positive duration; expected a duration such as 4h/,
+    ],
   ];
   for (const [lines, message] of cases) {
     assert.throws(

@@ -1,5 +1,5 @@
 /**
- * `forge break-glass request|approve|list` (issue #16): ask for one release to pass the freeze
+ * `forge break-glass request|approve|show|list` (issue #16): ask for one release to pass the freeze
  * of one environment, with a reason; a second person with approver:<env> grants it with a
  * justification (never the requester); the grant expires (4 h by default).
  */
@@ -68,6 +68,17 @@ export function registerBreakGlass(program: Command) {
         const b = await client(opts).request<BreakGlass>('POST', `/break-glass/${encodeURIComponent(id)}/approve`, {
           justification: opts.justification,
         });
+        print(b, format, () => breakGlassTable(b));
+      }),
+    );
+
+  clientOptions(bg.command('show').description('one break-glass: its release, reason, requester, grant and expiry'))
+    .argument('<id>', 'the break-glass id (a deployment made under it names it as break_glass_id)')
+    .option('-o, --output <format>', 'table, json or yaml', 'table')
+    .action(
+      run(async (id: string, opts: Opts) => {
+        const format = parseFormat(opts.output);
+        const b = await client(opts).request<BreakGlass>('GET', `/break-glass/${encodeURIComponent(id)}`);
         print(b, format, () => breakGlassTable(b));
       }),
     );

@@ -41,6 +41,7 @@ export function deploymentTable(d: Deployment): string {
       ['previous release', d.previous_release_number],
       ['deployed', `${d.deployed_at} by ${d.deployed_by}`],
       ['approved by', d.approved_by.join(', ') || '-'],
+      ...(d.break_glass_id ? [['break-glass', `${d.break_glass_id} (forge break-glass show ${d.break_glass_id})`]] : []),
       ['gitops commit', d.gitops_commit_sha],
     ],
   );

@@ -1,6 +1,7 @@
 /** `forge metrics`: DORA metrics (issue 15) per environment, repository and project over a time range. */
 import type { Command } from 'commander';
 import type { DoraMetrics } from '../../contract/index.js';
+import { parseRfc3339, rfc3339Problem } from '../../core/rfc3339.js';
 import { client, clientOptions } from '../client.js';
 import { parseFormat, print, table, UsageError } from '../output.js';
 import { run } from '../run.js';
@@ -43,8 +44,7 @@ export function registerMetrics(program: Command) {
           for (const k of ['environment', 'repository', 'project', 'from', 'to'] as const) {
             const v = opts[k];
             if (v === undefined) continue;
-            if ((k === 'from' || k === 'to') && Number.isNaN(Date.parse(v)))
-              throw new UsageError(`--${k} "${v}" is not a time; expected RFC 3339, e.g. 2026-11-01T00:00:00Z`);
+            if ((k === 'from' || k === 'to') && !parseRfc3339(v)) throw new UsageError(`--${k} ${rfc3339Problem(v)}`);
             q.set(k, v);
           }
           const m = await client(opts).request<DoraMetrics>('GET', `/metrics/dora${q.size ? `?${q}` : ''}`);
