@@ -56,7 +56,7 @@ async function setup(t: { after(fn: () => unknown): void }, env: Record<string, 
     remote: repo.remote,
     ci: await f.token(['service-account'], 'ci'),
     ops: await f.token(['operator'], 'olga@acme.test'),
-    argo: await f.token(['integration:argocd'], 'argocd'),
+    argo: await f.token(['integration:argocd'], 'argocd-notifications@cluster-a'),
     dev: await f.token(['developer'], 'dan@acme.test'),
   };
 }
@@ -122,14 +122,28 @@ test('notifications alone: committed → synced → healthy; older revisions and
   assert.ok(Date.parse(c.timeline.committed_at) <= Date.parse(c.timeline.synced_at));
   assert.ok(Date.parse(c.timeline.synced_at) <= Date.parse(c.timeline.healthy_at));
 
-  // release 2 goes out; a sync of the older revision (release 1's commit) does not count for it
+  // release 2 goes out; until Argo CD reports on it, its read shows no cluster view at all:
+  // release 1's Synced/Healthy is not release 2's (nor in the matrix cell)
   const d2 = await deploy(s, 'staging', '2');
+  c = await current(s, 'staging');
+  assert.deepEqual([c.id, c.cluster], [d2.id, null]);
+  const cellOf = async () =>
+    (await s.f.api('GET', '/environments', undefined, s.dev)).body.items
+      .find((e: { name: string }) => e.name === 'staging')
+      .deployments.find((d: { project: string }) => d.project === 'auth-service');
+  assert.equal((await cellOf()).cluster, null);
+  // a sync of the older revision (release 1's commit) does not count for it: the read shows
+  // that revision as not this deployment's, and no sync or health (those are release 1's)
   const old = await post(s, app(s, 'staging', { revision: d1.gitops_commit_sha, health: 'Healthy' }));
   assert.equal(old.status, 200);
   assert.deepEqual([old.body.deployment_id, old.body.events], [d2.id, []]);
   assert.match(old.body.note, /not this deployment's/);
   c = await current(s, 'staging');
   assert.deepEqual([c.timeline.synced_at, c.timeline.healthy_at, c.cluster.revision_is_deployment], [null, null, false]);
+  assert.deepEqual(
+    [c.cluster.deployment_id, c.cluster.revision, c.cluster.sync_status, c.cluster.health_status],
+    [d2.id, d1.gitops_commit_sha, null, null],
+  );
 
   // an application of another path (unknown environment, not Forge's layout) matches nothing
   for (const path of [
@@ -162,7 +176,8 @@ test('notifications alone: committed → synced → healthy; older revisions and
   const events = audit.body.items.filter((e: { action: string }) => /^deployment\.(synced|healthy)$/.test(e.action));
   assert.equal(events.length, 4);
   const syncedEvent = events.find((e: { action: string; subject: string }) => e.action === 'deployment.synced' && e.subject === d1.id);
-  assert.equal(syncedEvent.actor, 'integration:argocd');
+  // the actor is the posting token's subject, not its role
+  assert.equal(syncedEvent.actor, 'argocd-notifications@cluster-a');
   assert.equal(syncedEvent.details.cdevent.context.type, 'dev.cdevents.service.deployed.0.2.0');
   assert.deepEqual(syncedEvent.details.cdevent.subject.content.environment, { id: 'staging', source: 'forge' });
 
@@ -177,7 +192,11 @@ test('notifications alone: committed → synced → healthy; older revisions and
   const cell = envs.body.items
     .find((e: { name: string }) => e.name === 'staging')
     .deployments.find((d: { project: string }) => d.project === 'auth-service');
-  assert.deepEqual([cell.cluster.sync_status, cell.cluster.health_status, cell.cluster.revision], ['Synced', 'Degraded', 'f'.repeat(40)]);
+  // (Argo CD's latest report is of a revision that is not this deployment's: its health is not shown as this deployment's)
+  assert.deepEqual(
+    [cell.cluster.sync_status, cell.cluster.health_status, cell.cluster.revision, cell.cluster.revision_is_deployment],
+    [null, null, 'f'.repeat(40), false],
+  );
 });
 
 test('a late notification (older reconciledAt) changes nothing; a multi-source application matches on spec.sources[].path', async (t) => {
@@ -251,8 +270,9 @@ test('polling alone: a stand-in Argo CD API is polled; committed → synced → 
   });
   assert.equal(synced.timeline.healthy_at, null);
   assert.equal(synced.cluster.health_status, 'Progressing');
+  // Forge filters by repository itself (Argo CD's `repo` query compares one spelling of the first source only)
   assert.ok(
-    argocd.requests.some((r) => r === `/api/v1/applications?repo=${encodeURIComponent(s.remote)}`),
+    argocd.requests.some((r) => r === '/api/v1/applications'),
     argocd.requests[0],
   );
 
@@ -274,6 +294,146 @@ test('polling alone: a stand-in Argo CD API is polled; committed → synced → 
   // the poll never recorded the foreign application's Degraded
   const audit = await s.f.api('GET', '/audit?limit=200', undefined, s.ops);
   assert.equal(audit.body.items.filter((e: { action: string }) => e.action === 'deployment.degraded').length, 0);
+});
+
+test("only Applications of Forge's GitOps repository count (FORGE_ARGOCD_REPO_URL, spelled any usual way); another repository, another path or an unknown project is matched: false and counted", async (t) => {
+  const s = await setup(t, { FORGE_ARGOCD_REPO_URL: 'https://Git.Example.com/acme/gitops.git' });
+  await release(s, 1);
+  const d1 = await deploy(s, 'staging', '1');
+  // (the counter is the process's: other tests of this file ran servers in this process too)
+  const countNow = async () =>
+    Number(
+      /forge_argocd_unmatched_applications_total\{source="notification"\} (\d+)/.exec((await s.f.api('GET', '/metrics')).text)?.[1] ?? 0,
+    );
+  const before = await countNow();
+  const unmatchedCount = async () => (await countNow()) - before;
+
+  // another GitOps repository whose path is one of Forge's slots: ignored, counted; nothing recorded
+  for (const repoURL of [
+    'https://git.example.com/evil/gitops.git',
+    'https://git.example.com/acme/gitops-fork.git',
+    'https://git.example.com:8443/acme/gitops.git',
+    s.remote, // FORGE_GITOPS_URL is not what Argo CD uses here: FORGE_ARGOCD_REPO_URL says so
+  ]) {
+    const foreign = await post(s, app(s, 'staging', { name: 'foreign', repoURL, revision: d1.gitops_commit_sha, health: 'Degraded' }));
+    assert.equal(foreign.status, 200, foreign.text);
+    assert.deepEqual([foreign.body.matched, foreign.body.events, foreign.body.deployment_id], [false, [], undefined], repoURL);
+    assert.match(foreign.body.note, /no source is Forge's GitOps repository/);
+  }
+  assert.equal(await unmatchedCount(), 4);
+  let c = await current(s, 'staging');
+  assert.deepEqual([c.cluster, c.timeline.synced_at, c.timeline.degraded_at], [null, null, null]);
+
+  // a project Forge has no release of, at a well-formed path of Forge's repository: not matched, counted
+  const ghost = await post(
+    s,
+    app(s, 'staging', {
+      name: 'ghost',
+      path: 'staging/apps/acme/mono/ghost',
+      repoURL: 'https://git.example.com/acme/gitops',
+      revision: d1.gitops_commit_sha,
+    }),
+  );
+  assert.deepEqual([ghost.body.matched, ghost.body.events], [false, []]);
+  assert.match(ghost.body.note, /no release of acme\/mono\/ghost/);
+  assert.equal(await unmatchedCount(), 5);
+
+  // Forge's repository spelled as ssh (scp form), with a trailing slash or another host case: matched
+  const ssh = await post(
+    s,
+    app(s, 'staging', { repoURL: 'git@git.example.com:acme/gitops', revision: d1.gitops_commit_sha, health: 'Progressing' }),
+  );
+  assert.deepEqual([ssh.body.matched, ssh.body.deployment_id, ssh.body.events], [true, d1.id, ['deployment.synced']]);
+  const slash = await post(
+    s,
+    app(s, 'staging', { repoURL: 'https://GIT.example.com/acme/gitops/', revision: d1.gitops_commit_sha, health: 'Healthy' }),
+  );
+  assert.deepEqual([slash.body.matched, slash.body.events], [true, ['deployment.healthy']]);
+  assert.equal(await unmatchedCount(), 5);
+  c = await current(s, 'staging');
+  assert.deepEqual([c.cluster.sync_status, c.cluster.health_status, c.timeline.degraded_at], ['Synced', 'Healthy', null]);
+});
+
+test("a multi-source Application: the revision is that of the source in Forge's repository (status.sync.revisions[i]), not another source's", async (t) => {
+  const s = await setup(t);
+  await release(s, 1);
+  const d1 = await deploy(s, 'staging', '1');
+  const chartsRevision = 'c'.repeat(40);
+  // As Argo CD reports a multi-source Application: spec.sources, status.sync.revisions (one per
+  // source, in order) and no status.sync.revision; likewise the operation's syncResult.revisions.
+  const multi = (health: AppState['health'], ourRevision: string) => {
+    const a = application(app(s, 'staging', { revision: ourRevision, health }), true) as any;
+    const ours = a.spec.source;
+    delete a.spec.source;
+    a.spec.sources = [
+      { repoURL: 'https://git.example.com/platform/charts.git', path: 'staging/apps/acme/mono/auth-service', targetRevision: 'main' },
+      ours,
+    ];
+    delete a.status.sync.revision;
+    a.status.sync.revisions = [chartsRevision, ourRevision];
+    a.status.operationState.syncResult.revisions = [chartsRevision, ourRevision];
+    delete a.status.operationState.syncResult.revision;
+    return a;
+  };
+  const first = await notify({ 'forge-url': s.f.url, 'forge-argocd-token': s.argo }, multi('Healthy', d1.gitops_commit_sha));
+  assert.equal(first.status, 200, first.text);
+  assert.deepEqual(
+    [first.body.matched, first.body.deployment_id, first.body.events],
+    [true, d1.id, ['deployment.synced', 'deployment.healthy']],
+  );
+  const c = await current(s, 'staging');
+  assert.deepEqual([c.cluster.revision, c.cluster.revision_is_deployment], [d1.gitops_commit_sha, true]);
+  // the other source moving on (its revision is not a commit of Forge's repository) changes nothing;
+  // Forge's source at a revision that is not this deployment's does not count either
+  const other = await notify({ 'forge-url': s.f.url, 'forge-argocd-token': s.argo }, multi('Degraded', 'f'.repeat(40)));
+  assert.deepEqual([other.body.matched, other.body.events], [true, []]);
+  assert.match(other.body.note, /not this deployment's/);
+});
+
+test("polling: Applications of another repository are ignored even when Argo CD lists them; Forge's repository under another spelling counts", async (t) => {
+  const argocd = await startArgocd();
+  t.after(() => argocd.stop());
+  const s = await setup(t, {
+    FORGE_ARGOCD_URL: argocd.url,
+    FORGE_ARGOCD_TOKEN: argocd.token,
+    FORGE_ARGOCD_REPO_URL: 'https://git.example.com/acme/gitops.git',
+  });
+  await release(s, 1);
+  const d1 = await deploy(s, 'staging', '1');
+  argocd.apps.set(
+    'foreign',
+    app(s, 'staging', {
+      name: 'foreign',
+      repoURL: 'https://git.example.com/other/gitops.git',
+      revision: d1.gitops_commit_sha,
+      health: 'Degraded',
+    }),
+  );
+  argocd.apps.set(
+    'ours',
+    app(s, 'staging', {
+      name: 'ours',
+      repoURL: 'ssh://git@git.example.com/acme/gitops',
+      revision: d1.gitops_commit_sha,
+      health: 'Healthy',
+    }),
+  );
+  const healthy = await eventually('healthy from the poll', async () => {
+    const c = await current(s, 'staging');
+    return c.timeline.healthy_at ? c : undefined;
+  });
+  assert.deepEqual([healthy.cluster.health_status, healthy.timeline.degraded_at], ['Healthy', null]);
+  await eventually('the foreign application counted as unknown', async () =>
+    /forge_argocd_unmatched_applications_total\{source="poll"\} [1-9]/.test((await s.f.api('GET', '/metrics')).text),
+  );
+  const audit = await s.f.api('GET', '/audit?limit=200', undefined, s.ops);
+  const items = audit.body.items as { action: string; actor: string }[];
+  assert.equal(items.filter((e) => e.action === 'deployment.degraded').length, 0);
+  // events a poll recorded carry the poll as their actor
+  assert.deepEqual(
+    items.filter((e) => e.action === 'deployment.healthy').map((e) => e.actor),
+    ['forge:argocd-poll'],
+  );
 });
 
 test('the shipped notifications config posts the Application with {{toJson .app}} to the integration endpoint, for sync, health, degradation and failed syncs', () => {
@@ -304,6 +464,14 @@ test('settings: FORGE_ARGOCD_URL must be an http(s) URL; the token from FORGE_AR
     ['https://argocd.example.com', 'from-file', 5000, 10_000],
   );
   assert.equal(loadSettings({ dataDir: dir }, {}).argocd.url, undefined);
+  // the repository Argo CD's Applications must name: FORGE_ARGOCD_REPO_URL, else FORGE_GITOPS_URL, else the embedded one's path
+  assert.equal(
+    loadSettings({ dataDir: dir }, { FORGE_ARGOCD_REPO_URL: ' https://git.example.com/g.git ', FORGE_GITOPS_URL: '/srv/g.git' }).argocd
+      .repoUrl,
+    'https://git.example.com/g.git',
+  );
+  assert.equal(loadSettings({ dataDir: dir }, { FORGE_GITOPS_URL: '/srv/g.git' }).argocd.repoUrl, '/srv/g.git');
+  assert.equal(loadSettings({ dataDir: dir }, {}).argocd.repoUrl, join(dir, 'gitops.git'));
   assert.throws(
     () => loadSettings({ dataDir: dir }, { FORGE_ARGOCD_URL: 'argocd:443' }),
     /FORGE_ARGOCD_URL is "argocd:443"; expected the http\(s\) URL/,

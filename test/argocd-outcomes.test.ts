@@ -5,10 +5,13 @@
  * integration endpoint's guard (only integration:argocd; malformed and huge bodies).
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { loadSettings } from '../src/server/settings.js';
+import { startServer } from '../src/server/start.js';
 import { type AppState, application, goJson, notify } from './support/argocd.js';
 import { eventually } from './support/eventually.js';
 import { type Forge, releaseBody, sha, startForge, tempDir } from './support/forge.js';
@@ -58,7 +61,7 @@ async function setup(t: { after(fn: () => unknown): void }): Promise<Setup> {
     remote: repo.remote,
     ci: await f.token(['service-account'], 'ci'),
     ops: await f.token(['operator'], 'olga@acme.test'),
-    argo: await f.token(['integration:argocd'], 'argocd'),
+    argo: await f.token(['integration:argocd'], 'argocd-notifications@cluster-a'),
     dev: await f.token(['developer'], 'dan@acme.test'),
   };
 }
@@ -181,6 +184,137 @@ test('degraded within the window: exactly one forward rollback to the last healt
   assert.equal((await s.f.api('GET', '/api/v1/metrics/dora')).status, 401);
 });
 
+test('no loop, and never silent: the automatic rollback degrading, or a later deployment of a release already rolled back automatically degrading, is refused once, audited with why', async (t) => {
+  const s = await setup(t);
+  await release(s, 1);
+  const d1 = await eventually('release 1 active in dev', async () => {
+    const c = await current(s, 'dev');
+    return c?.release_number === 1 && c.status === 'active' ? c : undefined;
+  });
+  await post(s, app(s, 'dev', { revision: d1.gitops_commit_sha }));
+  await release(s, 2);
+  const d2 = await eventually('release 2 active in dev', async () => {
+    const c = await current(s, 'dev');
+    return c?.release_number === 2 ? c : undefined;
+  });
+  await post(s, app(s, 'dev', { revision: d2.gitops_commit_sha, health: 'Degraded' }));
+  const rolledBack = await eventually(
+    'the automatic rollback',
+    async () => {
+      const c = await current(s, 'dev');
+      return c?.kind === 'rollback' ? c : undefined;
+    },
+    { withinMs: 60_000 },
+  );
+  const refusals = async () => (await auditOf(s)).filter((e) => e.action === 'deployment.auto_rollback_refused');
+
+  // the automatic rollback itself turns Degraded: not rolled back again, and said so, once
+  await post(s, app(s, 'dev', { revision: rolledBack.gitops_commit_sha, health: 'Degraded' }));
+  const first = await eventually("the rollback's own degradation refused", async () => {
+    const r = await refusals();
+    return r.length === 1 ? r : undefined;
+  });
+  assert.equal(first[0].subject, rolledBack.id);
+  assert.match(first[0].details.error, /itself an automatic rollback/);
+  assert.equal(first[0].details.reported_by, 'argocd-notifications@cluster-a');
+
+  // someone deploys release 2 again by hand; it degrades again within the window: one automatic
+  // rollback per bad release, so it is refused, audited (and sent to webhooks) with the reason, once
+  assert.equal((await s.f.api('DELETE', '/pins/dev/acme/mono/auth-service', undefined, s.ops)).status, 200);
+  const again = await s.f.api(
+    'POST',
+    '/deployments',
+    { repository: 'acme/mono', project: 'auth-service', environment: 'dev', release: '2' },
+    s.ops,
+  );
+  assert.equal(again.status, 201, again.text);
+  assert.deepEqual((await post(s, app(s, 'dev', { revision: again.body.gitops_commit_sha, health: 'Degraded' }))).body.events, [
+    'deployment.synced',
+    'deployment.degraded',
+  ]);
+  const second = await eventually('the second degradation of release 2 refused', async () => {
+    const r = await refusals();
+    return r.length === 2 ? r.find((e) => e.subject === again.body.id) : undefined;
+  });
+  assert.equal(second.details.cause, 'degraded');
+  assert.equal(second.details.release_number, 2);
+  assert.match(
+    second.details.error,
+    /release 2 was already rolled back automatically in dev \(deployment [0-9a-f-]+\): one automatic rollback per bad release/,
+  );
+  assert.equal(second.details.earlier_bad_deployment_id, d2.id);
+  // more reports and several sweeps: still one rollback, still these two refusals
+  await post(s, app(s, 'dev', { revision: again.body.gitops_commit_sha, health: 'Degraded', phase: 'Failed' }));
+  await sleep(600);
+  assert.equal((await refusals()).length, 2);
+  assert.equal((await history(s, 'dev')).filter((d: { kind: string }) => d.kind === 'rollback').length, 1);
+  assert.equal((await current(s, 'dev')).id, again.body.id);
+});
+
+test("the poll reads at most 64 MiB of Argo CD's answer: an endless one is cut off at the cap while streaming, with a clear log line", async (t) => {
+  let sent = 0;
+  let clientClosed = false;
+  const chunk = Buffer.alloc(1024 * 1024, 0x20); // JSON whitespace
+  let requests = 0;
+  const server = createServer((req, res) => {
+    // the first poll gets the endless answer; later ones a plain 503 (so the byte count is the first's)
+    if (++requests > 1) return void res.writeHead(503).end();
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write('{"items":[');
+    req.socket.on('close', () => {
+      clientClosed = true;
+    });
+    // 80 MiB, then the answer stays open (never ends): only a bounded read gets past it
+    const pump = () => {
+      while (sent < 80 * 1024 * 1024 && !clientClosed) {
+        sent += chunk.length;
+        if (!res.write(chunk)) return void res.once('drain', pump);
+      }
+    };
+    pump();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => {
+    server.closeAllConnections();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
+  const repo = makeRemote({ 'README.md': 'gitops\n' });
+  t.after(repo.cleanup);
+  // the real server, in this process, its log kept
+  const dataDir = tempDir();
+  const log: string[] = [];
+  const forge = await startServer(
+    loadSettings(
+      { port: 0, dataDir },
+      {
+        ...process.env,
+        FORGE_GITOPS_URL: repo.remote,
+        FORGE_ARGOCD_URL: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+        FORGE_ARGOCD_TOKEN: 't',
+        FORGE_ARGOCD_POLL_MS: '500',
+        // without a bounded read, the poll would wait on the open answer until this timeout
+        FORGE_ARGOCD_TIMEOUT_MS: '60000',
+        FORGE_LOG: 'off',
+      },
+    ),
+    (l) => log.push(l),
+  );
+  t.after(async () => {
+    await forge.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const line = await eventually('the poll cut off at the cap', () => log.find((l) => l.startsWith('argocd: cannot poll')), {
+    withinMs: 120_000,
+  });
+  assert.match(
+    line,
+    /^argocd: cannot poll http:\/\/127\.0\.0\.1:\d+: the application list is larger than 67108864 bytes: the read was stopped at that size; trying again every 500 ms$/,
+  );
+  await eventually('the connection dropped by Forge', () => clientClosed);
+  assert.ok(sent < 80 * 1024 * 1024, `the server was still sending when Forge hung up (sent ${sent} bytes)`);
+  assert.equal((await fetch(`${forge.address}/healthz`)).status, 200);
+});
+
 test('verification gate: refused in production with the time it becomes eligible; nothing happens after the auto-rollback window', async (t) => {
   const s = await setup(t);
   await release(s, 1);
@@ -196,8 +330,9 @@ test('verification gate: refused in production with the time it becomes eligible
   assert.equal(refused.body.error.code, 'policy_denied');
   const check = refused.body.error.details.checks.find((c: { name: string }) => c.name === 'verification');
   assert.equal(check.actual[0].eligible_at, eligible.toISOString());
-  const hhmm = `${eligible.toISOString().slice(0, 10)} ${eligible.toISOString().slice(11, 16)} UTC`;
-  assert.ok(check.reason.includes(`eligible at ${hhmm}`), check.reason);
+  // full RFC 3339 precision (seconds and milliseconds), in the reason as in eligible_at
+  assert.ok(check.reason.includes(`eligible at ${eligible.toISOString()}`), check.reason);
+  assert.ok(check.reason.includes(`healthy there since ${new Date(since).toISOString()}`), check.reason);
   const dry = await s.f.api(
     'POST',
     '/policy-checks',
@@ -316,6 +451,10 @@ test('the integration endpoint: only integration:argocd may post; malformed and 
     (v) => ({ ...valid, status: { operationState: { finishedAt: v } } }),
     (v) => ({ ...valid, status: { operationState: { syncResult: { revision: v } } } }),
     (v) => ({ ...valid, status: { reconciledAt: v } }),
+    (v) => ({ ...valid, spec: { source: { repoURL: v, path: 'dev/apps/acme/mono/auth-service' } } }),
+    (v) => ({ ...valid, spec: { sources: [{ repoURL: v }] } }),
+    (v) => ({ ...valid, status: { sync: { revisions: [v] } } }),
+    (v) => ({ ...valid, status: { operationState: { syncResult: { revisions: [v] } } } }),
   ];
   for (const [i, make] of fields.entries())
     for (const v of [1, true, [], { a: 1 }]) {

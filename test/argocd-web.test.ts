@@ -39,7 +39,8 @@ test('matrix cell sync/health (live), the deployment timeline and the DORA chart
         {
           name: 'auth-dev',
           path: 'dev/apps/acme/mono/auth-service',
-          repoURL: 'x',
+          // the embedded GitOps repository: without FORGE_ARGOCD_REPO_URL, Applications name it by its path
+          repoURL: join(forge.dataDir, 'gitops.git'),
           sync: 'Synced',
           revision: d!.gitops_commit_sha,
           health,

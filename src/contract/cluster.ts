@@ -14,11 +14,12 @@ export const ClusterStatus = Type.Object(
     revision: Nullable(Type.String()),
     /** When Forge received the observation. */
     observed_at: Type.String(),
-    /** The deployment active when it was observed. */
+    /** The deployment this view is of: always the one it is shown with (an earlier deployment's view is not shown). */
     deployment_id: Nullable(Type.String()),
     /**
      * Whether `revision` was that deployment's GitOps commit (or a later one with the same
-     * pointer). False with a revision: drift, Argo CD runs something else than Forge recorded.
+     * pointer). False with a revision: drift, Argo CD runs something else than Forge recorded;
+     * then `sync_status` and `health_status` are null (they are that other revision's).
      */
     revision_is_deployment: Type.Boolean(),
   },
@@ -47,7 +48,7 @@ export const ArgocdIngestResult = Type.Object({
   deployment_id: Type.Optional(Nullable(Type.String())),
   /** Events recorded (deployment.synced|healthy|degraded|sync_failed); empty when nothing changed. */
   events: Type.Array(Type.String()),
-  /** Why nothing was recorded against a deployment (unknown path, older revision, stale notification). */
+  /** Why nothing was recorded against a deployment (another repository, unknown path or project, older revision, stale notification). */
   note: Type.Optional(Type.String()),
 });
 export type ArgocdIngestResult = Static<typeof ArgocdIngestResult>;

@@ -17,6 +17,8 @@
  * `Running`, `Succeeded`, `Failed`, `Error`, `Terminating`.
  */
 
+import { parseRfc3339, rfc3339Problem } from './rfc3339.js';
+
 /** What Forge reads from one Application. Absent fields are null. */
 export interface ApplicationFacts {
   /** metadata.name */
@@ -25,6 +27,15 @@ export interface ApplicationFacts {
   namespace: string | null;
   /** spec.source.path and each spec.sources[].path, in that order, without empty ones. */
   paths: string[];
+  /**
+   * spec.source and each spec.sources[] (`index` its place in spec.sources, null for
+   * spec.source), with their repoURL and path (null when absent): what an Application is matched on.
+   */
+  sources: { repoURL: string | null; path: string | null; index: number | null }[];
+  /** status.sync.revisions: a multi-source Application's revisions, one per spec.sources[] (null when absent). */
+  syncRevisions: string[] | null;
+  /** status.operationState.syncResult.revisions: likewise for the last sync operation. */
+  syncResultRevisions: string[] | null;
   /** status.sync.status */
   syncStatus: string | null;
   /** status.sync.revision: the GitOps commit Argo CD compared against. */
@@ -92,11 +103,12 @@ export function parseApplication(body: unknown): ParsedApplication {
   const time = (v: unknown, path: string): string | null => {
     const s = str(v, path);
     if (s === null) return null;
-    if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(s) || Number.isNaN(Date.parse(s))) {
-      bad(path, 'expected an RFC 3339 time');
+    const at = parseRfc3339(s);
+    if (!at) {
+      bad(path, rfc3339Problem(s)!);
       return null;
     }
-    return new Date(s).toISOString();
+    return at.toISOString();
   };
   const metadata = obj(body.metadata, 'metadata', true);
   const spec = obj(body.spec, 'spec');
@@ -104,18 +116,36 @@ export function parseApplication(body: unknown): ParsedApplication {
   const name = str(metadata.name, 'metadata.name', true);
   const namespace = str(metadata.namespace, 'metadata.namespace');
   const paths: string[] = [];
+  const sources: ApplicationFacts['sources'] = [];
   const source = obj(spec.source, 'spec.source');
   const p0 = str(source.path, 'spec.source.path');
   if (p0) paths.push(p0);
+  if (spec.source !== undefined && spec.source !== null)
+    sources.push({ repoURL: str(source.repoURL, 'spec.source.repoURL'), path: p0, index: null });
   if (spec.sources !== undefined && spec.sources !== null) {
     if (!Array.isArray(spec.sources)) bad('spec.sources', 'expected an array');
     else if (spec.sources.length > 100) bad('spec.sources', 'more than 100 sources');
     else
       spec.sources.forEach((s, i) => {
-        const p = str(obj(s, `spec.sources[${i}]`).path, `spec.sources[${i}].path`);
+        const one = obj(s, `spec.sources[${i}]`);
+        const p = str(one.path, `spec.sources[${i}].path`);
         if (p) paths.push(p);
+        sources.push({ repoURL: str(one.repoURL, `spec.sources[${i}].repoURL`), path: p, index: i });
       });
   }
+  /** An array of revisions (status.sync.revisions, syncResult.revisions): null when absent. */
+  const revisions = (v: unknown, path: string): string[] | null => {
+    if (v === undefined || v === null) return null;
+    if (!Array.isArray(v)) {
+      bad(path, 'expected an array of strings');
+      return null;
+    }
+    if (v.length > 100) {
+      bad(path, 'more than 100 revisions');
+      return null;
+    }
+    return v.map((r, i) => str(r, `${path}[${i}]`) ?? '');
+  };
   const sync = obj(status.sync, 'status.sync');
   const health = obj(status.health, 'status.health');
   const op = obj(status.operationState, 'status.operationState');
@@ -124,6 +154,9 @@ export function parseApplication(body: unknown): ParsedApplication {
     name: name ?? '',
     namespace,
     paths,
+    sources,
+    syncRevisions: revisions(sync.revisions, 'status.sync.revisions'),
+    syncResultRevisions: revisions(result.revisions, 'status.operationState.syncResult.revisions'),
     syncStatus: str(sync.status, 'status.sync.status'),
     syncRevision: str(sync.revision, 'status.sync.revision'),
     healthStatus: str(health.status, 'status.health.status'),
@@ -160,6 +193,86 @@ export function matchSlot(paths: string[], environments: readonly string[]): Slo
     return { environment, repository: `${owner}/${name}`.toLowerCase(), project };
   }
   return undefined;
+}
+
+/**
+ * A Git repository URL reduced to what identifies the repository, so the spellings Argo CD
+ * users write for one repository compare equal (issue 15): the host in lower case, without
+ * user info and default ports (http 80, https 443, ssh 22, git 9418), the path without trailing
+ * slashes and one trailing `.git`; the transport is not part of it, so
+ * `https://Git.example.com/acme/gitops.git`, `ssh://git@git.example.com/acme/gitops` and
+ * `git@git.example.com:acme/gitops` are one repository (the same host serves one repository
+ * per path whatever the protocol). The path keeps its case (some servers are case-sensitive),
+ * and a non-default port stays, so those differences never match. A local path (`/srv/x.git`,
+ * `file:///srv/x.git`) is kept as it is, apart from trailing slashes: `.git` is part of a
+ * directory's name. Anything else compares as the trimmed text.
+ */
+export function normalizeRepoUrl(raw: string): string {
+  const s = raw.trim();
+  const local = /^file:\/\/(\/.*)$/.exec(s)?.[1] ?? (s.startsWith('/') ? s : undefined);
+  if (local !== undefined) return `file:${local.replace(/\/+$/, '') || '/'}`;
+  const cleanPath = (p: string) =>
+    `/${p
+      .replace(/^\/+/, '')
+      .replace(/\/+$/, '')
+      .replace(/\.git$/, '')
+      .replace(/\/+$/, '')}`;
+  // scp-like ssh (`[user@]host:path`), as git and Argo CD accept it
+  const scp = s.includes('://') ? null : /^(?:[^@/:]+@)?([a-z0-9][a-z0-9.-]*):(.+)$/i.exec(s);
+  if (scp) return `${scp[1].toLowerCase()}${cleanPath(scp[2])}`;
+  let url: URL;
+  try {
+    url = new URL(s);
+  } catch {
+    return s;
+  }
+  const defaults: Record<string, string> = {
+    'http:': '80',
+    'https:': '443',
+    'ssh:': '22',
+    'git+ssh:': '22',
+    'ssh+git:': '22',
+    'git:': '9418',
+  };
+  if (!(url.protocol in defaults) || !url.hostname) return s;
+  const port = url.port && url.port !== defaults[url.protocol] ? `:${url.port}` : '';
+  return `${url.hostname.toLowerCase()}${port}${cleanPath(decodeURIComponent(url.pathname))}`;
+}
+
+/** Whether two repository URLs name the same repository (normalizeRepoUrl). */
+export function sameRepository(a: string, b: string): boolean {
+  return normalizeRepoUrl(a) === normalizeRepoUrl(b);
+}
+
+/**
+ * What an Application deploys of Forge's, if anything: the first source (spec.source, then
+ * spec.sources[] in order) whose repoURL is Forge's GitOps repository (`repoUrl`, compared with
+ * sameRepository) and whose path is a slot's (matchSlot). With it, the revisions that source is
+ * at: for a source of spec.sources[i], `status.sync.revisions[i]` and
+ * `status.operationState.syncResult.revisions[i]` when Argo CD reports those arrays (a
+ * multi-source Application), else `status.sync.revision` and `syncResult.revision`.
+ * Otherwise why not: `repository` (no source in Forge's repository) or `path` (sources in it,
+ * none at a slot's path).
+ */
+export function matchApplication(
+  app: ApplicationFacts,
+  environments: readonly string[],
+  repoUrl: string,
+): { slot: Slot; syncRevision: string | null; syncResultRevision: string | null } | { slot: undefined; why: 'repository' | 'path' } {
+  let ours = false;
+  for (const src of app.sources) {
+    if (!src.repoURL || !sameRepository(src.repoURL, repoUrl)) continue;
+    ours = true;
+    const slot = src.path ? matchSlot([src.path], environments) : undefined;
+    if (!slot) continue;
+    const pick = (list: string[] | null, single: string | null) => (src.index !== null && list ? list[src.index] || null : single);
+    return {
+      slot,
+      syncRevision: pick(app.syncRevisions, app.syncRevision),
+      syncResultRevision: pick(app.syncResultRevisions, app.syncResultRevision),
+    };
+  }
+  return { slot: undefined, why: ours ? 'path' : 'repository' };
 }
 
 /** Whether a sync operation failed (Argo CD's phases `Failed` and `Error`). */

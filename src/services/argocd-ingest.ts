@@ -12,7 +12,7 @@
  * ordered by `status.reconciledAt`: an older one changes nothing.
  */
 import type { ArgocdIngestResult, Deployment, Release } from '../contract/index.js';
-import { type ApplicationFacts, advanceOutcome, matchSlot, observedRevision, parseApplication } from '../core/argocd-application.js';
+import { type ApplicationFacts, advanceOutcome, matchApplication, observedRevision, parseApplication } from '../core/argocd-application.js';
 import { ForgeError, validationError } from '../core/errors.js';
 import { parsePointer, pointerPath } from '../core/pointer.js';
 import { argocdUnmatched, commitToSynced, syncedToHealthy } from '../observability/metrics.js';
@@ -23,8 +23,15 @@ import * as releases from '../store/releases.js';
 import { considerAutoRollback } from './argocd-auto-rollback.js';
 import type { DeployContext } from './deployment-context.js';
 
-/** The actor of events Argo CD reported. */
-export const ARGOCD_ACTOR = 'integration:argocd';
+/**
+ * Who reported, and which repository is Forge's: `actor` is recorded as the actor of the events
+ * (the posting token's subject, `<issuer>#<sub>` for OIDC; `forge:argocd-poll` for a poll),
+ * `repoUrl` is the GitOps repository as Argo CD names it (settings `argocd.repoUrl`).
+ */
+export interface IngestOptions {
+  repoUrl: string;
+  actor: string;
+}
 
 /** CDEvents (v0.4) event types the deployment events correspond to; `healthy` has none, so a custom one. */
 const CDEVENT_TYPE: Record<string, string> = {
@@ -95,35 +102,54 @@ export async function ingestApplication(
   ctx: DeployContext,
   body: unknown,
   source: 'notification' | 'poll',
+  opts: IngestOptions,
   now: () => Date = () => new Date(),
 ): Promise<ArgocdIngestResult> {
   const parsed = parseApplication(body);
   if (!parsed.ok) {
     throw validationError(parsed.problems.map((p) => ({ path: p.path, message: p.message })));
   }
-  return ingestFacts(ctx, parsed.app, source, now);
+  return ingestFacts(ctx, parsed.app, source, opts, now);
 }
 
-/** As ingestApplication, for an Application already parsed. */
+/**
+ * As ingestApplication, for an Application already parsed. It matches (`matched: true`) only
+ * when one of its sources is Forge's GitOps repository at a slot's path, of a project Forge has
+ * releases of; anything else is ignored, answered `matched: false` and counted in
+ * `forge_argocd_unmatched_applications_total`. For a multi-source Application the revisions
+ * are those of the matching source (`status.sync.revisions[i]`).
+ */
 export async function ingestFacts(
   ctx: DeployContext,
-  app: ApplicationFacts,
+  parsedApp: ApplicationFacts,
   source: 'notification' | 'poll',
+  opts: IngestOptions,
   now: () => Date = () => new Date(),
 ): Promise<ArgocdIngestResult> {
-  const slot = matchSlot(
-    app.paths,
+  const match = matchApplication(
+    parsedApp,
     ctx.platform.environments.map((e) => e.name),
+    opts.repoUrl,
   );
-  if (!slot) {
+  const unmatched = (note: string): ArgocdIngestResult => {
     argocdUnmatched.inc({ source });
-    return {
-      application: app.name,
-      matched: false,
-      events: [],
-      note: `no source path of the form <env>/apps/<owner>/<name>/<project> with a configured environment (${app.paths.join(', ') || 'no path'}): ignored`,
-    };
+    return { application: parsedApp.name, matched: false, events: [], note };
+  };
+  if (!match.slot) {
+    // (Forge's own URL is not echoed: FORGE_GITOPS_URL may carry credentials)
+    const repos = [...new Set(parsedApp.sources.map((s) => s.repoURL ?? '(none)'))];
+    const shown = repos.length ? `${repos.slice(0, 3).join(', ')}${repos.length > 3 ? ', …' : ''}` : 'no source';
+    return unmatched(
+      match.why === 'repository'
+        ? `no source is Forge's GitOps repository (FORGE_ARGOCD_REPO_URL; the application's: ${shown}): ignored`
+        : `no source path of the form <env>/apps/<owner>/<name>/<project> with a configured environment (${parsedApp.paths.join(', ') || 'no path'}): ignored`,
+    );
   }
+  const slot = match.slot;
+  if (!(await outcomes.projectKnown(ctx.db, slot.repository, slot.project)))
+    return unmatched(`Forge has no release of ${slot.repository}/${slot.project}: ignored`);
+  // The revisions of the source that matched (a multi-source Application has one per source).
+  const app: ApplicationFacts = { ...parsedApp, syncRevision: match.syncRevision, syncResultRevision: match.syncResultRevision };
   const active = await deployments.activeDeployment(ctx.db, slot.environment, slot.repository, slot.project);
   const ours = active ? await revisionIsDeployment(ctx, active, app.syncRevision) : false;
   const opOurs = active ? await revisionIsDeployment(ctx, active, app.syncResultRevision) : false;
@@ -174,7 +200,7 @@ export async function ingestFacts(
     const release = events.length ? (await releases.findById(tx, active.release_id))! : undefined;
     for (const e of events) {
       await appendAudit(tx, {
-        actor: ARGOCD_ACTOR,
+        actor: opts.actor,
         action: `deployment.${e}`,
         subject: active.id,
         details: deploymentEventDetails(e, active, release!, at, {
@@ -204,7 +230,7 @@ export async function ingestFacts(
     const cause = events.includes('deployment.degraded') ? 'degraded' : events.includes('deployment.sync_failed') ? 'sync_failed' : null;
     if (cause) {
       // In the background: the notification is answered at once; the rollback's outcome is in the audit log.
-      const job = considerAutoRollback(ctx, active, cause)
+      const job = considerAutoRollback(ctx, active, cause, new Date(), opts.actor)
         .catch((err: Error) => process.stderr.write(`automatic rollback of deployment ${active.id} failed: ${err.message}\n`))
         .finally(() => ctx.inflight.delete(job));
       ctx.inflight.add(job);

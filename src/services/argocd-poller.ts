@@ -1,8 +1,11 @@
 /**
  * The loop that closes what notifications may leave open (issue 15), run by every replica:
- *   - pull: with FORGE_ARGOCD_URL and a token, GET /api/v1/applications (filtered by the GitOps
- *     repository's URL, Argo CD's `repo` query) and ingest every Application, so a lost
- *     notification is caught up. Argo CD down, slow or answering nonsense is logged once per
+ *   - pull: with FORGE_ARGOCD_URL and a token, GET /api/v1/applications and ingest every
+ *     Application whose source is Forge's GitOps repository (`repoUrl`, compared as
+ *     normalizeRepoUrl does: Argo CD's own `repo` query compares the first source's URL exactly,
+ *     so it would miss a multi-source Application or another spelling of the URL; the others
+ *     are ignored and counted), so a lost notification is caught up. The answer is read as it
+ *     streams and abandoned at MAX_POLL_BYTES. Argo CD down, slow or answering nonsense is logged once per
  *     change of state and tried again at the next tick; nothing else waits on it.
  *   - gates: refused auto-deploys that wait only on a verification gate go out once it is met
  *     (`releaseGatedAutoDeploys`); each is claimed once in the database, so one replica sends it.
@@ -32,28 +35,67 @@ export interface ArgocdSettings {
   pollMs: number;
   /** Per-request timeout of the Argo CD API, ms (FORGE_ARGOCD_TIMEOUT_MS, default 10 000). */
   timeoutMs: number;
-  /** Restricts the poll to applications of this repository (Argo CD's `repo` query): the GitOps remote's URL, when known. */
-  repoUrl?: string;
+  /**
+   * FORGE_ARGOCD_REPO_URL (default FORGE_GITOPS_URL; with the embedded repository, its path):
+   * Forge's GitOps repository as Argo CD's Applications name it in `repoURL`. Only Applications
+   * with a source in it count, pushed or polled.
+   */
+  repoUrl: string;
 }
 
-/** Most Applications one poll answer may hold: larger is refused, not parsed (bytes). */
-const MAX_POLL_BYTES = 64 * 1024 * 1024;
+/** The actor of events a poll ingested (a notification's are the posting token's subject). */
+export const ARGOCD_POLL_ACTOR = 'forge:argocd-poll';
+
+/** Largest poll answer, bytes: the read stops there, the answer is refused, not parsed. */
+export const MAX_POLL_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The body of `res` as text, read as it streams: past `max` bytes the read is cancelled (the
+ * connection dropped) and this throws, so an endless or huge answer never fills the memory.
+ */
+async function readCapped(res: Response, max: number): Promise<string> {
+  if (!res.body) return '';
+  const declared = Number(res.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > max) {
+    await res.body.cancel().catch(() => {});
+    throw new Error(`the application list is ${declared} bytes, more than the ${max} bytes read at most: not read`);
+  }
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => {});
+      throw new Error(`the application list is larger than ${max} bytes: the read was stopped at that size`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 /**
  * One poll: the Applications Argo CD lists, each ingested (invalid ones skipped). Answers how
  * many were ingested; throws when Argo CD cannot be read (the caller logs and tries later).
  */
-export async function pollArgocd(ctx: DeployContext, s: ArgocdSettings): Promise<{ ingested: number; skipped: number }> {
+export async function pollArgocd(
+  ctx: DeployContext,
+  s: ArgocdSettings,
+  maxBytes = MAX_POLL_BYTES,
+): Promise<{ ingested: number; skipped: number }> {
   const url = new URL('/api/v1/applications', s.url);
-  if (s.repoUrl) url.searchParams.set('repo', s.repoUrl);
   const res = await fetch(url, {
     headers: { accept: 'application/json', ...(s.token ? { authorization: `Bearer ${s.token}` } : {}) },
     redirect: 'manual',
     signal: AbortSignal.timeout(s.timeoutMs),
   });
-  if (res.status !== 200) throw new Error(`GET ${url.pathname} answered ${res.status}`);
-  const text = await res.text();
-  if (text.length > MAX_POLL_BYTES) throw new Error(`the application list is larger than ${MAX_POLL_BYTES} bytes`);
+  if (res.status !== 200) {
+    await res.body?.cancel().catch(() => {});
+    throw new Error(`GET ${url.pathname} answered ${res.status}`);
+  }
+  const text = await readCapped(res, maxBytes);
   const list = JSON.parse(text) as { items?: unknown };
   if (list.items !== undefined && list.items !== null && !Array.isArray(list.items)) throw new Error('the answer has no items list');
   const apps: ApplicationFacts[] = [];
@@ -63,7 +105,7 @@ export async function pollArgocd(ctx: DeployContext, s: ArgocdSettings): Promise
     if (parsed.ok) apps.push(parsed.app);
     else skipped++;
   }
-  for (const app of apps) await ingestFacts(ctx, app, 'poll');
+  for (const app of apps) await ingestFacts(ctx, app, 'poll', { repoUrl: s.repoUrl, actor: ARGOCD_POLL_ACTOR });
   return { ingested: apps.length, skipped };
 }
 

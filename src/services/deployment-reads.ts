@@ -29,9 +29,11 @@ export async function activeDeploymentOf(ctx: PlatformContext, p: SlotParams): P
     clusterOutcomes.clusterStatuses(ctx.db, [s]),
     clusterOutcomes.outcomeOf(ctx.db, active.id),
   ]);
+  // Only Argo CD's view of this deployment (clusterStatuses): never an earlier deployment's sync or health.
+  const view = cluster.get(`${s.environment}/${s.repository}/${s.project}`);
   return {
     ...active,
-    cluster: cluster.get(`${s.environment}/${s.repository}/${s.project}`) ?? null,
+    cluster: view?.deployment_id === active.id ? view : null,
     timeline: {
       committed_at: active.finished_at,
       synced_at: outcome?.synced_at ?? null,

@@ -63,25 +63,46 @@ export async function recordObservation(tx: Db, o: Observation): Promise<boolean
   return rows.length > 0;
 }
 
-/** The cluster view of the slots asked (`env/owner/name/project` keys), as the API shows it. */
+/**
+ * The cluster view of the slots asked (`env/owner/name/project` keys), as the API shows it with
+ * the slot's active deployment: only what belongs to that deployment (issue 15). The latest
+ * observation counts when it was made while this deployment was active, or its revision is this
+ * deployment's GitOps commit; an observation of an earlier deployment (nothing reported since
+ * this one landed) is absent. Made while this deployment was active but of a revision that is
+ * not its own (Argo CD not synced to it yet, or drift), it shows that revision with
+ * `revision_is_deployment: false` and no sync or health status: those are another revision's.
+ */
 export async function clusterStatuses(db: Db, slots: { environment: string; repository: string; project: string }[]) {
   const out = new Map<string, ClusterStatus>();
   if (!slots.length) return out;
-  const rows = await db.query<Observation>(
-    `select * from argocd_observations where (environment || '/' || repository || '/' || project) = any($1::text[])`,
+  const rows = await db.query<Observation & { active_id: string | null; active_sha: string | null }>(
+    `select o.*, d.id as active_id, d.gitops_commit_sha as active_sha from argocd_observations o
+       left join deployments d on d.environment = o.environment and d.repository = o.repository and d.project = o.project
+         and d.status = 'active'
+     where (o.environment || '/' || o.repository || '/' || o.project) = any($1::text[])`,
     [slots.map((s) => `${s.environment}/${s.repository}/${s.project}`)],
   );
   for (const r of rows) {
+    if (!r.active_id) continue;
+    const sameDeployment = r.deployment_id === r.active_id;
+    const itsRevision = r.revision !== null && r.revision === r.active_sha;
+    if (!sameDeployment && !itsRevision) continue;
+    const ours = itsRevision || (sameDeployment && r.revision_is_deployment === true);
     out.set(`${r.environment}/${r.repository}/${r.project}`, {
-      sync_status: r.sync_status,
-      health_status: r.health_status,
+      sync_status: ours ? r.sync_status : null,
+      health_status: ours ? r.health_status : null,
       revision: r.revision,
       observed_at: iso(r.observed_at)!,
-      deployment_id: r.deployment_id ?? null,
-      revision_is_deployment: r.revision_is_deployment === true,
+      deployment_id: r.active_id,
+      revision_is_deployment: ours,
     });
   }
   return out;
+}
+
+/** Whether Forge has any release of `repository`/`project` (else an Application of that path is unknown). */
+export async function projectKnown(db: Db, repository: string, project: string): Promise<boolean> {
+  return (await db.query('select 1 from releases where repository = $1 and project = $2 limit 1', [repository, project])).length > 0;
 }
 
 /** The latest observation of one slot, or undefined. */
@@ -211,6 +232,38 @@ export async function claimAutoRollback(
   return rows.length > 0;
 }
 
+/** The automatic rollback claimed for `releaseId` in `environment`, if any. */
+export async function autoRollbackOfRelease(
+  db: Db,
+  environment: string,
+  releaseId: string,
+): Promise<{ bad_deployment_id: string; rollback_deployment_id: string | null } | undefined> {
+  const [row] = await db.query<{ bad_deployment_id: string; rollback_deployment_id: string | null }>(
+    'select bad_deployment_id, rollback_deployment_id from auto_rollbacks where environment = $1 and bad_release_id = $2',
+    [environment, releaseId],
+  );
+  return row;
+}
+
+/**
+ * Records that the failure of `bad` is not rolled back automatically (its release was already,
+ * or it is itself an automatic rollback); false when it was recorded before (by any replica):
+ * the caller audits it only when true, so once.
+ */
+export async function recordAutoRollbackRefusal(
+  db: Db,
+  bad: { id: string; environment: string },
+  cause: 'degraded' | 'sync_failed',
+  reason: string,
+): Promise<boolean> {
+  const rows = await db.query(
+    `insert into auto_rollback_refusals (bad_deployment_id, environment, cause, reason) values ($1, $2, $3, $4)
+     on conflict do nothing returning 1`,
+    [bad.id, bad.environment, cause, reason],
+  );
+  return rows.length > 0;
+}
+
 export async function finishAutoRollback(db: Db, badId: string, rollbackId: string | null, outcome: string): Promise<void> {
   await db.query('update auto_rollbacks set rollback_deployment_id = $2, outcome = $3 where bad_deployment_id = $1', [
     badId,
@@ -290,7 +343,8 @@ export async function doraRows(
 
 /**
  * Active deployments that turned degraded or failed to sync and whose automatic rollback was
- * never claimed (the replica that saw the event died before it could): the sweep's work.
+ * neither claimed nor recorded as refused (the replica that saw the event died before it
+ * could): the sweep's work.
  */
 export async function unclaimedFailures(
   db: Db,
@@ -302,7 +356,8 @@ export async function unclaimedFailures(
     `select d.id, case when d.degraded_at is not null then 'degraded' else 'sync_failed' end as cause from deployments d
      where d.status = 'active' and d.environment = $1 and (d.degraded_at is not null or d.sync_failed_at is not null)
        and d.finished_at > now() - make_interval(secs => $2::float8 / 1000)
-       and not exists (select 1 from auto_rollbacks a where a.environment = d.environment and a.bad_release_id = d.release_id)
+       and not exists (select 1 from auto_rollbacks a where a.bad_deployment_id = d.id)
+       and not exists (select 1 from auto_rollback_refusals r where r.bad_deployment_id = d.id)
      order by d.activation_seq limit $3`,
     [environment, withinMs, limit],
   );

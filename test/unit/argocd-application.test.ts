@@ -5,7 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { advanceOutcome, matchSlot, type OutcomeTimes, parseApplication } from '../../src/core/argocd-application.js';
+import {
+  advanceOutcome,
+  matchApplication,
+  matchSlot,
+  normalizeRepoUrl,
+  type OutcomeTimes,
+  parseApplication,
+  sameRepository,
+} from '../../src/core/argocd-application.js';
 import { PlatformConfigError, parsePlatformConfig } from '../../src/core/platform-config.js';
 
 const app = {
@@ -29,6 +37,9 @@ test('parses the fields Forge reads, spelled as Argo CD spells them; times norma
     name: 'auth-staging',
     namespace: 'argocd',
     paths: ['staging/apps/acme/mono/auth-service'],
+    sources: [{ repoURL: 'https://git/x.git', path: 'staging/apps/acme/mono/auth-service', index: null }],
+    syncRevisions: null,
+    syncResultRevisions: null,
     syncStatus: 'Synced',
     syncRevision: 'abc1234',
     healthStatus: 'Healthy',
@@ -151,4 +162,94 @@ test('platform config: requires and auto_rollback, and their mistakes with line 
   assert.match(problems('      auto_rollback: { on: [crashed] }\n')[0], /unknown "crashed" in .*auto_rollback.on/);
   assert.match(problems('      auto_rollback: { within: 0s }\n')[0], /auto_rollback.within must be a duration/);
   assert.match(problems('      auto_rollback: { when: now }\n')[0], /unknown key "when"/);
+});
+
+test('repository URLs: the usual spellings of one repository are one; another owner, name, host or port is another', () => {
+  const forge = 'https://git.example.com/acme/gitops.git';
+  for (const same of [
+    'https://git.example.com/acme/gitops',
+    'https://git.example.com/acme/gitops/',
+    'https://git.example.com/acme/gitops.git/',
+    'https://GIT.Example.COM/acme/gitops.git',
+    'https://git.example.com:443/acme/gitops.git',
+    'https://ci:secret@git.example.com/acme/gitops.git',
+    'http://git.example.com/acme/gitops.git',
+    'ssh://git@git.example.com/acme/gitops.git',
+    'ssh://git@git.example.com:22/acme/gitops',
+    'git@git.example.com:acme/gitops.git',
+    'git@git.example.com:acme/gitops',
+    '  https://git.example.com/acme/gitops.git  ',
+  ])
+    assert.ok(sameRepository(same, forge), same);
+  for (const other of [
+    'https://git.example.com/acme/gitops-fork.git',
+    'https://git.example.com/evil/gitops.git',
+    'https://git.example.com/Acme/GitOps.git',
+    'https://git.example.com:8443/acme/gitops.git',
+    'https://git.example.org/acme/gitops.git',
+    'https://git.example.com/acme/gitops.git/charts',
+    'git@git.example.com:acme/gitops/charts',
+    '/srv/acme/gitops.git',
+    '',
+  ])
+    assert.ok(!sameRepository(other, forge), other);
+  // local paths: as they are (a directory's .git is part of its name), apart from trailing slashes
+  assert.equal(normalizeRepoUrl('/srv/gitops.git/'), 'file:/srv/gitops.git');
+  assert.ok(sameRepository('file:///srv/gitops.git', '/srv/gitops.git'));
+  assert.ok(!sameRepository('/srv/gitops', '/srv/gitops.git'));
+});
+
+test("matchApplication: the source in Forge's repository at a slot's path, with that source's revisions; else why not", () => {
+  const envs = ['staging'];
+  const repo = 'https://git.example.com/acme/gitops.git';
+  const parsed = (body: unknown) => {
+    const r = parseApplication(body);
+    assert.ok(r.ok);
+    return r.app;
+  };
+  const path = 'staging/apps/acme/mono/auth-service';
+  // single source: status.sync.revision
+  const single = matchApplication(parsed({ ...app, spec: { source: { repoURL: `${repo}/`, path } } }), envs, repo);
+  assert.deepEqual(single, {
+    slot: { environment: 'staging', repository: 'acme/mono', project: 'auth-service' },
+    syncRevision: 'abc1234',
+    syncResultRevision: 'abc1234',
+  });
+  // another repository at the same path: no
+  assert.deepEqual(matchApplication(parsed({ ...app, spec: { source: { repoURL: 'https://git.example.com/x/y', path } } }), envs, repo), {
+    slot: undefined,
+    why: 'repository',
+  });
+  // Forge's repository, another path: no
+  assert.deepEqual(matchApplication(parsed({ ...app, spec: { source: { repoURL: repo, path: 'platform/ingress' } } }), envs, repo), {
+    slot: undefined,
+    why: 'path',
+  });
+  // multi-source: the revisions of the matching source, from status.sync.revisions[i]
+  const multi = parsed({
+    ...app,
+    spec: {
+      sources: [
+        { repoURL: 'https://git.example.com/platform/charts.git', path },
+        { repoURL: 'git@git.example.com:acme/gitops.git', path },
+      ],
+    },
+    status: {
+      sync: { status: 'Synced', revisions: ['charts-rev', 'gitops-rev'] },
+      operationState: { phase: 'Succeeded', syncResult: { revisions: ['charts-op', 'gitops-op'] } },
+    },
+  });
+  assert.deepEqual(multi.syncRevisions, ['charts-rev', 'gitops-rev']);
+  const m = matchApplication(multi, envs, repo);
+  assert.deepEqual(
+    [m.slot?.project, 'syncRevision' in m && m.syncRevision, 'syncResultRevision' in m && m.syncResultRevision],
+    ['auth-service', 'gitops-rev', 'gitops-op'],
+  );
+  // revisions given as something else than a list of strings: a problem, never a guess
+  const bad = parseApplication({ ...app, status: { sync: { revisions: 'abc' }, operationState: { syncResult: { revisions: [1] } } } });
+  assert.ok(!bad.ok);
+  assert.deepEqual(
+    bad.problems.map((p) => p.path),
+    ['status.sync.revisions', 'status.operationState.syncResult.revisions[0]'],
+  );
 });

@@ -39,7 +39,7 @@ test('not met yet: says when it will be ("eligible at"), per environment', () =>
   assert.equal(c.ok, false);
   assert.equal(
     c.reason,
-    'must have been healthy in staging for 1h; healthy there since 2026-11-30 13:00 UTC: eligible at 2026-11-30 14:00 UTC',
+    'must have been healthy in staging for 1h; healthy there since 2026-11-30T13:00:00.000Z: eligible at 2026-11-30T14:00:00.000Z',
   );
   assert.deepEqual(c.actual, [
     {
@@ -60,8 +60,15 @@ test('not healthy at all: no time, a plain reason; several gates: each that fail
   assert.equal(c.ok, false);
   assert.match(
     c.reason!,
-    /^must have been healthy in staging for 1h; it is not healthy there now .*; must have been healthy in qa for 1m; .*eligible at 2026-11-30 13:05 UTC$/,
+    /^must have been healthy in staging for 1h; it is not healthy there now .*; must have been healthy in qa for 1m; .*eligible at 2026-11-30T13:05:30\.000Z$/,
   );
+});
+
+test('"eligible at" keeps full RFC 3339 precision: the seconds (and milliseconds) are never dropped', () => {
+  const c = evaluate(facts([gate({ healthyForMs: 60_000, healthySince: '2026-11-30T13:04:17.250Z' })]))!;
+  assert.equal(c.ok, false);
+  assert.ok(c.reason!.endsWith('healthy there since 2026-11-30T13:04:17.250Z: eligible at 2026-11-30T13:05:17.250Z'), c.reason);
+  assert.equal((c.actual as { eligible_at: string }[])[0].eligible_at, '2026-11-30T13:05:17.250Z');
 });
 
 test('is one of THE rules: a refusal lists it after the others', () => {

@@ -6,9 +6,9 @@
  */
 import type { PolicyCheck, PolicyFacts, PolicyRule } from './rule.js';
 
-/** `2026-11-30T14:05:00.000Z` → `2026-11-30 14:05 UTC`. */
+/** A time as RFC 3339 in UTC, to the millisecond (`2026-11-30T14:05:07.250Z`): "eligible at" never drops the seconds. */
 function utc(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  return new Date(ms).toISOString();
 }
 
 /** `3_600_000` → `1h`, `5_400_000` → `1h30m`, `45_000` → `45s`. */

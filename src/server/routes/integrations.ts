@@ -3,7 +3,8 @@
  * shipped notifications template (deploy/argocd/notifications-forge.yaml) renders with
  * `{{toJson .app}}`. Only the `integration:argocd` role may post (checked when the request
  * arrives, before its body is read); the Application is processed before the answer: 200 with
- * what it matched, or that it matched nothing; 400 when the body is not an Application.
+ * what it matched, or that it matched nothing (another repository than FORGE_ARGOCD_REPO_URL,
+ * another path, an unknown project); 400 when the body is not an Application.
  */
 import { AnyObject, ArgocdIngestResult, errorResponses } from '../../contract/index.js';
 import { ingestApplication, requireDeployments } from '../../services/argocd-ingest.js';
@@ -29,6 +30,11 @@ export async function integrationRoutes(app: App, ctx: AppContext, hide: boolean
         response: { 200: ArgocdIngestResult, ...errorResponses },
       },
     },
-    async (req) => ingestApplication(requireDeployments(ctx.deploy), req.body, 'notification'),
+    // The events' actor is the posting token's subject (`<issuer>#<sub>` for OIDC), not its role.
+    async (req) =>
+      ingestApplication(requireDeployments(ctx.deploy), req.body, 'notification', {
+        repoUrl: ctx.settings.argocd.repoUrl,
+        actor: principalOf(req).subject,
+      }),
   );
 }
