@@ -8,9 +8,12 @@
  */
 
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { promisify } from 'node:util';
 import { eventually } from './support/eventually.js';
 import { startFaultProxy } from './support/fault-proxy.js';
 import { type Forge, releaseBody, sha, startForge } from './support/forge.js';
@@ -238,4 +241,137 @@ test('registry 5xx bursts, 429 with Retry-After and dropped connections through 
   const report = await forge.api('GET', '/doctor', undefined, ops);
   assert.equal(report.status, 200, report.text);
   assert.deepEqual(report.body.findings, []);
+});
+
+test('outside commits, reverts, hand deletions and force-pushes to the GitOps branch while deployments run: no error answer, nothing left pending, and after one repair the database follows the tip (issue #12)', async (t) => {
+  const { remote, cleanup } = makeRemote({ 'README.md': 'gitops\n' });
+  const forge = await startForge({ env: { FORGE_GITOPS_URL: remote } });
+  t.after(async () => {
+    await forge.stop();
+    cleanup();
+  });
+  const ci = await forge.token(['service-account']);
+  const ops = await forge.token(['operator'], 'olga@example.com');
+  const projects = ['p0', 'p1', 'p2'];
+  for (const project of projects)
+    for (const n of [1, 2, 3]) assert.equal((await forge.api('POST', '/releases', releaseBody({ project }, sha(n)), ci)).status, 201);
+  const pointer = (project: string) => `staging/apps/acme/mono/${project}/release.yaml`;
+
+  // An outside actor rewrites the branch over and over while the deployments run (its git runs
+  // asynchronously: the server shares this process).
+  const run = promisify(execFile);
+  const gitIn = (cwd: string, ...args: string[]) =>
+    run('git', args, {
+      cwd,
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 'Outside',
+        GIT_AUTHOR_EMAIL: 'o@x',
+        GIT_COMMITTER_NAME: 'Outside',
+        GIT_COMMITTER_EMAIL: 'o@x',
+      },
+    });
+  const inClone = async (fn: (work: string) => Promise<unknown>) => {
+    const work = mkdtempSync(join(tmpdir(), 'forge-outside-'));
+    try {
+      await gitIn(work, 'clone', '-q', '-b', 'main', remote, '.');
+      await fn(work);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  };
+  let running = true;
+  const outside: string[] = [];
+  const moves: [string, (work: string) => Promise<unknown>][] = [
+    [
+      'commit',
+      async (w) => {
+        writeFileSync(join(w, 'README.md'), `edited ${outside.length}\n`);
+        await gitIn(w, 'commit', '-qam', 'an outside commit');
+        await gitIn(w, 'push', '-q', 'origin', 'main');
+      },
+    ],
+    [
+      'revert',
+      async (w) => {
+        await gitIn(w, 'revert', '--no-edit', 'HEAD');
+        await gitIn(w, 'push', '-q', 'origin', 'main');
+      },
+    ],
+    [
+      'force-push',
+      async (w) => {
+        await gitIn(w, 'checkout', '-q', '--orphan', 'squashed');
+        await gitIn(w, 'commit', '-q', '-m', 'squash everything');
+        await gitIn(w, 'push', '-q', '--force', 'origin', 'squashed:main');
+      },
+    ],
+    [
+      'hand deletion',
+      async (w) => {
+        await gitIn(w, 'rm', '-q', pointer(projects[outside.length % projects.length]));
+        await gitIn(w, 'commit', '-q', '-m', 'delete a pointer by hand');
+        await gitIn(w, 'push', '-q', 'origin', 'main');
+      },
+    ],
+  ];
+  const actor = (async () => {
+    // Paced like people, not a loop: a branch rewritten faster than a push can be built would starve every writer.
+    for (let i = 0; running && i < 8; i++) {
+      const [what, move] = moves[i % moves.length];
+      try {
+        await inClone(move);
+        outside.push(what);
+      } catch {
+        // the branch moved under the outside change (Forge pushed first), or nothing to delete: the next one goes on
+      }
+      await new Promise((ok) => setTimeout(ok, 1500));
+    }
+  })();
+  const answers: { status: number; text: string; body: any }[] = [];
+  await Promise.all(
+    [0, 1, 2].map(async (w) => {
+      for (let i = 0; i < 5; i++) {
+        const project = projects[(w + i) % projects.length];
+        answers.push(
+          await forge.api(
+            'POST',
+            '/deployments',
+            { repository: 'acme/mono', project, environment: 'staging', release: String(1 + ((w + i) % 3)) },
+            ops,
+          ),
+        );
+      }
+    }),
+  );
+  running = false;
+  await actor;
+  assert.ok(outside.includes('force-push') && outside.includes('revert'), `the outside actor rewrote the branch: ${outside.join(', ')}`);
+  for (const a of answers) {
+    assert.ok(a.status === 201 || a.status === 200, `no error answer: ${a.status} ${a.text}`);
+    assert.notEqual(a.body.status, 'pending', `answered settled: ${a.text}`);
+  }
+  for (const project of projects) {
+    const history = await forge.api('GET', `/deployments/staging/acme/mono/${project}/history?limit=100`, undefined, ops);
+    assert.deepEqual(
+      history.body.items.filter((d: { status: string }) => d.status === 'pending'),
+      [],
+      'no deployment stuck pending',
+    );
+  }
+
+  // One repair adopts what the outside actor left (a revert or a deletion is a person's decision), then all agree.
+  const repair = await forge.api('POST', '/doctor/repair', undefined, ops);
+  assert.equal(repair.status, 200, repair.text);
+  const doctor = await forge.api('GET', '/doctor', undefined, ops);
+  assert.deepEqual(doctor.body.findings, [], 'database, release store and GitOps repository agree');
+  // Nothing recorded that git does not have: each active deployment is the one the tip's pointer names.
+  const envs = await forge.api('GET', '/environments', undefined, ops);
+  const staging = envs.body.items.find((e: { name: string }) => e.name === 'staging');
+  for (const project of projects) {
+    const text = show(remote, 'main', pointer(project));
+    const active = staging.deployments.find((d: { project: string }) => d.project === project);
+    if (text === null) assert.equal(active, undefined, `${project}: no pointer, nothing active`);
+    else assert.match(text, new RegExp(`deployment-id: "?${active?.deployment_id}`), `${project}: the tip runs the active deployment`);
+  }
 });

@@ -154,6 +154,15 @@ const ROWS: Row[] = [
   { method: 'POST', route: '/policy-checks', path: () => '/policy-checks', body: deployBody('production'), allowed: ANY },
   { method: 'GET', route: '/approvals', path: () => '/approvals', allowed: ANY },
   { method: 'GET', route: '/environments', path: () => '/environments', allowed: ANY },
+  { method: 'GET', route: '/environments/orphans', path: () => '/environments/orphans', allowed: ANY },
+  {
+    method: 'POST',
+    route: '/environments/{env}/rename',
+    path: () => '/environments/qa/rename',
+    body: () => ({ new_name: 'staging' }),
+    allowed: ['operator'],
+  },
+  { method: 'POST', route: '/environments/{env}/retire', path: () => '/environments/qa/retire', body: () => ({}), allowed: ['operator'] },
   { method: 'GET', route: '/webhooks/deliveries', path: () => '/webhooks/deliveries', allowed: ['operator'] },
   { method: 'GET', route: '/doctor', path: () => '/doctor', allowed: ['operator'] },
   { method: 'POST', route: '/doctor/repair', path: () => '/doctor/repair', allowed: ['operator'] },
@@ -169,6 +178,14 @@ const ROWS: Row[] = [
     allowed: ['operator'],
   },
   { method: 'GET', route: '/whoami', path: () => '/whoami', allowed: ANY, noRoleAllowed: true },
+  // Revoking a token by id (issue 19 item 5): operator only; an id no token has is fine to revoke.
+  {
+    method: 'POST',
+    route: '/tokens/revocations',
+    path: () => '/tokens/revocations',
+    body: () => ({ token_id: 'matrix-token-id' }),
+    allowed: ['operator'],
+  },
 ];
 
 describe('permission matrix', () => {

@@ -9,6 +9,7 @@ import { registerCmp } from './commands/cmp.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerDiff } from './commands/diff.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerEnv } from './commands/env.js';
 import { registerFreeze } from './commands/freeze.js';
 import { registerHistory } from './commands/history.js';
 import { registerLogin } from './commands/login.js';
@@ -60,6 +61,7 @@ registerBreakGlass(program);
 registerStatus(program);
 registerHistory(program);
 registerDoctor(program);
+registerEnv(program);
 registerMetrics(program);
 registerVersion(program);
 

@@ -52,3 +52,63 @@ export const EnvironmentsQuery = Type.Object({
   project: Type.Optional(Type.String({ maxLength: 63 })),
 });
 export type EnvironmentsQuery = Static<typeof EnvironmentsQuery>;
+
+/** An environment name as the platform config allows it (a DNS label). */
+export const EnvironmentName = Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$' });
+
+/** POST /environments/:env/rename and /retire: the environment named in the path. */
+export const EnvironmentParams = Type.Object({ env: EnvironmentName });
+export type EnvironmentParams = Static<typeof EnvironmentParams>;
+
+/** POST /environments/:env/rename: the name it now has in the platform config. */
+export const EnvironmentRenameBody = Type.Object(
+  { new_name: EnvironmentName, reason: Type.Optional(Type.String({ maxLength: 1000 })) },
+  { additionalProperties: false },
+);
+export type EnvironmentRenameBody = Static<typeof EnvironmentRenameBody>;
+
+/** POST /environments/:env/retire. */
+export const EnvironmentRetireBody = Type.Object(
+  { reason: Type.Optional(Type.String({ maxLength: 1000 })) },
+  { additionalProperties: false },
+);
+export type EnvironmentRetireBody = Static<typeof EnvironmentRetireBody>;
+
+/**
+ * What renaming or retiring an environment did (issue #12 item 4): the pointer files moved
+ * (`to` null: deleted) in one GitOps commit, and the deployment records moved or retired.
+ * `changed` false: there was nothing left to do (already done).
+ */
+export const EnvironmentChange = Type.Object({
+  action: Type.Union([Type.Literal('rename'), Type.Literal('retire')]),
+  environment: Type.String(),
+  new_name: Nullable(Type.String()),
+  changed: Type.Boolean(),
+  /** The commit that moved or deleted the pointers; null when none was needed. */
+  gitops_commit_sha: Nullable(Type.String()),
+  pointers: Type.Array(Type.Object({ from: Type.String(), to: Nullable(Type.String()) })),
+  /** Deployment records moved to the new name (rename) or ended `retired` (retire). */
+  deployments: Type.Integer(),
+});
+export type EnvironmentChange = Static<typeof EnvironmentChange>;
+
+/** A pointer or active deployment of an environment the platform config no longer has. */
+export const OrphanedSlot = Type.Object({
+  environment: Type.String(),
+  repository: Type.String(),
+  project: Type.String(),
+  /** The pointer file. */
+  path: Type.String(),
+  /** Whether the pointer is still in the GitOps repository (Argo CD keeps running it). */
+  in_git: Type.Boolean(),
+  /** The release the pointer (or else the database) says runs there. */
+  release_number: Nullable(Type.Integer()),
+  /** The database's active deployment there, if any. */
+  deployment_id: Nullable(Type.String()),
+  problem: Type.String(),
+});
+export type OrphanedSlot = Static<typeof OrphanedSlot>;
+
+/** GET /environments/orphans. */
+export const OrphanedSlots = Type.Object({ items: Type.Array(OrphanedSlot) });
+export type OrphanedSlots = Static<typeof OrphanedSlots>;

@@ -68,14 +68,16 @@ async function readObjects(git: Git, specs: string[]): Promise<({ type: string; 
 
 /**
  * The root tree of `base` (a commit, or null for an empty repository) with `files` (path → blob
- * id, mode 100644) set. Writes the new trees and returns the root tree's id, and which of the
- * paths already held exactly that blob.
+ * id, mode 100644; or null: delete the file) applied. A directory a deletion leaves empty is
+ * removed too (git holds no empty directories). Writes the new trees and returns the root
+ * tree's id (empty when nothing changes), and which of the paths already held exactly that
+ * blob, or were already absent.
  */
 export async function editTree(
   git: Git,
   format: ObjectFormat,
   base: string | null,
-  files: Map<string, string>,
+  files: Map<string, string | null>,
 ): Promise<{ tree: string; unchanged: Set<string> }> {
   const dirs = new Set<string>(['']);
   for (const path of files.keys()) {
@@ -102,6 +104,11 @@ export async function editTree(
     const dir = trees.get(path.slice(0, Math.max(slash, 0)))!;
     const existing = dir.get(path.slice(slash + 1));
     if (existing && existing.mode === '40000') throw new Error(`cannot write "${path}": it is a directory in the GitOps repository`);
+    if (oid === null) {
+      if (!existing) unchanged.add(path);
+      else dir.delete(path.slice(slash + 1));
+      continue;
+    }
     if (existing?.oid === oid && existing.mode === '100644') unchanged.add(path);
     dir.set(path.slice(slash + 1), { mode: '100644', oid });
   }
@@ -110,15 +117,21 @@ export async function editTree(
   const depth = (d: string) => (d === '' ? 0 : d.split('/').length);
   const order = [...dirList].sort((a, b) => depth(b) - depth(a));
   const ids = new Map<string, string>();
+  const written: string[] = [];
   for (const d of order) {
-    const id = treeId(trees.get(d)!, format);
-    ids.set(d, id);
-    if (d !== '') {
-      const slash = d.lastIndexOf('/');
-      trees.get(slash < 0 ? '' : d.slice(0, slash))!.set(d.slice(slash + 1), { mode: '40000', oid: id });
+    const tree = trees.get(d)!;
+    const slash = d.lastIndexOf('/');
+    const parent = d === '' ? undefined : trees.get(slash < 0 ? '' : d.slice(0, slash))!;
+    if (parent && tree.size === 0) {
+      parent.delete(d.slice(slash + 1)); // emptied by deletions: the directory goes too
+      continue;
     }
+    const id = treeId(tree, format);
+    ids.set(d, id);
+    written.push(d);
+    parent?.set(d.slice(slash + 1), { mode: '40000', oid: id });
   }
-  const input = order
+  const input = written
     .map(
       (d) =>
         sortedEntries(trees.get(d)!)
@@ -126,8 +139,8 @@ export async function editTree(
           .join('') + '\0',
     )
     .join('');
-  const written = (await git.run(['mktree', '-z', '--batch'], { input })).stdout.toString('utf8').trim().split('\n');
+  const made = (await git.run(['mktree', '-z', '--batch'], { input })).stdout.toString('utf8').trim().split('\n');
   const root = ids.get('')!;
-  if (written[written.length - 1] !== root) throw new Error(`git mktree wrote tree ${written[written.length - 1]}, expected ${root}`);
+  if (made[made.length - 1] !== root) throw new Error(`git mktree wrote tree ${made[made.length - 1]}, expected ${root}`);
   return { tree: root, unchanged };
 }

@@ -103,6 +103,14 @@ export interface WriterOptions {
   trailers?: (session: unknown) => Promise<string[]>;
 }
 
+/** What `change`'s `build` may read of the tip the commit will be built on. */
+export interface TipReader {
+  /** The pointer files under a directory (`<env>/apps/`). */
+  list(prefix: string): Promise<string[]>;
+  /** The content of each path (null where absent). */
+  read(paths: string[]): Promise<(string | null)[]>;
+}
+
 interface Queued {
   update: PointerUpdate;
   resolve: (l: Landed) => void;
@@ -189,6 +197,87 @@ export class GitOpsWriter {
       this.queue.push({ update, resolve, reject });
       if (!this.draining) void this.drain();
     });
+  }
+
+  /**
+   * One commit of several pointer writes and deletions (renaming or retiring an environment),
+   * made in this writer's turn at the remote and pushed with a lease on the tip it was built on,
+   * retried on a lost race like `submit`'s commits. `build` is called inside the turn on every
+   * attempt, with the tip the commit will be built on, a reader of that tip and the session
+   * `lockRemote` gave, so what it decides is re-checked against the tip the push replaces; it
+   * answers the files to change (path → content, or null to delete; every path must be a
+   * pointer file) and the message, or null for nothing to do. After the push lands, still in
+   * the turn, `landed` runs with the commit (null: nothing changed) and the session: what it
+   * answers is the result. Refusals a retry cannot fix throw 502 `gitops_rejected` at once.
+   */
+  change<T>(
+    build: (
+      base: string | null,
+      tip: TipReader,
+      session: unknown,
+    ) => Promise<{ files: Map<string, string | null>; message: string } | null>,
+    landed: (commit: string | null, base: string | null, session: unknown) => Promise<T>,
+  ): Promise<T> {
+    return this.exclusive(async () => {
+      const lockRemote = this.opts.lockRemote ?? ((attempt) => attempt(undefined));
+      let lastError: unknown;
+      for (let attempt = 0; attempt < this.retry.attempts; attempt++) {
+        if (attempt > 0) {
+          gitopsPushRetries.inc();
+          await sleep(Math.random() * Math.min(this.retry.maxMs, this.retry.baseMs * 2 ** attempt));
+        }
+        const outcome = await lockRemote(async (session): Promise<{ done: true; value: T } | { done: false }> => {
+          try {
+            await this.fetch();
+          } catch (err) {
+            if (err instanceof ForgeError && err.code === 'gitops_rejected') throw err;
+            lastError = err;
+            return { done: false };
+          }
+          const base = this.tip ?? null;
+          const reader: TipReader = {
+            list: (prefix) => this.pointerPathsAt(base, prefix),
+            read: (paths) => this.readAt(base, paths),
+          };
+          const wanted = await build(base, reader, session);
+          if (!wanted?.files.size) return { done: true, value: await landed(null, base, session) };
+          for (const path of wanted.files.keys()) {
+            if (!POINTER_FILE.test(path))
+              throw new Error(`refusing to change "${path}": the writer only writes <env>/apps/<owner>/<name>/<project>/release.yaml`);
+          }
+          const paths = [...wanted.files.keys()];
+          const writes = paths.filter((p) => wanted.files.get(p) !== null);
+          const blobs = writes.length ? await this.writeBlobs(writes.map((p) => wanted.files.get(p)!)) : [];
+          const oids = new Map<string, string | null>(paths.map((p) => [p, null]));
+          writes.forEach((p, i) => oids.set(p, blobs[i]));
+          const { tree, unchanged } = await editTree(this.git, this.format, base, oids);
+          if (unchanged.size === paths.length) return { done: true, value: await landed(null, base, session) };
+          const message = withTrailers(wanted.message, (await this.opts.trailers?.(session)) ?? []);
+          const commit = await this.commitTree(tree, base, message);
+          const pushed = await this.push(commit, base);
+          if (pushed === 'ok') {
+            this.tip = commit;
+            return { done: true, value: await landed(commit, base, session) };
+          }
+          if (pushed instanceof ForgeError) throw pushed;
+          lastError = pushed;
+          return { done: false };
+        });
+        if (outcome.done) return outcome.value;
+      }
+      const why = lastError instanceof Error ? lastError.message : 'the branch kept moving (non-fast-forward on every attempt)';
+      throw new ForgeError(
+        'gitops_unavailable',
+        `could not push to the GitOps repository ${this.opts.remote.display} after ${this.retry.attempts} attempts: ${why}`,
+      );
+    });
+  }
+
+  /** The pointer files under `prefix` (a directory, e.g. `staging/apps/`) at commit `base`. */
+  private async pointerPathsAt(base: string | null, prefix: string): Promise<string[]> {
+    if (!base) return [];
+    const out = await this.git.text(['ls-tree', '-r', '--name-only', base, '--', prefix]);
+    return out.split('\n').filter((p) => p.startsWith(prefix) && POINTER_FILE.test(p));
   }
 
   /** The file at the remote tip after a fresh fetch, or null. */

@@ -1,6 +1,6 @@
 /** `forge status [PROJECT]`: what runs where — projects × environments with release numbers and aliases. */
 import type { Command } from 'commander';
-import type { Environment, EnvironmentDeployment, List } from '../../contract/index.js';
+import type { Environment, EnvironmentDeployment, List, OrphanedSlots } from '../../contract/index.js';
 import { client } from '../client.js';
 import { assertKnown } from '../known.js';
 import { parseFormat, print, table, UsageError } from '../output.js';
@@ -65,19 +65,35 @@ export function registerStatus(program: Command) {
             }),
           ),
         }));
+        // Environments the platform config no longer has, with what still runs there (issue #12 item 4).
+        const orphans = (await api.request<OrphanedSlots>('GET', '/environments/orphans')).items.filter(
+          (o) => (!repository || o.repository === repository.toLowerCase()) && (!project || o.project === project),
+        );
+        const orphanText = orphans.length
+          ? `orphaned (not in the platform config; "forge env rename OLD NEW" or "forge env retire ENV"):\n${table(
+              ['environment', 'project', 'release', 'pointer in git'],
+              orphans.map((o) => [o.environment, `${o.repository}/${o.project}`, o.release_number, o.in_git ? o.path : 'no']),
+            )}`
+          : '';
+        if (orphanText && format !== 'table') process.stderr.write(`warning: ${orphanText}\n`);
         print(rows, format, () =>
-          rows.length
-            ? table(
-                ['project', ...envs.map((e) => e.name)],
-                projects.map((p) => [
-                  p,
-                  ...envs.map((e) => {
-                    const r = e.deployments.find((d) => `${d.repository}/${d.project}` === p);
-                    return r ? cell(r) : '-';
-                  }),
-                ]),
-              )
-            : 'nothing is deployed yet',
+          [
+            rows.length
+              ? table(
+                  ['project', ...envs.map((e) => e.name)],
+                  projects.map((p) => [
+                    p,
+                    ...envs.map((e) => {
+                      const r = e.deployments.find((d) => `${d.repository}/${d.project}` === p);
+                      return r ? cell(r) : '-';
+                    }),
+                  ]),
+                )
+              : 'nothing is deployed yet',
+            orphanText,
+          ]
+            .filter(Boolean)
+            .join('\n\n'),
         );
       }),
     );

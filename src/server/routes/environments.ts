@@ -1,5 +1,20 @@
-/** GET /environments: each environment's policy and what runs there, per project (DESIGN.md §10). */
-import { Environment, EnvironmentsQuery, errorResponses, ListOf } from '../../contract/index.js';
+/**
+ * GET /environments: each environment's policy and what runs there, per project (DESIGN.md §10).
+ * GET /environments/orphans: pointers and deployments of environments the config no longer has;
+ * POST /environments/:env/rename and /retire move or delete them (operator, issue #12 item 4).
+ */
+import {
+  Environment,
+  EnvironmentChange,
+  EnvironmentParams,
+  EnvironmentRenameBody,
+  EnvironmentRetireBody,
+  EnvironmentsQuery,
+  errorResponses,
+  ListOf,
+  OrphanedSlots,
+} from '../../contract/index.js';
+import { listOrphans, renameEnvironment, retireEnvironment } from '../../services/environment-lifecycle.js';
 import { environmentsMatrix } from '../../services/environments-matrix.js';
 import { authorize } from '../auth.js';
 import type { App, AppContext } from '../context.js';
@@ -20,6 +35,60 @@ export async function environmentRoutes(app: App, ctx: AppContext, hide: boolean
     async (req) => {
       authorize(req, { kind: 'read' });
       return environmentsMatrix(deployContext(ctx), req.query);
+    },
+  );
+
+  app.get(
+    '/environments/orphans',
+    {
+      schema: {
+        hide,
+        tags: ['deployments'],
+        summary: 'Pointers and active deployments of environments the platform config no longer has (renamed or removed)',
+        response: { 200: OrphanedSlots, ...errorResponses },
+      },
+    },
+    async (req) => {
+      authorize(req, { kind: 'read' });
+      return { items: await listOrphans(deployContext(ctx)) };
+    },
+  );
+
+  app.post(
+    '/environments/:env/rename',
+    {
+      schema: {
+        hide,
+        tags: ['operations'],
+        summary:
+          'Move the pointers of an environment renamed in the platform config to its new name in one GitOps commit, and its deployment records with them (operator)',
+        params: EnvironmentParams,
+        body: EnvironmentRenameBody,
+        response: { 200: EnvironmentChange, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const principal = authorize(req, { kind: 'admin' });
+      return renameEnvironment(deployContext(ctx), principal.subject, req.params.env, req.body.new_name, req.body.reason);
+    },
+  );
+
+  app.post(
+    '/environments/:env/retire',
+    {
+      schema: {
+        hide,
+        tags: ['operations'],
+        summary:
+          'Delete the pointers of an environment removed from the platform config in one GitOps commit; its active deployments end retired (operator)',
+        params: EnvironmentParams,
+        body: EnvironmentRetireBody,
+        response: { 200: EnvironmentChange, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const principal = authorize(req, { kind: 'admin' });
+      return retireEnvironment(deployContext(ctx), principal.subject, req.params.env, req.body?.reason);
     },
   );
 }
