@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'gitops_rejected'
   | 'database_unavailable'
   | 'too_many_requests'
+  | 'signing_key_retired'
+  | 'server_busy'
   | 'internal_error';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -33,6 +35,10 @@ const STATUS: Record<ErrorCode, number> = {
   database_unavailable: 503,
   /** A per-replica cap (open event streams) is reached: retry later or elsewhere. */
   too_many_requests: 429,
+  /** This replica's signing key was retired (or is unknown to the installation) while it ran: it signs nothing until restarted with a current key. */
+  signing_key_retired: 503,
+  /** Heavy work (a diff, a registration's packing) has a full queue on this replica: retry after `details.retry_after_seconds` (also the Retry-After header). */
+  server_busy: 503,
   internal_error: 500,
 };
 

@@ -7,6 +7,8 @@ import { gunzipSync } from 'node:zlib';
 import { canonicalJson } from './canonical-json.js';
 import { type Blob, isDigest, makeBlob } from './digest.js';
 import { ForgeError } from './errors.js';
+import { RESOURCE_LAYER_LIMITS } from './release-limits.js';
+import { parseRfc3339, rfc3339Problem } from './rfc3339.js';
 import { readTar, type TarLimits, writeTar } from './tar.js';
 import { toYaml } from './yaml-out.js';
 
@@ -121,22 +123,38 @@ function objectIdentity(obj: Record<string, unknown>) {
 
 function commitSeconds(committedAt: string | null | undefined): number {
   if (!committedAt) return 0;
-  const ms = Date.parse(committedAt);
-  if (Number.isNaN(ms))
-    throw new ForgeError('validation_error', `commit time "${committedAt}" is not an RFC 3339 time`, { field: 'commit.committed_at' });
-  return Math.max(0, Math.floor(ms / 1000));
+  const at = parseRfc3339(committedAt);
+  if (!at) throw new ForgeError('validation_error', `commit time ${rfc3339Problem(committedAt)}`, { field: 'commit.committed_at' });
+  return Math.max(0, Math.floor(at.getTime() / 1000));
 }
 
-/** The resources layer alone: an uncompressed tar, one canonical YAML document per object, sorted by path. */
+/** Sizes a resources layer may not pass while it is built (registration; src/core/release-limits.ts). */
+export interface LayerSizeLimits {
+  maxObjectBytes: number;
+  maxTotalBytes: number;
+  /** How the request named the object at index `i` (`resources[3]`, `resources[2].items[0]`). */
+  at?: (i: number) => string;
+}
+
+/**
+ * The resources layer alone: an uncompressed tar, one canonical YAML document per object,
+ * sorted by path. With `limits`, an object whose YAML file is larger than one object may be,
+ * or files larger together than a release may hold, are a 413 naming the limit and the object.
+ */
 export function buildResourcesLayer(
   resources: Record<string, unknown>[],
   committedAt?: string | null,
+  limits?: LayerSizeLimits,
 ): { blob: Blob; objects: ResourceSummaryItem[] } {
   const mtime = commitSeconds(committedAt);
   const objects = resources
-    .map((obj) => {
+    .map((obj, index) => {
       const id = objectIdentity(obj);
-      return { item: { api_version: id.apiVersion, kind: id.kind, namespace: id.namespace, name: id.name, path: resourcePath(obj) }, obj };
+      return {
+        item: { api_version: id.apiVersion, kind: id.kind, namespace: id.namespace, name: id.name, path: resourcePath(obj) },
+        obj,
+        index,
+      };
     })
     .sort((a, b) => (a.item.path < b.item.path ? -1 : a.item.path > b.item.path ? 1 : 0));
   for (let i = 1; i < objects.length; i++) {
@@ -148,7 +166,29 @@ export function buildResourcesLayer(
       );
     }
   }
-  const tar = writeTar(objects.map(({ item, obj }) => ({ path: item.path, bytes: Buffer.from(resourceYaml(obj)), mtime })));
+  let total = 0;
+  const files = objects.map(({ item, obj, index }) => {
+    const bytes = Buffer.from(resourceYaml(obj));
+    if (limits) {
+      const at = limits.at?.(index) ?? `resources[${index}]`;
+      const what = `${at} (${item.kind} "${item.name}"${item.namespace ? ` in namespace "${item.namespace}"` : ''})`;
+      if (bytes.length > limits.maxObjectBytes)
+        throw new ForgeError(
+          'payload_too_large',
+          `${what} is ${bytes.length} bytes as YAML; one object may be at most ${limits.maxObjectBytes} bytes (the limit every reader of a release enforces: GET …/resources, the diff, the Argo CD plugin)`,
+          { field: at, limit: 'max_object_bytes', max: limits.maxObjectBytes, actual: bytes.length },
+        );
+      total += bytes.length;
+      if (total > limits.maxTotalBytes)
+        throw new ForgeError(
+          'payload_too_large',
+          `the resources are more than ${limits.maxTotalBytes} bytes as YAML together (passed at ${what}); a release may hold at most ${limits.maxTotalBytes} bytes of objects (the limit every reader of a release enforces)`,
+          { field: 'resources', limit: 'max_total_bytes', max: limits.maxTotalBytes, actual_at_least: total },
+        );
+    }
+    return { path: item.path, bytes, mtime };
+  });
+  const tar = writeTar(files);
   return { blob: makeBlob(MEDIA_TYPES.resources, tar), objects: objects.map((o) => o.item) };
 }
 
@@ -312,7 +352,8 @@ export function parseReleaseMetadata(bytes: Buffer): ReleaseMetadata {
   return doc;
 }
 
-export const DEFAULT_RESOURCE_LIMITS: TarLimits = { maxFiles: 10_000, maxTotalBytes: 64 * 1024 * 1024, maxFileBytes: 4 * 1024 * 1024 };
+/** What a reader of a resources layer allows: the limits registration enforces (src/core/release-limits.ts, issue #12 item 11). */
+export const DEFAULT_RESOURCE_LIMITS: TarLimits = RESOURCE_LAYER_LIMITS;
 
 /** The files of a resources layer (plain tar or gzip), each a YAML document, with limits and only safe regular files. */
 export function readResourcesLayer(

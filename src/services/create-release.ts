@@ -8,6 +8,7 @@ import {
   type Alias,
   branchAlias,
   branchProblem,
+  futureBranchAliasProblem,
   type TaggingStrategy,
   tagAlias,
   tagAliases,
@@ -16,17 +17,21 @@ import {
 } from '../core/aliases.js';
 import { type FieldProblem, ForgeError, validationError } from '../core/errors.js';
 import { canonicalId, imageRepository, ociReference, parseIdentity, type ReleaseIdentity } from '../core/identity.js';
-import { flattenResources, validateResources } from '../core/manifests.js';
+import { flattenResources } from '../core/manifests.js';
 import { mayReleaseRepository, type Principal } from '../core/permissions.js';
 import type { PlatformConfig } from '../core/platform-config.js';
 import { refNameProblem } from '../core/ref-names.js';
-import { buildReleaseImage, buildResourcesLayer, EMPTY_CONFIG, resourcesDigest } from '../core/release-image.js';
+import { EMPTY_CONFIG } from '../core/release-image.js';
+import { RELEASE_LIMITS } from '../core/release-limits.js';
+import { parseRfc3339, rfc3339Problem } from '../core/rfc3339.js';
 import type { ReleaseStore } from '../registry/index.js';
 import { type SigningKey, signAndPushRelease } from '../signing/index.js';
 import { appendAudit } from '../store/audit.js';
 import type { Db } from '../store/db.js';
 import * as releases from '../store/releases.js';
 import { recordSignature } from '../store/signatures.js';
+import { packReleaseImage, packResourcesLayer, resourcesLayerDigest } from './release-packing.js';
+import { assertSigningKeyActive } from './signing-keys.js';
 
 export interface CreateReleaseResult {
   created: boolean;
@@ -39,6 +44,8 @@ export interface CreateReleaseDeps {
   repositories?: PlatformConfig['repositories'];
   store: ReleaseStore;
   maxResources: number;
+  /** The request body's size in bytes, when known: what the registration holds while it waits for a packing thread. */
+  bodyBytes?: number;
   /** Test-only fault injection: a pause between the push and the commit (FORGE_FAULT_PAUSE_AFTER_PUSH_MS). */
   pauseAfterPushMs?: number;
   /** The server's signing key: each new release image is signed and the signature pushed beside it. */
@@ -51,11 +58,18 @@ function checkRequest(
   strategyOf: (repository: string) => TaggingStrategy,
 ): ReleaseIdentity {
   const id = parseIdentity({ repository: req.repository, project: req.project, sha: req.commit?.sha });
-  if (req.resources.length > maxResources) {
+  // One set of limits (src/core/release-limits.ts, issue #12 item 11): FORGE_MAX_RESOURCES may only lower it.
+  const max = Math.min(maxResources, RELEASE_LIMITS.maxObjects);
+  if (req.resources.length > max) {
     throw new ForgeError(
       'payload_too_large',
-      `a release may hold at most ${maxResources} resources, this one has ${req.resources.length}`,
-      { field: 'resources', limit: maxResources, actual: req.resources.length },
+      `a release may hold at most ${max} Kubernetes objects, this one has ${req.resources.length}`,
+      {
+        field: 'resources',
+        limit: 'max_objects',
+        max,
+        actual: req.resources.length,
+      },
     );
   }
   const problems: FieldProblem[] = [];
@@ -81,32 +95,12 @@ function checkRequest(
     if (p) problems.push({ path: `commit.branches[${i}]`, message: p });
   });
   (req.tags ?? []).forEach((tag, i) => checkTag(`tags[${i}]`, tag));
-  if (req.commit.committed_at !== undefined && Number.isNaN(Date.parse(req.commit.committed_at))) {
-    problems.push({ path: 'commit.committed_at', message: `"${req.commit.committed_at}" is not an RFC 3339 time` });
+  if (req.commit.committed_at !== undefined && !parseRfc3339(req.commit.committed_at)) {
+    problems.push({ path: 'commit.committed_at', message: rfc3339Problem(req.commit.committed_at)! });
   }
-  req.resources.forEach((obj, i) => {
-    if (nestingDepth(obj) > MAX_NESTING) problems.push({ path: `resources[${i}]`, message: `nested deeper than ${MAX_NESTING} levels` });
-  });
   if (problems.length) throw validationError(problems);
-  problems.push(...validateResources(req.resources, 'resources'));
-  if (problems.length) throw validationError(problems);
+  // The resources themselves (nesting, Kubernetes rules, sizes) are checked off the event loop, as they are packed.
   return id;
-}
-
-const MAX_NESTING = 64;
-
-/** How deeply a JSON value nests, counted without recursion so a hostile body cannot overflow the stack. */
-function nestingDepth(value: unknown): number {
-  let max = 0;
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length) {
-    const [v, depth] = stack.pop()!;
-    if (v === null || typeof v !== 'object') continue;
-    max = Math.max(max, depth);
-    if (max > MAX_NESTING) return max;
-    for (const child of Object.values(v)) stack.push([child, depth + 1]);
-  }
-  return max;
 }
 
 /**
@@ -117,6 +111,29 @@ function nestingDepth(value: unknown): number {
 function commitBranches(req: CreateReleaseRequest): string[] | null {
   if (req.trigger.type === 'branch_push' || !req.commit.branches) return null;
   return [...new Set(req.commit.branches)].sort();
+}
+
+/**
+ * Refuses (400, naming the field) a tag whose alias has the form of a branch alias a release not
+ * yet registered would derive (core/aliases.ts futureBranchAliasProblem; review F3). `known`:
+ * aliases the release already holds, never refused again.
+ */
+function refuseFutureBranchAliases(
+  req: CreateReleaseRequest,
+  project: string,
+  strategy: TaggingStrategy,
+  nextNumber: number,
+  known: Set<string> = new Set(),
+) {
+  const problems: FieldProblem[] = [];
+  const check = (path: string, tag: string) => {
+    const alias = tagAlias(project, tag, strategy);
+    const p = alias === undefined || known.has(alias) ? undefined : futureBranchAliasProblem(alias, nextNumber);
+    if (p) problems.push({ path, message: p });
+  };
+  (req.tags ?? []).forEach((tag, i) => check(`tags[${i}]`, tag));
+  if (req.trigger.type === 'tag' && req.trigger.tag) check('trigger.tag', req.trigger.tag);
+  if (problems.length) throw validationError(problems);
 }
 
 function triggerTags(req: CreateReleaseRequest): string[] {
@@ -154,26 +171,33 @@ export async function createRelease(deps: CreateReleaseDeps, actor: Principal, g
       { repository: id.repository, bound_to: actor.repositories },
     );
   }
-  // `kind: List` objects are stored as their items, as Kubernetes and Argo CD apply them (issue 19 item 3).
-  const req: CreateReleaseRequest = { ...given, resources: flattenResources(given.resources) };
+  const req = given;
   const strategy = strategyOf(id.repository);
   const tags = tagAliases(id.project, triggerTags(req), strategy);
   const trigger = { type: req.trigger.type, branch: req.trigger.branch ?? null, tag: req.trigger.tag ?? null, triggered_by: actor.subject };
 
   // The resources layer does not depend on the number: build and push it before taking the
   // project's lock, so the lock is held only for the small metadata blob and the manifest.
-  const layer = buildResourcesLayer(req.resources, req.commit.committed_at ?? null);
+  // Validation, `kind: List` flattening, the limits, YAML, tar and digest run in a worker thread
+  // (release-packing.ts; issue #19 item 2), never on the event loop.
+  const layer = await packResourcesLayer(req.resources, req.commit.committed_at ?? null, deps.maxResources, deps.bodyBytes);
   await deps.store.pushBlobs(imageRepository(id), [EMPTY_CONFIG, layer.blob]);
 
   return deps.db.transaction(async (tx) => {
     await releases.lockProject(tx, id.repository, id.project);
     const existing = await releases.findBySha(tx, id.repository, id.project, id.sha);
-    if (existing) return addToExisting(tx, id, existing, tags, trigger, req, actor);
+    if (existing) {
+      const known = new Set(existing.aliases.map((a) => a.alias));
+      refuseFutureBranchAliases(req, id.project, strategy, await releases.nextReleaseNumber(tx, id.repository, id.project), known);
+      return addToExisting(tx, id, existing, tags, trigger, req, actor, layer.blob.digest);
+    }
 
     const number = await releases.nextReleaseNumber(tx, id.repository, id.project);
+    refuseFutureBranchAliases(req, id.project, strategy, number + 1);
     // Only aliases the user asserts (tags) can conflict. The branch alias is derived: when
-    // another release already holds that name (a tag `main-3`, say), this release goes without
-    // it rather than failing, and the audit entry says so (issue #12 item 9).
+    // another release already holds that name (a tag `main-3` recorded before such tags were
+    // refused, review F3), this release goes without it rather than failing, and the audit
+    // entry says so (issue #12 item 9).
     const derived = trigger.type === 'branch_push' && trigger.branch ? branchAlias(trigger.branch, number) : undefined;
     const derivedTaken = derived !== undefined && (await releases.aliasOwners(tx, id.repository, id.project, [derived])).length > 0;
     const aliases: Alias[] = [
@@ -188,7 +212,7 @@ export async function createRelease(deps: CreateReleaseDeps, actor: Principal, g
     );
 
     const artifacts = req.artifacts ?? [];
-    const image = buildReleaseImage(
+    const image = await packReleaseImage(
       {
         repository: id.repository,
         project: id.project,
@@ -203,10 +227,11 @@ export async function createRelease(deps: CreateReleaseDeps, actor: Principal, g
           url: req.commit.url ?? null,
         },
         artifacts,
-        resources: req.resources,
       },
       layer,
     );
+    // A key retired while this replica runs signs nothing more (review F4): checked before each signature.
+    if (deps.signingKey) await assertSigningKeyActive(tx, deps.signingKey);
     // The signature needs only the manifest's digest, known before the push: both go at once
     // (a registry accepts a signature whose subject has not arrived yet, OCI 1.1).
     const [digest, signature] = await Promise.all([
@@ -264,6 +289,7 @@ async function addToExisting(
   trigger: Omit<Trigger, 'triggered_at'>,
   req: CreateReleaseRequest,
   actor: Principal,
+  layerDigest: string,
 ): Promise<CreateReleaseResult> {
   const known = new Set(existing.aliases.map((a) => a.alias));
   const newAliases = tags.filter((t) => !known.has(t)).map((alias): Alias => ({ alias, alias_type: 'tag' }));
@@ -290,6 +316,14 @@ async function addToExisting(
   const release = (await releases.findById(tx, existing.id))!;
   return {
     created: false,
-    release: { ...release, content_matches: resourcesDigest(req.resources, existing.source.committed_at) === existing.resources_digest },
+    release: {
+      ...release,
+      // the layer packed for this request, unless the stored release has another commit time (its files' mtime)
+      content_matches:
+        ((existing.source.committed_at ?? null) === (req.commit.committed_at ?? null)
+          ? layerDigest
+          : await resourcesLayerDigest(flattenResources(req.resources), existing.source.committed_at ?? null)) ===
+        existing.resources_digest,
+    },
   };
 }

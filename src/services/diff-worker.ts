@@ -2,19 +2,19 @@
  * The thread that diffs two releases (issue #16; issue #19 item 2: a diff never runs on the
  * event loop). It receives each release's resources layer (bytes and media type), unpacks and
  * parses it, and answers the semantic diff (JSON) or the unified text diff. Started by
- * release-diff.ts with a time and a memory limit; everything CPU- or memory-heavy of a diff
- * happens here.
+ * release-diff.ts in a bounded pool (worker-pool.ts) with a time and a memory limit; everything
+ * CPU- or memory-heavy of a diff happens here.
  *
  * The unified diff is one text diff per object, objects matched by identity as the semantic
  * diff matches them, each headed by the object's path in the release: a reordered release or a
  * renamed file does not read as everything removed and added, and no text diff is ever run
  * over a whole release at once (that was quadratic in its size).
  */
-import { parentPort } from 'node:worker_threads';
 import { createTwoFilesPatch } from 'diff';
 import { CORE_SCHEMA, load } from 'js-yaml';
 import { readResourcesLayer, resourceYaml } from '../core/release-image.js';
 import { describeKey, isSecret, maskSecrets, type ObjectDiff, objectKey, semanticDiff } from '../core/semantic-diff.js';
+import { serveJobs } from './worker-pool.js';
 
 export interface DiffSide {
   release_number: number;
@@ -78,14 +78,5 @@ export function computeDiff(job: DiffJob): DiffAnswer {
   return { ok: true, unified: header + parts.join('') };
 }
 
-// One job at a time; the thread is kept for the next one (release-diff.ts keeps a small pool).
-parentPort?.on('message', (job: DiffJob) => {
-  let answer: DiffAnswer;
-  try {
-    answer = computeDiff(job);
-  } catch (err) {
-    const e = err as Error & { code?: string };
-    answer = { ok: false, code: typeof e.code === 'string' ? e.code : 'internal_error', message: e.message };
-  }
-  parentPort!.postMessage(answer);
-});
+// One job at a time; the thread is kept for the next one (release-diff.ts runs a bounded pool of them).
+serveJobs('diff-worker', computeDiff);

@@ -19,8 +19,10 @@ export interface RegisterReleaseContext {
   store: ReleaseStore;
   /** The platform config's `repositories` (a repository's own tagging strategy wins; issue #13 item 7). */
   repositories?: PlatformConfig['repositories'];
-  /** Most Kubernetes objects one release may hold. */
+  /** Most Kubernetes objects one release may hold (never more than RELEASE_LIMITS.maxObjects). */
   maxResources: number;
+  /** The request body's size in bytes, when known (what a registration waiting for a packing thread holds). */
+  bodyBytes?: number;
   signingKey?: SigningKey;
   /** Test-only: a pause, ms, between the registry push and the commit. */
   pauseAfterPushMs?: number;
@@ -31,7 +33,8 @@ export interface RegisterReleaseContext {
 /**
  * Registers `req` as `actor`. Answers `created: true` with the new release (and its
  * auto-deploys), or `created: false` with the existing release of that commit, updated with
- * any new tags and trigger. Errors: those of createRelease (400, 409 alias_conflict, 413, 503).
+ * any new tags and trigger. Errors: those of createRelease (400, 409 alias_conflict, 413 past a
+ * release limit, 503; 503 `server_busy` with Retry-After when the packing threads' queue is full).
  */
 export async function registerRelease(
   ctx: RegisterReleaseContext,

@@ -19,6 +19,8 @@ test('every code has its HTTP status', () => {
     gitops_rejected: 502,
     database_unavailable: 503,
     too_many_requests: 429,
+    signing_key_retired: 503,
+    server_busy: 503,
     internal_error: 500,
   };
   for (const [code, status] of Object.entries(expected)) {

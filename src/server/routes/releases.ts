@@ -40,6 +40,7 @@ export async function releaseRoutes(app: App, ctx: AppContext, hide: boolean) {
           db: ctx.db,
           store: ctx.store,
           maxResources: ctx.settings.maxResources,
+          bodyBytes: Number(req.headers['content-length']) || undefined,
           repositories: ctx.settings.platform.repositories,
           signingKey: ctx.signingKey,
           deploy: ctx.deploy,
