@@ -54,8 +54,12 @@ for (const auth of ['basic', 'token'] as const) {
     assert.equal(none.stdout, '');
     assert.match(
       none.stderr,
-      auth === 'basic' ? /requires credentials \(set FORGE_REGISTRY_USERNAME and FORGE_REGISTRY_PASSWORD\)/ : /rejected the credentials/,
+      auth === 'basic'
+        ? /requires credentials \(set FORGE_REGISTRY_USERNAME and FORGE_REGISTRY_PASSWORD\)/
+        : // None configured is said as such, not as "rejected the credentials" (issue 19 item 7).
+          /token service .* requires credentials \(HTTP 401\), and none are configured \(set FORGE_REGISTRY_USERNAME and FORGE_REGISTRY_PASSWORD\)/,
     );
+    assert.doesNotMatch(none.stderr, /rejected/);
 
     const missingFile = await runPlugin(['generate'], dir, {
       ...base,

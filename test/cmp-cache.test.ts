@@ -1,81 +1,107 @@
-/** The plugin's disk cache: size bound with least-recently-used eviction, damaged entries are misses, stale temporary files go away. */
+/**
+ * The plugin's disk cache (issue 19 item 4): registry bytes under their digests, each verified
+ * when read (a damaged, foreign or planted file is a miss and is removed), a size bound with
+ * least-recently-used eviction, stale temporary files and old-format entries go away.
+ */
 
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { ResourceCache } from '../src/cmp/cache.js';
+import { BlobCache } from '../src/cmp/cache.js';
 import { tempDir } from './support/forge.js';
 
 const work = tempDir('forge-cmp-cache-');
 after(() => rmSync(work, { recursive: true, force: true }));
 
-const digest = (c: string) => `sha256:${c.repeat(64)}`;
-const release = (c: string) => ({
-  repository: 'acme/mono',
-  project: 'auth-service',
-  sha: c.repeat(40),
-  releaseNumber: 1,
-  stream: `---\nkind: ConfigMap\n# ${c.repeat(400)}\n`,
-});
-const file = (dir: string, c: string) => join(dir, `sha256-${c.repeat(64)}.json`);
-/** Marks an entry as used `secondsAgo` ago (mtime is the cache's record of use). */
+const blob = (c: string) => Buffer.from(`---\nkind: ConfigMap\n# ${c.repeat(400)}\n`);
+const digestOf = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+const file = (dir: string, b: Buffer) => join(dir, digestOf(b).replace(':', '-'));
+/** Marks a file as used `secondsAgo` ago (mtime is the cache's record of use). */
 const usedAgo = (path: string, secondsAgo: number) => utimesSync(path, new Date(), new Date(Date.now() - secondsAgo * 1000));
 
-test('stays under its size bound by evicting the least recently used entries; a hit counts as a use', async () => {
+test('stays under its size bound by evicting the least recently used files; a hit counts as a use', async () => {
   const dir = join(work, 'lru');
-  const probe = new ResourceCache(dir, 1 << 20);
-  await probe.put(digest('a'), release('a'));
-  const entrySize = statSync(file(dir, 'a')).size;
-  const cache = new ResourceCache(dir, Math.floor(entrySize * 2.5));
-  usedAgo(file(dir, 'a'), 30);
-  await cache.put(digest('b'), release('b'));
-  usedAgo(file(dir, 'b'), 20);
-  assert.deepEqual((await cache.get(digest('a')))?.stream, release('a').stream, 'a hit on the older entry makes it the most recent');
-  await cache.put(digest('c'), release('c'));
-  assert.deepEqual(
-    readdirSync(dir).sort(),
-    [`sha256-${'a'.repeat(64)}.json`, `sha256-${'c'.repeat(64)}.json`],
-    'b, the least recently used, was evicted',
-  );
-  assert.equal(await cache.get(digest('b')), undefined);
+  const [a, b, c] = ['a', 'b', 'c'].map(blob) as [Buffer, Buffer, Buffer];
+  const cache = new BlobCache(dir, Math.floor(a.length * 2.5));
+  await cache.write(digestOf(a), a);
+  usedAgo(file(dir, a), 30);
+  await cache.write(digestOf(b), b);
+  usedAgo(file(dir, b), 20);
+  assert.deepEqual(await cache.read(digestOf(a)), a, 'a hit on the older file makes it the most recent');
+  await cache.write(digestOf(c), c);
+  assert.deepEqual(readdirSync(dir).sort(), [file(dir, a), file(dir, c)].map((p) => p.slice(dir.length + 1)).sort(), 'b was evicted');
+  assert.equal(await cache.read(digestOf(b)), undefined);
   const total = readdirSync(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
   assert.ok(total <= cache.maxBytes, `${total} bytes held, bound ${cache.maxBytes}`);
 });
 
-test('an entry larger than the bound is not stored', async () => {
+test('a blob larger than the bound is not stored', async () => {
   const dir = join(work, 'small');
-  const cache = new ResourceCache(dir, 100);
-  assert.equal(await cache.put(digest('d'), release('d')), false);
-  assert.equal(await cache.get(digest('d')), undefined);
+  const cache = new BlobCache(dir, 100);
+  const d = blob('d');
+  assert.equal(await cache.write(digestOf(d), d), false);
+  assert.equal(await cache.read(digestOf(d)), undefined);
 });
 
-test('a damaged or foreign entry is a miss and is removed', async () => {
+test('a damaged, truncated, foreign or wrongly sized file is a miss and is removed', async () => {
   const dir = join(work, 'damaged');
-  const cache = new ResourceCache(dir, 1 << 20);
-  await cache.put(digest('e'), release('e'));
-  const path = file(dir, 'e');
-  const entry = JSON.parse(readFileSync(path, 'utf8'));
-  writeFileSync(path, JSON.stringify({ ...entry, stream: entry.stream.replace('ConfigMap', 'Secret') }));
-  assert.equal(await cache.get(digest('e')), undefined);
-  assert.deepEqual(readdirSync(dir), []);
+  const cache = new BlobCache(dir, 1 << 20);
+  const e = blob('e');
+  const f = blob('f');
+  await cache.write(digestOf(e), e);
+  writeFileSync(file(dir, e), Buffer.from(e.toString().replace('ConfigMap', 'Secret')));
+  assert.equal(await cache.read(digestOf(e)), undefined, 'changed content');
+  assert.equal(existsSync(file(dir, e)), false, 'and removed');
 
-  await cache.put(digest('e'), release('e'));
-  writeFileSync(path, readFileSync(path, 'utf8').slice(0, 50));
-  assert.equal(await cache.get(digest('e')), undefined, 'a truncated file is a miss');
+  await cache.write(digestOf(e), e);
+  writeFileSync(file(dir, e), e.subarray(0, 50));
+  assert.equal(await cache.read(digestOf(e)), undefined, 'a truncated file is a miss');
 
-  await cache.put(digest('f'), release('f'));
-  writeFileSync(file(dir, 'e'), readFileSync(file(dir, 'f')));
-  assert.equal(await cache.get(digest('e')), undefined, 'an entry filed under another digest is a miss');
+  await cache.write(digestOf(e), e);
+  writeFileSync(file(dir, e), f);
+  assert.equal(await cache.read(digestOf(e)), undefined, 'a file under another digest is a miss');
+
+  await cache.write(digestOf(e), e);
+  assert.equal(await cache.read(digestOf(e), e.length + 1), undefined, 'a size other than the declared one is a miss');
+  assert.deepEqual(await cache.read(digestOf(f)), undefined);
 });
 
-test('temporary files of dead runs are removed by eviction; fresh ones (a run in progress) are kept', async () => {
+test('a symbolic link planted in the cache is a miss; its target is neither served nor touched', async () => {
+  const dir = join(work, 'planted');
+  mkdirSync(dir, { recursive: true });
+  const secret = join(work, 'secret.txt');
+  writeFileSync(secret, 'registry-password-canary');
+  const bytes = readFileSync(secret);
+  symlinkSync(secret, join(dir, digestOf(bytes).replace(':', '-')));
+  const cache = new BlobCache(dir, 1 << 20);
+  assert.equal(await cache.read(digestOf(bytes)), undefined, 'even with the right digest: not read through a link');
+  assert.equal(readFileSync(secret, 'utf8'), 'registry-password-canary');
+});
+
+test('a tag names a digest; anything else in a tag file is a miss', async () => {
+  const dir = join(work, 'tags');
+  const cache = new BlobCache(dir, 1 << 20);
+  const digest = `sha256:${'1'.repeat(64)}`;
+  await cache.writeTag('acme/mono/api', 'sha256-abc.sig', digest);
+  assert.equal(await cache.readTag('acme/mono/api', 'sha256-abc.sig'), digest);
+  assert.equal(await cache.readTag('acme/mono/other', 'sha256-abc.sig'), undefined, 'per repository');
+  const tagFile = readdirSync(dir).find((n) => n.startsWith('tag-'))!;
+  writeFileSync(join(dir, tagFile), 'not a digest');
+  assert.equal(await cache.readTag('acme/mono/api', 'sha256-abc.sig'), undefined);
+});
+
+test('temporary files of dead runs and entries of older versions are removed by eviction; fresh temporary files are kept', async () => {
   const dir = join(work, 'tmp');
-  const cache = new ResourceCache(dir, 1 << 20);
-  await cache.put(digest('a'), release('a'));
+  const cache = new BlobCache(dir, 1 << 20);
+  const a = blob('a');
+  await cache.write(digestOf(a), a);
   writeFileSync(join(dir, '.tmp-1-old'), 'x');
   usedAgo(join(dir, '.tmp-1-old'), 3600);
   writeFileSync(join(dir, '.tmp-2-new'), 'x');
-  await cache.put(digest('b'), release('b'));
-  assert.deepEqual(readdirSync(dir).sort(), ['.tmp-2-new', `sha256-${'a'.repeat(64)}.json`, `sha256-${'b'.repeat(64)}.json`]);
+  writeFileSync(join(dir, `sha256-${'9'.repeat(64)}.json`), '{"version":1}');
+  const b = blob('b');
+  await cache.write(digestOf(b), b);
+  assert.deepEqual(readdirSync(dir).sort(), ['.tmp-2-new', file(dir, a).slice(dir.length + 1), file(dir, b).slice(dir.length + 1)].sort());
 });

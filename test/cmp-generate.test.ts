@@ -5,6 +5,7 @@
  */
 
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -186,7 +187,7 @@ test('env.yaml beside the pointer is validated and emitted after the resources',
   assert.match(noData.stderr, new RegExp(`${sourcePath}/env.yaml: data is missing; expected a mapping at the top level`));
 });
 
-test('concurrent runs sharing one cache all print the stream and leave one whole entry', async () => {
+test('concurrent runs sharing one cache all print the stream and leave each registry blob once, whole', async () => {
   const r = releases[1]!;
   const { dir, env, cacheDir } = setup('concurrent', r);
   const runs = await Promise.all(Array.from({ length: 8 }, () => runPlugin(['generate'], dir, env)));
@@ -194,7 +195,45 @@ test('concurrent runs sharing one cache all print the stream and leave one whole
     assert.equal(out.code, 0, out.stderr);
     assert.equal(out.stdout, expectedStream(r.resources));
   }
-  assert.deepEqual(readdirSync(cacheDir), [`${r.digest.replace(':', '-')}.json`], 'one entry, no temporary files left');
+  // The manifest, the metadata layer and the resources layer, each under its digest; no temporary files left.
+  const names = readdirSync(cacheDir).sort();
+  assert.equal(names.length, 3, names.join(', '));
+  assert.ok(names.includes(r.digest.replace(':', '-')), 'the manifest, under the pointer digest');
+  for (const name of names) {
+    assert.match(name, /^sha256-[0-9a-f]{64}$/);
+    assert.equal(
+      `sha256:${createHash('sha256')
+        .update(readFileSync(join(cacheDir, name)))
+        .digest('hex')}`,
+      name.replace('-', ':'),
+      'whole',
+    );
+  }
+});
+
+test('with FORGE_CMP_DESTINATION_NAMESPACE_ONLY an object naming another namespace than the destination is refused (issue 13 review F1)', async () => {
+  const r = releases[0]!; // its objects are in namespace auth, or (the Namespace) in none
+  const own = setup('isolated-own', r, { FORGE_CMP_DESTINATION_NAMESPACE_ONLY: 'true', ARGOCD_APP_NAMESPACE: 'auth' });
+  const ok = await runPlugin(['generate'], own.dir, own.env);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(ok.stdout, expectedStream(r.resources));
+
+  // Another repository's Application (its own destination) pointed at this release: refused, nothing rendered.
+  const other = setup('isolated-other', r, { FORGE_CMP_DESTINATION_NAMESPACE_ONLY: 'true', ARGOCD_APP_NAMESPACE: 'dev-web-0123456789' });
+  const refused = await runPlugin(['generate'], other.dir, other.env);
+  assert.equal(refused.code, 1);
+  assert.equal(refused.stdout, '');
+  assert.match(refused.stderr, /names namespace "auth"; this Application deploys to namespace "dev-web-0123456789" only/);
+
+  const unset = setup('isolated-unset', r, { FORGE_CMP_DESTINATION_NAMESPACE_ONLY: 'true', ARGOCD_APP_NAMESPACE: '' });
+  const noDestination = await runPlugin(['generate'], unset.dir, unset.env);
+  assert.equal(noDestination.code, 1);
+  assert.equal(noDestination.stdout, '');
+  assert.match(noDestination.stderr, /ARGOCD_APP_NAMESPACE/);
+
+  // Off (the plugin's default outside deploy/argocd): rendered as before.
+  const off = setup('isolated-off', r, { ARGOCD_APP_NAMESPACE: 'dev-web-0123456789' });
+  assert.equal((await runPlugin(['generate'], off.dir, off.env)).code, 0);
 });
 
 // Stops the registry: keep it last in this file.

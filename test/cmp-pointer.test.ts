@@ -1,7 +1,8 @@
 /** `forge cmp discover` (Argo CD's discover.find.command contract) and the pointer validation both commands share. */
 
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { renderPointer } from '../src/core/pointer.js';
@@ -91,4 +92,89 @@ test('usage errors exit 2 with the usage on stderr', async () => {
     assert.equal(out.stdout, '');
     assert.match(out.stderr, /usage: forge-cmp discover\|generate/);
   }
+});
+
+test('a release.yaml or env.yaml that is a symbolic link, a FIFO or huge is refused; the error never shows what a link points to', async () => {
+  const secret = join(work, 'secret-token');
+  writeFileSync(secret, 'apiVersion: CANARY-SECRET-0123456789\n');
+  const run = (cmd: string, dir: string, sourcePath: string) =>
+    runPlugin([cmd], dir, argoEnv(sourcePath, { FORGE_REGISTRY: '127.0.0.1:1', FORGE_CMP_CACHE_DIR: join(work, 'cache') }));
+
+  const linked = folder('placeholder');
+  rmSync(join(linked.dir, 'release.yaml'));
+  symlinkSync(secret, join(linked.dir, 'release.yaml'));
+  for (const cmd of ['discover', 'generate']) {
+    const out = await run(cmd, linked.dir, linked.sourcePath);
+    assert.equal(out.code, 1, cmd);
+    assert.equal(out.stdout, '');
+    assert.match(out.stderr, /release\.yaml: is a symbolic link; the plugin reads only regular files/);
+    assert.doesNotMatch(out.stderr, /CANARY-SECRET|secret-token/, cmd);
+  }
+
+  // A link to a valid pointer is refused just the same: what is in the folder is what counts.
+  const target = folder(renderPointer(pointerFor({ release: 'a'.repeat(40), digest: DIGEST })));
+  const viaLink = folder('placeholder');
+  rmSync(join(viaLink.dir, 'release.yaml'));
+  symlinkSync(join(target.dir, 'release.yaml'), join(viaLink.dir, 'release.yaml'));
+  assert.match((await run('discover', viaLink.dir, viaLink.sourcePath)).stderr, /is a symbolic link/);
+
+  const envLink = folder(renderPointer(pointerFor({ release: 'a'.repeat(40), digest: DIGEST })));
+  symlinkSync(secret, join(envLink.dir, 'env.yaml'));
+  const envOut = await run('generate', envLink.dir, envLink.sourcePath);
+  assert.equal(envOut.code, 1);
+  assert.match(envOut.stderr, /env\.yaml: is a symbolic link/);
+  assert.doesNotMatch(envOut.stderr, /CANARY-SECRET|secret-token/);
+
+  const fifo = folder('placeholder');
+  rmSync(join(fifo.dir, 'release.yaml'));
+  execFileSync('mkfifo', [join(fifo.dir, 'release.yaml')]);
+  const fifoOut = await run('discover', fifo.dir, fifo.sourcePath);
+  assert.equal(fifoOut.code, 1);
+  assert.match(fifoOut.stderr, /release\.yaml: is not a regular file/);
+
+  const huge = folder(`${renderPointer(pointerFor({ release: 'a'.repeat(40), digest: DIGEST }))}#${'x'.repeat(100_000)}\n`);
+  assert.match((await run('discover', huge.dir, huge.sourcePath)).stderr, /release\.yaml: is 1\d{5} bytes; expected at most 65536/);
+});
+
+test("a pointer is bound to its folder: another Application's environment, repository or project is refused", async () => {
+  const pointer = pointerFor({ release: 'a'.repeat(40), digest: DIGEST });
+  const text = renderPointer(pointer);
+  const moved = (sourcePath: string) => {
+    const dir = join(work, `moved-${++n}`, sourcePath);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'release.yaml'), text);
+    return dir;
+  };
+  for (const sourcePath of [
+    'staging/apps/acme/mono/auth-service', // another environment
+    'production/apps/acme/other/auth-service', // another repository
+    'production/apps/evil/mono/auth-service', // another owner
+    'production/apps/acme/mono/billing', // another project
+    'production/acme/mono/auth-service', // not under apps/
+    'release-here',
+  ]) {
+    const dir = moved(sourcePath);
+    for (const cmd of ['discover', 'generate']) {
+      const out = await runPlugin(
+        [cmd],
+        dir,
+        argoEnv(sourcePath, { FORGE_REGISTRY: '127.0.0.1:1', FORGE_CMP_CACHE_DIR: join(work, 'cache') }),
+      );
+      assert.equal(out.code, 1, `${cmd} in ${sourcePath}`);
+      assert.equal(out.stdout, '');
+      assert.match(
+        out.stderr,
+        /this pointer is for acme\/mono\/auth-service in production, so it belongs in production\/apps\/acme\/mono\/auth-service\/, but it sits in /,
+      );
+    }
+  }
+  // The folder is right, but Argo CD says the Application's source path is another one (a linked folder).
+  const right = moved('production/apps/acme/mono/auth-service');
+  const out = await runPlugin(
+    ['generate'],
+    right,
+    argoEnv('staging/apps/acme/mono/auth-service', { FORGE_REGISTRY: '127.0.0.1:1', FORGE_CMP_CACHE_DIR: join(work, 'cache') }),
+  );
+  assert.equal(out.code, 1);
+  assert.match(out.stderr, /but it sits in staging\/apps\/acme\/mono\/auth-service\//);
 });

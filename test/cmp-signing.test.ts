@@ -5,7 +5,8 @@
  */
 
 import assert from 'node:assert/strict';
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { buildReleaseImage } from '../src/core/release-image.js';
@@ -146,3 +147,73 @@ test('the published key set (several keys) verifies releases of each key; a sign
 function pointerDigest(p: { dir: string }): string {
   return /digest: (sha256:[0-9a-f]{64})/.exec(readFileSync(join(p.dir, 'release.yaml'), 'utf8'))![1];
 }
+
+test('a forged cache entry is never served, let alone as "(signature verified)": it is refused or pulled again', async () => {
+  const good = await release('9', keyA);
+  const unsigned = await release('8');
+  const cacheName = 'forged';
+  const cacheDir = join(work, cacheName);
+  const first = await runPlugin(['generate'], good.dir, env(good.sourcePath, cacheName, pubA));
+  assert.equal(first.code, 0, first.stderr);
+  const digest = pointerDigest(good);
+
+  // 1. The attack of issue 19: an entry in the old format, rendered output claiming a check
+  //    with key A, for a stream the registry never held. It is not read, and is removed.
+  const evil = '---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: planted\n';
+  const legacy = join(cacheDir, `${digest.replace(':', '-')}.json`);
+  writeFileSync(
+    legacy,
+    JSON.stringify({
+      version: 1,
+      manifestDigest: digest,
+      streamDigest: `sha256:${createHash('sha256').update(evil).digest('hex')}`,
+      repository: 'acme/mono',
+      project: 'auth-service',
+      sha: '9'.repeat(40),
+      releaseNumber: 1,
+      stream: evil,
+      verifiedWith: `sha256:${createHash('sha256').update(readFileSync(pubA, 'utf8')).digest('hex')}`,
+    }),
+  );
+  // 2. The manifest's file replaced by another manifest (of an unsigned release).
+  const manifestFile = join(cacheDir, digest.replace(':', '-'));
+  writeFileSync(manifestFile, readFileSync(join(layout, REPO, 'blobs', 'sha256', pointerDigest(unsigned).slice(7))));
+  // 3. The signature's tag made to name another release's signature manifest.
+  const tagFiles = readdirSync(cacheDir).filter((n) => n.startsWith('tag-'));
+  assert.equal(tagFiles.length, 1, 'one signature tag cached');
+  const other = await release('7', keyA);
+  const otherSig = await store.getManifest(REPO, signatureTag(pointerDigest(other)));
+  writeFileSync(join(cacheDir, otherSig.digest.replace(':', '-')), otherSig.bytes);
+  writeFileSync(join(cacheDir, tagFiles[0]!), otherSig.digest);
+
+  // With the registry out of reach, the forged entries are refused: nothing on stdout.
+  renameSync(layout, `${layout}-away`);
+  let offline: Awaited<ReturnType<typeof runPlugin>>;
+  try {
+    offline = await runPlugin(['generate'], good.dir, env(good.sourcePath, cacheName, pubA));
+  } finally {
+    renameSync(`${layout}-away`, layout);
+  }
+  assert.equal(offline.code, 1, offline.stderr);
+  assert.equal(offline.stdout, '');
+  assert.doesNotMatch(offline.stderr, /signature verified/);
+  assert.match(offline.stderr, /refused by the signature check/);
+
+  // With the registry there, the plugin pulls again, verifies, and renders the real release.
+  const again = await runPlugin(['generate'], good.dir, env(good.sourcePath, cacheName, pubA));
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(again.stdout, first.stdout);
+  assert.doesNotMatch(again.stdout, /planted/);
+  assert.match(again.stderr, /did not pass a check .*pulled it again/);
+  assert.ok(!readdirSync(cacheDir).some((n) => n.endsWith('.json')), 'the old-format entry is gone');
+  // And now the repaired cache serves it, verified, with the registry away.
+  renameSync(layout, `${layout}-away`);
+  try {
+    const warm = await runPlugin(['generate'], good.dir, env(good.sourcePath, cacheName, pubA));
+    assert.equal(warm.code, 0, warm.stderr);
+    assert.equal(warm.stdout, first.stdout);
+    assert.match(warm.stderr, /\(signature verified\) from cache/);
+  } finally {
+    renameSync(`${layout}-away`, layout);
+  }
+});

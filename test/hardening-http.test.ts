@@ -6,7 +6,9 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type Forge, startForge } from './support/forge.js';
+import pg from 'pg';
+import { freshPostgres } from './support/db.js';
+import { type Forge, releaseBody, startForge } from './support/forge.js';
 
 let forge: Forge;
 before(async () => {
@@ -84,5 +86,37 @@ describe('the dashboard', () => {
     const config = await fetch(`${forge.url}/dashboard-config.json`);
     assert.equal(config.status, 200);
     assert.match(config.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+  });
+});
+
+describe('a full disk', () => {
+  test('an approval while PostgreSQL is out of disk (SQLSTATE 53100) is a 503 with the envelope, never a 500; it works again once there is room', async () => {
+    const { url, drop } = await freshPostgres();
+    const f = await startForge({ databaseUrl: url });
+    const sql = new pg.Client({ connectionString: url });
+    await sql.connect();
+    try {
+      const ci = await f.token(['service-account'], 'ci@example.com');
+      assert.equal((await f.api('POST', '/releases', releaseBody(), ci)).status, 201);
+      // What PostgreSQL answers when it cannot extend a file: the same error class, raised by a trigger.
+      await sql.query(`CREATE FUNCTION h7_disk_full() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'could not extend file "base/16384/16385": No space left on device' USING ERRCODE = '53100'; END $$`);
+      await sql.query('CREATE TRIGGER h7_disk_full BEFORE INSERT ON approvals FOR EACH ROW EXECUTE FUNCTION h7_disk_full()');
+      const approver = await f.token(['approver:production'], 'alex@example.com');
+      const body = { repository: 'acme/mono', project: 'auth-service', environment: 'production', release: '1', justification: 'CAB-1' };
+      const full = await f.api('POST', '/approvals', body, approver);
+      assert.equal(full.status, 503, full.text);
+      assert.equal(full.body.error.code, 'database_unavailable');
+      assert.match(full.body.error.message, /out of storage .*nothing was recorded: retry later/);
+      assert.doesNotMatch(full.text, /base\/16384/, "the database's own words stay in the log");
+
+      await sql.query('DROP TRIGGER h7_disk_full ON approvals');
+      const room = await f.api('POST', '/approvals', body, approver);
+      assert.equal(room.status, 201, room.text);
+    } finally {
+      await sql.end();
+      await f.stop();
+      await drop();
+    }
   });
 });

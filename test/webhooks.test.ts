@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { signPayload } from '../src/core/webhooks.js';
+import { signPayload, verifyDelivery } from '../src/core/webhooks.js';
 import { ENGINES, freshPostgres } from './support/db.js';
 import { type Forge, releaseBody, sha, startForge, tempDir } from './support/forge.js';
 
@@ -116,7 +116,14 @@ for (const engine of ENGINES) {
       );
       assert.equal(hit.headers['content-type'], 'application/json');
       assert.equal(hit.headers['x-forge-event'], 'release.created');
-      assert.equal(hit.headers['x-forge-signature-256'], `sha256=${createHmac('sha256', SECRET).update(hit.body).digest('hex')}`);
+      // Signed over `<timestamp>.<body>` (issue 19 item 7), the timestamp in X-Forge-Timestamp.
+      const ts = hit.headers['x-forge-timestamp'] as string;
+      assert.match(ts, /^\d{10}$/);
+      assert.ok(Math.abs(Number(ts) - Date.now() / 1000) < 600, "the attempt's time");
+      assert.equal(
+        hit.headers['x-forge-signature-256'],
+        `sha256=${createHmac('sha256', SECRET).update(`${ts}.${hit.body}`).digest('hex')}`,
+      );
       const payload = JSON.parse(hit.body);
       assert.equal(payload.id, hit.headers['x-forge-delivery']);
       assert.equal(payload.event, 'release.created');
@@ -125,7 +132,19 @@ for (const engine of ENGINES) {
       assert.equal(typeof payload.seq, 'number');
     });
 
-    test('a failing receiver is retried with the same delivery, body and signature until it answers; each attempt is logged', async () => {
+    test('a captured delivery replayed later, or with its timestamp changed, is refused by a receiver that checks as documented', async () => {
+      const hit = await until('a delivery at /good', async () => good.got.find((g) => g.path === '/good'));
+      const headers = { timestamp: hit.headers['x-forge-timestamp'] as string, signature: hit.headers['x-forge-signature-256'] as string };
+      const at = Number(headers.timestamp);
+      assert.equal(verifyDelivery(SECRET, headers, hit.body, at + 10), undefined, 'fresh: accepted');
+      assert.match(verifyDelivery(SECRET, headers, hit.body, at + 301)!, /the timestamp is 301 s from now; at most 300 s are accepted/);
+      assert.match(verifyDelivery(SECRET, { ...headers, timestamp: String(at + 3600) }, hit.body, at + 3600)!, /signature does not match/);
+      assert.match(verifyDelivery(SECRET, headers, hit.body.replace('"seq"', '"seq" '), at)!, /signature does not match/);
+      assert.match(verifyDelivery(SECRET, { signature: headers.signature }, hit.body, at)!, /X-Forge-Timestamp is missing/);
+      assert.match(verifyDelivery('whsec-another-0123456789', headers, hit.body, at)!, /signature does not match/);
+    });
+
+    test('a failing receiver is retried with the same delivery and body, each attempt signed with its own time, until it answers; each attempt is logged', async () => {
       const [d] = await until(
         'flaky delivered',
         async () => (await deliveries('flaky')).find((x: { status: string }) => x.status === 'delivered') && deliveries('flaky'),
@@ -140,7 +159,11 @@ for (const engine of ENGINES) {
       assert.equal(hits.length, 3);
       assert.equal(new Set(hits.map((h) => h.headers['x-forge-delivery'])).size, 1);
       assert.equal(new Set(hits.map((h) => h.body)).size, 1);
-      assert.equal(hits[0].headers['x-forge-signature-256'], signPayload('whsec-flaky-0123456789abcdef', hits[0].body));
+      for (const h of hits)
+        assert.equal(
+          h.headers['x-forge-signature-256'],
+          signPayload('whsec-flaky-0123456789abcdef', `${h.headers['x-forge-timestamp']}.${h.body}`),
+        );
     });
 
     test('a receiver that keeps failing is given up after max_attempts; a hanging one times out; neither shows URL or secret', async () => {

@@ -5,17 +5,21 @@
  * when present) to stdout. Nothing else goes to stdout.
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { sha256Digest } from '../core/digest.js';
 import { ForgeError } from '../core/errors.js';
 import { imageRepository } from '../core/identity.js';
 import type { ReleasePointer } from '../core/pointer.js';
-import { type CachedRelease, ResourceCache } from './cache.js';
+import { openReleaseStore, type ReleaseStore } from '../registry/index.js';
+import { BlobCache, CachingStore } from './cache.js';
 import { environmentConfigDocument } from './environment-config.js';
-import { POINTER_FILE, readPointerFile } from './pointer-file.js';
+import { POINTER_FILE, readPointerFile, readSourceFile } from './pointer-file.js';
+import { pullRelease } from './pull.js';
 import type { CmpSettings } from './settings.js';
+import { resourceStream } from './stream.js';
 
 export const ENVIRONMENT_CONFIG_FILE = 'env.yaml';
+/** An EnvironmentConfig is small; a larger env.yaml is refused before it is parsed. */
+const MAX_ENVIRONMENT_CONFIG_BYTES = 1024 * 1024;
 
 export interface GenerateIo {
   out: (text: string) => void;
@@ -30,26 +34,31 @@ function label(settings: CmpSettings, file: string): string {
 
 export async function generate(dir: string, settings: CmpSettings, io: GenerateIo): Promise<void> {
   const started = Date.now();
-  const pointer = await readPointerFile(dir, label(settings, POINTER_FILE));
-  const envConfig = await readOptional(join(dir, ENVIRONMENT_CONFIG_FILE));
-  const envDocument = envConfig === undefined ? '' : environmentConfigDocument(envConfig, label(settings, ENVIRONMENT_CONFIG_FILE));
+  const places = settings.app.sourcePath ? [dir, settings.app.sourcePath] : [dir];
+  const pointer = await readPointerFile(dir, label(settings, POINTER_FILE), places);
+  const envLabel = label(settings, ENVIRONMENT_CONFIG_FILE);
+  const envConfig = await readSourceFile(dir, ENVIRONMENT_CONFIG_FILE, envLabel, MAX_ENVIRONMENT_CONFIG_BYTES);
+  const envDocument = envConfig === undefined ? '' : environmentConfigDocument(envConfig, envLabel);
 
   const publicKey = settings.signingPublicKeyFile ? await readPublicKey(settings.signingPublicKeyFile) : undefined;
 
-  const cache = new ResourceCache(settings.cacheDir, settings.cacheMaxBytes);
-  let release = await cache.get(pointer.digest);
-  let source = 'cache';
-  // A cached release counts only if it was verified with the key configured now (or none is).
-  if (!release || !sameRelease(release, pointer) || (publicKey && release.verifiedWith !== publicKey.id)) {
-    release = await pull(pointer, settings, publicKey);
-    source = settings.registry!;
-    try {
-      if (!(await cache.put(pointer.digest, release)))
-        io.log(`not caching ${pointer.digest}: larger than FORGE_CMP_CACHE_MAX_BYTES (${settings.cacheMaxBytes})`);
-    } catch (err) {
-      io.log(`warning: could not write the cache in ${settings.cacheDir}: ${(err as Error).message}`);
-    }
+  // Every run checks what it renders, wherever the bytes come from (issue 19 item 4): the cache
+  // holds content-addressed registry bytes only, and the signature is verified each time.
+  const inner = openStore(pointer, settings);
+  const cache = new BlobCache(settings.cacheDir, settings.cacheMaxBytes);
+  let store = new CachingStore(inner, cache, true, io.log);
+  let release: Rendered;
+  try {
+    release = await render(store, pointer, settings, publicKey);
+  } catch (err) {
+    if (!store.fromCache) throw err;
+    // Something read from the cache did not pass a check: never trust it, ask the registry
+    // (whose answer, if it fails too, is the error reported).
+    store = new CachingStore(inner, cache, false, io.log);
+    release = await render(store, pointer, settings, publicKey);
+    io.log(`cached data for ${pointer.digest} did not pass a check (${(err as Error).message}); pulled it again from ${settings.registry}`);
   }
+  const source = store.fromInner ? settings.registry! : 'cache';
   io.out(release.stream + envDocument);
 
   const app = settings.app.name ? `${settings.app.namespace ? `${settings.app.namespace}/` : ''}${settings.app.name}` : dir;
@@ -60,8 +69,32 @@ export async function generate(dir: string, settings: CmpSettings, io: GenerateI
   );
 }
 
-function sameRelease(c: CachedRelease, p: ReleasePointer): boolean {
-  return c.repository === p.repository && c.project === p.project && c.sha === p.release;
+interface Rendered {
+  releaseNumber: number;
+  stream: string;
+}
+
+/** The registry the settings name; without one, a store whose every read says the release is not cached and FORGE_REGISTRY is unset. */
+function openStore(pointer: ReleasePointer, settings: CmpSettings): ReleaseStore {
+  if (!settings.registry) {
+    const fail = () =>
+      Promise.reject(
+        new ForgeError(
+          'validation_error',
+          `release ${pointer.digest} is not in the cache and FORGE_REGISTRY is not set; expected host[:port][/prefix] or oci-layout:PATH`,
+          { field: 'FORGE_REGISTRY' },
+        ),
+      );
+    return { registry: 'cache', getManifest: fail, getBlob: fail, push: fail, pushBlobs: fail, ping: fail };
+  }
+  return openReleaseStore({
+    registry: settings.registry,
+    dataDir: '.',
+    username: settings.username,
+    password: settings.password,
+    insecure: settings.insecure,
+    tokenRealmHosts: settings.tokenRealmHosts,
+  });
 }
 
 /** The configured public key (PEM) and its identity in the cache: the sha256 of the file's text. */
@@ -86,37 +119,15 @@ async function readPublicKey(file: string): Promise<{ pem: string; id: string }>
   }
 }
 
-async function readOptional(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
-/** The registry client, the YAML reader (and the signature verifier) are loaded only on a cache miss, so a warm run starts faster. */
-async function pull(pointer: ReleasePointer, settings: CmpSettings, publicKey?: { pem: string; id: string }): Promise<CachedRelease> {
-  if (!settings.registry) {
-    throw new ForgeError(
-      'validation_error',
-      `release ${pointer.digest} is not in the cache and FORGE_REGISTRY is not set; expected host[:port][/prefix] or oci-layout:PATH`,
-      { field: 'FORGE_REGISTRY' },
-    );
-  }
-  const [{ openReleaseStore }, { pullRelease }, { resourceStream }] = await Promise.all([
-    import('../registry/index.js'),
-    import('./pull.js'),
-    import('./stream.js'),
-  ]);
-  const store = openReleaseStore({
-    registry: settings.registry,
-    dataDir: '.',
-    username: settings.username,
-    password: settings.password,
-    insecure: settings.insecure,
-  });
+/** The release's YAML stream from `store`, after the signature check (when a key is configured) and every check of pullRelease. */
+async function render(
+  store: ReleaseStore,
+  pointer: ReleasePointer,
+  settings: CmpSettings,
+  publicKey?: { pem: string; id: string },
+): Promise<Rendered> {
   if (publicKey) {
+    // The signature verifier is loaded only when a key is configured.
     const { verifyStoredRelease } = await import('../signing/index.js');
     try {
       await verifyStoredRelease(store, imageRepository(pointer), pointer.digest, publicKey.pem);
@@ -131,13 +142,10 @@ async function pull(pointer: ReleasePointer, settings: CmpSettings, publicKey?: 
     }
   }
   const pulled = await pullRelease(store, pointer, settings.limits);
-  const stream = resourceStream(pulled.files, (path) => `${pulled.image}: resources layer ${pulled.resourcesDigest}: ${path}`);
-  return {
-    repository: pointer.repository,
-    project: pointer.project,
-    sha: pointer.release,
-    releaseNumber: pulled.releaseNumber,
-    stream,
-    ...(publicKey ? { verifiedWith: publicKey.id } : {}),
-  };
+  const stream = resourceStream(
+    pulled.files,
+    (path) => `${pulled.image}: resources layer ${pulled.resourcesDigest}: ${path}`,
+    settings.destinationNamespaceOnly ? { namespace: settings.app.namespace ?? '' } : undefined,
+  );
+  return { releaseNumber: pulled.releaseNumber, stream };
 }

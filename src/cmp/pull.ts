@@ -20,6 +20,15 @@ export interface PulledRelease {
   files: { path: string; yaml: string }[];
 }
 
+/** The metadata layer is a JSON summary of the release; far below this. */
+const MAX_METADATA_BYTES = 16 * 1024 * 1024;
+
+/** The largest resources layer (tar, or its gzip) that can hold files within the limits: content plus headers and padding. */
+export function resourcesLayerMaxBytes(limits: TarLimits): number {
+  // gzip of incompressible content is a little larger than the content: 1% covers it.
+  return limits.maxTotalBytes + Math.ceil(limits.maxTotalBytes / 100) + (limits.maxFiles + 2) * 2048;
+}
+
 function mismatch(message: string, details: Record<string, unknown>): ForgeError {
   return new ForgeError('validation_error', message, details);
 }
@@ -46,6 +55,24 @@ export async function pullRelease(store: ReleaseStore, pointer: ReleasePointer, 
       revision,
       release: pointer.release,
     });
+  }
+  // Declared sizes are checked against the limits before anything is downloaded; the store then
+  // never reads a blob past its declared size (issue 19 item 4).
+  const layerMax = resourcesLayerMaxBytes(limits);
+  if (parsed.resources.size > layerMax) {
+    throw new ForgeError(
+      'payload_too_large',
+      `${where}: resources layer ${parsed.resources.digest} is ${parsed.resources.size} bytes, more than the ${layerMax} that files within ` +
+        `FORGE_CMP_MAX_TOTAL_BYTES (${limits.maxTotalBytes}) and FORGE_CMP_MAX_FILES (${limits.maxFiles}) can take; not downloaded`,
+      { digest: parsed.resources.digest, size: parsed.resources.size, limit: layerMax },
+    );
+  }
+  if (parsed.metadata.size > MAX_METADATA_BYTES) {
+    throw new ForgeError(
+      'payload_too_large',
+      `${where}: metadata layer ${parsed.metadata.digest} is ${parsed.metadata.size} bytes, more than ${MAX_METADATA_BYTES}; not downloaded`,
+      { digest: parsed.metadata.digest, size: parsed.metadata.size, limit: MAX_METADATA_BYTES },
+    );
   }
   const [metadataBytes, resourcesBytes] = await Promise.all([
     store.getBlob(repository, parsed.metadata.digest, parsed.metadata.size),

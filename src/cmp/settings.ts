@@ -8,13 +8,14 @@
  */
 import { homedir, platform } from 'node:os';
 import { join } from 'node:path';
-import { type Env, integerFromEnv } from '../config/environment.js';
-import { DEFAULT_RESOURCE_LIMITS } from '../core/release-image.js';
+import { type Env, integerFromEnv, switchFromEnv } from '../config/environment.js';
+import { RESOURCE_LAYER_LIMITS as DEFAULT_RESOURCE_LIMITS } from '../core/release-limits.js';
 import type { TarLimits } from '../core/tar.js';
 import { registrySettingsFromEnv } from '../registry/settings.js';
 
 export interface ArgoApp {
   name?: string;
+  /** ARGOCD_APP_NAMESPACE: the Application's destination namespace. */
   namespace?: string;
   revision?: string;
   sourcePath?: string;
@@ -27,11 +28,19 @@ export interface CmpSettings {
   username?: string;
   password?: string;
   insecure: boolean;
+  /** FORGE_REGISTRY_TOKEN_REALM_HOSTS: other hosts whose token realms may receive the registry credentials (over https). */
+  tokenRealmHosts: string[];
   cacheDir: string;
   cacheMaxBytes: number;
   /** FORGE_SIGNING_PUBLIC_KEY_FILE: when set, only releases signed with this key are rendered. */
   signingPublicKeyFile?: string;
   limits: TarLimits;
+  /**
+   * FORGE_CMP_DESTINATION_NAMESPACE_ONLY=true: every object of a release must be in the
+   * Application's destination namespace (ARGOCD_APP_NAMESPACE); one naming another is refused
+   * (repository isolation, issue 13 review F1). deploy/argocd turns it on.
+   */
+  destinationNamespaceOnly: boolean;
   app: ArgoApp;
   /** FORGE_DEBUG (any non-empty value): stack traces of unexpected failures on stderr. */
   debug: boolean;
@@ -57,6 +66,7 @@ export function loadCmpSettings(env: Env = process.env): CmpSettings {
     username: registry.username,
     password: registry.password,
     insecure: registry.insecure,
+    tokenRealmHosts: registry.tokenRealmHosts,
     cacheDir: env.FORGE_CMP_CACHE_DIR || join(userCacheDir(env), 'forge-cmp'),
     cacheMaxBytes: positiveInteger(env, 'FORGE_CMP_CACHE_MAX_BYTES', DEFAULT_CACHE_MAX_BYTES),
     signingPublicKeyFile: env.FORGE_SIGNING_PUBLIC_KEY_FILE || undefined,
@@ -65,6 +75,7 @@ export function loadCmpSettings(env: Env = process.env): CmpSettings {
       maxTotalBytes: positiveInteger(env, 'FORGE_CMP_MAX_TOTAL_BYTES', DEFAULT_RESOURCE_LIMITS.maxTotalBytes),
       maxFileBytes: positiveInteger(env, 'FORGE_CMP_MAX_FILE_BYTES', DEFAULT_RESOURCE_LIMITS.maxFileBytes),
     },
+    destinationNamespaceOnly: switchFromEnv(env, 'FORGE_CMP_DESTINATION_NAMESPACE_ONLY'),
     app: {
       name: env.ARGOCD_APP_NAME || undefined,
       namespace: env.ARGOCD_APP_NAMESPACE || undefined,

@@ -29,8 +29,25 @@ function isMap(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-/** The Kubernetes objects of `files` (a YAML stream per file; `where` names the file in messages), as one YAML stream. */
-export function resourceStream(files: { path: string; yaml: string }[], where: (path: string) => string): string {
+/**
+ * The Kubernetes objects of `files` (a YAML stream per file; `where` names the file in messages), as one YAML stream.
+ * With `only.namespace` (FORGE_CMP_DESTINATION_NAMESPACE_ONLY), an object whose metadata.namespace
+ * names another namespace than the Application's destination is refused (objects without one go
+ * to the destination); an empty `only.namespace` (ARGOCD_APP_NAMESPACE unset) refuses every render.
+ * Cluster-scoped kinds are the AppProject's to refuse (clusterResourceWhitelist): the plugin has
+ * no API discovery to tell them apart.
+ */
+export function resourceStream(
+  files: { path: string; yaml: string }[],
+  where: (path: string) => string,
+  only?: { namespace: string },
+): string {
+  if (only && !only.namespace)
+    throw new ForgeError(
+      'validation_error',
+      'FORGE_CMP_DESTINATION_NAMESPACE_ONLY is set but ARGOCD_APP_NAMESPACE (the Application’s destination namespace) is not: expected Argo CD to set it; give the Application a destination namespace',
+      { field: 'ARGOCD_APP_NAMESPACE' },
+    );
   const docs: Doc[] = [];
   for (const file of files) {
     let values: unknown[];
@@ -54,6 +71,12 @@ export function resourceStream(files: { path: string; yaml: string }[], where: (
         }
       }
       const metadata = isMap(value.metadata) ? value.metadata : {};
+      if (only && metadata.namespace !== undefined && metadata.namespace !== null && metadata.namespace !== only.namespace)
+        throw invalid(
+          at,
+          `${value.kind} ${JSON.stringify(metadata.name)} names namespace ${JSON.stringify(metadata.namespace)}; this Application deploys to namespace ${JSON.stringify(only.namespace)} only ` +
+            '(FORGE_CMP_DESTINATION_NAMESPACE_ONLY): expected that namespace or none',
+        );
       docs.push({
         kind: value.kind as string,
         apiVersion: value.apiVersion as string,

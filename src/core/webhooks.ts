@@ -1,6 +1,6 @@
 /**
- * Webhooks (issue 6): who receives which events, how a payload is signed, and when a failed
- * delivery is tried again. Pure: src/services/webhooks.ts does the I/O.
+ * Webhooks (issue 6): who receives which events, how a payload is signed (with the attempt's
+ * timestamp, issue 19 item 7), and when a failed delivery is tried again. Pure: src/services/webhooks.ts does the I/O.
  *
  * Receivers are configured as JSON in FORGE_WEBHOOKS (or the file named by FORGE_WEBHOOKS_FILE):
  *   [{ "name": "chatops", "url": "https://hooks.example.com/forge",
@@ -13,7 +13,7 @@
  * details carry a CDEvents-shaped `cdevent`), approval.granted|revoked,
  * pin.set|removed, break_glass.requested|granted, auth.permission_denied.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ForgeError } from './errors.js';
 
 export interface WebhookReceiver {
@@ -74,9 +74,53 @@ export function wantsEvent(receiver: WebhookReceiver, event: string): boolean {
   return receiver.events.some((p) => p === '*' || p === event || (p.endsWith('.*') && event.startsWith(p.slice(0, -1))));
 }
 
-/** The signature header's value: `sha256=<hex HMAC-SHA256 of the exact body with the receiver's secret>`. */
-export function signPayload(secret: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+/** `sha256=<hex HMAC-SHA256 of the exact text with the receiver's secret>`. */
+export function signPayload(secret: string, text: string): string {
+  return `sha256=${createHmac('sha256', secret).update(text).digest('hex')}`;
+}
+
+/**
+ * What a delivery's signature covers (issue 19 item 7, Stripe's scheme): `<timestamp>.<body>`,
+ * the timestamp (Unix seconds) being the attempt's, sent in `X-Forge-Timestamp`. A captured
+ * delivery replayed later carries an old timestamp, and changing it breaks the signature.
+ */
+export function signedContent(timestamp: number | string, body: string): string {
+  return `${timestamp}.${body}`;
+}
+
+/** How many seconds old a delivery may be before a receiver refuses it (the documented default; a receiver chooses its own). */
+export const WEBHOOK_TOLERANCE_SECONDS = 300;
+
+/** The headers that authenticate one attempt: `X-Forge-Timestamp` and `X-Forge-Signature-256` over `<timestamp>.<body>`. */
+export function signDelivery(
+  secret: string,
+  body: string,
+  timestamp: number,
+): { 'x-forge-timestamp': string; 'x-forge-signature-256': string } {
+  return { 'x-forge-timestamp': String(timestamp), 'x-forge-signature-256': signPayload(secret, signedContent(timestamp, body)) };
+}
+
+/**
+ * The receiver's check, as docs/operations.md describes it: the signature must match
+ * `<X-Forge-Timestamp>.<body>` (compared in constant time) and the timestamp must be within
+ * `toleranceSeconds` of `nowSeconds`. Answers why a delivery is refused, or undefined when it is
+ * good. Receivers should also drop a X-Forge-Delivery id they have already processed.
+ */
+export function verifyDelivery(
+  secret: string,
+  headers: { timestamp?: string; signature?: string },
+  body: string,
+  nowSeconds: number,
+  toleranceSeconds = WEBHOOK_TOLERANCE_SECONDS,
+): string | undefined {
+  if (!headers.timestamp || !/^\d{1,12}$/.test(headers.timestamp)) return 'X-Forge-Timestamp is missing or not Unix seconds';
+  if (!headers.signature) return 'X-Forge-Signature-256 is missing';
+  const expected = Buffer.from(signPayload(secret, signedContent(headers.timestamp, body)));
+  const given = Buffer.from(headers.signature);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'the signature does not match';
+  const age = nowSeconds - Number(headers.timestamp);
+  if (Math.abs(age) > toleranceSeconds) return `the timestamp is ${age} s from now; at most ${toleranceSeconds} s are accepted`;
+  return undefined;
 }
 
 /** Milliseconds to wait after the n-th failed attempt (1-based): doubling from `baseMs`, capped, with jitter in [½, 1]. */

@@ -30,6 +30,10 @@ export interface Challenge {
 
 /** One way of answering a registry's 401 challenges. */
 export interface CredentialProvider {
+  /** Whether any credentials are configured (false: a 401 means "none configured", not "rejected"). Known after the first `answer`. */
+  configured(): boolean;
+  /** Where credentials are set, for messages. */
+  readonly hint: string;
   /** The Authorization header for a request in `scope` (e.g. `repository:acme/api:pull`), from what earlier challenges taught; undefined = send none. */
   header(scope: string): string | undefined;
   /**
@@ -54,6 +58,38 @@ function unavailable(message: string): ForgeError {
   return new ForgeError('registry_unavailable', message);
 }
 
+/** Bounds of the token service's answer: it is a small JSON document. */
+const MAX_TOKEN_ANSWER_BYTES = 1024 * 1024;
+
+function isLoopbackName(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+/** `host[:port]` → its lower-case host name (brackets kept for IPv6). */
+function hostnameOf(host: string): string {
+  try {
+    return new URL(`http://${host}`).hostname.toLowerCase();
+  } catch {
+    return host.toLowerCase();
+  }
+}
+
+/**
+ * Why credentials must not be sent to the token `realm` a registry's challenge names, or
+ * undefined when they may (issue 19 item 4): only to the registry's own host name (any port)
+ * or a host listed in FORGE_REGISTRY_TOKEN_REALM_HOSTS, and only over https; plain http only
+ * when the realm is on a loopback address (a registry on the same machine: tests, local use).
+ */
+export function realmRefusal(registryHost: string, realm: URL, allowedHosts: readonly string[] = []): string | undefined {
+  const name = realm.hostname.toLowerCase();
+  const allowed = allowedHosts.map((h) => hostnameOf(h.trim())).filter(Boolean);
+  if (name !== hostnameOf(registryHost) && !allowed.includes(name))
+    return `it is not on ${hostnameOf(registryHost)}; list ${name} in FORGE_REGISTRY_TOKEN_REALM_HOSTS to allow it`;
+  if (realm.protocol === 'https:') return undefined;
+  if (realm.protocol === 'http:' && isLoopbackName(name)) return undefined;
+  return `it is ${realm.protocol.replace(':', '')}, not https (plain http is allowed only to a loopback address)`;
+}
+
 function basicHeader({ username, password }: Credentials): string | undefined {
   if (username === undefined && password === undefined) return undefined;
   return `Basic ${Buffer.from(`${username ?? ''}:${password ?? ''}`).toString('base64')}`;
@@ -68,6 +104,8 @@ const SETTINGS_HINT = 'set FORGE_REGISTRY_USERNAME and FORGE_REGISTRY_PASSWORD';
 export function basicCredentials(registry: string, credentials: Credentials, hint = SETTINGS_HINT): CredentialProvider {
   let challenged = false;
   return {
+    hint,
+    configured: () => basicHeader(credentials) !== undefined,
     header: () => (challenged ? basicHeader(credentials) : undefined),
     async answer(challenge) {
       if (challenge.scheme !== 'basic') return false;
@@ -83,7 +121,13 @@ export function basicCredentials(registry: string, credentials: Credentials, hin
  * authenticated with the credentials when there are any (anonymous tokens otherwise).
  * `timeoutMs` bounds each token request.
  */
-export function bearerTokenExchange(registry: string, credentials: Credentials, timeoutMs: number): CredentialProvider {
+export function bearerTokenExchange(
+  registry: string,
+  credentials: Credentials,
+  timeoutMs: number,
+  hint = SETTINGS_HINT,
+  realmHosts: readonly string[] = [],
+): CredentialProvider {
   const tokens = new Map<string, { value: string; expiresAt: number }>();
   const fetchToken = async (params: Record<string, string>, scope: string): Promise<{ value: string; expiresAt: number }> => {
     let url: URL;
@@ -97,31 +141,43 @@ export function bearerTokenExchange(registry: string, credentials: Credentials, 
     if (wanted) url.searchParams.set('scope', wanted);
     const headers: Record<string, string> = {};
     const basic = basicHeader(credentials);
-    if (basic) headers.authorization = basic;
     const where = `token service ${url.origin}${url.pathname} of registry ${registry}`;
+    if (basic) {
+      // Credentials go only where they belong; an anonymous token may come from anywhere.
+      const refusal = realmRefusal(registry, url, realmHosts);
+      if (refusal)
+        throw unavailable(
+          `registry ${registry} names token realm ${url.origin}${url.pathname}; credentials are not sent there: ${refusal}`,
+        );
+      headers.authorization = basic;
+    }
     let body: { token?: string; access_token?: string; expires_in?: number };
     try {
-      const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
+      // No redirects: the credentials go to the realm that was checked, nowhere else.
+      const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs), redirect: basic ? 'error' : 'follow' });
       if (res.status === 401 || res.status === 403) {
         await res.body?.cancel();
+        if (!basic) throw unavailable(`${where} requires credentials (HTTP ${res.status}), and none are configured (${hint})`);
         throw unavailable(`${where} rejected the credentials (HTTP ${res.status})`);
       }
       if (!res.ok) {
         await res.body?.cancel();
         throw unavailable(`${where} answered HTTP ${res.status}`);
       }
-      body = (await res.json()) as typeof body;
+      body = JSON.parse(await boundedText(res, MAX_TOKEN_ANSWER_BYTES, where)) as typeof body;
     } catch (err) {
       if (err instanceof ForgeError) throw err;
       throw unavailable(`${where} failed: ${describeFetchError(err, timeoutMs)}`);
     }
-    const value = body.token ?? body.access_token;
+    const value = body?.token ?? body?.access_token;
     if (!value) throw unavailable(`${where} answered without a token`);
-    const lifetime = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 60;
+    const lifetime = typeof body?.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 60;
     // Renew 10 s early so a token does not expire between being picked and being checked.
     return { value, expiresAt: Date.now() + Math.max(lifetime - 10, 1) * 1000 };
   };
   return {
+    hint,
+    configured: () => basicHeader(credentials) !== undefined,
     header(scope) {
       const token = tokens.get(scope);
       return token && token.expiresAt > Date.now() ? `Bearer ${token.value}` : undefined;
@@ -136,8 +192,10 @@ export function bearerTokenExchange(registry: string, credentials: Credentials, 
 }
 
 /** The first provider that answers a challenge; the first header any of them has. */
-function firstOf(registry: string, providers: CredentialProvider[]): CredentialProvider {
+function firstOf(registry: string, providers: CredentialProvider[], hint: string): CredentialProvider {
   return {
+    hint,
+    configured: () => providers.some((p) => p.configured()),
     header: (scope) => providers.map((p) => p.header(scope)).find((h) => h !== undefined),
     async answer(challenge, scope) {
       for (const p of providers) if (await p.answer(challenge, scope)) return true;
@@ -152,8 +210,13 @@ export function challengeCredentials(
   credentials: Credentials,
   timeoutMs: number,
   hint = SETTINGS_HINT,
+  realmHosts: readonly string[] = [],
 ): CredentialProvider {
-  return firstOf(registry, [bearerTokenExchange(registry, credentials, timeoutMs), basicCredentials(registry, credentials, hint)]);
+  return firstOf(
+    registry,
+    [bearerTokenExchange(registry, credentials, timeoutMs, hint, realmHosts), basicCredentials(registry, credentials, hint)],
+    hint,
+  );
 }
 
 interface DockerConfig {
@@ -197,16 +260,42 @@ export async function dockerConfigEntry(configDir: string, registryHost: string)
  * The Docker client configuration's credentials for `registry` (host[:port]): read from
  * `<configDir>/config.json` at the first challenge, then basic or bearer exchange with them.
  */
-export function dockerConfigCredentials(registry: string, configDir: string, timeoutMs: number): CredentialProvider {
+export function dockerConfigCredentials(
+  registry: string,
+  configDir: string,
+  timeoutMs: number,
+  realmHosts: readonly string[] = [],
+): CredentialProvider {
   let inner: Promise<CredentialProvider> | undefined;
   let ready: CredentialProvider | undefined;
   const hint = `add an auths entry for ${registry} to ${join(configDir, 'config.json')}`;
   return {
+    hint,
+    configured: () => ready?.configured() ?? false,
     header: (scope) => ready?.header(scope),
     async answer(challenge, scope) {
-      inner ??= dockerConfigEntry(configDir, registry).then((c) => challengeCredentials(registry, c, timeoutMs, hint));
+      inner ??= dockerConfigEntry(configDir, registry).then((c) => challengeCredentials(registry, c, timeoutMs, hint, realmHosts));
       ready = await inner;
       return ready.answer(challenge, scope);
     },
   };
+}
+
+/** The body as text, read as it streams and refused past `limit` bytes. */
+async function boundedText(res: Response, limit: number, where: string): Promise<string> {
+  const reader = res.body?.getReader();
+  if (!reader) return '';
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => {});
+      throw unavailable(`${where} answered more than ${limit} bytes; expected a small JSON token`);
+    }
+    chunks.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+  }
+  return Buffer.concat(chunks, total).toString('utf8');
 }

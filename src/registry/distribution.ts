@@ -3,6 +3,7 @@ import { type Blob, isDigest, sha256Digest } from '../core/digest.js';
 import { ForgeError } from '../core/errors.js';
 import { type Challenge, type CredentialProvider, parseChallenge } from './credentials.js';
 import { describeFetchError } from './fetch-errors.js';
+import { DEFAULT_MAX_BLOB_BYTES, DEFAULT_MAX_MANIFEST_BYTES } from './limits.js';
 import { digestMismatch, manifestMediaType, type ReleaseStore } from './release-store.js';
 
 const MANIFEST_ACCEPT = [
@@ -26,7 +27,16 @@ export interface DistributionOptions {
    * Default 5 attempts, 100 ms base, 5 s cap.
    */
   retry?: Partial<RegistryRetry>;
+  /** The largest manifest read (default 4 MiB, what registries accept); larger ones are refused while they stream. */
+  maxManifestBytes?: number;
+  /** The largest blob read (default 128 MiB); a blob is also never read past its declared size. */
+  maxBlobBytes?: number;
 }
+
+/** An error body is only shown in part: no more of it is read. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+/** Redirects followed for one request (blob downloads are often sent to a storage service). */
+const MAX_REDIRECTS = 5;
 
 export interface RegistryRetry {
   attempts: number;
@@ -107,17 +117,34 @@ export class DistributionStore implements ReleaseStore {
   /** One request with auth (one retry after a challenge); any status outside `expect` becomes a ForgeError. */
   private async request(what: string, method: string, url: string, o: RequestOptions): Promise<Response> {
     const send = async () => {
-      const headers: Record<string, string> = { ...o.headers };
+      const signal = AbortSignal.timeout(this.opts.timeoutMs);
       const authorization = this.auth.header(o.scope);
-      if (authorization) headers.authorization = authorization;
+      let target = url;
       try {
-        return await fetch(url, {
-          method,
-          headers,
-          body: o.body ? new Uint8Array(o.body) : undefined,
-          signal: AbortSignal.timeout(this.opts.timeoutMs),
-        });
+        // Redirects are followed by hand: credentials go only to the registry's own origin,
+        // never to the storage service (or anyone else) a redirect names.
+        for (let hop = 0; ; hop++) {
+          const headers: Record<string, string> = { ...o.headers };
+          if (authorization && new URL(target).origin === this.base) headers.authorization = authorization;
+          const res = await fetch(target, {
+            method,
+            headers,
+            body: o.body ? new Uint8Array(o.body) : undefined,
+            signal,
+            redirect: 'manual',
+          });
+          const location = res.headers.get('location');
+          if (![301, 302, 303, 307, 308].includes(res.status) || !location || (method !== 'GET' && method !== 'HEAD')) return res;
+          await res.body?.cancel();
+          if (hop >= MAX_REDIRECTS) throw unavailable(`registry ${this.opts.host}: ${what}: more than ${MAX_REDIRECTS} redirects`);
+          target = new URL(location, target).href;
+          if (!/^https?:$/.test(new URL(target).protocol))
+            throw unavailable(
+              `registry ${this.opts.host}: ${what}: redirected to a ${new URL(target).protocol} URL; expected http or https`,
+            );
+        }
       } catch (err) {
+        if (err instanceof ForgeError) throw err;
         const message = `registry ${this.opts.host}: ${what} failed: ${describeFetchError(err, this.opts.timeoutMs)}`;
         // A dropped or refused connection is worth another try; a registry that let the whole
         // timeout pass is not asked again (the caller would wait attempts × the timeout).
@@ -132,6 +159,9 @@ export class DistributionStore implements ReleaseStore {
       res = await send();
       if (res.status === 401) {
         await res.body?.cancel();
+        // Without credentials there was nothing to reject: say that none are configured.
+        if (!this.auth.configured())
+          throw unavailable(`registry ${this.opts.host} requires credentials for ${what}, and none are configured (${this.auth.hint})`);
         throw unavailable(`registry ${this.opts.host} rejected the credentials (${what})`);
       }
     }
@@ -153,18 +183,69 @@ export class DistributionStore implements ReleaseStore {
     return parseChallenge(header);
   }
 
-  private async readBytes(res: Response, what: string): Promise<Buffer> {
+  /**
+   * The body, read as it streams and never past `limit` bytes: a larger announced length is
+   * refused before reading, and a body (chunked, or longer than it said) is cancelled as soon as
+   * it passes the limit, so an endless or oversized answer costs at most `limit` bytes of memory.
+   * `tooLarge` makes the error; `truncate` instead keeps the first `limit` bytes (error bodies).
+   */
+  private async readBytes(
+    res: Response,
+    what: string,
+    limit: number,
+    tooLarge?: (bytes: number, announced: boolean) => ForgeError,
+  ): Promise<Buffer> {
+    const over =
+      tooLarge ?? ((n: number) => unavailable(`registry ${this.opts.host}: ${what} is larger than ${limit} bytes (${n} or more)`));
+    const announced = res.headers.get('content-length');
+    if (announced !== null && Number(announced) > limit && !res.headers.get('content-encoding')) {
+      await res.body?.cancel().catch(() => {});
+      throw over(Number(announced), true);
+    }
+    const reader = res.body?.getReader();
+    if (!reader) return Buffer.alloc(0);
+    const chunks: Buffer[] = [];
+    let total = 0;
     try {
-      return Buffer.from(await res.arrayBuffer());
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        total += value.byteLength;
+        if (total > limit) {
+          await reader.cancel().catch(() => {});
+          throw over(total, false);
+        }
+        chunks.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+      }
+    } catch (err) {
+      if (err instanceof ForgeError) throw err;
+      throw new TransientRegistryError(
+        `registry ${this.opts.host}: reading ${what} failed: ${describeFetchError(err, this.opts.timeoutMs)}`,
+      );
+    }
+    return Buffer.concat(chunks, total);
+  }
+
+  /** The start of an error answer's body, for the message; the rest is not read. */
+  private async readText(res: Response, what: string): Promise<string> {
+    const reader = res.body?.getReader();
+    if (!reader) return '';
+    const chunks: Buffer[] = [];
+    let total = 0;
+    try {
+      while (total < MAX_ERROR_BODY_BYTES) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        chunks.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+        total += value.byteLength;
+      }
+      await reader.cancel().catch(() => {});
     } catch (err) {
       throw new TransientRegistryError(
         `registry ${this.opts.host}: reading ${what} failed: ${describeFetchError(err, this.opts.timeoutMs)}`,
       );
     }
-  }
-
-  private async readText(res: Response, what: string): Promise<string> {
-    return (await this.readBytes(res, what)).toString('utf8').slice(0, 2000);
+    return Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY_BYTES).toString('utf8').slice(0, 2000);
   }
 
   async pushBlobs(repository: string, blobs: Blob[]): Promise<void> {
@@ -238,7 +319,12 @@ export class DistributionStore implements ReleaseStore {
       await res.body?.cancel();
       throw new ForgeError('not_found', `no manifest ${reference} in ${this.registry}/${repository}`, { repository, reference });
     }
-    const bytes = await this.readBytes(res, what);
+    const limit = this.opts.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES;
+    const bytes = await this.readBytes(res, what, limit, (n) =>
+      unavailable(`registry ${this.opts.host}: ${what}: the manifest is larger than ${limit} bytes (${n} or more); refused while reading`, {
+        reason: 'too_large',
+      }),
+    );
     const digest = sha256Digest(bytes);
     if (isDigest(reference) && digest !== reference) throw digestMismatch(`registry ${this.opts.host}: ${what}`, reference, digest);
     const contentType = res.headers.get('content-type')?.split(';')[0]?.trim();
@@ -252,6 +338,13 @@ export class DistributionStore implements ReleaseStore {
   private async getBlobOnce(repository: string, digest: string, expectedSize?: number): Promise<Buffer> {
     const repo = this.path(repository);
     const what = `GET blob ${repo}@${digest}`;
+    const max = this.opts.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES;
+    if (expectedSize !== undefined && expectedSize > max) {
+      throw unavailable(
+        `registry ${this.opts.host}: blob ${digest} is declared as ${expectedSize} bytes, more than the ${max} this reader takes; not downloaded`,
+        { reason: 'too_large', digest },
+      );
+    }
     const res = await this.request(what, 'GET', `${this.base}/v2/${repo}/blobs/${digest}`, {
       scope: `repository:${repo}:pull`,
       expect: [200, 404],
@@ -260,15 +353,18 @@ export class DistributionStore implements ReleaseStore {
       await res.body?.cancel();
       throw new ForgeError('not_found', `no blob ${digest} in ${this.registry}/${repository}`, { repository, digest });
     }
-    const announced = Number(res.headers.get('content-length'));
-    if (expectedSize !== undefined && Number.isFinite(announced) && announced > expectedSize) {
-      await res.body?.cancel();
-      throw unavailable(`registry ${this.opts.host}: blob ${digest} is ${announced} bytes, expected ${expectedSize}`, {
-        reason: 'size_mismatch',
-        digest,
-      });
-    }
-    const bytes = await this.readBytes(res, what);
+    // The declared size bounds the read while it streams, with or without a Content-Length.
+    const bytes = await this.readBytes(res, what, expectedSize ?? max, (n, announced) =>
+      expectedSize !== undefined
+        ? unavailable(
+            `registry ${this.opts.host}: blob ${digest} is ${announced ? n : `more than ${expectedSize}`} bytes, expected ${expectedSize}; refused while reading`,
+            { reason: 'size_mismatch', digest },
+          )
+        : unavailable(`registry ${this.opts.host}: blob ${digest} is larger than ${max} bytes; refused while reading`, {
+            reason: 'too_large',
+            digest,
+          }),
+    );
     if (expectedSize !== undefined && bytes.length !== expectedSize) {
       throw unavailable(`registry ${this.opts.host}: blob ${digest} is ${bytes.length} bytes, expected ${expectedSize}`, {
         reason: 'size_mismatch',

@@ -30,6 +30,10 @@ export interface ReleaseStoreOptions {
   insecure?: boolean;
   /** Per-request timeout, milliseconds; default 30 s. */
   timeoutMs?: number;
+  /** FORGE_REGISTRY_TOKEN_REALM_HOSTS: other hosts whose token realms may receive the credentials (over https). */
+  tokenRealmHosts?: string[];
+  /** The largest blob read; default 128 MiB (src/registry/distribution.ts). */
+  maxBlobBytes?: number;
 }
 
 export function openReleaseStore(opts: ReleaseStoreOptions): ReleaseStore {
@@ -52,14 +56,15 @@ export function openReleaseStore(opts: ReleaseStoreOptions): ReleaseStore {
   const [, scheme, host, prefix] = match;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_REGISTRY_TIMEOUT_MS;
   const credentials: CredentialProvider = opts.dockerConfigDir
-    ? dockerConfigCredentials(host!, opts.dockerConfigDir, timeoutMs)
-    : challengeCredentials(host!, { username: opts.username, password: opts.password }, timeoutMs);
+    ? dockerConfigCredentials(host!, opts.dockerConfigDir, timeoutMs, opts.tokenRealmHosts)
+    : challengeCredentials(host!, { username: opts.username, password: opts.password }, timeoutMs, undefined, opts.tokenRealmHosts);
   return new DistributionStore({
     host: host!,
     prefix: prefix ?? '',
     scheme: (scheme as 'http' | 'https' | undefined) ?? (opts.insecure || isLoopback(host!) ? 'http' : 'https'),
     credentials,
     timeoutMs,
+    maxBlobBytes: opts.maxBlobBytes,
   });
 }
 

@@ -10,6 +10,7 @@ import { access, constants, mkdir, open, readFile, rename, rm, stat } from 'node
 import { dirname, join } from 'node:path';
 import { type Blob, isDigest, sha256Digest } from '../core/digest.js';
 import { ForgeError } from '../core/errors.js';
+import { DEFAULT_MAX_BLOB_BYTES, DEFAULT_MAX_MANIFEST_BYTES } from './limits.js';
 import { digestMismatch, manifestMediaType, type ReleaseStore } from './release-store.js';
 
 const REF_NAME = 'org.opencontainers.image.ref.name';
@@ -124,15 +125,33 @@ export class LayoutStore implements ReleaseStore {
       digest = entry.digest;
       mediaType = entry.mediaType;
     }
-    const bytes = await this.readBlob(repository, dir, digest);
+    const bytes = await this.readBlob(
+      repository,
+      dir,
+      digest,
+      DEFAULT_MAX_MANIFEST_BYTES,
+      `the ${DEFAULT_MAX_MANIFEST_BYTES} bytes a manifest may be`,
+    );
     const actual = sha256Digest(bytes);
     if (actual !== digest) throw digestMismatch(`OCI layout ${dir}: manifest ${reference}`, digest, actual);
     return { bytes, digest, mediaType: mediaType ?? manifestMediaType(bytes) };
   }
 
-  private async readBlob(repository: string, dir: string, digest: string): Promise<Buffer> {
+  /** The blob's bytes; a file larger than `limit` is refused before it is read (issue 19 item 4: every read is bounded). */
+  private async readBlob(repository: string, dir: string, digest: string, limit: number, what: string): Promise<Buffer> {
     try {
-      return await readFile(this.blobPath(dir, digest));
+      const fh = await open(this.blobPath(dir, digest), 'r');
+      try {
+        const { size } = await fh.stat();
+        if (size > limit)
+          throw new ForgeError('registry_unavailable', `OCI layout ${dir}: blob ${digest} is ${size} bytes, more than ${what}`, {
+            reason: 'too_large',
+            digest,
+          });
+        return await fh.readFile();
+      } finally {
+        await fh.close();
+      }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
         throw new ForgeError('not_found', `no blob ${digest} in ${this.registry}/${repository}`, { repository, digest });
@@ -143,7 +162,13 @@ export class LayoutStore implements ReleaseStore {
 
   async getBlob(repository: string, digest: string, expectedSize?: number): Promise<Buffer> {
     const dir = this.dir(repository);
-    const bytes = await this.readBlob(repository, dir, digest);
+    const bytes = await this.readBlob(
+      repository,
+      dir,
+      digest,
+      expectedSize ?? DEFAULT_MAX_BLOB_BYTES,
+      expectedSize !== undefined ? `its declared size ${expectedSize}` : `the ${DEFAULT_MAX_BLOB_BYTES} bytes a blob may be`,
+    );
     if (expectedSize !== undefined && bytes.length !== expectedSize) {
       throw new ForgeError('registry_unavailable', `OCI layout ${dir}: blob ${digest} is ${bytes.length} bytes, expected ${expectedSize}`, {
         reason: 'size_mismatch',

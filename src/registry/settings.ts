@@ -5,6 +5,7 @@
  * FORGE_REGISTRY_TIMEOUT_MS. The fields spread into `openReleaseStore`'s options.
  */
 import { type Env, integerFromEnv, secretFromEnv, switchFromEnv, textFromEnv } from '../config/environment.js';
+import { ForgeError } from '../core/errors.js';
 import { DEFAULT_REGISTRY_TIMEOUT_MS } from './index.js';
 
 export interface RegistrySettings {
@@ -16,6 +17,8 @@ export interface RegistrySettings {
   insecure: boolean;
   /** Per-request timeout, milliseconds (default 30 000). */
   timeoutMs: number;
+  /** Hosts besides the registry's own whose token realms may receive the credentials, over https (comma-separated; e.g. auth.docker.io). */
+  tokenRealmHosts: string[];
 }
 
 /** Throws validation_error naming the variable for an unreadable _FILE or a bad timeout. */
@@ -26,5 +29,22 @@ export function registrySettingsFromEnv(env: Env): RegistrySettings {
     password: secretFromEnv(env, 'FORGE_REGISTRY_PASSWORD'),
     insecure: switchFromEnv(env, 'FORGE_REGISTRY_INSECURE'),
     timeoutMs: integerFromEnv(env, 'FORGE_REGISTRY_TIMEOUT_MS', DEFAULT_REGISTRY_TIMEOUT_MS, 1),
+    tokenRealmHosts: realmHostsFromEnv(env),
   };
+}
+
+/** FORGE_REGISTRY_TOKEN_REALM_HOSTS: comma-separated host names (no scheme, no path). */
+function realmHostsFromEnv(env: Env): string[] {
+  const hosts = (textFromEnv(env, 'FORGE_REGISTRY_TOKEN_REALM_HOSTS') ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+  const bad = hosts.find((h) => !/^([a-z0-9]([a-z0-9-]*[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$|^\[[0-9a-f:]+\]$/.test(h));
+  if (bad !== undefined)
+    throw new ForgeError(
+      'validation_error',
+      `FORGE_REGISTRY_TOKEN_REALM_HOSTS: "${bad}" is not a host name; expected comma-separated host names such as auth.docker.io (no scheme, port or path)`,
+      { field: 'FORGE_REGISTRY_TOKEN_REALM_HOSTS' },
+    );
+  return hosts;
 }

@@ -4,7 +4,7 @@
  *   1. fan-out: audit entries after the cursor become deliveries for the receivers that want
  *      them (one replica at a time; the cursor row is claimed with SKIP LOCKED);
  *   2. delivery: due rows are claimed with SKIP LOCKED and a lease, POSTed with an HMAC-SHA256
- *      signature, and the outcome logged per attempt; failures are retried with doubling,
+ *      signature over `<X-Forge-Timestamp>.<body>` (the attempt's time), and the outcome logged per attempt; failures are retried with doubling,
  *      jittered delays until the receiver's max_attempts, then marked failed.
  * A receiver gets only the events recorded after it was first configured (its subscription,
  * store/webhooks.ts ensureSubscriptions): turning webhooks on never replays history.
@@ -18,7 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type Env, integerFromEnv } from '../config/environment.js';
-import { parseWebhookReceivers, retryDelay, signPayload, type WebhookReceiver, wantsEvent } from '../core/webhooks.js';
+import { parseWebhookReceivers, retryDelay, signDelivery, type WebhookReceiver, wantsEvent } from '../core/webhooks.js';
 import { auditAfter } from '../store/audit.js';
 import type { Db } from '../store/db.js';
 import * as store from '../store/webhooks.js';
@@ -54,10 +54,7 @@ export async function fanOut(db: Db, receivers: WebhookReceiver[]): Promise<numb
   return db.transaction(async (tx) => {
     const cursor = await store.claimFanout(tx);
     if (cursor === undefined) return 0;
-    const since = await store.ensureSubscriptions(
-      tx,
-      receivers.map((r) => r.name),
-    );
+    const since = await store.ensureSubscriptions(tx, receivers);
     const entries = await auditAfter(tx, cursor, FANOUT_BATCH);
     for (const e of entries) {
       // Only events recorded after the receiver was subscribed (issue #13 item 9): enabling
@@ -88,7 +85,8 @@ async function post(
         'user-agent': 'forge-webhooks',
         'x-forge-event': d.event,
         'x-forge-delivery': d.id,
-        'x-forge-signature-256': signPayload(r.secret, d.body),
+        // Signed with this attempt's time, so a captured delivery cannot be replayed later (issue 19 item 7).
+        ...signDelivery(r.secret, d.body, Math.floor(Date.now() / 1000)),
       },
       body: d.body,
     });
@@ -130,13 +128,12 @@ export async function deliverDue(db: Db, s: WebhookSettings, random = Math.rando
 /**
  * Subscribes the configured receivers that are not yet (store/webhooks.ts ensureSubscriptions):
  * the server calls it before it answers requests, so a new receiver gets every event from its
- * start on and none from before.
+ * start on and none from before. Called with no settings too (webhooks off): every receiver is
+ * then marked absent, so turning webhooks on again starts from then and never replays the gap
+ * (issue #13 review F7).
  */
-export async function subscribeReceivers(db: Db, s: WebhookSettings): Promise<void> {
-  await store.ensureSubscriptions(
-    db,
-    s.receivers.map((r) => r.name),
-  );
+export async function subscribeReceivers(db: Db, s: WebhookSettings | undefined): Promise<void> {
+  await db.transaction((tx) => store.syncSubscriptions(tx, s?.receivers ?? []));
 }
 
 /** The loop of one replica. stop() waits for the round in progress. */
@@ -150,10 +147,7 @@ export function startWebhookDispatcher(db: Db, s: WebhookSettings, log: (line: s
     round = (async () => {
       try {
         if (!subscribed) {
-          await store.ensureSubscriptions(
-            db,
-            s.receivers.map((r) => r.name),
-          );
+          await store.ensureSubscriptions(db, s.receivers);
           subscribed = true;
         }
         while (!stopped && (await fanOut(db, s.receivers)) === FANOUT_BATCH);
