@@ -7,9 +7,14 @@
  *      in the platform config wins over the request's.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { insertApproval } from '../src/store/approvals.js';
+import { appendAudit } from '../src/store/audit.js';
+import { type Db, openPostgres } from '../src/store/db.js';
+import { freshPostgres } from './support/db.js';
 import { type Forge, releaseBody, runCli, startForge, tempDir } from './support/forge.js';
 import { type Idp, startIdp } from './support/oidc.js';
 
@@ -188,5 +193,151 @@ describe('embedded service-account tokens bound to repositories (two repositorie
     const bad = await cliToken('--subject', 'x', '--role', 'service-account', '--repository', 'acme');
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /--repository "acme"/);
+  });
+});
+
+describe('upgrade: approvals recorded under the OIDC email before the switch to issuer+sub', () => {
+  // What the version before issue #13 item 2 wrote, e.g. a replica still running it during a
+  // rolling upgrade: the approval and its audit entry under the person's email, with no display.
+  let idp: Idp;
+  let forge: Forge;
+  let pg: Awaited<ReturnType<typeof freshPostgres>>;
+  let db: Db;
+  const emails: Record<string, string> = {};
+  before(async () => {
+    idp = await startIdp({
+      accounts: { mallory: { groups: ['approvers'] }, bob: { groups: ['approvers'] }, dora: { groups: ['deployers'] } },
+      emails,
+    });
+    const config = join(tempDir(), 'forge.yaml');
+    writeFileSync(
+      config,
+      [
+        'environments:',
+        '  production:',
+        '    promotion_policy:',
+        '      allowed_triggers: [tag, manual]',
+        '      allowed_branches: [main]',
+        '      requires_approval: true',
+        '      approvals: { required: 2, expires_after: 2h }',
+        '',
+      ].join('\n'),
+    );
+    pg = await freshPostgres();
+    forge = await startForge({
+      databaseUrl: pg.url,
+      env: {
+        FORGE_CONFIG: config,
+        FORGE_OIDC_ISSUER: idp.issuer,
+        FORGE_OIDC_AUDIENCE: 'https://forge.example/api',
+        FORGE_OIDC_ROLE_MAP: JSON.stringify({ ...ROLE_MAP, groups: { ...ROLE_MAP.groups, deployers: ['deployer:production'] } }),
+      },
+    });
+    db = await openPostgres(pg.url);
+  });
+  after(async () => {
+    await db.close();
+    await forge.stop();
+    await idp.stop();
+    await pg.drop();
+  });
+
+  /** Records an approval as the version before the switch did: approver = the email, audited under it. */
+  async function oldVersionApproves(email: string, releaseNumber: number) {
+    const [r] = await db.query<{ id: string; oci_digest: string; canonical_id: string }>(
+      `select id, oci_digest, repository || '/' || project || '/' || commit_sha as canonical_id from releases
+       where repository = 'acme/web' and project = 'web' and release_number = $1`,
+      [releaseNumber],
+    );
+    const id = randomUUID();
+    await db.transaction(async (tx) => {
+      await insertApproval(tx, {
+        id,
+        release_id: r.id,
+        release_digest: r.oci_digest,
+        repository: 'acme/web',
+        project: 'web',
+        environment: 'production',
+        approver: email,
+        justification: 'approved before the upgrade',
+        expires_after_ms: 3_600_000,
+      });
+      await appendAudit(tx, {
+        actor: email,
+        action: 'approval.granted',
+        subject: id,
+        details: { release: r.canonical_id, digest: r.oci_digest },
+      });
+    });
+    return id;
+  }
+
+  test('an old email approval and a new issuer+sub approval by the same person count once; the audit chain is kept as written', async () => {
+    const ci = await idp.clientToken();
+    for (const n of [1, 2]) {
+      const created = await forge.api(
+        'POST',
+        '/releases',
+        releaseBody({ repository: 'acme/web', project: 'web', trigger: { type: 'manual' } }, String(n).repeat(40)),
+        ci,
+      );
+      assert.equal(created.status, 201, created.text);
+    }
+    const approve = (token: string, release: string) =>
+      forge.api(
+        'POST',
+        '/approvals',
+        { repository: 'acme/web', project: 'web', release, environment: 'production', justification: 'ok' },
+        token,
+      );
+    emails.mallory = 'mallory@example.com';
+    emails.bob = 'bob@example.com';
+    const mallory = await idp.userToken('mallory');
+    const dora = await idp.userToken('dora');
+    const target = { repository: 'acme/web', project: 'web', environment: 'production', release: '1' };
+    const approvalsCheck = async () =>
+      (await forge.api('POST', '/policy-checks', target, dora)).body.checks.find((c: { name: string }) => c.name === 'approvals');
+
+    // Release 1: mallory approves on the upgraded replica (issuer+sub, email shown), and the old replica records her too.
+    assert.equal((await approve(mallory, '1')).status, 201);
+    const legacyId = await oldVersionApproves('mallory@example.com', 1);
+    const before = await forge.api('GET', '/audit?limit=100', undefined, await idp.userToken('bob'));
+    let check = await approvalsCheck();
+    assert.equal(check.actual, 1, `two records of one person are one approver: ${JSON.stringify(check)}`);
+    assert.equal(check.ok, false);
+    // A second person makes two.
+    const bob = await idp.userToken('bob');
+    assert.equal((await approve(bob, '1')).status, 201);
+    check = await approvalsCheck();
+    assert.equal(check.actual, 2, JSON.stringify(check));
+    assert.equal(check.ok, true);
+
+    // Release 2: only the old email approval; the same person approving again now is told she already did.
+    const legacy2 = await oldVersionApproves('mallory@example.com', 2);
+    const again = await approve(mallory, '2');
+    assert.equal(again.status, 409, again.text);
+    assert.equal(again.body.error.details.approval_id, legacy2);
+    // Another email's old approval is another person's, and still counts.
+    await oldVersionApproves('carol@example.com', 2);
+    const release2 = (await forge.api('POST', '/policy-checks', { ...target, release: '2' }, dora)).body.checks.find(
+      (c: { name: string }) => c.name === 'approvals',
+    );
+    assert.equal(release2.actual, 2, 'mallory (by email) and carol (by email): two people');
+
+    // Nothing recorded was rewritten: the old entries keep their actor, and the chain verifies.
+    const list = (await forge.api('GET', `/approvals?environment=production`, undefined, bob)).body.items as {
+      id: string;
+      approver: string;
+    }[];
+    assert.equal(list.find((a) => a.id === legacyId)?.approver, 'mallory@example.com');
+    const after = await forge.api('GET', '/audit?limit=100', undefined, bob);
+    const byId = new Map((after.body.items as { seq: number; hash: string; actor: string }[]).map((e) => [e.seq, e]));
+    for (const e of before.body.items as { seq: number; hash: string; actor: string }[]) assert.deepEqual(byId.get(e.seq), e);
+    assert.ok(
+      (after.body.items as { actor: string; subject: string }[]).some((e) => e.subject === legacyId && e.actor === 'mallory@example.com'),
+    );
+    const verify = await forge.api('GET', '/audit/verify', undefined, bob);
+    assert.equal(verify.status, 200, verify.text);
+    assert.equal(verify.body.ok, true, verify.text);
   });
 });

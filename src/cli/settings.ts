@@ -39,6 +39,8 @@ export interface CliSettings {
   dataDir: string;
   /** FORGE_TOKEN_KEY_FILE; undefined = `token-key` in the data directory. */
   tokenKeyFile?: string;
+  /** FORGE_TOKEN_MAX_LIFETIME as written (a duration; default 90d): `forge token create` refuses a longer --ttl. */
+  tokenMaxLifetime?: string;
   /** FORGE_SIGNING_PUBLIC_KEY_FILE: the key `forge release verify` checks signatures with. */
   signingPublicKeyFile?: string;
   /** The registry credentials `forge release inspect|verify` pull release images with. */
@@ -60,6 +62,7 @@ export function loadCliSettings(env: Env): CliSettings {
     debug: Boolean(env.FORGE_DEBUG),
     dataDir: env.FORGE_DATA_DIR ?? '.forge-data',
     tokenKeyFile: env.FORGE_TOKEN_KEY_FILE || undefined,
+    tokenMaxLifetime: textFromEnv(env, 'FORGE_TOKEN_MAX_LIFETIME'),
     signingPublicKeyFile: env.FORGE_SIGNING_PUBLIC_KEY_FILE || undefined,
     registry,
     oidc: {

@@ -11,3 +11,24 @@ export const Whoami = Type.Object({
   repositories: Type.Optional(Type.Array(Type.String())),
 });
 export type Whoami = Static<typeof Whoami>;
+
+/** POST /tokens/revocations (operator; issue 19 item 5): revoke an embedded token by its id. */
+export const RevokeTokenRequest = Type.Object(
+  {
+    /** The token's id (`jti`), as `forge token create` printed it. */
+    token_id: Type.String({ minLength: 1, maxLength: 128 }),
+    /** Why, for the audit log. */
+    reason: Type.Optional(Type.String({ maxLength: 1000 })),
+  },
+  { additionalProperties: false },
+);
+export type RevokeTokenRequest = Static<typeof RevokeTokenRequest>;
+
+/** A revocation: in force on every replica within 5 s of `revoked_at`. */
+export const TokenRevocation = Type.Object({
+  token_id: Type.String(),
+  revoked_at: Type.String(),
+  revoked_by: Type.String(),
+  reason: Type.String(),
+});
+export type TokenRevocation = Static<typeof TokenRevocation>;

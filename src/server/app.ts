@@ -167,6 +167,9 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
     const fe = toForgeError(err as FastifyError);
     if (fe.code === 'registry_unavailable') registryErrors.inc();
     if (fe.code === 'internal_error') req.log.error({ err }, 'unhandled error');
+    // a full queue of heavy work (services/worker-pool.ts) says when to come back
+    const retryAfter = fe.details?.retry_after_seconds;
+    if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
     reply.status(fe.status).send(errorEnvelope(fe));
   });
   app.setNotFoundHandler((req, reply) => {
@@ -202,9 +205,11 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
   app.addHook('onRequest', async (req) => {
     // The dashboard's catch-all answers unknown API paths too: those need a token like any API
     // route (an unknown route is not told apart from a known one without it). Its `*` is decoded.
+    // Spelled in any case or with doubled slashes (`/API/v1/…`, `//api/v1/…`), such a path needs
+    // a token too: whether an API path is meant is not decided on the exact spelling.
     const matched = req.routeOptions.url;
-    const route = matched === '/*' ? `/${(req.params as { '*'?: string })['*'] ?? ''}` : matched;
-    if (route === undefined || PUBLIC.has(route) || !/^\/(api|v1)(\/|$)/.test(route)) return;
+    const route = matched === '/*' ? `/${(req.params as { '*'?: string })['*'] ?? ''}`.replace(/\/{2,}/g, '/') : matched;
+    if (route === undefined || PUBLIC.has(route) || !/^\/(api|v1)(\/|$)/i.test(route)) return;
     const token = queryToken(req); // GET /events only: EventSource cannot send headers
     req.principal = token ? await ctx.auth.authenticate(token) : await authenticate(ctx.auth, req);
   });
@@ -243,7 +248,7 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
         await eventRoutes(api as App, ctx, prefix === '/v1');
         for (const routes of [deploymentRoutes, policyCheckRoutes, approvalRoutes, pinRoutes, environmentRoutes, breakGlassRoutes])
           await routes(api as App, ctx, prefix === '/v1');
-        await whoamiRoutes(api as App, prefix === '/v1');
+        await whoamiRoutes(api as App, prefix === '/v1', ctx);
         await webhookRoutes(api as App, ctx, prefix === '/v1');
         await doctorRoutes(api as App, ctx, prefix === '/v1');
         await signingKeyRoutes(api as App, ctx, prefix === '/v1');

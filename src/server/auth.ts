@@ -10,7 +10,7 @@ import { auditPermissionRefusal } from '../services/refusals.js';
 import type { Db } from '../store/db.js';
 import type { Authenticator } from './authenticator.js';
 import { type OidcSettings, oidcAuthenticator } from './oidc.js';
-import { cachedTokenVerifier } from './tokens.js';
+import { cachedTokenVerifier, type TokenPolicy } from './tokens.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -20,16 +20,16 @@ declare module 'fastify' {
 
 export type { Authenticator } from './authenticator.js';
 
-export function embeddedAuthenticator(key: Uint8Array): Authenticator {
-  return { authenticate: cachedTokenVerifier(key) };
+export function embeddedAuthenticator(key: Uint8Array, policy?: TokenPolicy): Authenticator {
+  return { authenticate: cachedTokenVerifier(key, policy) };
 }
 
 /**
  * The server's authenticator: tokens of the configured OIDC issuer go to it, every other token
  * to the embedded key, so embedded tokens keep working beside the company's identity provider.
  */
-export function serverAuthenticator(key: Uint8Array, oidc?: OidcSettings): Authenticator {
-  const embedded = embeddedAuthenticator(key);
+export function serverAuthenticator(key: Uint8Array, oidc?: OidcSettings, policy?: TokenPolicy): Authenticator {
+  const embedded = embeddedAuthenticator(key, policy);
   if (!oidc) return embedded;
   const external = oidcAuthenticator(oidc);
   return {

@@ -8,6 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { ReleaseStore } from '../registry/index.js';
 import type { DeployContext } from '../services/deployment-context.js';
+import type { RevocationList } from '../services/token-revocations.js';
 import type { SigningKey } from '../signing/index.js';
 import type { Db } from '../store/db.js';
 import type { Authenticator } from './authenticator.js';
@@ -18,6 +19,8 @@ export interface AppContext {
   db: Db;
   store: ReleaseStore;
   auth: Authenticator;
+  /** This replica's copy of the token revocation list (issue 19 item 5); absent = no revocations (tests of other parts). */
+  revocations?: RevocationList;
   /** Signs new release images (src/signing/index.ts). */
   signingKey?: SigningKey;
   /** Deployments, approvals and pins (absent: those routes answer that the server has no GitOps repository). */

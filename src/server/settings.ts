@@ -9,13 +9,16 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Env, integerFromEnv, secretFromEnv, textFromEnv } from '../config/environment.js';
+import { parseDuration } from '../core/duration.js';
 import { ForgeError } from '../core/errors.js';
 import { DEFAULT_PLATFORM_CONFIG, type PlatformConfig, parsePlatformConfig } from '../core/platform-config.js';
-import type { RemoteSettings } from '../gitops/remote.js';
+import { parseRfc3339 } from '../core/rfc3339.js';
+import { defaultRemotePath, type RemoteSettings } from '../gitops/remote.js';
 import { registrySettingsFromEnv } from '../registry/settings.js';
 import type { ArgocdSettings } from '../services/argocd-poller.js';
 import { type WebhookSettings, webhookSettingsFromEnv } from '../services/webhooks.js';
 import { type OidcSettings, oidcSettingsFromEnv } from './oidc.js';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from './tokens.js';
 
 export interface Settings {
   host: string;
@@ -32,6 +35,8 @@ export interface Settings {
   registryInsecure: boolean;
   /** Per-request registry timeout, ms (FORGE_REGISTRY_TIMEOUT_MS, default 30 000). */
   registryTimeoutMs: number;
+  /** FORGE_REGISTRY_TOKEN_REALM_HOSTS: other hosts whose token realms may receive the registry credentials. */
+  registryTokenRealmHosts: string[];
   /** FORGE_GITOPS_URL; unset = an embedded bare repository under the data directory. */
   gitopsUrl?: string;
   gitopsBranch: string;
@@ -54,6 +59,10 @@ export interface Settings {
   };
   /** FORGE_TOKEN_KEY_FILE; unset = `token-key` in the data directory. */
   tokenKeyFile?: string;
+  /** Longest embedded token lifetime, seconds (FORGE_TOKEN_MAX_LIFETIME, a duration, default 90d); longer tokens are refused (issue 19 item 5). */
+  tokenMaxLifetimeSeconds: number;
+  /** FORGE_LEGACY_TOKENS_UNTIL (RFC 3339 date or time): tokens without an id or expiry are accepted until then; unset = refused. */
+  legacyTokensUntil?: Date;
   /** The company's OIDC issuer (FORGE_OIDC_*, src/server/oidc.ts); unset = embedded tokens only. */
   oidc?: OidcSettings;
   /** The dashboard's public OIDC client id (FORGE_OIDC_WEB_CLIENT_ID): with an issuer, the page offers the OIDC log-in. */
@@ -63,7 +72,8 @@ export interface Settings {
   /**
    * Argo CD (issue 15): FORGE_ARGOCD_URL and FORGE_ARGOCD_TOKEN[_FILE] to poll its API (unset:
    * notifications only), FORGE_ARGOCD_POLL_MS the period of the poll and of the gate and
-   * rollback sweeps (default 30 000), FORGE_ARGOCD_TIMEOUT_MS per request (default 10 000).
+   * rollback sweeps (default 30 000), FORGE_ARGOCD_TIMEOUT_MS per request (default 10 000),
+   * FORGE_ARGOCD_REPO_URL the GitOps repository's URL as Argo CD's Applications name it.
    */
   argocd: ArgocdSettings;
   /** Webhook receivers (FORGE_WEBHOOKS*, src/services/webhooks.ts); unset = none. */
@@ -76,6 +86,8 @@ export interface Settings {
   maxResources: number;
   /** Most open `GET /events` streams per replica (FORGE_MAX_EVENT_STREAMS, default 500); more are a 429. */
   maxEventStreams: number;
+  /** Most open `GET /events` streams of one subject per replica (FORGE_MAX_EVENT_STREAMS_PER_SUBJECT, default 20); more are a 429. */
+  maxEventStreamsPerSubject: number;
   /** JSON request log on stderr (FORGE_LOG=off silences it). */
   log: boolean;
 }
@@ -95,6 +107,33 @@ function argocdUrl(env: Env): string | undefined {
       field: 'FORGE_ARGOCD_URL',
     });
   return raw.replace(/\/+$/, '');
+}
+
+/** FORGE_TOKEN_MAX_LIFETIME as seconds (default 90 days); the CLI's `forge token create` reads the same variable. */
+export function tokenMaxLifetimeFromEnv(env: Env): number {
+  const raw = textFromEnv(env, 'FORGE_TOKEN_MAX_LIFETIME');
+  if (raw === undefined) return DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
+  const ms = parseDuration(raw);
+  if (ms === undefined || ms < 1000)
+    throw new ForgeError('validation_error', `FORGE_TOKEN_MAX_LIFETIME is "${raw}"; expected a duration such as 30d or 12h`, {
+      field: 'FORGE_TOKEN_MAX_LIFETIME',
+    });
+  return Math.floor(ms / 1000);
+}
+
+/** FORGE_LEGACY_TOKENS_UNTIL: a date (2027-01-31, midnight UTC) or an RFC 3339 time; undefined when unset. */
+function legacyTokensUntil(env: Env): Date | undefined {
+  const raw = textFromEnv(env, 'FORGE_LEGACY_TOKENS_UNTIL');
+  if (raw === undefined) return undefined;
+  // One parser for every time a user gives (src/core/rfc3339.ts): 2027-02-30 is refused.
+  const at = parseRfc3339(/^\d{4}-\d{2}-\d{2}$/.test(raw) ? `${raw}T00:00:00Z` : raw)?.getTime();
+  if (at === undefined)
+    throw new ForgeError(
+      'validation_error',
+      `FORGE_LEGACY_TOKENS_UNTIL is "${raw}"; expected a date (2027-01-31) or an RFC 3339 time (2027-01-31T12:00:00Z)`,
+      { field: 'FORGE_LEGACY_TOKENS_UNTIL' },
+    );
+  return new Date(at);
 }
 
 export interface ServeFlags {
@@ -130,6 +169,7 @@ export function loadSettings(flags: ServeFlags, env: Env = process.env): Setting
     registryPassword: registry.password,
     registryInsecure: registry.insecure,
     registryTimeoutMs: registry.timeoutMs,
+    registryTokenRealmHosts: registry.tokenRealmHosts,
     gitopsUrl,
     gitopsBranch: env.FORGE_GITOPS_BRANCH || 'main',
     gitopsRemote: {
@@ -149,6 +189,8 @@ export function loadSettings(flags: ServeFlags, env: Env = process.env): Setting
       pauseAfterRegistryPushMs: integerFromEnv(env, 'FORGE_FAULT_PAUSE_AFTER_PUSH_MS', 0),
     },
     tokenKeyFile: env.FORGE_TOKEN_KEY_FILE || undefined,
+    tokenMaxLifetimeSeconds: tokenMaxLifetimeFromEnv(env),
+    legacyTokensUntil: legacyTokensUntil(env),
     oidc: oidcSettingsFromEnv(env),
     oidcWebClientId: textFromEnv(env, 'FORGE_OIDC_WEB_CLIENT_ID'),
     oidcWebScope: textFromEnv(env, 'FORGE_OIDC_WEB_SCOPE') ?? 'openid email',
@@ -158,12 +200,15 @@ export function loadSettings(flags: ServeFlags, env: Env = process.env): Setting
       token: secretFromEnv(env, 'FORGE_ARGOCD_TOKEN'),
       pollMs: integerFromEnv(env, 'FORGE_ARGOCD_POLL_MS', 30_000, 1),
       timeoutMs: integerFromEnv(env, 'FORGE_ARGOCD_TIMEOUT_MS', 10_000, 1),
-      repoUrl: gitopsUrl,
+      // FORGE_ARGOCD_REPO_URL: how Argo CD's Applications spell the GitOps repository's URL
+      // (default FORGE_GITOPS_URL; with the embedded repository, its path).
+      repoUrl: textFromEnv(env, 'FORGE_ARGOCD_REPO_URL') ?? gitopsUrl ?? defaultRemotePath(dataDir),
     },
     signingKeyFile: env.FORGE_SIGNING_KEY_FILE || undefined,
     bodyLimit: integerFromEnv(env, 'FORGE_BODY_LIMIT_BYTES', 16 * 1024 * 1024, 1),
     maxResources: integerFromEnv(env, 'FORGE_MAX_RESOURCES', 5000, 1),
     maxEventStreams: integerFromEnv(env, 'FORGE_MAX_EVENT_STREAMS', 500, 1),
+    maxEventStreamsPerSubject: integerFromEnv(env, 'FORGE_MAX_EVENT_STREAMS_PER_SUBJECT', 20, 1),
     log: env.FORGE_LOG !== 'off',
   };
 }

@@ -4,6 +4,7 @@ import { openReleaseStore } from '../registry/index.js';
 import { startArgocdLoop } from '../services/argocd-poller.js';
 import { type OpenDeployContext, openServerDeployments } from '../services/deployment-runtime.js';
 import { ensureInstallationKey } from '../services/signing-keys.js';
+import { revocationList } from '../services/token-revocations.js';
 import { startWebhookDispatcher, subscribeReceivers } from '../services/webhooks.js';
 import { loadOrCreateSigningKey } from '../signing/index.js';
 import { type Db, openPglite, openPostgres } from '../store/db.js';
@@ -30,8 +31,14 @@ export async function startServer(settings: Settings, log: (line: string) => voi
       password: settings.registryPassword,
       insecure: settings.registryInsecure,
       timeoutMs: settings.registryTimeoutMs,
+      tokenRealmHosts: settings.registryTokenRealmHosts,
     });
     const key = loadOrCreateTokenKey(settings.tokenKeyFile ?? tokenKeyPath(settings.dataDir));
+    const revocations = revocationList(db);
+    if (settings.legacyTokensUntil && settings.legacyTokensUntil.getTime() > Date.now())
+      log(
+        `warning: tokens issued before tokens had an id (no jti or exp) are accepted until ${settings.legacyTokensUntil.toISOString()} (FORGE_LEGACY_TOKENS_UNTIL); replace them with "forge token create"`,
+      );
     // The installation's key set decides which keys may sign (issue 13 item 5): on PostgreSQL a
     // replica with a key the installation does not know refuses to start.
     const signingKeyFile = settings.signingKeyFile ?? join(settings.dataDir, 'signing-key.pem');
@@ -40,13 +47,20 @@ export async function startServer(settings: Settings, log: (line: string) => voi
     deploy = await openServerDeployments(settings, db);
     // Webhook receivers are subscribed before the server answers (issue #13 item 9): each gets
     // the events from now on, never the history, and none of the first requests' events is lost.
-    if (settings.webhooks) await subscribeReceivers(db, settings.webhooks);
+    // Webhooks off: every subscription is marked absent (review F7), so re-enabling starts from then.
+    await subscribeReceivers(db, settings.webhooks);
     const app = await buildApp(
       {
         settings,
         db,
         store,
-        auth: serverAuthenticator(key, settings.oidc),
+        auth: serverAuthenticator(key, settings.oidc, {
+          maxLifetimeSeconds: settings.tokenMaxLifetimeSeconds,
+          legacyUntil: settings.legacyTokensUntil,
+          revocations,
+          warn: (message) => log(`warning: ${message}`),
+        }),
+        revocations,
         deploy,
         signingKey,
       },

@@ -8,13 +8,14 @@ import { ForgeError, validationError } from '../core/errors.js';
 import { isUuid } from '../core/identity.js';
 import type { Principal } from '../core/permissions.js';
 import { findEnvironment } from '../core/platform-config.js';
+import { approverIdentities } from '../core/policy/approvals.js';
 import { approvalsRule, policyFacts } from '../core/policy/index.js';
 import type { ReleaseStore } from '../registry/index.js';
 import * as approvals from '../store/approvals.js';
 import { appendAudit } from '../store/audit.js';
 import { lockSubject } from '../store/lock-keys.js';
 import * as releases from '../store/releases.js';
-import { approvalContext } from './approval-context.js';
+import { approvalContext, markStaleApprovals } from './approval-context.js';
 import type { PlatformContext } from './deployment-context.js';
 import { type Caller, permittedIn, requirePermission } from './permission.js';
 import { checkTarget, requireReleaseRef } from './target.js';
@@ -44,9 +45,12 @@ export async function approve(ctx: Ctx, caller: Caller, body: ApproveRequest): P
   const id = randomUUID();
   await ctx.db.transaction(async (tx) => {
     await lockSubject(tx, 'approval', `approve:${release.oci_digest}/${environment.name}/${principal.subject}`);
-    const mine = (await approvals.approvalsFor(tx, release.oci_digest, environment.name)).find(
-      (a) => a.approver === principal.subject && a.status === 'active',
-    );
+    // One person, one approval: an approval recorded under this person's email before the
+    // switch to issuer+sub (issue #13 upgrade) is theirs too.
+    // A stale approval (given when the commit was shown on other branches, review F5) does not block approving again.
+    const found = markStaleApprovals(await approvals.approvalsFor(tx, release.oci_digest, environment.name), release);
+    const identity = approverIdentities([...found, { approver: principal.subject, approver_display: principal.display, expires_at: '' }]);
+    const mine = found.find((a) => identity(a.approver) === principal.subject && a.status === 'active' && !a.stale);
     if (mine) {
       throw new ForgeError(
         'conflict',
@@ -62,6 +66,7 @@ export async function approve(ctx: Ctx, caller: Caller, body: ApproveRequest): P
       project,
       environment: environment.name,
       approver: principal.subject,
+      ...(principal.display ? { approver_display: principal.display } : {}),
       justification,
       expires_after_ms: environment.policy.approvals.expiresAfterMs,
       context,
@@ -116,7 +121,13 @@ export async function approvalState(ctx: Ctx, releaseId: string, environmentName
   if (!release) throw new ForgeError('not_found', `no release with id ${releaseId}`);
   const list = await approvals.approvalsFor(ctx.db, release.oci_digest, environment.name);
   const check = approvalsRule.evaluate(
-    policyFacts({ policy: environment.policy, triggers: [], approvals: list, deployer: null, now: new Date() }),
+    policyFacts({
+      policy: environment.policy,
+      triggers: [],
+      approvals: markStaleApprovals(list, release),
+      deployer: null,
+      now: new Date(),
+    }),
   )!;
   return { approvals: list, satisfied: check.ok, required: check.required as number };
 }

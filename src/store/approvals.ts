@@ -15,6 +15,8 @@ export interface NewApproval {
   project: string;
   environment: string;
   approver: string;
+  /** The name the approver showed (an OIDC person's email), display only (issue #13). */
+  approver_display?: string;
   justification: string;
   expires_after_ms: number;
   /** What the approver was shown (issue #16), kept as it was. */
@@ -23,8 +25,8 @@ export interface NewApproval {
 
 export async function insertApproval(tx: Db, a: NewApproval): Promise<void> {
   await tx.query(
-    `insert into approvals (id, release_id, release_digest, repository, project, environment, approver, justification, expires_at, context)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9::float8 / 1000), $10::jsonb)`,
+    `insert into approvals (id, release_id, release_digest, repository, project, environment, approver, justification, expires_at, context, approver_display)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9::float8 / 1000), $10::jsonb, $11)`,
     [
       a.id,
       a.release_id,
@@ -36,6 +38,7 @@ export async function insertApproval(tx: Db, a: NewApproval): Promise<void> {
       a.justification,
       a.expires_after_ms,
       a.context === undefined ? null : JSON.stringify(a.context),
+      a.approver_display ?? null,
     ],
   );
 }

@@ -29,7 +29,14 @@ export interface PolicyInput {
    */
   commitBranches?: string[] | null;
   /** Approvals of this release digest for this environment, in any state. */
-  approvals: { approver: string; expires_at: string; revoked_at?: string | null }[];
+  approvals: {
+    approver: string;
+    approver_display?: string | null;
+    expires_at: string;
+    revoked_at?: string | null;
+    /** Given when the release showed other branches than now (services/approval-context.ts markStaleApprovals): does not count. */
+    stale?: boolean;
+  }[];
   /** Who asks for the deployment; null when nobody in particular (a read of the approval state). */
   deployer: string | null;
   now: Date;
@@ -60,6 +67,8 @@ export interface ApprovalTally {
   revoked: number;
   /** The deployer's own approval was there and self-approval is not allowed. */
   self: boolean;
+  /** Active approvals given when the commit was shown on other branches (review F5). */
+  stale?: number;
 }
 
 /** The input with what every rule may share, computed once. */

@@ -55,10 +55,17 @@ export function redactAccessToken(url: string): string {
   return `${url.slice(0, at + 1)}${pairs.join('&')}`;
 }
 
+/** The request's bearer token, from the Authorization header or `?access_token=`. */
+function bearerOf(req: FastifyRequest): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? queryToken(req);
+}
+
+/** How often an open stream checks that its token is still accepted (revoked, or refused for another reason), ms. */
+export const RECHECK_MS = 2_000;
+
 /** When the request's bearer token (header or `?access_token=`) expires, ms since the epoch; undefined when it carries no `exp`. */
 export function tokenExpiry(req: FastifyRequest): number | undefined {
-  const header = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-  const token = header ?? queryToken(req);
+  const token = bearerOf(req);
   if (!token) return undefined;
   try {
     const exp = decodeJwt(token).exp;
@@ -69,15 +76,17 @@ export function tokenExpiry(req: FastifyRequest): number | undefined {
 }
 
 /** Open streams per server (both prefixes share one count): a cap that protects this process's sockets and memory, and decides nothing else. */
-const openStreams = new WeakMap<AppContext, { count: number }>();
+const openStreams = new WeakMap<AppContext, { count: number; bySubject: Map<string, number> }>();
 
 /**
- * A stream ends when its token expires (the client reconnects with a fresh one, EventSource
- * does so by itself), and a replica holds at most `settings.maxEventStreams` (issue 19 item 5).
+ * A stream ends when its token expires, and within RECHECK_MS of its token being revoked (the
+ * client reconnects with a fresh one, EventSource does so by itself). A replica holds at most
+ * `settings.maxEventStreams` streams, and `settings.maxEventStreamsPerSubject` of one subject
+ * (issue 19 item 5).
  */
 export async function eventRoutes(app: App, ctx: AppContext, hide: boolean) {
   const feed = auditFeedFor(ctx.db);
-  if (!openStreams.has(ctx)) openStreams.set(ctx, { count: 0 });
+  if (!openStreams.has(ctx)) openStreams.set(ctx, { count: 0, bySubject: new Map() });
   const open = openStreams.get(ctx)!;
   app.addHook('preClose', async () => feed.close());
 
@@ -103,13 +112,20 @@ export async function eventRoutes(app: App, ctx: AppContext, hide: boolean) {
       },
     },
     async (req, reply) => {
-      authorize(req, { kind: 'read' });
+      const { subject } = authorize(req, { kind: 'read' });
       if (open.count >= ctx.settings.maxEventStreams)
         throw new ForgeError(
           'too_many_requests',
           `this replica already serves ${ctx.settings.maxEventStreams} event streams (FORGE_MAX_EVENT_STREAMS): retry later`,
         );
+      const mine = open.bySubject.get(subject) ?? 0;
+      if (mine >= ctx.settings.maxEventStreamsPerSubject)
+        throw new ForgeError(
+          'too_many_requests',
+          `${subject} already has ${mine} event streams open on this replica (FORGE_MAX_EVENT_STREAMS_PER_SUBJECT): close one, or retry later`,
+        );
       const expiresAt = tokenExpiry(req);
+      const token = bearerOf(req);
       const header = req.headers['last-event-id'];
       const lastEventId = typeof header === 'string' && /^\d+$/.test(header) ? Number(header) : undefined;
       reply.hijack();
@@ -122,6 +138,16 @@ export async function eventRoutes(app: App, ctx: AppContext, hide: boolean) {
       });
       res.write('retry: 3000\n\n');
       open.count++;
+      open.bySubject.set(subject, mine + 1);
+      const end = (event: string, reason: string) => {
+        if (!res.writableEnded) res.end(`event: ${event}\ndata: ${JSON.stringify({ reason })}\n\n`);
+      };
+      // A revoked token (or one refused for any other reason since) ends the stream too.
+      const recheck = token
+        ? setInterval(() => {
+            ctx.auth.authenticate(token).catch((err: Error) => end('token-revoked', `${err.message}; reconnect with a valid token`));
+          }, RECHECK_MS)
+        : undefined;
       const expiry =
         expiresAt === undefined
           ? undefined
@@ -131,7 +157,11 @@ export async function eventRoutes(app: App, ctx: AppContext, hide: boolean) {
             );
       res.on('close', () => {
         open.count--;
+        const left = (open.bySubject.get(subject) ?? 1) - 1;
+        if (left > 0) open.bySubject.set(subject, left);
+        else open.bySubject.delete(subject);
         if (expiry) clearTimeout(expiry);
+        if (recheck) clearInterval(recheck);
       });
       await feed.add(res, lastEventId).catch(() => res.end());
     },
