@@ -64,6 +64,9 @@ type Request struct {
 	// Overlays: absolute path → content read instead of the file on disk.
 	Overlays map[string]string `json:"overlays,omitempty"`
 	Registry *Registry         `json:"registry,omitempty"`
+	// Internal: absolute paths of overlay files that are Forge's own (the schema check). No
+	// position in them is reported: an error is placed at the user's value it concerns instead.
+	Internal []string `json:"internal,omitempty"`
 }
 
 // Problem is one CUE error: where it is and which value it concerns.
@@ -351,28 +354,53 @@ func export(req Request) (res Response) {
 	if fixed != "" {
 		cfg.ParseFile = parseFixed
 	}
+	internal := map[string]bool{}
+	for _, f := range req.Internal {
+		internal[f] = true
+	}
 	insts := load.Instances([]string{req.Package}, cfg)
 	if len(insts) != 1 {
 		res.Problems = []Problem{{Message: fmt.Sprintf("expected one CUE instance for %s, got %d", req.Package, len(insts))}}
 		return res
 	}
 	if err := insts[0].Err; err != nil {
-		res.Problems = problems(err, req.Dir, cue.Value{})
+		res.Problems = problems(err, req.Dir, cue.Value{}, internal, token.NoPos)
 		return res
+	}
+	if escapes := embedEscapes(insts[0].Files, req.Dir, internal); len(escapes) > 0 {
+		res.Problems = escapes
+		return res
+	}
+	// Where an error with no position of the user's is placed: the package clause of the
+	// package's first file that is the user's.
+	fallback := token.NoPos
+	for _, f := range insts[0].Files {
+		if internal[f.Filename] {
+			continue
+		}
+		for _, d := range f.Decls {
+			if pkg, ok := d.(*ast.Package); ok {
+				fallback = pkg.Pos()
+				break
+			}
+		}
+		if fallback.IsValid() {
+			break
+		}
 	}
 	ctx := cuecontext.New()
 	v := ctx.BuildInstance(insts[0])
 	if err := v.Err(); err != nil {
-		res.Problems = problems(err, req.Dir, v)
+		res.Problems = problems(err, req.Dir, v, internal, fallback)
 		return res
 	}
 	if err := v.Validate(cue.Concrete(true), cue.Final()); err != nil {
-		res.Problems = problems(err, req.Dir, v)
+		res.Problems = problems(err, req.Dir, v, internal, fallback)
 		return res
 	}
 	data, err := v.MarshalJSON()
 	if err != nil {
-		res.Problems = problems(err, req.Dir, v)
+		res.Problems = problems(err, req.Dir, v, internal, fallback)
 		return res
 	}
 	res.OK = true
@@ -382,16 +410,39 @@ func export(req Request) (res Response) {
 
 // problems flattens a CUE error into one Problem per error, each with a position: the error's
 // own, else that of the value at its path, so no message is ever without a place to look.
-func problems(err error, dir string, root cue.Value) []Problem {
+// Positions in internal files (Forge's schema overlay) are never reported: the user's value the
+// error concerns is, found at the error's path or the nearest enclosing value the user wrote.
+// An error still without a place (a required field the package leaves out) is placed at the
+// package clause of the user's first file. A disjunct refused by the schema's "must be absent" (`x?: _|_`) has no user position and says
+// nothing the disjunction's own error does not: it is left out.
+func problems(err error, dir string, root cue.Value, internal map[string]bool, fallback token.Pos) []Problem {
 	var list []Problem
 	cfg := &errors.Config{Cwd: dir, OmitPath: true}
 	for _, e := range errors.Errors(err) {
 		p := Problem{Path: strings.Join(e.Path(), "."), Message: strings.TrimSpace(errors.StringWithConfig(e, cfg))}
-		positions := errors.Positions(e)
-		if len(positions) == 0 && root.Exists() && len(e.Path()) > 0 {
-			if at := root.LookupPath(selectorPath(e.Path())); at.Exists() {
-				positions = append(positions, at.Pos())
+		var positions []token.Pos
+		onlyInternal := false
+		for _, pos := range errors.Positions(e) {
+			if pos.IsValid() && internal[pos.Filename()] {
+				onlyInternal = true
+				continue
 			}
+			positions = append(positions, pos)
+		}
+		if len(positions) > 0 {
+			onlyInternal = false
+		}
+		if len(positions) == 0 && root.Exists() && len(e.Path()) > 0 {
+			positions = append(positions, userPosition(root, e.Path(), internal)...)
+		}
+		if len(positions) == 0 && onlyInternal && fallback.IsValid() {
+			positions = append(positions, fallback) // a required field no file of the package sets
+		}
+		if onlyInternal && strings.HasPrefix(p.Message, "incomplete value") {
+			p.Message += " (a field Forge's schema requires; docs/configuration.md)"
+		}
+		if onlyInternal && strings.Contains(p.Message, "explicit error (_|_ literal) in source") {
+			continue
 		}
 		seen := map[string]bool{}
 		for _, pos := range positions {
@@ -416,6 +467,86 @@ func problems(err error, dir string, root cue.Value) []Problem {
 	}
 	if len(list) == 0 {
 		list = append(list, Problem{Message: strings.TrimSpace(err.Error())})
+	}
+	return list
+}
+
+// userPosition is where the user wrote the value at path, or the nearest value enclosing it
+// (a field the schema requires and the user left out is placed at the struct that lacks it),
+// looking only at positions outside internal files.
+func userPosition(root cue.Value, path []string, internal map[string]bool) []token.Pos {
+	for n := len(path); n > 0; n-- {
+		v := root.LookupPath(selectorPath(path[:n]))
+		if !v.Exists() {
+			continue
+		}
+		var found []token.Pos
+		var visit func(v cue.Value)
+		visit = func(v cue.Value) {
+			if pos := v.Pos(); pos.IsValid() && !internal[pos.Filename()] {
+				found = append(found, pos)
+			}
+			if op, args := v.Expr(); op == cue.AndOp || op == cue.OrOp {
+				for _, a := range args {
+					visit(a)
+				}
+			}
+		}
+		visit(v)
+		if len(found) > 0 {
+			return found[:1]
+		}
+	}
+	return nil
+}
+
+// embedEscapes refuses an @embed whose file, or a file its glob matches, is a symbolic link
+// leading outside the CUE module: CUE itself refuses ".." and absolute paths but opens files
+// with os.Open, which follows links, so `.forge/x.json -> /etc/passwd` would be read.
+func embedEscapes(files []*ast.File, moduleRoot string, internal map[string]bool) []Problem {
+	root, err := filepath.EvalSymlinks(moduleRoot)
+	if err != nil {
+		return nil
+	}
+	var list []Problem
+	for _, f := range files {
+		if internal[f.Filename] {
+			continue
+		}
+		ast.Walk(f, func(n ast.Node) bool {
+			a, ok := n.(*ast.Attribute)
+			if !ok || !strings.HasPrefix(a.Text, "@embed(") {
+				return true
+			}
+			for _, arg := range strings.Split(strings.TrimSuffix(strings.TrimPrefix(a.Text, "@embed("), ")"), ",") {
+				k, v, ok := strings.Cut(strings.TrimSpace(arg), "=")
+				if !ok || (k != "file" && k != "glob") {
+					continue
+				}
+				v = strings.Trim(strings.TrimSpace(v), `"`)
+				if v == "" || filepath.IsAbs(v) || v == ".." || strings.HasPrefix(v, "../") {
+					continue // CUE's own error says why
+				}
+				matches := []string{filepath.Join(filepath.Dir(f.Filename), v)}
+				if k == "glob" {
+					matches, _ = filepath.Glob(matches[0])
+				}
+				for _, m := range matches {
+					real, err := filepath.EvalSymlinks(m)
+					if err != nil {
+						continue // missing: CUE's own error says so
+					}
+					if r, err := filepath.Rel(root, real); err != nil || r == ".." || strings.HasPrefix(r, "../") {
+						pos := a.Pos()
+						list = append(list, Problem{
+							Message: fmt.Sprintf("cannot embed %q: it is a symbolic link leading outside the CUE module", rel(m, moduleRoot)),
+							File:    rel(pos.Filename(), moduleRoot), Line: pos.Line(), Column: pos.Column(),
+						})
+					}
+				}
+			}
+			return true
+		}, nil)
 	}
 	return list
 }

@@ -203,6 +203,24 @@ test('examples/monorepo: an api-only commit releases only api, a lib/k8s commit 
   commit('notes');
   assert.deepEqual((await release()).released, []);
 
+  // A dry run detects changes as a real run does (issue 14 review item 5): nothing to release.
+  const dry = await release(['--dry-run']);
+  assert.deepEqual(dry.released, [], 'a dry run prints the requests it would send: none');
+  assert.match(dry.stderr, /^api: skipped: no input changed since release #2/m);
+  assert.match(dry.stderr, /^web: skipped: no input changed since release #1/m);
+  // ... and when it cannot ask the server, it says it skipped them instead of silently releasing everything.
+  const blind = await runCli(['release', 'create', '--dry-run', '-o', 'json'], {
+    cwd: dir,
+    env: { FORGE_URL: 'http://127.0.0.1:9', FORGE_TOKEN: token, HOME: dir, GITHUB_REF: '', GITHUB_SHA: '' },
+  });
+  assert.equal(blind.code, 0, blind.stderr);
+  assert.equal((JSON.parse(blind.stdout) as unknown[]).length, 2);
+  for (const name of ['api', 'web'])
+    assert.match(
+      blind.stderr,
+      new RegExp(`^${name}: change detection skipped \\(dry run\\): cannot read the previous release from http://127\\.0\\.0\\.1:9`, 'm'),
+    );
+
   // ... and one that changes lib/k8s releases both.
   edit('lib/k8s/k8s.cue', '_labels: {app: name}', '_labels: {app: name, "app.kubernetes.io/part-of": "mono"}');
   commit('k8s: part-of label');

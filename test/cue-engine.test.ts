@@ -4,6 +4,8 @@
  * file, line, column and value path and the CUE version; the memory limit stops a bomb.
  */
 import assert from 'node:assert/strict';
+import { rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CueEngine, cueVersion } from '../src/pipeline/cue-engine.js';
@@ -148,6 +150,107 @@ deployment: resources: [{apiVersion: "v1", kind: "ConfigMap", metadata: name: "x
 
   repo.write('svc/.forge/project.cue', 'package project\n\nname: "svc"\nx: [\n');
   await assert.rejects(render(repo, 'svc', engine), /svc\/\.forge\/project\.cue:\d+:\d+: .+/);
+});
+
+test("schema errors name the user's file and line where the value is, never Forge's own schema file", async (t) => {
+  const repo = makeRepo({ 'cue.mod/module.cue': MODULE_V012, 'svc/.forge/project.cue': 'package project\n\nname: "svc"\n' });
+  const engine = withEngine(t, repo);
+  // Each kind of schema failure: a constraint, a closed field, a disjunction of forms, a required
+  // field inside a struct the user wrote, a required field nobody wrote, a list of a definition.
+  const cases: [string, RegExp][] = [
+    ['name: "Bad_Name"\n', /^svc\/\.forge\/project\.cue:3:7: name: invalid value "Bad_Name"/m],
+    ['name: "svc"\nrelease: {\n\ton: [{branch: "main"}]\n\tenabeld: true\n}\n', /^svc\/\.forge\/project\.cue:6:11: release\.enabeld: /m],
+    [
+      'name: "svc"\nrelease: on: [{branch: "main", tag: true}]\n',
+      /^svc\/\.forge\/project\.cue:4:15: release\.on\.0: 3 errors in empty disjunction: expected exactly one of \{branch: "<regex>"\}, \{glob: "<glob>"\} or \{tag: true\} \(forge\.#Trigger\)$/m,
+    ],
+    [
+      'name: "svc"\nartifacts: web: {\n\ttype: "container"\n\tproducer: command: {run: "make"}\n}\n',
+      /^svc\/\.forge\/project\.cue:6:12: artifacts\.web\.producer\.command\.output: incomplete value string \(a field Forge's schema requires/m,
+    ],
+    ['release: on: [{branch: "main"}]\n', /^svc\/\.forge\/project\.cue:1:1: name: incomplete value .*a field Forge's schema requires/m],
+    [
+      'name: "svc"\ndeployment: resources: {a: 1}\n',
+      /^svc\/\.forge\/project\.cue:4:24: deployment\.resources: .*\[\.\.\.forge\.#Resource\]/m,
+    ],
+    [
+      'name: "svc"\nartifacts: web: type: "containr"\n',
+      /^svc\/\.forge\/project\.cue:4:\d+: artifacts\.web\.type: .*expected "container", "binary" or "archive"/m,
+    ],
+  ];
+  for (const [body, expected] of cases) {
+    repo.write('svc/.forge/project.cue', `package project\n\n${body}`);
+    await assert.rejects(render(repo, 'svc', engine), (err: Error & { details?: { cue_errors: string[] } }) => {
+      assert.match(err.message, expected, body);
+      assert.doesNotMatch(err.message, /zz_forge_schema|#__forge/, `no internal name: ${err.message}`);
+      for (const line of err.details!.cue_errors.filter((l) => !l.startsWith('    also at')))
+        assert.match(line, /^svc\/\.forge\/project\.cue:\d+:\d+: /, `every error names the user's file: ${line}`);
+      return true;
+    });
+  }
+  repo.write('.forge/repo.cue', 'package repo\n\ntagging: strategy: "tagall"\n');
+  const { loadTaggingStrategy } = await import('../src/pipeline/project.js');
+  await assert.rejects(loadTaggingStrategy(engine, repo.dir), (err: Error) => {
+    assert.match(err.message, /^\.forge\/repo\.cue:3:\d+: tagging\.strategy: .*expected "monorepo" or "tag-all"/m);
+    assert.doesNotMatch(err.message, /zz_forge_schema/);
+    return true;
+  });
+});
+
+test('@embed paths are relative to the .cue file\'s directory and cannot leave it: "..", absolute paths and links out of the module are refused', async (t) => {
+  const repo = makeRepo({
+    'cue.mod/module.cue': MODULE_V012,
+    secret: 'top secret\n',
+    'svc/README.md': 'the project folder, above .forge\n',
+    'svc/.forge/ok.txt': 'inside\n',
+    'svc/.forge/project.cue': 'package project\n\nname: "svc"\n',
+  });
+  const engine = withEngine(t, repo);
+  const project = (attr: string) =>
+    `@extern(embed)\n\npackage project\n\nname: "svc"\n_f: _ @embed(${attr})\ndeployment: resources: [{apiVersion: "v1", kind: "ConfigMap", metadata: name: "c", data: f: _f}]\n`;
+  repo.write('svc/.forge/project.cue', project('file=ok.txt, type=text'));
+  assert.deepEqual((await render(repo, 'svc', engine)).resources[0], {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'c' },
+    data: { f: 'inside\n' },
+  });
+  const refused: [string, RegExp][] = [
+    ['file="../../secret", type=text', /cannot refer to parent directory/],
+    ['file="../README.md", type=text', /cannot refer to parent directory/],
+    [`file="${join(repo.dir, 'secret')}", type=text`, /only relative files are allowed/],
+    ['file="./ok.txt", type=text', /path not normalized, use "ok\.txt" instead/],
+  ];
+  for (const [attr, why] of refused) {
+    repo.write('svc/.forge/project.cue', project(attr));
+    await assert.rejects(render(repo, 'svc', engine), (err: Error) => {
+      assert.match(err.message, /svc\/\.forge\/project\.cue:6:\d+: /, attr);
+      assert.match(err.message, why, attr);
+      assert.match(
+        err.message,
+        /@embed paths are relative to the directory of the \.cue file holding the attribute \(a project's \.forge\/\)/,
+      );
+      assert.doesNotMatch(err.message, /top secret/);
+      return true;
+    });
+  }
+  // A symbolic link inside .forge leading out of the module: CUE would follow it; Forge refuses.
+  const outside = join(tmpdir(), `forge-outside-${process.pid}.txt`);
+  writeFileSync(outside, 'top secret\n');
+  t.after(() => rmSync(outside, { force: true }));
+  symlinkSync(outside, join(repo.dir, 'svc/.forge/link.txt'));
+  for (const attr of ['file=link.txt, type=text', 'glob=*.txt, type=text']) {
+    repo.write('svc/.forge/project.cue', project(attr));
+    await assert.rejects(render(repo, 'svc', engine), (err: Error) => {
+      assert.match(
+        err.message,
+        /svc\/\.forge\/project\.cue:6:\d+: cannot embed "svc\/\.forge\/link\.txt": it is a symbolic link leading outside the CUE module/,
+        attr,
+      );
+      assert.doesNotMatch(err.message, /top secret/);
+      return true;
+    });
+  }
 });
 
 test('a helper over its memory limit is stopped with a clear error, and the next call starts a fresh one', async (t) => {

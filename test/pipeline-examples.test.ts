@@ -33,10 +33,13 @@ test('examples/monorepo: validate, render, and release both projects end to end 
 
   const validate = await cli('validate');
   assert.equal(validate.code, 0, validate.stderr);
+  // The example is written for today's CUE (language.version, list.Concat): no legacy-module warning, no warning at all.
+  assert.doesNotMatch(validate.stderr, /warning|language\.version|cue mod fix/i, validate.stderr);
   assert.match(validate.stdout, /ok {6}services\/api \(api: 4 resources, 1 artifacts\)/);
 
   const render = await cli('render', 'services/api');
   assert.equal(render.code, 0, render.stderr);
+  assert.doesNotMatch(render.stderr, /warning/i, render.stderr);
   const docs = parseAllDocuments(render.stdout).map((d) => d.toJS());
   assert.deepEqual(
     docs.map((d) => d.kind),
@@ -50,6 +53,7 @@ test('examples/monorepo: validate, render, and release both projects end to end 
 
   const created = await cli('release', 'create', '-o', 'json');
   assert.equal(created.code, 0, created.stderr);
+  assert.doesNotMatch(created.stderr, /warning/i, created.stderr);
   const releases = JSON.parse(created.stdout) as {
     project: string;
     release_number: number;

@@ -3,6 +3,7 @@
  * what trigger? Pure: the git context is an input.
  */
 import type { TaggingStrategy } from './aliases.js';
+import { neverMatchesProblem } from './branch-patterns.js';
 import { type FieldProblem, validationError } from './errors.js';
 import { branchPatternProblem } from './platform-config.js';
 import { globMatches } from './policy/branches.js';
@@ -78,7 +79,8 @@ export function parseReleaseConfig(input: unknown, path = 'release'): ReleaseCon
 /**
  * Why a `branch` regular expression is refused, or undefined: not a regular expression; written
  * as a glob (`release/*` as a regex matches only "release" and "release/", never "release/1.x":
- * the mistake the two syntaxes invite); or a literal no git branch name can be.
+ * the mistake the two syntaxes invite); or a pattern no git branch name can match (`main$x`,
+ * `a^b`, `.*\\.lock`: core/branch-patterns.ts).
  */
 export function branchRegexProblem(pattern: string): string | undefined {
   // A `*` at the start or after a `/` repeats nothing useful in a regex: the pattern was meant as a glob.
@@ -89,10 +91,8 @@ export function branchRegexProblem(pattern: string): string | undefined {
   } catch (e) {
     return `invalid regular expression "${pattern}": ${(e as Error).message}`;
   }
-  if (!/[\\^$.|?*+()[\]{}]/.test(pattern)) {
-    const problem = branchPatternProblem(pattern);
-    if (problem) return `branch "${pattern}" can never match: it ${problem}`;
-  }
+  const problem = /[\\^$.|?*+()[\]{}]/.test(pattern) ? neverMatchesProblem('regex', pattern) : branchPatternProblem(pattern);
+  if (problem) return `branch "${pattern}" can never match: it ${problem}`;
   return undefined;
 }
 

@@ -117,6 +117,43 @@ export function formatProblem(p: CueProblem): string {
   return [`${at}${path}${p.message || 'the CUE evaluator gave no message'}`, ...(p.also ?? []).map((a) => `    also at ${a}`)].join('\n');
 }
 
+/** What the schema expects at a path whose value matched none of its forms (docs/configuration.md). */
+const SCHEMA_FORMS: [RegExp, string][] = [
+  [/^release\.on\.\d+$/, 'expected exactly one of {branch: "<regex>"}, {glob: "<glob>"} or {tag: true} (forge.#Trigger)'],
+  [
+    /^artifacts\.[^.]+\.producer$/,
+    'expected exactly one of command: {run, output}, archive: {path} or "oci-layout": {path} (forge.#Producer)',
+  ],
+  [
+    /^artifacts\.[^.]+\.publishers\.[^.]+$/,
+    'expected exactly one of oci: {repository, tag?} or external: {uri, digest?} (forge.#Publisher)',
+  ],
+  [/^artifacts\.[^.]+\.type$/, 'expected "container", "binary" or "archive"'],
+  [/^tagging\.strategy$/, 'expected "monorepo" or "tag-all"'],
+];
+
+/** How `@embed` paths resolve (docs/cue.md "Embedded files"), added to an error refusing one. */
+export const EMBED_RULE =
+  '@embed paths are relative to the directory of the .cue file holding the attribute (a project\'s .forge/) and must stay below it: no "..", no absolute path, no file of another CUE module, no symbolic link leading out of the CUE module; see docs/cue.md "Embedded files"';
+
+/**
+ * A problem of a package checked against Forge's schema as users read it: the schema's renamed
+ * definitions (`#__forgeTrigger`) are `forge.#Trigger` again, and a value that matched none of a
+ * schema's forms says which forms there are.
+ */
+function userFacing(p: CueProblem): CueProblem {
+  let message = p.message.replace(/#__forge(\w+)/g, 'forge.#$1');
+  const forms = /errors in empty disjunction/.test(message) && SCHEMA_FORMS.find(([re]) => re.test(p.path ?? ''))?.[1];
+  if (forms) message = `${message.replace(/:$/, '')}: ${forms}`;
+  if (
+    /cannot refer to parent directory|only relative files are allowed|path not normalized|in different module|outside the CUE module/.test(
+      message,
+    )
+  )
+    message = `${message} (${EMBED_RULE})`;
+  return { ...p, message };
+}
+
 export class CueEngine {
   private child: ChildProcessWithoutNullStreams | undefined;
   private pending: Pending | undefined;
@@ -252,10 +289,21 @@ export class CueEngine {
    * exported value. Rejects with a `validation_error` whose message names the CUE version and,
    * for every CUE error, `file:line:column: value.path: message` (files relative to the module
    * root), with `details.cue_errors` holding those lines; or when over the time or memory limit;
-   * `internal_error` when the helper cannot run.
+   * `internal_error` when the helper cannot run. `internal`: overlay paths that are Forge's own
+   * (the schema check, config-schema.ts): no error names them; each names the user's file and
+   * line where the value it concerns is written, and the schema's definitions as `forge.#Name`.
    */
-  async export(moduleRoot: string, pkg: string, overlays: Record<string, string>, what: string): Promise<Record<string, unknown>> {
-    const res = await this.request({ op: 'export', dir: moduleRoot, package: pkg, overlays, registry: this.options.registry }, what);
+  async export(
+    moduleRoot: string,
+    pkg: string,
+    overlays: Record<string, string>,
+    what: string,
+    internal: string[] = [],
+  ): Promise<Record<string, unknown>> {
+    const res = await this.request(
+      { op: 'export', dir: moduleRoot, package: pkg, overlays, registry: this.options.registry, internal },
+      what,
+    );
     for (const w of res.warnings ?? []) {
       if (!this.warned.has(w)) {
         this.warned.add(w);
@@ -263,7 +311,9 @@ export class CueEngine {
       }
     }
     if (!res.ok) {
-      const lines = (res.problems?.length ? res.problems : [{ message: 'the CUE evaluator gave no message' }]).map(formatProblem);
+      const lines = (res.problems?.length ? res.problems : [{ message: 'the CUE evaluator gave no message' }]).map((p) =>
+        formatProblem(userFacing(p)),
+      );
       throw new ForgeError(
         'validation_error',
         `CUE evaluation of ${what} failed (CUE ${res.version ?? 'unknown version'}; paths relative to ${moduleRoot}):\n${lines.join('\n')}`,

@@ -13,11 +13,11 @@ import {
   lookupArtifactRef,
   substituteArtifactRefs,
 } from '../core/artifact-refs.js';
-import { ForgeError } from '../core/errors.js';
+import { type FieldProblem, ForgeError } from '../core/errors.js';
 import { projectProblem } from '../core/identity.js';
 import { parseReleaseConfig, type ReleaseConfig } from '../core/triggers.js';
 import { type ArtifactConfig, type ArtifactOutputs, parseArtifacts, placeholderOutputs, placeholderValue } from './artifact-config.js';
-import { schemaOverlay } from './config-schema.js';
+import { SCHEMA_OVERLAY, schemaOverlay } from './config-schema.js';
 import type { CueEngine } from './cue-engine.js';
 import { findModuleRoot } from './discovery.js';
 
@@ -75,7 +75,9 @@ function exportPackage(
   overlays: Record<string, string>,
   what: string,
 ): Promise<Record<string, unknown>> {
-  return engine.export(moduleRoot, packageArg(moduleRoot, dir, pkg), overlays, what);
+  // The schema overlay is Forge's own: errors name the user's files, never it.
+  const internal = Object.keys(overlays).filter((p) => p.endsWith(SCHEMA_OVERLAY));
+  return engine.export(moduleRoot, packageArg(moduleRoot, dir, pkg), overlays, what, internal);
 }
 
 /** `.forge/repo.cue` at the root: the tagging strategy (default `monorepo`). */
@@ -121,6 +123,47 @@ export function misspeltFields(data: Record<string, unknown>): string | undefine
   return undefined;
 }
 
+/** What each kind of `release.on` field holds, for the error that refuses one. */
+const EXPECTED: Record<string, string> = {
+  branch: 'expected a regular expression matched against the whole branch name, such as "main" or "release/.*" (no anchors needed)',
+  glob: 'expected a branch glob where * matches any characters and ? one, such as "release/*"',
+};
+
+/**
+ * `release` checked by parseReleaseConfig, its refusals naming the file and line the pattern is
+ * written on (`svc/.forge/project.cue:7: release.on[0].branch: …`) and what the field expects.
+ */
+function releaseConfig(src: ProjectSource, rel: string, input: unknown): ReleaseConfig | undefined {
+  try {
+    return parseReleaseConfig(input);
+  } catch (err) {
+    const fields = (err as ForgeError).details?.fields as FieldProblem[] | undefined;
+    if (!(err instanceof ForgeError) || !fields) throw err;
+    const lines = fields.map((f) => {
+      const kind = /\.(branch|glob)$/.exec(f.path)?.[1];
+      const index = Number(/on\[(\d+)\]/.exec(f.path)?.[1] ?? -1);
+      const rule = (input as { on?: Record<string, unknown>[] }).on?.[index];
+      const pattern = kind && typeof rule?.[kind] === 'string' ? (rule[kind] as string) : undefined;
+      const at = pattern === undefined ? undefined : locate(src, pattern);
+      const where = at ?? `${rel === '.' ? '' : `${rel}/`}.forge`;
+      return `${where}: ${f.path}: ${f.message}${kind ? `; ${EXPECTED[kind]}` : ''}`;
+    });
+    throw new ForgeError('validation_error', lines.join('\n'), { fields });
+  }
+}
+
+/** `file:line` (relative to the repository root) of the first line of the project's files that writes `pattern` as a string. */
+function locate(src: ProjectSource, pattern: string): string | undefined {
+  const forms = [JSON.stringify(pattern), `#"${pattern}"#`, pattern];
+  for (const form of forms) {
+    for (const [path, content] of src.files) {
+      const i = content.split('\n').findIndex((l) => l.includes(form));
+      if (i >= 0) return `${relPath(src.root, path)}:${i + 1}`;
+    }
+  }
+  return undefined;
+}
+
 /**
  * Evaluates a project. `values` resolves each reference in a file (default: placeholders); every
  * reference is then checked against the outputs the project's artifacts offer (`outputs`,
@@ -143,7 +186,7 @@ export async function evaluateProject(
   const problem = projectProblem(data.name);
   if (problem) throw new ForgeError('validation_error', `${rel}/.forge: name: ${problem}`, { field: 'name' });
   const name = data.name as string;
-  const release = parseReleaseConfig(data.release);
+  const release = releaseConfig(src, rel, data.release);
   const paths = (data.release as { paths?: unknown } | undefined)?.paths ?? [];
   if (!Array.isArray(paths) || !paths.every((p) => typeof p === 'string' && p !== ''))
     throw new ForgeError('validation_error', `${rel}/.forge: release.paths: expected a list of paths`, { field: 'release.paths' });

@@ -126,7 +126,10 @@ export function registerReleaseCreate(program: Command) {
     .argument('[project-dir...]', 'only these project directories (default: every project in the repository)')
     .option('--manual', 'release the projects whatever their release.on says (trigger type manual)')
     .option('--all', 'release every triggered project, changed or not (no change detection)')
-    .option('--dry-run', 'evaluate triggers and render with placeholder artifact values; build, push and register nothing')
+    .option(
+      '--dry-run',
+      'evaluate triggers, detect changes (when the server can be asked) and render with placeholder artifact values; build, push and register nothing',
+    )
     .option('--repository <owner/name>', 'repository (default: the origin remote of the checkout)')
     .option('-o, --output <format>', 'table, json or yaml', 'table')
     .action(
@@ -181,13 +184,25 @@ export function registerReleaseCreate(program: Command) {
               continue;
             }
             // Change detection applies to branch pushes only: a tag always registers (or attaches
-            // to the release of the same content), a manual run and --all release regardless.
+            // to the release of the same content), a manual run and --all release regardless. A
+            // dry run detects changes too when it can ask the server for the previous release;
+            // when it cannot, it says that it skipped them and shows the project as changed.
             let previous: Release | undefined;
-            const detect = p.decision!.trigger.type === 'branch_push' && !opts.all && !opts.dryRun;
+            const detect = p.decision!.trigger.type === 'branch_push' && !opts.all;
             if (detect) {
               let change: ChangeDecision;
               try {
-                previous = await previousRelease(api, plan.repository, name);
+                try {
+                  previous = await previousRelease(api, plan.repository, name);
+                } catch (err) {
+                  if (!opts.dryRun) throw err;
+                  const why = (err as Error).message.split('\n')[0];
+                  process.stderr.write(
+                    `${name}: change detection skipped (dry run): cannot read the previous release from ${serverOf(opts)}: ${why}; shown as if its inputs changed (a real run would stop here)\n`,
+                  );
+                  jobs.push({ project: name, steps: projectSteps(pipe, engine, plan, p, true, api, outcomes, pipeline, undefined) });
+                  continue;
+                }
                 const prev: PreviousRelease | undefined = previous;
                 change = await changes.detectChange(plan.root, plan.git.sha, prev, await changes.inputsOfProject(p.src!, p.config!));
               } catch (err) {
