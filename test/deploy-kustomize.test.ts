@@ -10,7 +10,8 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
@@ -19,6 +20,7 @@ import { REPO_ROOT } from './support/forge.js';
 type Obj = Record<string, any>;
 const DEPLOY = join(REPO_ROOT, 'deploy');
 let tools: { kustomize: string; checker: string; argocdCrds: string; argocdInstall: string };
+mkdirSync(join(REPO_ROOT, 'test-output'), { recursive: true });
 const scratch = mkdtempSync(join(REPO_ROOT, 'test-output', 'kustomize-'));
 
 function kustomizations(dir: string): string[] {
@@ -70,6 +72,96 @@ function wrap(component: string): string {
   } else assert.fail(`no site to build the component ${relative(REPO_ROOT, component)} in: add one to this test`);
   return dir;
 }
+
+/**
+ * Argo CD's ApplicationSet goTemplate (text/template with sprig) for the subset the shipped
+ * templates use: `{{ ... }}` actions whose pipelines start with printf, index or a field
+ * (.path.segments, .values.x) and go through sprig's trunc, trimSuffix and sha256sum. Anything
+ * else throws, so a template this test cannot evaluate fails it instead of passing unchecked.
+ */
+function goTemplate(template: string, data: { segments: string[]; values: Obj }): string {
+  const tokens = (s: string) => s.match(/"(?:[^"\\]|\\.)*"|\(|\)|\||[^\s()|]+/g) ?? [];
+  const evalPipeline = (toks: string[]): unknown => {
+    const stages: string[][] = [[]];
+    let depth = 0;
+    for (const t of toks) {
+      if (t === '(') depth++;
+      if (t === ')') depth--;
+      if (t === '|' && depth === 0) stages.push([]);
+      else stages[stages.length - 1].push(t);
+    }
+    let value: unknown;
+    stages.forEach((stage, i) => {
+      const args: unknown[] = [];
+      for (let j = 1; j < stage.length; j++) {
+        if (stage[j] === '(') {
+          let d = 0;
+          let k = j;
+          for (; k < stage.length; k++) {
+            if (stage[k] === '(') d++;
+            if (stage[k] === ')' && --d === 0) break;
+          }
+          args.push(evalPipeline(stage.slice(j + 1, k)));
+          j = k;
+        } else args.push(operand(stage[j]));
+      }
+      if (i > 0) args.push(value);
+      value = call(stage[0], args);
+    });
+    return value;
+  };
+  const operand = (t: string): unknown => {
+    if (t.startsWith('"')) return JSON.parse(t);
+    if (/^\d+$/.test(t)) return Number(t);
+    if (t === '.path.segments') return data.segments;
+    if (t.startsWith('.values.')) {
+      const v = data.values[t.slice('.values.'.length)];
+      assert.ok(v !== undefined, `missingkey=error: ${t}`);
+      return v;
+    }
+    throw new Error(`goTemplate: operand ${t} not supported by this test`);
+  };
+  const call = (fn: string, args: unknown[]): unknown => {
+    if (fn.startsWith('.') || fn.startsWith('"')) return operand(fn);
+    switch (fn) {
+      case 'printf': {
+        const [fmt, ...rest] = args as string[];
+        let n = 0;
+        return fmt.replace(/%s/g, () => String(rest[n++]));
+      }
+      case 'index': {
+        const [list, i] = args as [string[], number];
+        assert.ok(i < list.length, `index ${i} out of range`);
+        return list[i];
+      }
+      case 'trunc':
+        return (args[1] as string).slice(0, args[0] as number);
+      case 'trimSuffix': {
+        const [suffix, str] = args as string[];
+        return str.endsWith(suffix) ? str.slice(0, -suffix.length) : str;
+      }
+      case 'sha256sum':
+        return createHash('sha256')
+          .update(args[0] as string)
+          .digest('hex');
+      default:
+        throw new Error(`goTemplate: function ${fn} not supported by this test`);
+    }
+  };
+  return template.replace(/\{\{(.*?)\}\}/g, (_, inner: string) => String(evalPipeline(tokens(inner.trim()))));
+}
+
+/** What the ApplicationSet `set` makes of the pointer file at `path`: the Application's name and destination namespace. */
+function application(set: Obj, path: string): { name: string; namespace: string } {
+  const gen = set.spec.generators[0].git;
+  const data = { segments: path.split('/'), values: gen.values ?? {} };
+  return {
+    name: goTemplate(set.spec.template.metadata.name, data),
+    namespace: goTemplate(set.spec.template.spec.destination.namespace, data),
+  };
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** Argo CD's glob for AppProject destinations (`*` any run of characters). */
 const globMatch = (glob: string, s: string) =>
@@ -192,16 +284,18 @@ describe('deploy/ built by kustomize and checked against the Kubernetes API type
       assert.equal(set.spec.generators[0].git.files[0].path, `${env}/apps/*/*/*/release.yaml`, 'only its own pointer files');
       const dest = set.spec.template.spec.destination;
       assert.equal(dest.server, setting.destinationServer);
-      assert.equal(
-        dest.namespace,
-        `${setting.namespacePrefix}-{{ index .path.segments 4 }}`,
+      assert.equal(set.spec.generators[0].git.values.namespacePrefix, setting.namespacePrefix);
+      assert.ok(!JSON.stringify(dest).includes('.spec.'), 'nothing of the destination comes from the pointer file');
+      const web = application(set, `${env}/apps/acme/a/web/release.yaml`);
+      assert.match(
+        web.namespace,
+        new RegExp(`^${setting.namespacePrefix}-web-[0-9a-f]{10}$`),
         'namespace from the path Forge writes, under the prefix',
       );
-      assert.ok(!JSON.stringify(dest).includes('.spec.'), 'nothing of the destination comes from the pointer file');
       assert.deepEqual(project.spec.sourceRepos, [setting.gitopsRepoURL]);
 
       const server = setting.destinationServer;
-      const ns = `${setting.namespacePrefix}-auth-service`;
+      const ns = application(set, `${env}/apps/acme/a/auth-service/release.yaml`).namespace;
       assert.ok(admits(project, { group: 'apps', kind: 'Deployment', namespace: ns, server }), 'a Deployment in its namespace');
       // The repro: a cluster-admin ClusterRoleBinding, objects in argocd, and a RoleBinding to grant itself rights.
       assert.ok(!admits(project, { group: 'rbac.authorization.k8s.io', kind: 'ClusterRoleBinding', server }));
@@ -214,11 +308,50 @@ describe('deploy/ built by kustomize and checked against the Kubernetes API type
     }
     const [dev, , production] = envs;
     assert.notEqual(dev.setting.destinationServer, production.setting.destinationServer, 'production goes to its own cluster');
-    const devNs = `${dev.setting.namespacePrefix}-web`;
+    const devNs = application(dev.set, 'dev/apps/acme/a/web/release.yaml').namespace;
     assert.ok(
       !admits(production.project, { group: 'apps', kind: 'Deployment', namespace: devNs, server: dev.setting.destinationServer }),
       'no environment reaches another’s',
     );
+  });
+
+  test('repositories are isolated: the same project from two repositories, or names that normalise alike, never share a namespace or an Application (review F1)', () => {
+    for (const env of ['dev', 'staging', 'production']) {
+      const set = docs(build(join(DEPLOY, 'example/environments', env))).find((o) => o.kind === 'ApplicationSet')!;
+      const prefix = set.spec.generators[0].git.values.namespacePrefix as string;
+      const paths = [
+        'acme/a/web', // the victim
+        'acme/b/web', // another repository registering the same project name
+        'acme/a_b/web',
+        'acme/a-b/web', // names Argo CD's normalize made one
+        'acme/web-api/p',
+        'acme-web/api/p', // <owner>-<name>-<project> alike
+        'acme/web/api-p',
+        'Acme/A/web', // case differs
+        `acme/a/${'x'.repeat(63)}`, // the longest project
+        `acme/b/${'x'.repeat(63)}`,
+      ].map((p) => `${env}/apps/${p}/release.yaml`);
+      const apps = paths.map((p) => application(set, p));
+      const names = new Set(apps.map((a) => a.name));
+      const namespaces = new Set(apps.map((a) => a.namespace));
+      assert.equal(names.size, paths.length, `${env}: every Application its own name: ${[...names].join(' ')}`);
+      assert.equal(namespaces.size, paths.length, `${env}: every repository and project its own namespace: ${[...namespaces].join(' ')}`);
+      for (const a of apps) {
+        assert.match(a.name, DNS_LABEL, `${env}: ${a.name} is a valid Application name (at most 63 characters)`);
+        assert.match(a.namespace, DNS_LABEL, `${env}: ${a.namespace} is a DNS label`);
+        assert.ok(a.namespace.startsWith(`${prefix}-`), `${env}: ${a.namespace} under the environment's prefix`);
+      }
+      // acme/b registering project `web` does not land in acme/a's namespace.
+      assert.notEqual(apps[1].namespace, apps[0].namespace);
+      assert.notEqual(apps[1].name, apps[0].name);
+    }
+  });
+
+  test('the shipped plugin refuses objects naming another namespace than the Application’s destination (review F1)', () => {
+    const site = docs(build(wrap(join(DEPLOY, 'argocd'))));
+    const repo = site.find((o) => o.kind === 'Deployment' && o.metadata.name === 'argocd-repo-server')!;
+    const sidecar = repo.spec.template.spec.containers.find((c: Obj) => c.name === 'forge-cmp');
+    assert.equal(sidecar.env.find((e: Obj) => e.name === 'FORGE_CMP_DESTINATION_NAMESPACE_ONLY')?.value, 'true');
   });
 
   test('a site’s own setting reaches every place it is used (sample environment, a prefix with dashes)', () => {
@@ -227,7 +360,11 @@ describe('deploy/ built by kustomize and checked against the Kubernetes API type
     const set = out.find((o) => o.kind === 'ApplicationSet')!;
     assert.equal(project.metadata.name, 'forge-qa');
     assert.deepEqual(project.spec.destinations, [{ server: 'https://qa.k8s.example.com', namespace: 'team-a-qa-*' }]);
-    assert.equal(set.spec.template.spec.destination.namespace, 'team-a-qa-{{ index .path.segments 4 }}');
+    assert.equal(set.spec.generators[0].git.values.namespacePrefix, 'team-a-qa');
+    const web = application(set, 'qa/apps/acme/a/web/release.yaml');
+    const hash = createHash('sha256').update('acme/a/web').digest('hex').slice(0, 10);
+    assert.equal(web.namespace, `team-a-qa-web-${hash}`, 'the documented way to compute the namespace');
+    assert.equal(web.name, `qa-web-${createHash('sha256').update('qa/acme/a/web').digest('hex').slice(0, 10)}`);
     assert.equal(set.spec.generators[0].git.revision, 'trunk');
     assert.equal(set.spec.template.spec.source.targetRevision, 'trunk');
     assert.equal(set.spec.template.spec.source.repoURL, 'https://git.example.com/g.git');

@@ -72,7 +72,7 @@ for (const engine of ENGINES) {
     assert.equal(second.previous_release_number, 1);
     assert.match(
       tipMessage(s.remote),
-      new RegExp(`^Deploy api to dev: release 2 \\(${r2.commit_sha.slice(0, 7)}\\)\n[^]*Previous release: 1 \\(v1.0.0\\)`),
+      new RegExp(`^Deploy api to dev: release 2 \\(sha ${r2.commit_sha.slice(0, 7)}\\)\n[^]*Previous release: 1 \\(v1.0.0\\)`),
     );
     assert.equal((await deployments.getDeployment(s.db, d1.id))!.status, 'superseded');
     assert.equal((await deployments.activeDeployment(s.db, 'dev', REPO, 'api'))!.id, second.id);

@@ -94,14 +94,14 @@ test('deploy commit message: subject with the first tag alias, else sha7, and th
 
 Repository: company/monorepo
 Release: ${SHA}
-Previous release: 41 (fffffff)
+Previous release: 41 (sha fffffff)
 Deployed by: alice@company.com
 Approved by: bob@company.com
 Deployment: dep-1
 `,
   );
   const first = commitMessage({ kind: 'auto', ...base, release: { ...base.release, tagAliases: [] }, previous: null, approvedBy: [] });
-  assert.match(first, /^Deploy auth-service to production: release 42 \(aaaaaaa\)\n/);
+  assert.match(first, /^Deploy auth-service to production: release 42 \(sha aaaaaaa\)\n/);
   assert.match(first, /Previous release: none\n/);
   assert.match(first, /Approved by: none\n/);
 });

@@ -80,6 +80,29 @@ describe('where the commit is, from the CI checkout', () => {
     }
   });
 
+  test('review F6: without an origin, only the single remote counts; a fork among several remotes makes it unknown', async () => {
+    const s = setup();
+    try {
+      const ci = { GITHUB_REF: 'refs/tags/web/v9.9.9', GITHUB_SHA: s.featureSha };
+      gitIn(s.clone, 'remote', 'rename', 'origin', 'upstream');
+      assert.deepEqual((await readGitContext(s.clone, ci)).branches, ['feature/x'], 'the only remote is the source repository');
+      // A fork whose main contains the unmerged commit: its branches must not count.
+      const fork = join(s.work, 'fork');
+      gitIn(s.work, 'clone', '-q', '--bare', `file://${s.origin.dir}`, fork);
+      gitIn(fork, 'update-ref', 'refs/heads/main', s.featureSha);
+      gitIn(s.clone, 'remote', 'add', 'fork', `file://${fork}`);
+      gitIn(s.clone, 'fetch', '-q', 'fork');
+      const ctx = await readGitContext(s.clone, ci);
+      assert.equal(ctx.branches, undefined, 'never main from the fork');
+      assert.match(ctx.branchesUnknown!, /several remotes \(fork, upstream\) and none is "origin"/);
+      // With the source repository named origin again, the fork is ignored.
+      gitIn(s.clone, 'remote', 'rename', 'upstream', 'origin');
+      assert.deepEqual((await readGitContext(s.clone, ci)).branches, ['feature/x']);
+    } finally {
+      s.cleanup();
+    }
+  });
+
   test('a checkout without remote-tracking branches cannot tell either', async () => {
     const repo = makeRepo({ 'a.txt': 'a\n' });
     try {

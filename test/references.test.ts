@@ -101,23 +101,77 @@ describe('references', () => {
     assert.equal((await get(`d4${'0'.repeat(38)}`)).status, 404, 'nothing was registered');
   });
 
-  test('issue #12 item 9: a tag equal to a derived branch alias never blocks later releases of the branch', async () => {
+  test('review F3: a tag of the form of a branch alias a later release would derive is refused (repro: tags ["main-4"] on release 3)', async () => {
+    const body = (s: string, over: Record<string, unknown>) => releaseBody({ project: 'site', tagging_strategy: 'tag-all', ...over }, s);
+    const shaN = (n: number) => `f${n}${'0'.repeat(38)}`;
+    assert.equal((await forge.api('POST', '/releases', body(shaN(1), {}), ci)).status, 201);
+    assert.equal((await forge.api('POST', '/releases', body(shaN(2), {}), ci)).status, 201);
+    // The repro: release 3 with tags ["main-4"] (and the same as a tag trigger, and as a later run for an existing release).
+    for (const [over, field] of [
+      [{ tags: ['main-4'] }, 'tags[0]'],
+      [{ tags: ['v1', 'release-1.2-9'] }, 'tags[1]'],
+      [{ trigger: { type: 'tag', tag: 'main-5' } }, 'trigger.tag'],
+    ] as [Record<string, unknown>, string][]) {
+      const r = await forge.api('POST', '/releases', body(shaN(3), over), ci);
+      assert.equal(r.status, 400, r.text);
+      assert.equal(r.body.error.code, 'validation_error');
+      assert.ok(JSON.stringify(r.body.error).includes(field), r.text);
+      assert.match(r.body.error.message, /has the form of the branch alias/);
+    }
+    const later = await forge.api('POST', '/releases', body(shaN(2), { tags: ['main-4'] }), ci);
+    assert.equal(later.status, 400, `a later run of release 2: ${later.text}`);
+    // Under monorepo only <project>/v* tags are aliases: site/v2-9 gives v2-9, refused; a tag of another project is not this release's.
+    const mono = await forge.api('POST', '/releases', body(shaN(3), { tagging_strategy: 'monorepo', tags: ['site/v2-9'] }), ci);
+    assert.equal(mono.status, 400, mono.text);
+
+    // Accepted: a number the project has allocated (release 2 exists: dev-2 can never be derived for another release),
+    // the release's own number, a tag with a `/` (a derived alias has none), or no -<number> at the end.
+    const third = await forge.api(
+      'POST',
+      '/releases',
+      body(shaN(3), { tags: ['dev-2', 'main-3', 'rel/main-9', 'main.4', 'other-site/v1-9'] }),
+      ci,
+    );
+    assert.equal(third.status, 201, third.text);
+    assert.equal(third.body.release_number, 3);
+    // Release 4 from branch main gets main-4, and main-4 resolves to it.
+    const fourth = await forge.api('POST', '/releases', body(shaN(4), {}), ci);
+    assert.equal(fourth.status, 201, fourth.text);
+    assert.ok(
+      fourth.body.aliases.some((a: { alias: string }) => a.alias === 'main-4'),
+      JSON.stringify(fourth.body.aliases),
+    );
+    assert.equal((await get('main-4', 'site')).body.release_number, 4);
+    // An asserted tag still conflicts with an alias taken.
+    const clash = await forge.api('POST', '/releases', body(shaN(5), { tags: ['main-4'] }), ci);
+    assert.equal(clash.status, 409, clash.text);
+    assert.equal(clash.body.error.code, 'alias_conflict');
+  });
+
+  test('issue #12 item 9 (upgrade): a tag equal to a derived branch alias, recorded before such tags were refused, never blocks later releases of the branch', async () => {
     const body = (s: string, over: Record<string, unknown>) => releaseBody({ project: 'web', tagging_strategy: 'tag-all', ...over }, s);
     const shaN = (n: number) => `e${n}${'0'.repeat(38)}`;
     assert.equal((await forge.api('POST', '/releases', body(shaN(1), {}), ci)).status, 201);
-    const tagged = await forge.api('POST', '/releases', body(shaN(2), { trigger: { type: 'tag', tag: 'main-3' } }), ci);
-    assert.equal(tagged.status, 201, tagged.text);
+    assert.equal((await forge.api('POST', '/releases', body(shaN(2), {}), ci)).status, 201);
+    // Release 2 holds a tag main-3 written before the rule (as an older Forge accepted it).
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      await c.query(
+        `insert into release_aliases (release_id, repository, project, alias, alias_type)
+         select id, repository, project, 'main-3', 'tag' from releases where commit_sha = $1`,
+        [shaN(2)],
+      );
+    } finally {
+      await c.end();
+    }
     const third = await forge.api('POST', '/releases', body(shaN(3), {}), ci);
     assert.equal(third.status, 201, third.text);
     assert.equal(third.body.release_number, 3);
     assert.ok(!third.body.aliases.some((a: { alias: string }) => a.alias === 'main-3'), 'the derived alias is left out');
-    assert.equal((await get('main-3', 'web')).body.release_number, 2, 'the asserted tag keeps its release');
-    const fourth = await forge.api('POST', '/releases', body(shaN(4), {}), ci);
-    assert.equal(fourth.status, 201, fourth.text);
-    assert.ok(fourth.body.aliases.some((a: { alias: string }) => a.alias === 'main-4'));
-    // An asserted tag still conflicts.
-    const clash = await forge.api('POST', '/releases', body(shaN(5), { tags: ['main-4'] }), ci);
-    assert.equal(clash.status, 409, clash.text);
-    assert.equal(clash.body.error.code, 'alias_conflict');
+    assert.equal((await get('main-3', 'web')).body.release_number, 2, 'the recorded tag keeps its release');
+    // A later run of release 2 re-sending the tag it holds is not refused.
+    const again = await forge.api('POST', '/releases', body(shaN(2), { tags: ['main-3'] }), ci);
+    assert.equal(again.status, 200, again.text);
   });
 });

@@ -88,8 +88,8 @@ for (const engine of ENGINES) {
         releaseBody(
           {
             project,
-            trigger: { type: 'tag', tag: 'build-77' },
-            tags: ['build-77', 'latest-ok'],
+            trigger: { type: 'tag', tag: 'build.77' },
+            tags: ['build.77', 'latest-ok'],
             tagging_strategy: 'tag-all',
           },
           sha(3),
@@ -97,7 +97,7 @@ for (const engine of ENGINES) {
         ci,
       );
       assert.equal(r3.status, 201, r3.text);
-      assert.deepEqual(r3.body.aliases.map((a: { alias: string }) => a.alias).sort(), ['3', 'build-77', 'latest-ok']);
+      assert.deepEqual(r3.body.aliases.map((a: { alias: string }) => a.alias).sort(), ['3', 'build.77', 'latest-ok']);
 
       const clash = await forge.api('POST', '/releases', releaseBody({ project, tags: [`${project}/v1.2.3`] }, sha(4)), ci);
       assert.equal(clash.status, 409);

@@ -163,6 +163,51 @@ describe('signing keys under replication (PostgreSQL)', () => {
     for (const expected of [`signing_key.added ${k1.id}`, `signing_key.added ${k3.id}`, `signing_key.retired ${k1.id}`])
       assert.ok(actions.includes(expected), `${expected} in ${actions.join('\n')}`);
   });
+
+  test('review F4: a replica still running with a retired key signs nothing more; doctor flags a signature made after its key was retired', async () => {
+    const [a, , c] = running; // a and b sign with k1, retired above; c with k3
+    const ci = await a.token(['service-account'], 'ci@example.com');
+    const ops = await a.token(['operator'], 'olga@example.com');
+    // The repro: POST /releases to the replica whose key was retired while it ran.
+    const refused = await a.api('POST', '/releases', releaseBody({ project: 'late' }, sha(3)), ci);
+    assert.equal(refused.status, 503, refused.text);
+    assert.equal(refused.body.error.code, 'signing_key_retired');
+    assert.match(
+      refused.body.error.message,
+      /signing key \([0-9a-f]{16}…\) was retired on .*nothing was registered; restart the replica with a current key/,
+    );
+    assert.equal((await a.api('GET', `/releases/acme/mono/late/${sha(3)}`, undefined, ci)).status, 404, 'nothing registered');
+    const resign = await a.api('POST', '/signing-keys/resign', {}, ops);
+    assert.notEqual(resign.status, 200, `re-signing with the retired key is refused too: ${resign.text}`);
+    // The replica with a current key registers it.
+    const ok = await c.api(
+      'POST',
+      '/releases',
+      releaseBody({ project: 'late' }, sha(3)),
+      await c.token(['service-account'], 'ci@example.com'),
+    );
+    assert.equal(ok.status, 201, ok.text);
+    assert.equal(ok.body.signature.key_id, k3.id);
+
+    // A registration already past the check when the key was retired (the race the check leaves): doctor names it.
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    try {
+      await db.query(
+        `update releases set signed_at = (select retired_at from signing_keys where key_id = $1) + interval '1 second'
+         where project = 'web' and release_number = 1`,
+        [k1.id],
+      );
+    } finally {
+      await db.end();
+    }
+    const flagged = await doctor(a, ops);
+    assert.equal(flagged.code, 1, flagged.stderr);
+    const finding = flagged.report.findings.find((f: { check: string; subject: string }) => f.check === 'signatures');
+    assert.ok(finding, JSON.stringify(flagged.report.findings));
+    assert.equal(finding.subject, 'acme/mono/web release 1');
+    assert.match(finding.problem, /made with the key [0-9a-f]{16}… on .*after that key was retired on/);
+  });
 });
 
 describe('upgrade: releases signed by lost per-replica keys are re-signed (PostgreSQL)', () => {

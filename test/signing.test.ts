@@ -166,12 +166,31 @@ describe('forge release verify refuses unsigned and wrongly signed releases', ()
     );
   });
 
-  test('no public key configured is a usage error', async () => {
-    const res = await runCli(
-      ['release', 'verify', 'auth-service', '1', '--repository', 'acme/mono', '--server', forge.url, '--token', ci],
-      { env: { FORGE_SIGNING_PUBLIC_KEY_FILE: '' } },
-    );
-    assert.equal(res.code, 2);
-    assert.match(res.stderr, /no public key/);
+  test('review F9: no public key given: a plain user verifies with the key set the server publishes (GET /signing-keys)', async () => {
+    const dev = await forge.token(['developer'], 'dev@example.com');
+    const args = (ref: string) => [
+      'release',
+      'verify',
+      'auth-service',
+      ref,
+      '--repository',
+      'acme/mono',
+      '--server',
+      forge.url,
+      '--token',
+      dev,
+    ];
+    const res = await runCli([...args('1'), '-o', 'json'], { env: { FORGE_SIGNING_PUBLIC_KEY_FILE: '' } });
+    assert.equal(res.code, 0, res.stderr);
+    const answer = JSON.parse(res.stdout);
+    assert.equal(answer.verified, true);
+    assert.equal(answer.public_key, 'the key set the server publishes (GET /signing-keys)');
+    const text = await runCli(args('1'), { env: { FORGE_SIGNING_PUBLIC_KEY_FILE: '' } });
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /is signed by key [0-9a-f]+ \(checked with the key set the server publishes/);
+    // The published set still refuses what the set does not sign (release 3 carries an attacker's signature above).
+    const forged = await runCli(args('3'), { env: { FORGE_SIGNING_PUBLIC_KEY_FILE: '' } });
+    assert.equal(forged.code, 1);
+    assert.match(forged.stderr, /not by the configured public key/);
   });
 });

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WebhookReceiver } from '../src/core/webhooks.js';
-import { fanOut } from '../src/services/webhooks.js';
+import { fanOut, subscribeReceivers } from '../src/services/webhooks.js';
 import { appendAudit } from '../src/store/audit.js';
 import type { Db } from '../src/store/db.js';
 import { ENGINES, freshPostgres, testDb } from './support/db.js';
@@ -54,6 +54,71 @@ for (const engine of ENGINES) {
         await audit(db, 1, 'last');
         await fanOut(db, [receiverNamed('a'), receiverNamed('b')]);
         assert.deepEqual(await delivered(db, 'b'), ['last-0']);
+      } finally {
+        await cleanup();
+      }
+    });
+
+    test('review F7: a receiver turned off and on again, or a new URL under a reused name, starts from then: no gap, no backlog', async () => {
+      const { db, cleanup } = await testDb(engine);
+      try {
+        const a = receiverNamed('a');
+        // A server starting with this list of receivers (none: webhooks off).
+        const serverStarts = (receivers: WebhookReceiver[]) =>
+          subscribeReceivers(db, receivers.length ? { receivers, pollMs: 1, retryBaseMs: 1, retryMaxMs: 1, timeoutMs: 1 } : undefined);
+        await serverStarts([a]);
+        await fanOut(db, [a]);
+        await audit(db, 1, 'on');
+        await fanOut(db, [a]);
+        assert.deepEqual(await delivered(db, 'a'), ['on-0']);
+
+        // Webhooks off (the server starts with none: subscribeReceivers with no settings); events meanwhile.
+        await serverStarts([]);
+        await audit(db, 3, 'gap');
+        // On again with the same receiver: the gap is not replayed.
+        await serverStarts([a]);
+        await fanOut(db, [a]);
+        await audit(db, 1, 'back');
+        await fanOut(db, [a]);
+        assert.deepEqual(await delivered(db, 'a'), ['on-0', 'back-0']);
+
+        // Removed from a configuration that keeps another receiver, then added again.
+        await serverStarts([receiverNamed('other')]);
+        await fanOut(db, [receiverNamed('other')]);
+        await audit(db, 2, 'without-a');
+        await fanOut(db, [receiverNamed('other')]);
+        await serverStarts([a, receiverNamed('other')]);
+        await fanOut(db, [a, receiverNamed('other')]);
+        await audit(db, 1, 'with-a');
+        await fanOut(db, [a, receiverNamed('other')]);
+        assert.deepEqual(await delivered(db, 'a'), ['on-0', 'back-0', 'with-a-0']);
+
+        // Same name, another URL: the old URL's pending backlog is not sent to it, and it starts from now.
+        await audit(db, 1, 'pending-for-old-url');
+        await fanOut(db, [a]);
+        const moved = { ...a, url: 'http://127.0.0.1:9/elsewhere' };
+        await audit(db, 1, 'before-move');
+        await serverStarts([moved]);
+        await fanOut(db, [moved]);
+        await audit(db, 1, 'after-move');
+        await fanOut(db, [moved]);
+        const rows = await db.query<{ subject: string; status: string; last_error: string | null }>(
+          `select body::jsonb->>'subject' as subject, status, last_error from webhook_deliveries where receiver = 'a' order by event_seq`,
+        );
+        assert.deepEqual(
+          rows.map((r) => r.subject),
+          ['on-0', 'back-0', 'with-a-0', 'pending-for-old-url-0', 'after-move-0'],
+          'before-move-0 (recorded for the old URL, not fanned out) is not the new URL’s',
+        );
+        const old = rows.find((r) => r.subject === 'pending-for-old-url-0')!;
+        assert.equal(old.status, 'failed', 'the old URL’s pending delivery is never sent to the new one');
+        assert.match(old.last_error!, /subscribed anew \(its URL changed\)/);
+        assert.equal(rows.find((r) => r.subject === 'after-move-0')!.status, 'pending');
+        // Back to a steady configuration: nothing more is renewed, at a restart either.
+        await serverStarts([moved]);
+        await audit(db, 1, 'steady');
+        await fanOut(db, [moved]);
+        assert.deepEqual((await delivered(db, 'a')).slice(-2), ['after-move-0', 'steady-0']);
       } finally {
         await cleanup();
       }

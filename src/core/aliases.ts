@@ -68,6 +68,24 @@ export function branchProblem(branch: string): string | undefined {
   return p ? `"${branch}" is not a valid git branch name: it ${p}` : undefined;
 }
 
+/**
+ * Why the tag alias `alias` would take a branch alias a later release is yet to derive, or
+ * undefined (issue #13 review F3: no alias may shadow another kind). A branch alias is
+ * `<branch with / as ->-<n>` and is derived only for release n, at its registration; so a tag of
+ * that form (no `/` before the last `-<n>`) is refused when n is a number the project has not
+ * allocated yet (`nextNumber` or above). A tag `main-2` given once release 2 exists can never
+ * meet a derived alias of another release, and stays accepted.
+ */
+export function futureBranchAliasProblem(alias: string, nextNumber: number): string | undefined {
+  const m = /^([^/]+)-([1-9][0-9]*)$/.exec(alias);
+  if (!m || Number(m[2]) < nextNumber) return undefined;
+  return (
+    `"${alias}" has the form of the branch alias "<branch>-<release number>" that release ${m[2]} of a branch "${m[1]}" ` +
+    `would be given, and release ${m[2]} does not exist yet: expected a tag that does not end in "-<number>" with a number of ${nextNumber} or more ` +
+    `(for example "${m[1]}.${m[2]}")`
+  );
+}
+
 /** `release/1.2` released as number 7 → `release-1.2-7`. */
 export function branchAlias(branch: string, releaseNumber: number): string {
   return `${branch.replaceAll('/', '-')}-${releaseNumber}`;

@@ -28,9 +28,13 @@ export function messageList(values: string[]): string {
   return values.length ? values.map(messageValue).join(', ') : 'none';
 }
 
-/** `42 (v1.2.3)`, or `42 (abc1234)` for a release without a tag alias; the tag escaped as messageValue. */
+/**
+ * `42 (v1.2.3)`, or `42 (sha abc1234)` for a release without a tag alias; the tag escaped as
+ * messageValue. The short sha is marked (issue #13 review F8): a tag may look like a short sha
+ * (`ABCDEF1`), but no tag holds a space (git's ref-name rules), so `sha <hex>` is never a tag.
+ */
 export function releaseLabel(r: ReleaseLabel): string {
-  return `${r.releaseNumber} (${r.tagAliases[0] !== undefined ? messageValue(r.tagAliases[0]) : r.sha.slice(0, 7)})`;
+  return `${r.releaseNumber} (${r.tagAliases[0] !== undefined ? messageValue(r.tagAliases[0]) : `sha ${r.sha.slice(0, 7)}`})`;
 }
 
 export interface DeployMessage {
@@ -120,11 +124,17 @@ export function parseMessageList(text: string): string[] {
   }
 }
 
-/** A label written by releaseLabel: the number and the tag alias or short sha in parentheses. */
-export function parseReleaseLabel(text: string): { releaseNumber: number; name: string } {
+/**
+ * A label written by releaseLabel: the number and the tag alias (`kind: 'tag'`) or the short
+ * sha (`sha <hex>`, `kind: 'sha'`) in parentheses. A label written before the sha was marked
+ * (`42 (abc1234)`) reads as a tag: those messages cannot tell the two apart.
+ */
+export function parseReleaseLabel(text: string): { releaseNumber: number; name: string; kind: 'tag' | 'sha' } {
   const m = /^([1-9][0-9]*) \((.*)\)$/s.exec(text);
   if (!m) throw new Error(`not a release label: ${text}`);
-  return { releaseNumber: Number(m[1]), name: parseMessageValue(m[2]) };
+  const sha = /^sha ([0-9a-f]{7,64})$/.exec(m[2]);
+  if (sha) return { releaseNumber: Number(m[1]), name: sha[1], kind: 'sha' };
+  return { releaseNumber: Number(m[1]), name: parseMessageValue(m[2]), kind: 'tag' };
 }
 
 export interface ParsedDeployMessage {

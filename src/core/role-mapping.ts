@@ -8,6 +8,7 @@
  *     "groups": { "platform-team": ["operator"], "staging-deployers": ["deployer:staging"] },
  *     "clients": { "ci-pipeline": ["service-account"] },     // service accounts by client id
  *     "client_repositories": { "ci-pipeline": ["acme/web"] }, // the repositories a client may release; default any
+ *     "repository_claim": "repository",                      // bind every other token to the repository this claim names
  *     "default_roles": ["developer"],                        // every authenticated person; default none
  *     "subject_claims": ["email", "preferred_username"]      // the name SHOWN for a person; default this
  *   }
@@ -19,6 +20,14 @@
  * name shown (Principal.display), since some providers let users change it. A client is
  * `client:<client_id>`. `subject_claims` chose the recorded actor before this change; it now
  * chooses the display name only (a `sub` entry in it is ignored: the subject is always iss+sub).
+ *
+ * Pipeline identities that are not OIDC clients (issue #13 review F2), such as GitHub Actions
+ * tokens (`sub: "repo:acme/a:ref:…"`, `repository: "acme/a"`, roles from a group mapping on
+ * e.g. `repository_owner`): with `repository_claim`, such a token is bound to the one
+ * repository its claim names (lower-cased), and a token holding `service-account` without that
+ * claim (or with a claim that is no owner/name) is refused, never left unbound. Without
+ * `repository_claim`, an OIDC service account that is not a client bound by
+ * `client_repositories` may release any repository (a single-repository installation).
  */
 import { ForgeError } from './errors.js';
 import { repositoryProblem } from './identity.js';
@@ -30,11 +39,13 @@ export interface RoleMapping {
   clients: Record<string, string[]>;
   /** Client id → the `owner/name` repositories its tokens may release (issue #13 item 7); absent = any. */
   client_repositories: Record<string, string[]>;
+  /** The claim (dotted path) naming the one repository a non-client token may release (review F2); absent = not bound. */
+  repository_claim?: string;
   default_roles: string[];
   subject_claims: string[];
 }
 
-const FIELDS = ['claims', 'groups', 'clients', 'client_repositories', 'default_roles', 'subject_claims'];
+const FIELDS = ['claims', 'groups', 'clients', 'client_repositories', 'repository_claim', 'default_roles', 'subject_claims'];
 
 function problem(path: string, expected: string, value: unknown): never {
   throw new ForgeError('validation_error', `OIDC role map: ${path} is ${JSON.stringify(value)}: expected ${expected}`);
@@ -90,6 +101,14 @@ export function parseRoleMapping(text: string): RoleMapping {
     groups: o.groups === undefined ? {} : roleTable(o.groups, 'groups'),
     clients: o.clients === undefined ? {} : roleTable(o.clients, 'clients'),
     client_repositories: o.client_repositories === undefined ? {} : repositoryTable(o.client_repositories, 'client_repositories'),
+    ...(o.repository_claim === undefined
+      ? {}
+      : {
+          repository_claim:
+            typeof o.repository_claim === 'string' && o.repository_claim.length > 0
+              ? o.repository_claim
+              : problem('repository_claim', 'the name (or dotted path) of a claim, such as "repository"', o.repository_claim),
+        }),
     default_roles: o.default_roles === undefined ? [] : roleList(o.default_roles, 'default_roles'),
     subject_claims: o.subject_claims === undefined ? ['email', 'preferred_username'] : stringList(o.subject_claims, 'subject_claims'),
   };
@@ -120,8 +139,9 @@ export function principalFromClaims(mapping: RoleMapping, claims: Record<string,
       for (const r of mapping.groups[name] ?? []) roles.add(r);
     }
   }
+  const claimed = claimedRepository(mapping, claims, roles);
   if (isClient) {
-    const repositories = mapping.client_repositories[clientId] ?? [];
+    const repositories = mapping.client_repositories[clientId] ?? claimed ?? [];
     return { subject: `client:${clientId}`, roles: [...roles].sort(), ...(repositories.length ? { repositories } : {}) };
   }
   const sub = typeof claims.sub === 'string' && claims.sub.length > 0 ? claims.sub : undefined;
@@ -137,7 +157,28 @@ export function principalFromClaims(mapping: RoleMapping, claims: Record<string,
     .filter((c) => c !== 'sub')
     .map((c) => claimAt(claims, c))
     .find((v): v is string => typeof v === 'string' && v.length > 0);
-  return { subject, roles: [...roles].sort(), ...(display && display !== subject ? { display } : {}) };
+  return {
+    subject,
+    roles: [...roles].sort(),
+    ...(display && display !== subject ? { display } : {}),
+    ...(claimed ? { repositories: claimed } : {}),
+  };
+}
+
+/**
+ * With `repository_claim` set: the repository the token's claim names (lower-cased), to bind it
+ * to. A token holding `service-account` whose claim is missing or no owner/name is refused:
+ * a pipeline identity is never left bound to nothing (= any repository) by a missing claim.
+ */
+function claimedRepository(mapping: RoleMapping, claims: Record<string, unknown>, roles: Set<string>): string[] | undefined {
+  if (!mapping.repository_claim) return undefined;
+  const value = claimAt(claims, mapping.repository_claim);
+  if (typeof value === 'string' && !repositoryProblem(value)) return [value.toLowerCase()];
+  if (!roles.has('service-account')) return undefined;
+  throw new ForgeError(
+    'authentication_required',
+    `the token holds the service-account role but its claim ${JSON.stringify(mapping.repository_claim)} (the role map's repository_claim) is ${JSON.stringify(value) ?? 'missing'}: expected the owner/name of the repository it may release`,
+  );
 }
 
 /** A person's stable identity: `<issuer>#<sub>` (an issuer URL has no fragment, so the first `#` after it splits them back). */

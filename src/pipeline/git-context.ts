@@ -35,9 +35,12 @@ export interface GitContext extends GitRefContext {
 
 /**
  * Which branches of the source repository contain `sha`, as the checkout's remote-tracking refs
- * show them: of the `origin` remote when there is one, else of every remote (`<remote>/` taken
- * off). A shallow clone, or a checkout with no remote-tracking refs, cannot tell: the answer is
- * then the reason, with a hint (fetch the history and the branches, e.g. `fetch-depth: 0`).
+ * show them: of the remote the CI checkout names, which is `origin` when there is one, else the
+ * checkout's only remote (`<remote>/` taken off). Never of several remotes at once: a fork's
+ * branches are not the source repository's (issue #13 review F6), so several remotes none of
+ * which is `origin` cannot tell. A shallow clone, or a checkout with no remote-tracking refs,
+ * cannot tell either: the answer is then the reason, with a hint (fetch the history and the
+ * branches, e.g. `fetch-depth: 0`), which `forge release create` prints on stderr.
  */
 export async function containingBranches(dir: string, sha: string): Promise<{ branches: string[] } | { unknown: string }> {
   const shallow = (await gitMaybe(dir, ['rev-parse', '--is-shallow-repository']))?.trim() === 'true';
@@ -47,10 +50,15 @@ export async function containingBranches(dir: string, sha: string): Promise<{ br
         'the checkout is a shallow clone, so which branches contain the commit is unknown and branch rules other than "*" refuse this release; fetch the full history and the branches (actions/checkout: fetch-depth: 0, or git fetch --unshallow origin "+refs/heads/*:refs/remotes/origin/*")',
     };
   }
-  const all = (await git(dir, ['for-each-ref', '--format=%(refname)', 'refs/remotes/'])).split('\n').filter(Boolean);
-  const remotes = new Set(all.map((r) => r.split('/')[2]));
-  const scope = remotes.has('origin') ? 'refs/remotes/origin/' : 'refs/remotes/';
-  const tracking = all.filter((r) => r.startsWith(scope) && !r.endsWith('/HEAD'));
+  const remotes = (await git(dir, ['remote'])).split('\n').filter(Boolean);
+  const remote = remotes.includes('origin') ? 'origin' : remotes.length === 1 ? remotes[0] : undefined;
+  if (remotes.length > 1 && !remote) {
+    return {
+      unknown: `the checkout has several remotes (${remotes.join(', ')}) and none is "origin", so which of them is the source repository, and which branches contain the commit, is unknown; branch rules other than "*" refuse this release. Name the source repository's remote "origin" (git remote rename <name> origin)`,
+    };
+  }
+  const scope = `refs/remotes/${remote ?? 'origin'}/`;
+  const tracking = (await git(dir, ['for-each-ref', '--format=%(refname)', scope])).split('\n').filter((r) => r && !r.endsWith('/HEAD'));
   if (!tracking.length) {
     return {
       unknown:
@@ -61,7 +69,7 @@ export async function containingBranches(dir: string, sha: string): Promise<{ br
   const branches = out
     .split('\n')
     .filter((r) => r && !r.endsWith('/HEAD'))
-    .map((r) => r.split('/').slice(3).join('/'));
+    .map((r) => r.slice(scope.length));
   return { branches: [...new Set(branches)].sort() };
 }
 

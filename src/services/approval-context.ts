@@ -19,6 +19,29 @@ function artifactDigest(a: Release['artifacts'][number]): string | null {
   return typeof d === 'string' ? d : null;
 }
 
+/** Where the release's commit is, as an approver is shown it: the recorded branches, else its triggers' branches. */
+function contextBranches(release: Release): string[] {
+  return release.source.branches?.length
+    ? release.source.branches
+    : [...new Set(release.triggers.map((t) => t.branch).filter((b): b is string => typeof b === 'string'))];
+}
+
+/**
+ * Marks the approvals given when the release showed other branches than it does now (issue
+ * #13 review F5): a later pipeline run may replace `commit.branches` (the commit was merged
+ * since), and an approval given for a commit on `feature` is not one for a commit on `main`.
+ * Such an approval is `stale`: it no longer counts (the approvals rule says so), and its
+ * approver may approve again. Approvals recorded without a context (before issue #16) are kept.
+ */
+export function markStaleApprovals<A extends { context?: unknown }>(list: A[], release: Release): (A & { stale: boolean })[] {
+  const now = JSON.stringify([...contextBranches(release)].sort());
+  return list.map((a) => {
+    const shown = (a.context as { branches?: unknown } | null | undefined)?.branches;
+    const stale = Array.isArray(shown) && JSON.stringify([...shown].sort()) !== now;
+    return { ...a, stale };
+  });
+}
+
 /**
  * The context of approving `release` for `environment`. The diff is computed against the release
  * active there now (null when nothing is, or it is this release); when it cannot be computed
@@ -43,9 +66,7 @@ export async function approvalContext(
       }
     }
   }
-  const branches = release.source.branches?.length
-    ? release.source.branches
-    : [...new Set(release.triggers.map((t) => t.branch).filter((b): b is string => typeof b === 'string'))];
+  const branches = contextBranches(release);
   return {
     release_number: release.release_number,
     digest: release.oci_digest,

@@ -14,10 +14,13 @@ import * as breakGlass from '../store/break-glass.js';
 import * as clusterOutcomes from '../store/cluster-outcomes.js';
 import type { Db } from '../store/db.js';
 import * as pins from '../store/pins.js';
+import { markStaleApprovals } from './approval-context.js';
 
 export interface DeploymentDecision extends PolicyDecision {
   /** The ids of the active approvals that counted, recorded on the deployment. */
   approvalIds: string[];
+  /** The break-glass grant that let it through a freeze window (the freeze check's), recorded on the deployment; null when none did. */
+  breakGlassId: string | null;
 }
 
 /**
@@ -42,7 +45,7 @@ export async function decideDeployment(
   auto: boolean,
   opts: DecisionOptions = {},
 ): Promise<DeploymentDecision> {
-  const found = await approvals.approvalsFor(ctx.db, release.oci_digest, env.name);
+  const found = markStaleApprovals(await approvals.approvalsFor(ctx.db, release.oci_digest, env.name), release);
   const pin = auto ? ((await pins.getPin(ctx.db, env.name, release.repository, release.project)) ?? null) : undefined;
   const windows = env.freezeWindows ?? [];
   const freeze = windows.length
@@ -75,8 +78,10 @@ export async function decideDeployment(
     freeze,
     verification,
   });
-  const approvalIds = found.filter((a) => a.status === 'active' && decision.approvers.includes(a.approver)).map((a) => a.id);
-  return { ...decision, approvalIds };
+  const approvalIds = found.filter((a) => a.status === 'active' && !a.stale && decision.approvers.includes(a.approver)).map((a) => a.id);
+  const freezeCheck = decision.checks.find((c) => c.name === 'freeze');
+  const grant = (freezeCheck?.actual as { break_glass?: { id?: unknown } } | undefined)?.break_glass?.id;
+  return { ...decision, approvalIds, breakGlassId: freezeCheck?.ok && typeof grant === 'string' ? grant : null };
 }
 
 /** The 403 `policy_denied` for a refused decision: every failed check in the message, every check in the details. */

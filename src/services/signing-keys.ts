@@ -16,7 +16,7 @@ import { appendAudit } from '../store/audit.js';
 import type { Db } from '../store/db.js';
 import { LOCK_SIGNING_KEYS, lockFixed } from '../store/lock-keys.js';
 import { recordSignature } from '../store/signatures.js';
-import { insertSigningKey, listSigningKeys, releaseSignatures, retireSigningKey } from '../store/signing-keys.js';
+import { insertSigningKey, listSigningKeys, releaseSignatures, retireSigningKey, signingKeyState } from '../store/signing-keys.js';
 
 /** The actor the audit log names for what a replica does at start. */
 export const SERVER_ACTOR = 'forge-server';
@@ -67,6 +67,25 @@ export async function ensureInstallationKey(
     });
     return { registered: true };
   });
+}
+
+/**
+ * Checked before every signature (issue 13 review F4): this replica's key is still one of the
+ * installation's and not retired. Retiring a key thus stops every running replica from signing
+ * with it at once, not at its next start. A read of one row, no lock: a registration already
+ * past this check when the key is retired may still sign, and `forge doctor` flags such a
+ * signature (made after the key's retirement). Errors: signing_key_retired (503).
+ */
+export async function assertSigningKeyActive(db: Db, key: SigningKey): Promise<void> {
+  const state = await signingKeyState(db, key.keyId);
+  if (state && !state.retired_at) return;
+  throw new ForgeError(
+    'signing_key_retired',
+    state
+      ? `this replica's signing key (${key.keyId.slice(0, 16)}…) was retired on ${state.retired_at}: it signs nothing more, so nothing was registered; restart the replica with a current key of the installation (forge signing-key list), then retry`
+      : `this replica's signing key (${key.keyId.slice(0, 16)}…) is not one of the installation's keys: nothing was registered; restart the replica with a key of the installation (forge signing-key list), then retry`,
+    { key_id: key.keyId },
+  );
 }
 
 function info(row: Awaited<ReturnType<typeof listSigningKeys>>[number]): SigningKeyInfo {
@@ -128,6 +147,17 @@ export async function checkReleaseSignatures(ctx: {
       problems.push({ release: r, reason: 'the installation has no signing key', resignable: false });
       continue;
     }
+    const signer = keys.find((k) => k.key_id === r.signature_key_id);
+    if (signer?.retired_at && Date.parse(String(r.signed_at)) > Date.parse(String(signer.retired_at))) {
+      // Still verifies (the key stays in the set), but was made after the key was retired: a
+      // replica kept signing with it (review F4). Re-signing puts a current key's signature there.
+      problems.push({
+        release: r,
+        reason: `its signature was made with the key ${signer.key_id.slice(0, 16)}… on ${new Date(String(r.signed_at)).toISOString()}, after that key was retired on ${new Date(String(signer.retired_at)).toISOString()}`,
+        resignable: true,
+      });
+      continue;
+    }
     try {
       await verifyStoredRelease(ctx.store, imageRepository(r), r.oci_digest, set);
     } catch (err) {
@@ -164,6 +194,7 @@ export async function resignReleases(
 ): Promise<ResignResult> {
   const key = ctx.signingKey;
   if (!key) throw new ForgeError('validation_error', 'this server has no signing key to re-sign with');
+  if (!opts.dry_run) await assertSigningKeyActive(ctx.db, key);
   const { checked, problems } = await checkReleaseSignatures(ctx);
   const releases: ResignedRelease[] = [];
   for (const { release: r, reason, resignable } of problems) {

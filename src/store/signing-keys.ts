@@ -43,10 +43,19 @@ export function releaseSignatures(db: Db): Promise<
     oci_digest: string;
     signature_digest: string | null;
     signature_key_id: string | null;
+    /** When the recorded signature was made: signed_at (migration 0130), else the registration time. */
+    signed_at: string;
   }[]
 > {
   return db.query(
-    `select id, repository, project, commit_sha, release_number, oci_digest, signature_digest, signature_key_id
+    `select id, repository, project, commit_sha, release_number, oci_digest, signature_digest, signature_key_id,
+            coalesce(signed_at, created_at) as signed_at
      from releases order by repository, project, release_number`,
   );
+}
+
+/** The key's row as it is now (no lock: a cheap read before each signature), or undefined when the installation does not know it. */
+export async function signingKeyState(db: Db, keyId: string): Promise<{ retired_at: string | null } | undefined> {
+  const [row] = await db.query<{ retired_at: string | null }>('select retired_at from signing_keys where key_id = $1', [keyId]);
+  return row;
 }

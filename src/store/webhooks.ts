@@ -1,4 +1,5 @@
 /** Webhook fan-out cursor, deliveries and their attempts (migration 0011). */
+import { createHash } from 'node:crypto';
 import type { DeliveryStatus, WebhookDelivery } from '../contract/index.js';
 import type { Db } from './db.js';
 
@@ -23,25 +24,64 @@ export async function claimFanout(tx: Db): Promise<number | undefined> {
   return row?.last_seq;
 }
 
+const urlSha256 = (url: string) => createHash('sha256').update(url).digest('hex');
+
 /**
  * Records that `receivers` are subscribed, for those not yet known (migration 0030), and
  * answers every known receiver's `since_seq`: it gets only audit entries after it. A new
  * receiver starts at the newest audit entry; one that already has deliveries (configured before
  * subscriptions were recorded) starts at the fan-out cursor, so an upgrade loses nothing.
  */
-export async function ensureSubscriptions(db: Db, receivers: string[]): Promise<Map<string, number>> {
-  for (const r of receivers) {
+export async function ensureSubscriptions(db: Db, receivers: { name: string; url: string }[]): Promise<Map<string, number>> {
+  for (const { name: r, url } of receivers) {
     await db.query(
-      `insert into webhook_subscriptions (receiver, since_seq)
+      `insert into webhook_subscriptions (receiver, since_seq, url_sha256)
        select $1::text, case when exists (select 1 from webhook_deliveries where receiver = $1::text)
                              then coalesce((select last_seq from webhook_fanout where id = 1), 0)
-                             else coalesce((select max(seq) from audit_log), 0) end
+                             else coalesce((select max(seq) from audit_log), 0) end, $2::text
        on conflict (receiver) do nothing`,
-      [r],
+      [r, urlSha256(url)],
     );
   }
   const rows = await db.query<{ receiver: string; since_seq: string | number }>('select receiver, since_seq from webhook_subscriptions');
   return new Map(rows.map((row) => [row.receiver, Number(row.since_seq)]));
+}
+
+/**
+ * Makes the subscriptions follow the configuration a server starts with (`receivers`: every
+ * receiver, none when webhooks are off), then ensureSubscriptions. A subscription is its
+ * receiver's (name, url) (migration 0131, issue #13 review F7): a receiver missing from
+ * `receivers` is marked absent, and one that comes back after being absent, or with another
+ * URL under its name, is subscribed anew from the newest audit entry; its pending deliveries
+ * from before are failed, never sent (to the new URL). The URL is kept as a sha256.
+ */
+export async function syncSubscriptions(db: Db, receivers: { name: string; url: string }[]): Promise<Map<string, number>> {
+  await db.query('update webhook_subscriptions set active = false where active and not (receiver = any($1::text[]))', [
+    receivers.map((r) => r.name),
+  ]);
+  for (const { name: r, url } of receivers) {
+    const urlHash = urlSha256(url);
+    const renewed = await db.query<{ since_seq: string | number; why: string }>(
+      `update webhook_subscriptions s set since_seq = coalesce((select max(seq) from audit_log), 0), active = true, url_sha256 = $2::text,
+              created_at = now()
+       from (select receiver, case when not active then 'it was absent from the configuration' else 'its URL changed' end as why
+             from webhook_subscriptions where receiver = $1::text) old
+       where s.receiver = $1::text and old.receiver = s.receiver
+         and (not s.active or (s.url_sha256 is not null and s.url_sha256 <> $2::text))
+       returning s.since_seq, old.why`,
+      [r, urlHash],
+    );
+    if (renewed.length) {
+      await db.query(
+        `update webhook_deliveries set status = 'failed', finished_at = now(),
+                last_error = 'not sent: the receiver was subscribed anew (' || $3::text || ') and gets only the events after that'
+         where receiver = $1::text and status = 'pending' and event_seq <= $2::bigint`,
+        [r, Number(renewed[0].since_seq), renewed[0].why],
+      );
+    }
+    await db.query('update webhook_subscriptions set url_sha256 = $2::text where receiver = $1::text and url_sha256 is null', [r, urlHash]);
+  }
+  return ensureSubscriptions(db, receivers);
 }
 
 export async function advanceFanout(tx: Db, seq: number): Promise<void> {

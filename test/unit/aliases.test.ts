@@ -1,7 +1,15 @@
 /** Unit tests of src/core/aliases.ts: tag and branch aliases, and how a reference may be read (DESIGN.md §3). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { branchAlias, branchProblem, referenceForms, tagAlias, tagAliases, tagProblem } from '../../src/core/aliases.js';
+import {
+  branchAlias,
+  branchProblem,
+  futureBranchAliasProblem,
+  referenceForms,
+  tagAlias,
+  tagAliases,
+  tagProblem,
+} from '../../src/core/aliases.js';
 
 test('monorepo: only <project>/v* tags count, without the project prefix', () => {
   const tags = ['auth-service/v1.2.3', 'auth-service/v1.2.3', 'billing/v2.0.0', 'auth-service/beta', 'v9.9.9', 'auth-service-x/v1.0.0'];
@@ -57,4 +65,13 @@ test('the alias of one tag: under monorepo only <project>/v*, under tag-all the 
   assert.equal(tagAlias('web', 'web/beta', 'monorepo'), undefined);
   assert.equal(tagAlias('web', 'api/v1', 'monorepo'), undefined);
   assert.equal(tagAlias('web', 'api/v1', 'tag-all'), 'api/v1');
+});
+
+test('review F3: a tag alias of the form <branch>-<n> is refused only for numbers not yet allocated', () => {
+  assert.match(futureBranchAliasProblem('main-4', 4) ?? '', /release 4 of a branch "main"/);
+  assert.match(futureBranchAliasProblem('release-1.2-9', 4) ?? '', /release 9/);
+  assert.equal(futureBranchAliasProblem('main-3', 4), undefined, 'release 3 exists: never derived for another');
+  assert.equal(futureBranchAliasProblem('rel/main-9', 4), undefined, 'a derived alias has no /');
+  assert.equal(futureBranchAliasProblem('main-04', 4), undefined, 'no release number has a leading zero');
+  for (const a of ['main', 'v1.2.3', 'main.4', '4', '-4']) assert.equal(futureBranchAliasProblem(a, 1), undefined, a);
 });

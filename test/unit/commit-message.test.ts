@@ -17,7 +17,41 @@ import {
 
 test('a release is labelled by number and its first tag alias, else its short sha', () => {
   assert.equal(releaseLabel({ releaseNumber: 42, sha: '0123456789abcdef', tagAliases: ['v1.2.3', 'v1.2'] }), '42 (v1.2.3)');
-  assert.equal(releaseLabel({ releaseNumber: 1, sha: '0123456789abcdef', tagAliases: [] }), '1 (0123456)');
+  assert.equal(releaseLabel({ releaseNumber: 1, sha: '0123456789abcdef', tagAliases: [] }), '1 (sha 0123456)');
+});
+
+test('review F8: a tag that looks like a short sha and a short sha never read alike, and each parses back as what it is', () => {
+  const tag = releaseLabel({ releaseNumber: 3, sha: 'f'.repeat(40), tagAliases: ['ABCDEF1'] });
+  const sha = releaseLabel({ releaseNumber: 3, sha: `abcdef1${'0'.repeat(33)}`, tagAliases: [] });
+  assert.equal(tag, '3 (ABCDEF1)');
+  assert.equal(sha, '3 (sha abcdef1)');
+  assert.notEqual(tag.toLowerCase(), sha.toLowerCase());
+  assert.deepEqual(parseReleaseLabel(tag), { releaseNumber: 3, name: 'ABCDEF1', kind: 'tag' });
+  assert.deepEqual(parseReleaseLabel(sha), { releaseNumber: 3, name: 'abcdef1', kind: 'sha' });
+  for (const t of ['abcdef1', 'sha', 'sha-abcdef1', 'sha/abcdef1', '0123456789'])
+    assert.deepEqual(parseReleaseLabel(releaseLabel({ releaseNumber: 7, sha: 'a'.repeat(40), tagAliases: [t] })), {
+      releaseNumber: 7,
+      name: t,
+      kind: 'tag',
+    });
+  // Written into a message, the label of the previous release reads back the same way.
+  const text = commitMessage({
+    kind: 'deploy',
+    project: 'web',
+    environment: 'dev',
+    repository: 'acme/web',
+    release: { releaseNumber: 4, sha: 'c'.repeat(40), tagAliases: [] },
+    previous: { releaseNumber: 3, sha: 'f'.repeat(40), tagAliases: ['ABCDEF1'] },
+    deployedBy: 'alice',
+    approvedBy: [],
+    deploymentId: 'd',
+  });
+  assert.deepEqual(parseReleaseLabel(parseCommitMessage(text).fields['Previous release']), {
+    releaseNumber: 3,
+    name: 'ABCDEF1',
+    kind: 'tag',
+  });
+  assert.match(text, /^Deploy web to dev: release 4 \(sha ccccccc\)\n/);
 });
 
 test('a batch: a summary, one line per subject, then each message in full after a line of dashes', () => {
@@ -93,7 +127,8 @@ test('a forged approver line cannot appear: the repro and every hostile deployer
     assert.deepEqual(Object.keys(parsed.fields), ['Repository', 'Release', 'Previous release', 'Deployed by', 'Approved by', 'Deployment']);
     assert.equal(parseMessageValue(parsed.fields['Deployed by']), v);
     assert.deepEqual(parseMessageList(parsed.fields['Approved by']), m.approvedBy);
-    assert.deepEqual(parseReleaseLabel(parsed.subject.replace(/^.*: release /, '')), { releaseNumber: 9, name: v });
+    assert.deepEqual(parseReleaseLabel(parsed.subject.replace(/^.*: release /, '')), { releaseNumber: 9, name: v, kind: 'tag' });
+    assert.deepEqual(parseReleaseLabel(parsed.fields['Previous release']), { releaseNumber: 8, name: 'bbbbbbb', kind: 'sha' });
     const rollback = parseCommitMessage(commitMessage({ ...m, kind: 'rollback' }));
     assert.deepEqual(Object.keys(rollback.fields), ['Previous release', 'Rolled back by']);
     assert.equal(parseMessageValue(rollback.fields['Rolled back by']), v);

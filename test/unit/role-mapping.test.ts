@@ -125,3 +125,45 @@ test('issue #13 item 7: client_repositories binds a client service account to re
   );
   assert.throws(() => parseRoleMapping('{"client_repositories": {"web": ["acme"]}}'), /expected a lower-case owner\/name/);
 });
+
+test('issue #13 review F2: repository_claim binds a pipeline token that is no OIDC client (GitHub Actions) to its repository', () => {
+  const GH = 'https://token.actions.githubusercontent.com';
+  const m = parseRoleMapping(
+    JSON.stringify({ claims: ['repository_owner'], groups: { acme: ['service-account'] }, repository_claim: 'repository' }),
+  );
+  const token = (repository: unknown) => ({
+    iss: GH,
+    sub: 'repo:acme/a:ref:refs/heads/main',
+    repository_owner: 'acme',
+    ...(repository === undefined ? {} : { repository }),
+  });
+  assert.deepEqual(principalFromClaims(m, token('acme/a')), {
+    subject: `${GH}#repo:acme/a:ref:refs/heads/main`,
+    roles: ['service-account'],
+    repositories: ['acme/a'],
+  });
+  assert.deepEqual(principalFromClaims(m, token('Acme/A')).repositories, ['acme/a'], 'lower-cased, as repositories are compared');
+  // A token with the role but no usable claim is refused, never left unbound (= any repository).
+  for (const bad of [undefined, '', 'acme', 'acme/a/b', 42])
+    assert.throws(
+      () => principalFromClaims(m, token(bad)),
+      (err: unknown) => err instanceof ForgeError && err.code === 'authentication_required' && /repository_claim/.test(err.message),
+      JSON.stringify(bad),
+    );
+  // A person without the service-account role and without the claim is not affected.
+  assert.deepEqual(principalFromClaims(m, { iss: GH, sub: 'someone' }), { subject: `${GH}#someone`, roles: [] });
+  // A client bound by client_repositories keeps that binding; an unbound client takes the claim's.
+  const c = parseRoleMapping(
+    JSON.stringify({
+      clients: { web: ['service-account'], any: ['service-account'] },
+      client_repositories: { web: ['acme/web'] },
+      repository_claim: 'repository',
+    }),
+  );
+  assert.deepEqual(principalFromClaims(c, { client_id: 'web', repository: 'acme/a' }).repositories, ['acme/web']);
+  assert.deepEqual(principalFromClaims(c, { client_id: 'any', repository: 'acme/a' }).repositories, ['acme/a']);
+  // Without repository_claim, such a token is unbound (documented: may release any repository).
+  const unbound = parseRoleMapping(JSON.stringify({ claims: ['repository_owner'], groups: { acme: ['service-account'] } }));
+  assert.equal(principalFromClaims(unbound, token('acme/a')).repositories, undefined);
+  assert.throws(() => parseRoleMapping('{"repository_claim": ""}'), /repository_claim is "": expected the name/);
+});
