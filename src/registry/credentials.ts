@@ -15,6 +15,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ForgeError } from '../core/errors.js';
+import { BodyTooLargeError, readBodyCapped } from '../http/response-body.js';
 import { describeFetchError } from './fetch-errors.js';
 
 export interface Credentials {
@@ -283,19 +284,10 @@ export function dockerConfigCredentials(
 
 /** The body as text, read as it streams and refused past `limit` bytes. */
 async function boundedText(res: Response, limit: number, where: string): Promise<string> {
-  const reader = res.body?.getReader();
-  if (!reader) return '';
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => {});
-      throw unavailable(`${where} answered more than ${limit} bytes; expected a small JSON token`);
-    }
-    chunks.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+  try {
+    return (await readBodyCapped(res, limit)).toString('utf8');
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) throw unavailable(`${where} answered more than ${limit} bytes; expected a small JSON token`);
+    throw err;
   }
-  return Buffer.concat(chunks, total).toString('utf8');
 }

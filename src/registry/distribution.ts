@@ -1,6 +1,7 @@
 /** A release store on any registry speaking the OCI distribution spec, over Node's fetch. */
 import { type Blob, isDigest, sha256Digest } from '../core/digest.js';
 import { ForgeError } from '../core/errors.js';
+import { BodyTooLargeError, readBodyCapped } from '../http/response-body.js';
 import { type Challenge, type CredentialProvider, parseChallenge } from './credentials.js';
 import { describeFetchError } from './fetch-errors.js';
 import { DEFAULT_MAX_BLOB_BYTES, DEFAULT_MAX_MANIFEST_BYTES } from './limits.js';
@@ -187,7 +188,7 @@ export class DistributionStore implements ReleaseStore {
    * The body, read as it streams and never past `limit` bytes: a larger announced length is
    * refused before reading, and a body (chunked, or longer than it said) is cancelled as soon as
    * it passes the limit, so an endless or oversized answer costs at most `limit` bytes of memory.
-   * `tooLarge` makes the error; `truncate` instead keeps the first `limit` bytes (error bodies).
+   * `tooLarge` makes the error.
    */
   private async readBytes(
     res: Response,
@@ -197,33 +198,14 @@ export class DistributionStore implements ReleaseStore {
   ): Promise<Buffer> {
     const over =
       tooLarge ?? ((n: number) => unavailable(`registry ${this.opts.host}: ${what} is larger than ${limit} bytes (${n} or more)`));
-    const announced = res.headers.get('content-length');
-    if (announced !== null && Number(announced) > limit && !res.headers.get('content-encoding')) {
-      await res.body?.cancel().catch(() => {});
-      throw over(Number(announced), true);
-    }
-    const reader = res.body?.getReader();
-    if (!reader) return Buffer.alloc(0);
-    const chunks: Buffer[] = [];
-    let total = 0;
     try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        total += value.byteLength;
-        if (total > limit) {
-          await reader.cancel().catch(() => {});
-          throw over(total, false);
-        }
-        chunks.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
-      }
+      return await readBodyCapped(res, limit);
     } catch (err) {
-      if (err instanceof ForgeError) throw err;
+      if (err instanceof BodyTooLargeError) throw over(err.bytes, err.announced);
       throw new TransientRegistryError(
         `registry ${this.opts.host}: reading ${what} failed: ${describeFetchError(err, this.opts.timeoutMs)}`,
       );
     }
-    return Buffer.concat(chunks, total);
   }
 
   /** The start of an error answer's body, for the message; the rest is not read. */

@@ -15,6 +15,7 @@
  */
 import { type ApplicationFacts, parseApplication } from '../core/argocd-application.js';
 import { findEnvironment } from '../core/platform-config.js';
+import { BodyTooLargeError, readBodyCapped } from '../http/response-body.js';
 import { argocdPolls } from '../observability/metrics.js';
 import * as outcomes from '../store/cluster-outcomes.js';
 import * as deployments from '../store/deployments.js';
@@ -54,26 +55,16 @@ export const MAX_POLL_BYTES = 64 * 1024 * 1024;
  * connection dropped) and this throws, so an endless or huge answer never fills the memory.
  */
 async function readCapped(res: Response, max: number): Promise<string> {
-  if (!res.body) return '';
-  const declared = Number(res.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > max) {
-    await res.body.cancel().catch(() => {});
-    throw new Error(`the application list is ${declared} bytes, more than the ${max} bytes read at most: not read`);
+  try {
+    return (await readBodyCapped(res, max)).toString('utf8');
+  } catch (err) {
+    if (!(err instanceof BodyTooLargeError)) throw err;
+    throw new Error(
+      err.announced
+        ? `the application list is ${err.bytes} bytes, more than the ${max} bytes read at most: not read`
+        : `the application list is larger than ${max} bytes: the read was stopped at that size`,
+    );
   }
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel().catch(() => {});
-      throw new Error(`the application list is larger than ${max} bytes: the read was stopped at that size`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**
