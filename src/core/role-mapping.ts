@@ -31,6 +31,7 @@
  */
 import { ForgeError } from './errors.js';
 import { repositoryProblem } from './identity.js';
+import { parseJsonText } from './json-text.js';
 import { type Principal, ROLE_PATTERN } from './permissions.js';
 
 export interface RoleMapping {
@@ -86,12 +87,7 @@ function repositoryTable(value: unknown, path: string): Record<string, string[]>
 }
 
 export function parseRoleMapping(text: string): RoleMapping {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new ForgeError('validation_error', `OIDC role map is not JSON: ${(err as Error).message}`);
-  }
+  const raw = parseJsonText(text, 'OIDC role map');
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) problem('the map', 'a JSON object', raw);
   const o = raw as Record<string, unknown>;
   const unknown = Object.keys(o).filter((k) => !FIELDS.includes(k));

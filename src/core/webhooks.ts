@@ -15,6 +15,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ForgeError } from './errors.js';
+import { parseJsonText } from './json-text.js';
 
 export interface WebhookReceiver {
   name: string;
@@ -32,12 +33,7 @@ function bad(where: string, expected: string): never {
 
 /** Parses the receivers; `readSecretFile` reads a `secret_file` (the caller's I/O). */
 export function parseWebhookReceivers(text: string, readSecretFile: (path: string) => string): WebhookReceiver[] {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new ForgeError('validation_error', `webhook configuration is not JSON: ${(err as Error).message}`);
-  }
+  const raw = parseJsonText(text, 'webhook configuration');
   if (!Array.isArray(raw)) bad('the configuration', 'a JSON list of receivers');
   const names = new Set<string>();
   return raw.map((r: unknown, i): WebhookReceiver => {

@@ -15,6 +15,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ForgeError } from '../core/errors.js';
+import { parseJsonText } from '../core/json-text.js';
 import { BodyTooLargeError, readBodyCapped } from '../http/response-body.js';
 import { describeFetchError } from './fetch-errors.js';
 
@@ -239,12 +240,7 @@ export async function dockerConfigEntry(configDir: string, registryHost: string)
   } catch {
     return {};
   }
-  let config: DockerConfig;
-  try {
-    config = JSON.parse(text) as DockerConfig;
-  } catch (e) {
-    throw new ForgeError('validation_error', `${file} is not valid JSON: ${(e as Error).message}`);
-  }
+  const config = parseJsonText(text, file) as DockerConfig;
   const want = normaliseKey(registryHost);
   const entry = Object.entries(config.auths ?? {}).find(([k]) => normaliseKey(k) === want)?.[1];
   if (!entry) return {};
