@@ -14,6 +14,7 @@ import fc from 'fast-check';
 import { parseAllDocuments } from 'yaml';
 import { resourceStream } from '../src/cmp/stream.js';
 import { flattenResources, validateResources } from '../src/core/manifests.js';
+import { parsePointer, renderPointer } from '../src/core/pointer.js';
 import { resourceYaml } from '../src/core/release-image.js';
 import { toYaml, toYamlStream } from '../src/core/yaml-out.js';
 import { yamlStream } from '../src/pipeline/render.js';
@@ -178,6 +179,44 @@ describe('the writer', () => {
     assert.deepEqual(readYaml11(stream), normal, 'YAML 1.1');
     assert.deepEqual(readYaml12(stream), normal, 'YAML 1.2');
   });
+  test('numbers JavaScript writes in exponent form stay numbers under YAML 1.1 (PyYAML needs a fraction: 1.0e+308)', () => {
+    const numbers = { big: 1e308, small: 1e-7, negative: -1e21, tiny: 5e-324, wide: 1.2345678901234568e29, whole: 12, half: 1.5 };
+    const text = toYaml(numbers);
+    assert.deepEqual(readYaml11(text), [numbers]);
+    assert.deepEqual(readYaml12(text), [numbers]);
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (n) => {
+        const doc = toYaml({ n });
+        assert.deepEqual(readYaml12(doc), [{ n: Object.is(n, -0) ? -0 : n }]);
+        return true;
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test('pointer files: names a YAML 1.1 reader takes for booleans or numbers are quoted (yes, on, no, off, 1e5)', () => {
+    for (const name of ['yes', 'on', 'no', 'off', 'y', 'n', 'true', 'null', '1e5', '0x1f', '1-2']) {
+      const pointer = {
+        repository: 'acme/mono',
+        project: name,
+        environment: name,
+        release: 'a'.repeat(40),
+        digest: `sha256:${'b'.repeat(64)}`,
+        releaseNumber: 1,
+        aliases: ['1'],
+        deploymentId: 'd',
+        deployedBy: 'me@example.com',
+        deployedAt: '2026-11-30T00:00:00Z',
+        approvedBy: [],
+      };
+      const [doc] = readYaml11(renderPointer(pointer)) as { metadata: { name: unknown }; spec: Record<string, unknown> }[];
+      assert.equal(doc?.metadata.name, name, name);
+      assert.equal(doc?.spec.project, name, name);
+      assert.equal(doc?.spec.environment, name, name);
+      assert.deepEqual(parsePointer(renderPointer(pointer)), pointer);
+    }
+  });
+
   test('a value used twice is written twice: no anchors or aliases', () => {
     const shared = { a: 'yes' };
     const text = toYaml({ one: shared, two: shared });

@@ -10,6 +10,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { projectProblem, repositoryProblem, shaProblem } from './identity.js';
+import { needsQuotes } from './yaml-out.js';
 
 export const POINTER_API_VERSION = 'forge.projectcatalyst.io/v1alpha1';
 export const POINTER_KIND = 'ReleasePointer';
@@ -38,14 +39,13 @@ export function pointerPath(p: { environment: string; repository: string; projec
   return `${p.environment}/apps/${p.repository}/${p.project}/release.yaml`;
 }
 
-/** A plain YAML scalar when it reads back as the same string, else double-quoted. */
+/**
+ * A plain YAML scalar when it reads back as the same string under YAML 1.1 and 1.2 (the rules
+ * of src/core/yaml-out.ts: `yes`, `on`, `no`, `off` are booleans to a 1.1 reader), else
+ * double-quoted.
+ */
 function scalar(value: string): string {
-  try {
-    if (/^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$/.test(value) && parseYaml(value) === value) return value;
-  } catch {
-    // not plain-safe: quote it
-  }
-  return JSON.stringify(value);
+  return /^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$/.test(value) && !needsQuotes(value) ? value : JSON.stringify(value);
 }
 
 /** A YAML double-quoted scalar in printable ASCII: JSON's escapes, which YAML shares, and `\uXXXX` for the rest. */

@@ -43,10 +43,34 @@ export interface YamlOptions {
   sortKeys?: boolean;
 }
 
+/**
+ * Numbers a YAML 1.1 reader takes for numbers: JavaScript writes 1e308 and 1e-7 with no
+ * fraction, which YAML 1.1's float pattern requires (PyYAML reads `1e+308` as a string), so a
+ * mantissa without one gets `.0` (`1.0e+308`, the same number under YAML 1.2).
+ */
+function yaml11Numbers(tags: import('yaml').Tags): import('yaml').Tags {
+  return tags.map((t) => {
+    if (typeof t === 'string' || (t.tag !== 'tag:yaml.org,2002:int' && t.tag !== 'tag:yaml.org,2002:float') || t.format || !t.stringify)
+      return t;
+    const plain = t.stringify;
+    return {
+      ...t,
+      stringify: (node, ctx, onComment, onChompKeep) => {
+        const text = plain(node, ctx, onComment, onChompKeep);
+        return /^[-+]?[0-9]+e/i.test(text) ? text.replace(/e/i, '.0e') : text;
+      },
+    } as typeof t;
+  });
+}
+
 /** One YAML document (no leading `---`), ending with a newline. */
 export function toYaml(value: unknown, opts: YamlOptions = {}): string {
   const { Document, isScalar, visit } = yamlLib();
-  const doc = new Document(value, { aliasDuplicateObjects: false, sortMapEntries: opts.sortKeys ?? false });
+  const doc = new Document(value, {
+    aliasDuplicateObjects: false,
+    sortMapEntries: opts.sortKeys ?? false,
+    customTags: yaml11Numbers,
+  });
   visit(doc, {
     Scalar(_key, node) {
       if (typeof node.value === 'string' && needsQuotes(node.value)) node.type = 'QUOTE_DOUBLE';
