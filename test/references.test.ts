@@ -109,7 +109,7 @@ describe('references', () => {
     // The repro: release 3 with tags ["main-4"] (and the same as a tag trigger, and as a later run for an existing release).
     for (const [over, field] of [
       [{ tags: ['main-4'] }, 'tags[0]'],
-      [{ tags: ['v1', 'release-1.2-9'] }, 'tags[1]'],
+      [{ tags: ['v1', 'main-9'] }, 'tags[1]'],
       [{ trigger: { type: 'tag', tag: 'main-5' } }, 'trigger.tag'],
     ] as [Record<string, unknown>, string][]) {
       const r = await forge.api('POST', '/releases', body(shaN(3), over), ci);
@@ -120,8 +120,13 @@ describe('references', () => {
     }
     const later = await forge.api('POST', '/releases', body(shaN(2), { tags: ['main-4'] }), ci);
     assert.equal(later.status, 400, `a later run of release 2: ${later.text}`);
-    // Under monorepo only <project>/v* tags are aliases: site/v2-9 gives v2-9, refused; a tag of another project is not this release's.
-    const mono = await forge.api('POST', '/releases', body(shaN(3), { tagging_strategy: 'monorepo', tags: ['site/v2-9'] }), ci);
+    // Under monorepo only <project>/v* tags are aliases: site/v2-9 gives v2-9, refused from branch v2; a tag of another project is not this release's.
+    const mono = await forge.api(
+      'POST',
+      '/releases',
+      body(shaN(3), { tagging_strategy: 'monorepo', tags: ['site/v2-9'], trigger: { type: 'branch_push', branch: 'v2' } }),
+      ci,
+    );
     assert.equal(mono.status, 400, mono.text);
 
     // Accepted: a number the project has allocated (release 2 exists: dev-2 can never be derived for another release),
@@ -129,7 +134,8 @@ describe('references', () => {
     const third = await forge.api(
       'POST',
       '/releases',
-      body(shaN(3), { tags: ['dev-2', 'main-3', 'rel/main-9', 'main.4', 'other-site/v1-9'] }),
+      // …and release candidates or dated tags while no branch of that name releases the project (issue #12 review F5).
+      body(shaN(3), { tags: ['dev-2', 'main-3', 'rel/main-9', 'main.4', 'other-site/v1-9', 'v2.0.0-rc-7', 'deploy-2026'] }),
       ci,
     );
     assert.equal(third.status, 201, third.text);

@@ -73,12 +73,15 @@ export function branchProblem(branch: string): string | undefined {
  * undefined (issue #13 review F3: no alias may shadow another kind). A branch alias is
  * `<branch with / as ->-<n>` and is derived only for release n, at its registration; so a tag of
  * that form (no `/` before the last `-<n>`) is refused when n is a number the project has not
- * allocated yet (`nextNumber` or above). A tag `main-2` given once release 2 exists can never
- * meet a derived alias of another release, and stays accepted.
+ * allocated yet (`nextNumber` or above) and `<branch>` is one the project releases from
+ * (`releasedBranches`, in alias form: `release/1.2` as `release-1.2`). A tag `main-2` given once
+ * release 2 exists can never meet a derived alias of another release, and stays accepted; so do
+ * `v2.0.0-rc-7` or `deploy-2026` while no branch of that name releases the project (if one
+ * starts to later, its derived alias is skipped where the tag holds it, issue #12 item 9).
  */
-export function futureBranchAliasProblem(alias: string, nextNumber: number): string | undefined {
+export function futureBranchAliasProblem(alias: string, nextNumber: number, releasedBranches: ReadonlySet<string>): string | undefined {
   const m = /^([^/]+)-([1-9][0-9]*)$/.exec(alias);
-  if (!m || Number(m[2]) < nextNumber) return undefined;
+  if (!m || Number(m[2]) < nextNumber || !releasedBranches.has(m[1]!)) return undefined;
   return (
     `"${alias}" has the form of the branch alias "<branch>-<release number>" that release ${m[2]} of a branch "${m[1]}" ` +
     `would be given, and release ${m[2]} does not exist yet: expected a tag that does not end in "-<number>" with a number of ${nextNumber} or more ` +

@@ -123,12 +123,16 @@ function refuseFutureBranchAliases(
   project: string,
   strategy: TaggingStrategy,
   nextNumber: number,
+  releasedBranches: string[],
   known: Set<string> = new Set(),
 ) {
+  const branches = new Set(
+    [...releasedBranches, ...(req.trigger.type === 'branch_push' ? [req.trigger.branch ?? ''] : [])].map((b) => b.replaceAll('/', '-')),
+  );
   const problems: FieldProblem[] = [];
   const check = (path: string, tag: string) => {
     const alias = tagAlias(project, tag, strategy);
-    const p = alias === undefined || known.has(alias) ? undefined : futureBranchAliasProblem(alias, nextNumber);
+    const p = alias === undefined || known.has(alias) ? undefined : futureBranchAliasProblem(alias, nextNumber, branches);
     if (p) problems.push({ path, message: p });
   };
   (req.tags ?? []).forEach((tag, i) => check(`tags[${i}]`, tag));
@@ -188,12 +192,13 @@ export async function createRelease(deps: CreateReleaseDeps, actor: Principal, g
     const existing = await releases.findBySha(tx, id.repository, id.project, id.sha);
     if (existing) {
       const known = new Set(existing.aliases.map((a) => a.alias));
-      refuseFutureBranchAliases(req, id.project, strategy, await releases.nextReleaseNumber(tx, id.repository, id.project), known);
+      const next = await releases.nextReleaseNumber(tx, id.repository, id.project);
+      refuseFutureBranchAliases(req, id.project, strategy, next, await releases.releasedBranches(tx, id.repository, id.project), known);
       return addToExisting(tx, id, existing, tags, trigger, req, actor, layer.blob.digest);
     }
 
     const number = await releases.nextReleaseNumber(tx, id.repository, id.project);
-    refuseFutureBranchAliases(req, id.project, strategy, number + 1);
+    refuseFutureBranchAliases(req, id.project, strategy, number + 1, await releases.releasedBranches(tx, id.repository, id.project));
     // Only aliases the user asserts (tags) can conflict. The branch alias is derived: when
     // another release already holds that name (a tag `main-3` recorded before such tags were
     // refused, review F3), this release goes without it rather than failing, and the audit

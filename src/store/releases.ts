@@ -82,6 +82,16 @@ export async function nextReleaseNumber(tx: Db, repository: string, project: str
   return row.n;
 }
 
+/** The branches the project has released from (branch_push triggers), for the tag rule of core/aliases.ts. */
+export async function releasedBranches(tx: Db, repository: string, project: string): Promise<string[]> {
+  const rows = await tx.query<{ branch: string }>(
+    `select distinct t.branch from release_triggers t join releases r on r.id = t.release_id
+      where r.repository = $1 and r.project = $2 and t.type = 'branch_push' and t.branch is not null`,
+    [repository, project],
+  );
+  return rows.map((r) => r.branch);
+}
+
 /** Which of these aliases already name a release of the project, and which release. */
 export async function aliasOwners(db: Db, repository: string, project: string, aliases: string[]) {
   if (!aliases.length) return [];

@@ -68,10 +68,13 @@ test('the alias of one tag: under monorepo only <project>/v*, under tag-all the 
 });
 
 test('review F3: a tag alias of the form <branch>-<n> is refused only for numbers not yet allocated', () => {
-  assert.match(futureBranchAliasProblem('main-4', 4) ?? '', /release 4 of a branch "main"/);
-  assert.match(futureBranchAliasProblem('release-1.2-9', 4) ?? '', /release 9/);
-  assert.equal(futureBranchAliasProblem('main-3', 4), undefined, 'release 3 exists: never derived for another');
-  assert.equal(futureBranchAliasProblem('rel/main-9', 4), undefined, 'a derived alias has no /');
-  assert.equal(futureBranchAliasProblem('main-04', 4), undefined, 'no release number has a leading zero');
-  for (const a of ['main', 'v1.2.3', 'main.4', '4', '-4']) assert.equal(futureBranchAliasProblem(a, 1), undefined, a);
+  const released = new Set(['main', 'release-1.2']);
+  assert.match(futureBranchAliasProblem('main-4', 4, released) ?? '', /release 4 of a branch "main"/);
+  assert.match(futureBranchAliasProblem('release-1.2-9', 4, released) ?? '', /release 9/);
+  assert.equal(futureBranchAliasProblem('main-3', 4, released), undefined, 'release 3 exists: never derived for another');
+  assert.equal(futureBranchAliasProblem('rel/main-9', 4, released), undefined, 'a derived alias has no /');
+  assert.equal(futureBranchAliasProblem('main-04', 4, released), undefined, 'no release number has a leading zero');
+  for (const a of ['main', 'v1.2.3', 'main.4', '4', '-4']) assert.equal(futureBranchAliasProblem(a, 1, released), undefined, a);
+  // Release candidates and dated tags stay usable while no branch of that name releases the project.
+  for (const a of ['v2.0.0-rc-7', 'deploy-2026', 'release-7']) assert.equal(futureBranchAliasProblem(a, 1, released), undefined, a);
 });
