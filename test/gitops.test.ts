@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ForgeError } from '../src/core/errors.js';
 import { resolveRemote } from '../src/gitops/remote.js';
-import { GitOpsWriter, UpdateWithdrawnError } from '../src/gitops/writer.js';
+import { classifyRefusal, GitOpsWriter, UpdateWithdrawnError } from '../src/gitops/writer.js';
 import { commitOutside, git, makeRemote, show } from './support/gitops.js';
 
 const SEED = {
@@ -306,4 +306,47 @@ test('remote URLs: path, file://, ssh with a key file, https with a token kept o
   assert.equal(https.env.GIT_CONFIG_KEY_0, 'http.extraHeader');
   assert.equal(https.env.GIT_CONFIG_VALUE_0, `Authorization: Basic ${Buffer.from('x-access-token:s3cret').toString('base64')}`);
   assert.ok(!https.display.includes('s3cret'));
+});
+
+test('a repository missing behind an HTTP server is refused at the first attempt, as git words it (#12 review F1); so is a hosting rule violation', async (t) => {
+  const { root, cleanup } = makeRemote(SEED);
+  t.after(cleanup);
+  // A real (dumb) HTTP git server with no repository at that path.
+  const { spawn } = await import('node:child_process');
+  const { createServer } = await import('node:net');
+  const port = await new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+  const server = spawn('/usr/bin/python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', root], {
+    stdio: 'ignore',
+  });
+  t.after(() => server.kill());
+  for (let i = 0; i < 100; i++) {
+    const up = await fetch(`http://127.0.0.1:${port}/`).then(
+      () => true,
+      () => false,
+    );
+    if (up) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const w = await open(root, `http://127.0.0.1:${port}/missing.git`, 'cache-http', { retry: { attempts: 25, baseMs: 50, maxMs: 1000 } });
+  t.after(() => w.close());
+  await assert.rejects(w.submit({ path: API, content: 'x\n', message: 'x' }), (e: unknown) => {
+    assert.ok(e instanceof ForgeError);
+    assert.equal(e.code, 'gitops_rejected', e.message);
+    assert.match(e.message, /repository '.*missing\.git\/?' not found/);
+    assert.doesNotMatch(e.message, /attempts/);
+    return true;
+  });
+  // GitHub's rulesets (today's branch protection) answer in these words.
+  assert.match(
+    classifyRefusal(
+      'remote: error: GH013: Repository rule violations found for refs/heads/main.\n',
+      'push declined due to repository rule violations',
+    ) ?? '',
+    /rule violations/,
+  );
 });

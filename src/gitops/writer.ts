@@ -600,7 +600,7 @@ const RACE = /non-fast-forward|fetch first|stale info|cannot lock ref|failed to 
 
 /** Refusals a retry cannot fix, as git and the usual hosts word them. */
 const REFUSED =
-  /hook declined|protected branch|permission denied|permission to .* denied|access denied|forbidden|\b403\b|not authori[sz]ed|authentication failed|could not read username|repository not found|does not appear to be a git repository|no such repository|not a git repository|shallow update not allowed|deny(Current|Deletes|NonFastForwards)|refusing to update/i;
+  /hook declined|protected branch|permission denied|permission to .* denied|access denied|forbidden|\b403\b|not authori[sz]ed|authentication failed|could not read username|repository not found|repository '[^']*' not found|rule violations|\bGH0(06|13)\b|does not appear to be a git repository|no such repository|not a git repository|shallow update not allowed|deny(Current|Deletes|NonFastForwards)|refusing to update/i;
 
 /**
  * The remote's own words when `stderr`/`reason` say it refused for good, or null. Keeps the
