@@ -41,8 +41,8 @@ export interface TokenPolicy {
   /** Tokens whose lifetime (exp - iat) or remaining lifetime exceeds this are refused (FORGE_TOKEN_MAX_LIFETIME). */
   maxLifetimeSeconds: number;
   /**
-   * Tokens from before token ids (no `jti` or no `exp`) are accepted until this instant
-   * (FORGE_LEGACY_TOKENS_UNTIL), with a warning in the log; unset = refused.
+   * Tokens from before token ids (no `jti`) are accepted until this instant
+   * (FORGE_LEGACY_TOKENS_UNTIL), with a warning in the log; unset = accepted, with the warning.
    */
   legacyUntil?: Date;
   /** The installation's revocation list; absent = none (the CLI, unit tests). */
