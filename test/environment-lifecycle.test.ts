@@ -9,8 +9,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ForgeError } from '../src/core/errors.js';
-import { type PlatformConfig, parsePlatformConfig } from '../src/core/platform-config.js';
+import { DEFAULT_PLATFORM_CONFIG, type PlatformConfig, parsePlatformConfig } from '../src/core/platform-config.js';
 import { parsePointer } from '../src/core/pointer.js';
+import { approve } from '../src/services/approve.js';
 import { requestDeployment } from '../src/services/deploy.js';
 import { deploymentHistoryOf } from '../src/services/deployment-reads.js';
 import { listOrphans, renameEnvironment, retireEnvironment } from '../src/services/environment-lifecycle.js';
@@ -164,6 +165,93 @@ test('rename refuses what would overwrite the new name, a configured old name an
   assert.equal(git(s.remote, 'rev-parse', 'main'), before, 'nothing committed');
   assert.equal((await deployments.activeDeployment(s.db, 'staging', REPO, 'api'))?.release_number, 1, 'nothing moved');
 });
+
+for (const engine of ENGINES) {
+  test(`rename never puts a release into an environment whose policy refuses it: 403 policy_denied naming each project, nothing committed or moved; a permissive new name still works (${engine})`, async (t) => {
+    // The review's repro: default config, a branch-push release without approvals in staging;
+    // the config then holds dev, stage and production, and staging is renamed to production.
+    const s = await deploySetup(engine, { platform: DEFAULT_PLATFORM_CONFIG });
+    t.after(s.cleanup);
+    await addRelease(s.db, { number: 1 });
+    await addRelease(s.db, { number: 2, trigger: { type: 'branch_push', branch: 'main' } });
+    await addRelease(s.db, { project: 'web', number: 1 });
+    const dana = who('dana@acme.test', 'deployer:staging');
+    await requestDeployment(s.ctx, dana, { ...slot('staging'), release: '2' });
+    await requestDeployment(s.ctx, dana, { ...slot('staging', 'web'), release: '1' });
+    const before = git(s.remote, 'rev-parse', 'main');
+    const rows = () =>
+      s.db.query<{ id: string; environment: string; status: string; gitops_commit_sha: string | null }>(
+        'select id, environment, status, gitops_commit_sha from deployments order by id',
+      );
+    const rowsBefore = await rows();
+
+    const after = await s.open('cache-merged');
+    after.platform = parsePlatformConfig(
+      [
+        'environments:',
+        `  dev: ${POLICY}`,
+        `  stage: ${POLICY}`,
+        '  production: { promotion_policy: { allowed_triggers: [tag, manual], allowed_branches: [main], requires_approval: true } }',
+      ].join('\n'),
+    );
+    const refusedNow = async () => {
+      const e = await renameEnvironment(after, olga, 'staging', 'production').catch((x) => x);
+      assert.ok(e instanceof ForgeError && e.code === 'policy_denied', String(e));
+      return e as ForgeError & {
+        details: { refused: { repository: string; project: string; release_number: number; checks: { name: string }[] }[] };
+      };
+    };
+    const refused = await refusedNow();
+    assert.match(
+      refused.message,
+      /renaming "staging" to "production" would put releases into "production" that its promotion policy refuses/,
+    );
+    assert.match(refused.message, /acme\/mono\/api release 2 \(triggers: [^)]*; approvals: needs 1 active approval/);
+    assert.match(refused.message, /acme\/mono\/web release 1 \(approvals: /);
+    assert.deepEqual(
+      refused.details.refused.map((r) => [r.project, r.release_number, r.checks.map((c) => c.name)]),
+      [
+        ['api', 2, ['triggers', 'approvals']],
+        ['web', 1, ['approvals']],
+      ],
+    );
+    // Nothing committed, nothing moved, nothing audited.
+    assert.equal(git(s.remote, 'rev-parse', 'main'), before, 'nothing committed');
+    assert.equal(show(s.remote, 'main', path('production')), null);
+    assert.ok(show(s.remote, 'main', path('staging')));
+    assert.deepEqual(await rows(), rowsBefore, 'the database is unchanged');
+    assert.equal((await s.db.query(`select 1 from audit_log where action = 'environment.renamed'`)).length, 0);
+
+    // The kind, not the input: an approval for production lets web through, api (branch push) is still refused alone.
+    await approve(after, who('paula@acme.test', 'approver:production'), {
+      ...slot('production', 'web'),
+      release: '1',
+      justification: 'ok for production',
+    });
+    const still = await refusedNow();
+    assert.deepEqual(
+      still.details.refused.map((r) => [r.project, r.checks.map((c) => c.name)]),
+      [['api', ['triggers', 'approvals']]],
+    );
+    assert.doesNotMatch(still.message, /acme\/mono\/web/);
+    assert.equal(git(s.remote, 'rev-parse', 'main'), before, 'still nothing committed');
+
+    // Into a name whose policy allows them (a plain rename), it works.
+    const renamed = await renameEnvironment(after, olga, 'staging', 'stage');
+    assert.deepEqual([renamed.changed, renamed.deployments], [true, 2]);
+    assert.equal(parsePointer(show(s.remote, 'main', path('stage'))!).releaseNumber, 2);
+    assert.equal((await deployments.activeDeployment(s.db, 'stage', REPO, 'web'))?.release_number, 1);
+    const [audit] = await s.db.query<{ details: { moved_deployment_ids: string[]; gitops_commit_sha: string } }>(
+      `select details from audit_log where action = 'environment.renamed'`,
+    );
+    assert.deepEqual(
+      [...audit.details.moved_deployment_ids].sort(),
+      rowsBefore.map((r) => r.id).sort(),
+      'the audit names every moved record',
+    );
+    assert.equal(audit.details.gitops_commit_sha, git(s.remote, 'rev-parse', 'main'));
+  });
+}
 
 for (const engine of ENGINES) {
   test(`a pending deployment to an environment the config no longer has is never pushed: it ends failed, saying why (${engine})`, async (t) => {

@@ -11,6 +11,15 @@
  *   in ONE GitOps commit (Argo CD then prunes what it ran), the deployments active there end
  *   `retired` and its pins are dropped; the rest of its history stays as it was.
  *
+ * A rename never puts a release into an environment whose promotion policy refuses it: every
+ * release it would move in (each pointer's under `OLD/apps/`, each active deployment's of OLD)
+ * is judged by NEW's policy with the rules a manual deployment to NEW by its recorded deployer
+ * would meet now (`decideDeployment`: triggers, branches, NEW's own approvals, freeze windows
+ * with NEW's break-glass grants, the verification gate; no pin rule, which is for auto-deploys).
+ * One refusal refuses the whole rename, 403 `policy_denied` naming each project and its failed
+ * checks, before anything is committed or moved; it is decided again on every attempt, in the
+ * turn, from the tip the commit is built on.
+ *
  * Both run in the writer's turn at the remote (the database lock the replicas share) and are
  * decided again on every attempt from the tip the commit is built on, pushed with a lease on
  * that tip (git's compare-and-swap), and the records move in that same turn, audited
@@ -20,12 +29,16 @@
  */
 import type { EnvironmentChange, OrphanedSlot } from '../contract/index.js';
 import { ForgeError } from '../core/errors.js';
+import type { Environment } from '../core/platform-config.js';
 import { parsePointer, renderPointer } from '../core/pointer.js';
+import type { PolicyCheck } from '../core/policy/index.js';
 import { appendAudit } from '../store/audit.js';
 import type { Db } from '../store/db.js';
 import * as deployments from '../store/deployments.js';
 import * as lifecycle from '../store/environment-lifecycle.js';
+import * as releases from '../store/releases.js';
 import type { DeployContext } from './deployment-context.js';
+import { decideDeployment } from './deployment-policy.js';
 import { compareWithGit } from './gitops-truth.js';
 
 type LifecycleContext = Pick<DeployContext, 'db' | 'gitops' | 'platform'>;
@@ -59,6 +72,97 @@ async function lockSlots(tx: Db, envs: string[], slots: { repository: string; pr
     const [e, r, p] = k.split('\0');
     await deployments.lockSlot(tx, e, r, p);
   }
+}
+
+/** One release a rename would move into the new environment, and the checks of that environment's policy it fails. */
+interface RefusedMove {
+  repository: string;
+  project: string;
+  release_number: number | null;
+  deployed_by: string | null;
+  checks: PolicyCheck[];
+}
+
+/**
+ * Judges every release a rename of `from` would put into `env` (each pointer of `pointers`, read
+ * from the tip, and each active deployment of `from`) by `env`'s policy, as a manual deployment
+ * by its recorded deployer; throws 403 `policy_denied` naming every refused one. A pointer Forge
+ * cannot read, or naming a release it does not have, is refused too: what it would run there
+ * cannot be judged.
+ */
+async function checkMovesAllowed(db: Db, env: Environment, from: string, pointers: { path: string; text: string | null }[]): Promise<void> {
+  const moves = new Map<string, { repository: string; project: string; releaseId: string; deployer: string }>();
+  const refused: RefusedMove[] = [];
+  const unjudged = (path: string, number: number | null, deployer: string | null, reason: string) => {
+    const [owner, name, project] = slotOfPath(path).split('/');
+    refused.push({
+      repository: `${owner}/${name}`,
+      project,
+      release_number: number,
+      deployed_by: deployer,
+      checks: [{ name: 'pointer', required: 'a pointer naming a release Forge has', actual: path, ok: false, reason }],
+    });
+  };
+  for (const p of pointers) {
+    if (p.text === null) continue;
+    let pointer: ReturnType<typeof parsePointer>;
+    try {
+      pointer = parsePointer(p.text);
+    } catch {
+      unjudged(p.path, null, null, `${p.path} cannot be read as a Forge pointer, so the release it would run cannot be judged`);
+      continue;
+    }
+    const id = await lifecycle.releaseIdOf(db, pointer.repository, pointer.project, pointer.releaseNumber);
+    if (!id) {
+      unjudged(
+        p.path,
+        pointer.releaseNumber,
+        pointer.deployedBy,
+        `${p.path} names release ${pointer.releaseNumber}, which Forge has no record of`,
+      );
+      continue;
+    }
+    moves.set(`${id}\0${pointer.deployedBy}`, {
+      repository: pointer.repository,
+      project: pointer.project,
+      releaseId: id,
+      deployer: pointer.deployedBy,
+    });
+  }
+  for (const a of await lifecycle.activeReleases(db, from))
+    moves.set(`${a.release_id}\0${a.deployed_by}`, {
+      repository: a.repository,
+      project: a.project,
+      releaseId: a.release_id,
+      deployer: a.deployed_by,
+    });
+  for (const m of moves.values()) {
+    const release = await releases.findById(db, m.releaseId);
+    if (!release) continue;
+    const decision = await decideDeployment({ db }, env, release, m.deployer, false, { action: 'manual' });
+    if (!decision.allowed)
+      refused.push({
+        repository: m.repository,
+        project: m.project,
+        release_number: release.release_number,
+        deployed_by: m.deployer,
+        checks: decision.checks.filter((c) => !c.ok),
+      });
+  }
+  if (!refused.length) return;
+  refused.sort((a, b) => `${a.repository}/${a.project}`.localeCompare(`${b.repository}/${b.project}`));
+  throw new ForgeError(
+    'policy_denied',
+    `renaming "${from}" to "${env.name}" would put releases into "${env.name}" that its promotion policy refuses, so nothing was moved: ${refused
+      .map(
+        (r) =>
+          `${r.repository}/${r.project}${r.release_number === null ? '' : ` release ${r.release_number}`} (${r.checks.map((c) => `${c.name}: ${c.reason}`).join('; ')})`,
+      )
+      .join(
+        '; ',
+      )}. Make each allowed there first (approve it for "${env.name}", request a break-glass, or wait out the freeze), retire "${from}" instead, or rename it to an environment whose policy allows them`,
+    { refused },
+  );
 }
 
 /** Renames environment `from` to `to` in the GitOps repository and the database (see the module comment). */
@@ -97,8 +201,14 @@ export async function renameEnvironment(
           'conflict',
           `environment "${to}" already runs ${[...new Set([...clash.map((p) => slotOfPath(p.from)), ...dbClash.map(slotKey)])].join(', ')}: renaming "${from}" would overwrite it; retire what runs in "${from}" instead, or move the project first`,
         );
+      const contents = old.length ? await tip.read(old) : [];
+      await checkMovesAllowed(
+        db,
+        ctx.platform.environments.find((e) => e.name === to)!,
+        from,
+        old.map((path, i) => ({ path, text: contents[i] ?? null })),
+      );
       if (!old.length) return null;
-      const contents = await tip.read(old);
       const files = new Map<string, string | null>();
       pointers.forEach((p, i) => {
         files.set(p.from, null);
@@ -128,7 +238,8 @@ export async function renameEnvironment(
               s.id,
               `environment "${from}" was renamed to "${to}", where another deployment was already active`,
             );
-        const moved = await lifecycle.moveEnvironment(tx, from, to, commit);
+        const movedIds = await lifecycle.moveEnvironment(tx, from, to, commit);
+        const moved = movedIds.length;
         const changed = !!commit || moved > 0;
         const result: EnvironmentChange = {
           action: 'rename',
@@ -144,7 +255,14 @@ export async function renameEnvironment(
             actor,
             action: 'environment.renamed',
             subject: from,
-            details: { new_name: to, gitops_commit_sha: commit, pointers: result.pointers, deployments: moved, reason: reason ?? null },
+            details: {
+              new_name: to,
+              gitops_commit_sha: commit,
+              pointers: result.pointers,
+              deployments: moved,
+              moved_deployment_ids: movedIds,
+              reason: reason ?? null,
+            },
           });
         return result;
       }),

@@ -22,11 +22,35 @@ export async function activeSlots(db: Db, environment: string): Promise<{ reposi
 }
 
 /**
+ * What a rename would put into the new environment: the active deployments of `environment`
+ * (the release each runs and who deployed it), checked against the new environment's policy.
+ */
+export async function activeReleases(
+  db: Db,
+  environment: string,
+): Promise<{ repository: string; project: string; id: string; release_id: string; deployed_by: string }[]> {
+  return db.query<{ repository: string; project: string; id: string; release_id: string; deployed_by: string }>(
+    `select repository, project, id, release_id, deployed_by from deployments where environment = $1 and status = 'active' order by repository, project`,
+    [environment],
+  );
+}
+
+/** The id of release `number` of a project (a pointer names its release by number); undefined when there is none. */
+export async function releaseIdOf(db: Db, repository: string, project: string, number: number): Promise<string | undefined> {
+  const [row] = await db.query<{ id: string }>('select id from releases where repository = $1 and project = $2 and release_number = $3', [
+    repository,
+    project,
+    number,
+  ]);
+  return row?.id;
+}
+
+/**
  * Moves every settled deployment of `from` to `to` (history, activations for rollback, the
  * active one, whose GitOps commit becomes `commit` when its pointer moved there), with the pins,
- * approvals and break-glass grants of `from`. Answers how many deployment rows moved.
+ * approvals and break-glass grants of `from`. Answers the ids of the deployment rows moved.
  */
-export async function moveEnvironment(tx: Db, from: string, to: string, commit: string | null): Promise<number> {
+export async function moveEnvironment(tx: Db, from: string, to: string, commit: string | null): Promise<string[]> {
   const moved = await tx.query<{ id: string }>(
     `update deployments set environment = $2,
        pointer_path = case when pointer_path is null then null else $2 || substr(pointer_path, length($1) + 1) end,
@@ -41,7 +65,7 @@ export async function moveEnvironment(tx: Db, from: string, to: string, commit: 
   await tx.query('update pins set environment = $2 where environment = $1', [from, to]);
   await tx.query('update approvals set environment = $2 where environment = $1', [from, to]);
   await tx.query('update break_glass set environment = $2 where environment = $1', [from, to]);
-  return moved.length;
+  return moved.map((r) => r.id);
 }
 
 /** Ends the active deployments of `environment` `retired` and drops its pins; answers the ids retired. */
