@@ -67,6 +67,14 @@ function toForgeError(err: FastifyError | ForgeError | Error): ForgeError {
       'the database connection was lost or refused; the request may not have completed: retry it (registrations and deployments are idempotent)',
     );
   const sqlState = (err as { code?: unknown }).code;
+  // A lock another replica holds was not had within FORGE_DATABASE_LOCK_WAIT_MS (SQLSTATE 55P03):
+  // the transaction rolled back; a stalled holder is ended by the idle-transaction timeout.
+  if (sqlState === '55P03')
+    return new ForgeError(
+      'database_unavailable',
+      'a database lock held by another replica was not released in time (FORGE_DATABASE_LOCK_WAIT_MS); nothing was recorded: retry later',
+      { retry_after_seconds: 5 },
+    );
   // The database or the disk is out of room (SQLSTATE class 53: disk full, out of memory, too
   // many connections; ENOSPC for local files): nothing was committed, a retry later may work.
   if (typeof sqlState === 'string' && (/^53\d{3}$/.test(sqlState) || sqlState === 'ENOSPC' || sqlState === 'EDQUOT'))

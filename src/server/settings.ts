@@ -48,6 +48,20 @@ export interface Settings {
   gitopsPushAttempts: number;
   /** Lease of a replica on a pending deployment, ms (FORGE_DEPLOY_LEASE_MS, default 30 000). */
   deployLeaseMs: number;
+  /**
+   * PostgreSQL only: how long a request waits for a lock another replica holds (the GitOps turn,
+   * a deployment slot, the audit chain, a row) before answering 503 with Retry-After, ms
+   * (FORGE_DATABASE_LOCK_WAIT_MS, default 120 000, twice the idle bound: a backstop, since a frozen
+   * holder is already ended by FORGE_DATABASE_IDLE_TRANSACTION_MS, and a busy fleet's queue for
+   * the GitOps turn can be long; 0 = wait forever).
+   */
+  databaseLockWaitMs: number;
+  /**
+   * PostgreSQL only: a transaction left idle this long (a replica frozen or cut off while holding
+   * a lock) is ended by PostgreSQL, freeing its locks, ms (FORGE_DATABASE_IDLE_TRANSACTION_MS,
+   * default 60 000; 0 = never). Must exceed the longest GitOps push, which runs inside the turn.
+   */
+  databaseIdleTransactionMs: number;
   /** Test-only pauses, ms (FORGE_FAULT_PAUSE_*; default 0 = none): widen race windows so fault tests can hit them. */
   faults: {
     /** FORGE_FAULT_PAUSE_BEFORE_GITOPS_PUSH_MS */
@@ -183,6 +197,8 @@ export function loadSettings(flags: ServeFlags, env: Env = process.env): Setting
     gitopsAuthor: env.FORGE_GITOPS_AUTHOR || 'Forge <forge@localhost>',
     gitopsPushAttempts: integerFromEnv(env, 'FORGE_GITOPS_PUSH_ATTEMPTS', 25, 1),
     deployLeaseMs: integerFromEnv(env, 'FORGE_DEPLOY_LEASE_MS', 30_000, 1),
+    databaseLockWaitMs: postgresMillis(env, 'FORGE_DATABASE_LOCK_WAIT_MS', 120_000),
+    databaseIdleTransactionMs: postgresMillis(env, 'FORGE_DATABASE_IDLE_TRANSACTION_MS', 60_000),
     faults: {
       pauseBeforeGitopsPushMs: integerFromEnv(env, 'FORGE_FAULT_PAUSE_BEFORE_GITOPS_PUSH_MS', 0),
       pauseAfterGitopsPushMs: integerFromEnv(env, 'FORGE_FAULT_PAUSE_AFTER_GITOPS_PUSH_MS', 0),
@@ -211,4 +227,12 @@ export function loadSettings(flags: ServeFlags, env: Env = process.env): Setting
     maxEventStreamsPerSubject: integerFromEnv(env, 'FORGE_MAX_EVENT_STREAMS_PER_SUBJECT', 20, 1),
     log: env.FORGE_LOG !== 'off',
   };
+}
+
+/** A PostgreSQL timeout setting, ms: a non-negative integer PostgreSQL accepts (at most 2^31 - 1). */
+function postgresMillis(env: Env, name: string, fallback: number): number {
+  const ms = integerFromEnv(env, name, fallback);
+  if (ms > 2_147_483_647)
+    throw new ForgeError('validation_error', `${name} is "${env[name]}"; expected at most 2147483647 (ms)`, { field: name });
+  return ms;
 }

@@ -22,7 +22,12 @@ export async function startServer(settings: Settings, log: (line: string) => voi
   let db: Db | undefined;
   let deploy: OpenDeployContext | undefined;
   try {
-    db = settings.databaseUrl ? await openPostgres(settings.databaseUrl, 20) : await openPglite(join(settings.dataDir, 'db'));
+    db = settings.databaseUrl
+      ? await openPostgres(settings.databaseUrl, 20, {
+          lockWaitMs: settings.databaseLockWaitMs,
+          idleInTransactionMs: settings.databaseIdleTransactionMs,
+        })
+      : await openPglite(join(settings.dataDir, 'db'));
     await migrate(db);
     const store = openReleaseStore({
       registry: settings.registry,

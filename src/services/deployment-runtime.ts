@@ -8,11 +8,12 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { auditHeadTrailer } from '../core/audit-anchor.js';
+import { ForgeError } from '../core/errors.js';
 import type { PlatformConfig } from '../core/platform-config.js';
 import { type GitOpsRemote, initEmbeddedRemote, type RemoteSettings, resolveRemote } from '../gitops/remote.js';
 import { GitOpsWriter, type WriterOptions } from '../gitops/writer.js';
 import { auditHead } from '../store/audit.js';
-import type { Db } from '../store/db.js';
+import { type Db, isLockTimeout } from '../store/db.js';
 import { lockSubject } from '../store/lock-keys.js';
 import type { DeployContext } from './deployment-context.js';
 import { compareWithGit } from './gitops-truth.js';
@@ -32,6 +33,8 @@ export interface DeployContextOptions {
   leaseMs?: number;
   retry?: WriterOptions['retry'];
   faults?: Partial<DeployContext['faults']>;
+  /** The Retry-After (seconds) of a 503 when the GitOps turn could not be had within the database's lock_timeout (default 5). */
+  turnRetryAfterSeconds?: number;
 }
 
 export type OpenDeployContext = DeployContext & { close: () => Promise<void> };
@@ -63,7 +66,17 @@ export async function openDeployContext(opts: DeployContextOptions): Promise<Ope
       opts.db.kind === 'postgres'
         ? (attempt) =>
             opts.db.transaction(async (tx) => {
-              await lockSubject(tx, 'gitopsRemote', `gitops:${opts.remote.url}`);
+              // A holder that stalls (frozen, cut off) is ended by the pool's
+              // idle_in_transaction_session_timeout; a waiter gives up at its lock_timeout with a
+              // 503 rather than hanging (issue #12). Git's compare-and-swap keeps either outcome true.
+              await lockSubject(tx, 'gitopsRemote', `gitops:${opts.remote.url}`).catch((err: unknown) => {
+                if (!isLockTimeout(err)) throw err;
+                throw new ForgeError(
+                  'gitops_unavailable',
+                  `another replica has held the turn at the GitOps repository ${opts.remote.display} for longer than this server waits (FORGE_DATABASE_LOCK_WAIT_MS); nothing was pushed: retry later`,
+                  { retry_after_seconds: opts.turnRetryAfterSeconds ?? 5 },
+                );
+              });
               return attempt(tx);
             })
         : undefined,
@@ -106,6 +119,8 @@ export interface DeploymentSettings {
   gitopsPushAttempts: number;
   /** Lease on a pending deployment, ms. */
   deployLeaseMs: number;
+  /** PostgreSQL's idle_in_transaction_session_timeout, ms: a stalled holder of the GitOps turn is ended within it, so it is the Retry-After of a turn not had. */
+  databaseIdleTransactionMs?: number;
   faults: { pauseBeforeGitopsPushMs: number; pauseAfterGitopsPushMs: number };
 }
 
@@ -126,6 +141,7 @@ export async function openServerDeployments(settings: DeploymentSettings, db: Db
     author: settings.gitopsAuthor,
     leaseMs: settings.deployLeaseMs,
     retry: { attempts: settings.gitopsPushAttempts },
+    turnRetryAfterSeconds: settings.databaseIdleTransactionMs ? Math.ceil(settings.databaseIdleTransactionMs / 1000) : undefined,
     faults: { pauseBeforePushMs: settings.faults.pauseBeforeGitopsPushMs, pauseAfterPushMs: settings.faults.pauseAfterGitopsPushMs },
   });
   await reportOrphans(ctx);

@@ -35,8 +35,33 @@ function statementName(text: string, params?: unknown[]): string | undefined {
   return name;
 }
 
-export async function openPostgres(url: string, max = 10): Promise<Db> {
-  const pool = new pg.Pool({ connectionString: url, max });
+/**
+ * Bounds on database locks shared by replicas (issue #12: a replica frozen inside the GitOps turn
+ * stopped every deployment of the fleet). Every lock Forge takes is transaction-scoped
+ * (store/lock-keys.ts), so ending a frozen holder's session frees what it held.
+ */
+export interface LockBounds {
+  /** `lock_timeout`: how long a statement waits for any lock (advisory or row) before failing with SQLSTATE 55P03, ms; 0 = forever. */
+  lockWaitMs?: number;
+  /** `idle_in_transaction_session_timeout`: a session idle this long inside a transaction is ended by PostgreSQL, releasing its locks, ms; 0 = never. */
+  idleInTransactionMs?: number;
+}
+
+/** SQLSTATE 55P03 (lock_not_available): a lock wait reached `lock_timeout`. */
+export function isLockTimeout(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === '55P03';
+}
+
+export async function openPostgres(url: string, max = 10, bounds: LockBounds = {}): Promise<Db> {
+  // Set on every connection of the pool at start-up (the `options` startup parameter), so no
+  // transaction, whichever lock it takes, escapes them.
+  const options = [
+    bounds.lockWaitMs !== undefined ? `-c lock_timeout=${Math.trunc(bounds.lockWaitMs)}` : '',
+    bounds.idleInTransactionMs !== undefined ? `-c idle_in_transaction_session_timeout=${Math.trunc(bounds.idleInTransactionMs)}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  const pool = new pg.Pool({ connectionString: url, max, ...(options ? { options } : {}) });
   pool.on('error', () => {}); // an idle client dropped by a restarting server; the next query reconnects
   // A client can be told that its connection ended in the same read as the answer to its last
   // query: by then the pool has handed it to the next borrower, whose own listener is attached

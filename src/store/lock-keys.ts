@@ -31,6 +31,10 @@ export type LockSpaceName = keyof typeof LockSpace;
 
 /** Waits for a fixed lock, held until `tx` ends. */
 export async function lockFixed(tx: Db, key: typeof LOCK_MIGRATIONS | typeof LOCK_AUDIT_APPEND | typeof LOCK_SIGNING_KEYS): Promise<void> {
+  // The migrations' holder is busy, not stalled (a frozen one is ended by the pool's
+  // idle_in_transaction_session_timeout): a replica starting meanwhile waits for it however long
+  // the migration runs, instead of failing at the pool's lock_timeout.
+  if (key === LOCK_MIGRATIONS && tx.kind === 'postgres') await tx.query("select set_config('lock_timeout', '0', true)");
   await tx.query('select pg_advisory_xact_lock($1)', [key]);
 }
 
