@@ -70,6 +70,12 @@ export async function compareWithGit(ctx: TruthContext): Promise<{ tip: string |
         problem = `${path} is not a valid pointer: ${(err as PointerError).message}`;
       }
     }
+    // A pointer a deployment still pending wrote is in flight: its outcome is being recorded
+    // (or recovery records it once its lease ends; doctor's pending check reports that one).
+    if (!orphaned && git !== null && git !== 'invalid' && git.release_known && database?.deployment_id !== git.deploymentId) {
+      const writer = await deployments.getDeployment(ctx.db, git.deploymentId);
+      if (writer?.status === 'pending' && writer.environment === slot.environment && writer.project === slot.project) continue;
+    }
     if (orphaned) {
       problem = `environment "${slot.environment}" is not in the platform config, but ${text !== undefined ? `${path} is still in the GitOps repository (Argo CD keeps running it)` : 'a deployment there is still recorded active'}; rename it with "forge env rename" or retire it with "forge env retire"`;
     } else if (git === null && database) {
