@@ -23,7 +23,7 @@ test('the role map is validated with the path of the mistake', () => {
     /groups\.ops\[0\] is "admin": expected service-account, developer/,
   );
   assert.throws(() => parseRoleMapping('{"group": {}}'), /group is \{\}: expected one of claims, groups/);
-  assert.throws(() => parseRoleMapping('{'), /not JSON/);
+  assert.throws(() => parseRoleMapping('{'), /not valid JSON/);
   assert.throws(() => parseRoleMapping('[]'), /the map is \[\]: expected a JSON object/);
   assert.throws(() => parseRoleMapping('{"claims": ["groups", ""]}'), /claims is \["groups",""\]: expected a list of non-empty strings/);
   assert.throws(() => parseRoleMapping('{"clients": ["ci"]}'), /clients is \["ci"\]: expected an object of name → list of roles/);

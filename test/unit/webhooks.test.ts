@@ -10,7 +10,7 @@ test('receivers are validated with the place of the mistake; secrets may come fr
   const [r] = parseWebhookReceivers('[{"name":"a","url":"https://x.example/h","secret_file":"/s"}]', read);
   assert.deepEqual(r, { name: 'a', url: 'https://x.example/h', events: ['*'], secret: 'from-a-file-0123456789', max_attempts: 8 });
   for (const [json, message] of [
-    ['not json', /webhook configuration is not JSON/],
+    ['not json', /webhook configuration is not valid JSON/],
     ['{}', /a JSON list/],
     ['[7]', /\[0\]: expected an object with name, url, events and secret or secret_file/],
     ['[{"name":"A","url":"https://x","secret":"0123456789abcdef"}]', /\[0\]\.name: expected a name of lower-case letters/],
