@@ -11,6 +11,7 @@ import { parsePointer } from '../src/core/pointer.js';
 import { freshPostgres } from './support/db.js';
 import { type Forge, type ForgeProcess, releaseBody, sha, spawnForge, tempDir } from './support/forge.js';
 import { git, makeRemote, show } from './support/gitops.js';
+import { until } from './support/until.js';
 
 const target = (project: string, release?: string) => ({
   repository: 'acme/mono',
@@ -19,15 +20,6 @@ const target = (project: string, release?: string) => ({
   ...(release ? { release } : {}),
 });
 const pathOf = (project: string) => `staging/apps/acme/mono/${project}/release.yaml`;
-
-/** Polls until `probe` answers something truthy (the test runner's timeout bounds it). */
-async function until<T>(probe: () => Promise<T | undefined | false>): Promise<T> {
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function release(f: Forge, ci: string, project: string, n: number) {
   const r = await f.api('POST', '/releases', releaseBody({ project }, sha(n)), ci);

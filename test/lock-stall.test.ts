@@ -17,18 +17,10 @@ import { LOCK_MIGRATIONS, lockFixed, lockSubject } from '../src/store/lock-keys.
 import { freshPostgres } from './support/db.js';
 import { type Forge, releaseBody, runCli, sha, spawnForge, tempDir } from './support/forge.js';
 import { git, makeRemote, show } from './support/gitops.js';
+import { until } from './support/until.js';
 
 const target = (project: string) => ({ repository: 'acme/mono', project, environment: 'staging', release: '1' });
 const pathOf = (project: string) => `staging/apps/acme/mono/${project}/release.yaml`;
-
-/** Polls until `probe` answers something truthy (the test's timeout bounds it). */
-async function until<T>(probe: () => Promise<T | undefined | false> | T | undefined | false): Promise<T> {
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function release(f: Forge, ci: string, project: string, n: number) {
   const r = await f.api('POST', '/releases', releaseBody({ project }, sha(n)), ci);
