@@ -105,6 +105,50 @@ test('a 300,000-key registration and two large diffs run off the event loop: /he
   assert.equal(Object.keys(resources.body[0].data).length, 1000);
 });
 
+test('a registration body is parsed in its packing thread, never on the event loop; who may not register is refused before it is read; other bodies stay small', async () => {
+  // every JSON text the server's own thread parses is recorded (the worker threads have their own JSON)
+  const parsedHere: number[] = [];
+  const original = JSON.parse;
+  JSON.parse = ((text: string, reviver?: Parameters<typeof JSON.parse>[1]) => {
+    parsedHere.push(String(text).length);
+    return original(text, reviver);
+  }) as typeof JSON.parse;
+  try {
+    const body = releaseBody({ project: 'parsed-elsewhere', resources: configMaps(300, 300, 'p') }, sha(31));
+    assert.ok(JSON.stringify(body).length > 2_000_000);
+    const created = await post('/releases', body, ci);
+    assert.equal(created.status, 201, await created.text());
+    assert.ok(Math.max(0, ...parsedHere) < 100_000, `the event loop parsed a JSON text of ${Math.max(...parsedHere)} characters`);
+    // bad JSON and bad text are still 400s naming what is wrong, from the thread
+    const broken = await fetch(`${forge.url}/api/v1/releases`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ci}` },
+      body: '{"repository": "acme/mono", "resources": [',
+    });
+    assert.equal(broken.status, 400);
+    assert.match((await broken.json()).error.message, /request body is not valid JSON .*ends too early/);
+    const poisoned = await fetch(`${forge.url}/api/v1/releases`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ci}` },
+      body: '{"resources": [{"__proto__": {"admin": true}}]}',
+    });
+    assert.equal(poisoned.status, 400);
+    assert.match((await poisoned.json()).error.details.fields[0].message, /__proto__/);
+  } finally {
+    JSON.parse = original;
+  }
+  // a developer may not register: refused before its body is read, however large
+  const pool = releasePool.load;
+  const refused = await post('/releases', releaseBody({ project: 'nope', resources: configMaps(300, 200, 'q') }, sha(32)), dev);
+  assert.equal(refused.status, 403);
+  assert.equal((await refused.json()).error.code, 'permission_denied');
+  assert.equal(releasePool.load.running, pool.running);
+  // any other route's body is parsed on the event loop: it may be 1 MiB at most
+  const huge = await post('/policy-checks', { environment: 'dev', padding: 'x'.repeat(2 * 2 ** 20) }, dev);
+  assert.equal(huge.status, 413);
+  assert.match((await huge.json()).error.message, /larger than 1048576 bytes/);
+});
+
 /** Diffs of two releases of 1,500 ConfigMaps: seconds of work each. */
 function diffJobs(count: number): DiffJob[] {
   const [a, b] = ['a', 'b'].map((value) => buildResourcesLayer(configMaps(1500, 40, value)).blob);
@@ -155,7 +199,8 @@ test('the queue is bounded by its input bytes too; urgent work goes first; a job
     limits: { timeoutMs: 60_000, maxHeapMb: 256 },
     retryAfterSeconds: 2,
   });
-  const job = { kind: 'layer', resources: configMaps(300, 100, 'a'), committedAt: null, maxObjects: 5000 };
+  const body = new TextEncoder().encode(JSON.stringify({ resources: configMaps(300, 100, 'a') }));
+  const job = { kind: 'registration', body, maxObjects: 5000 };
   const running = pool.run(job, { what: 'job 1' });
   const waiting = pool.run(job, { what: 'job 2', weight: 80 });
   await assert.rejects(pool.run(job, { what: 'job 3', weight: 80 }), (e: Error & { code?: string; details?: Record<string, unknown> }) => {
@@ -173,8 +218,8 @@ test('the queue is bounded by its input bytes too; urgent work goes first; a job
     code: 'payload_too_large',
     message: 'job 4 did not finish within 0.001 s and was stopped; make it smaller',
   });
-  const after = await pool.run<{ objects: unknown[] }>(job, { what: 'job 5' });
-  assert.equal(after.objects.length, 300);
+  const after = await pool.run<{ layer: { objects: unknown[] } }>(job, { what: 'job 5' });
+  assert.equal(after.layer.objects.length, 300);
 });
 
 test('one set of limits: what registration accepts reads back and diffs; past a limit it is refused naming the limit and the object', async () => {

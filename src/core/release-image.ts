@@ -193,6 +193,17 @@ export function buildResourcesLayer(
 }
 
 /**
+ * The resources layer `layer` (as buildResourcesLayer packed it) with every file's time set to
+ * `committedAt`'s: the same files in the same order, so its digest is the one buildResourcesLayer
+ * would give the same objects with that commit time (what `content_matches` compares).
+ */
+export function redateResourcesLayer(layer: Buffer, committedAt: string | null): Blob {
+  const mtime = commitSeconds(committedAt);
+  const files = readTar(layer, RESOURCE_LAYER_LIMITS).map((e) => ({ path: e.path, bytes: e.bytes, mtime }));
+  return makeBlob(MEDIA_TYPES.resources, writeTar(files));
+}
+
+/**
  * One object as YAML with keys sorted at every level, so equal objects give equal bytes;
  * strings a YAML 1.1 reader would take for another type are quoted (src/core/yaml-out.ts).
  */

@@ -23,11 +23,14 @@ import { pinRoutes } from './routes/pins.js';
 import { policyCheckRoutes } from './routes/policy-checks.js';
 import { releaseRoutes } from './routes/releases.js';
 import { signingKeyRoutes } from './routes/signing-keys.js';
+import { trainRoutes } from './routes/trains.js';
 import { webRoutes } from './routes/web.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { whoamiRoutes } from './routes/whoami.js';
 
 const PUBLIC = new Set(['/healthz', '/readyz', '/api/v1/openapi.json', '/metrics']);
+/** Largest body of any route but a registration, bytes: such a body is parsed on the event loop. */
+export const OTHER_BODY_LIMIT = 1024 * 1024;
 
 /** A lost or refused database connection (a restart, a failover): the transaction was rolled back. */
 function isDatabaseUnavailable(err: Error): boolean {
@@ -39,7 +42,7 @@ function isDatabaseUnavailable(err: Error): boolean {
   );
 }
 
-function toForgeError(err: FastifyError | ForgeError | Error): ForgeError {
+function toForgeError(err: FastifyError | ForgeError | Error, bodyLimit?: number): ForgeError {
   if (err instanceof ForgeError) return err;
   const fe = err as FastifyError;
   if (fe.validation) {
@@ -86,7 +89,11 @@ function toForgeError(err: FastifyError | ForgeError | Error): ForgeError {
   if (typeof sqlState === 'string' && /^22(003|P05|021|001)$/.test(sqlState))
     return new ForgeError('validation_error', `a value in the request is out of range or cannot be stored: ${err.message}`);
   if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
-    return new ForgeError('payload_too_large', `the request body is larger than ${fe.message.match(/\d+/)?.[0] ?? 'the limit of'} bytes`);
+    return new ForgeError(
+      'payload_too_large',
+      `the request body is larger than ${bodyLimit ?? 'the limit of'} bytes${bodyLimit === OTHER_BODY_LIMIT ? ' (only a registration, POST /releases, may be larger: FORGE_BODY_LIMIT_BYTES)' : ''}`,
+      { limit: bodyLimit },
+    );
   if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
     return new ForgeError('validation_error', 'the request body must be JSON (Content-Type: application/json)');
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return new ForgeError('validation_error', fe.message);
@@ -143,7 +150,9 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
           },
         }
       : false,
-    bodyLimit: ctx.settings.bodyLimit,
+    // only a registration is big, and it is read in a packing thread (routes/releases.ts); every
+    // other body is parsed on the event loop, so it stays small
+    bodyLimit: Math.min(ctx.settings.bodyLimit, OTHER_BODY_LIMIT),
     routerOptions: { maxParamLength: 512 },
     // Every log line of a request carries its id; a caller's X-Request-Id is kept when it is sane.
     genReqId: (req) => {
@@ -172,7 +181,7 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
   });
 
   app.setErrorHandler((err, req, reply) => {
-    const fe = toForgeError(err as FastifyError);
+    const fe = toForgeError(err as FastifyError, req.routeOptions.bodyLimit);
     if (fe.code === 'registry_unavailable') registryErrors.inc();
     if (fe.code === 'internal_error') req.log.error({ err }, 'unhandled error');
     // a full queue of heavy work (services/worker-pool.ts) says when to come back
@@ -262,6 +271,7 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
         await signingKeyRoutes(api as App, ctx, prefix === '/v1');
         await integrationRoutes(api as App, ctx, prefix === '/v1');
         await doraRoutes(api as App, ctx, prefix === '/v1');
+        await trainRoutes(api as App, ctx, prefix === '/v1');
       },
       { prefix },
     );

@@ -94,7 +94,7 @@ export interface Settings {
   webhooks?: WebhookSettings;
   /** The release signing key (FORGE_SIGNING_KEY_FILE; default signing-key.pem in the data dir, created when missing). */
   signingKeyFile?: string;
-  /** Largest request body, bytes (FORGE_BODY_LIMIT_BYTES, default 16 MiB). */
+  /** Largest registration body, bytes (FORGE_BODY_LIMIT_BYTES, default 16 MiB); every other route takes at most 1 MiB (OTHER_BODY_LIMIT, server/app.ts) or this, whichever is smaller. */
   bodyLimit: number;
   /** Most Kubernetes objects one release may hold (FORGE_MAX_RESOURCES, default 5000). */
   maxResources: number;

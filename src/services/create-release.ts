@@ -15,9 +15,9 @@ import {
   taggingStrategyFor,
   tagProblem,
 } from '../core/aliases.js';
-import { type FieldProblem, ForgeError, validationError } from '../core/errors.js';
+import type { Blob } from '../core/digest.js';
+import { type ErrorCode, type FieldProblem, ForgeError, validationError } from '../core/errors.js';
 import { canonicalId, imageRepository, ociReference, parseIdentity, type ReleaseIdentity } from '../core/identity.js';
-import { flattenResources } from '../core/manifests.js';
 import { mayReleaseRepository, type Principal } from '../core/permissions.js';
 import type { PlatformConfig } from '../core/platform-config.js';
 import { refNameProblem } from '../core/ref-names.js';
@@ -30,7 +30,8 @@ import { appendAudit } from '../store/audit.js';
 import type { Db } from '../store/db.js';
 import * as releases from '../store/releases.js';
 import { recordSignature } from '../store/signatures.js';
-import { packReleaseImage, packResourcesLayer, resourcesLayerDigest } from './release-packing.js';
+import { packReleaseImage, redatedLayerDigest } from './release-packing.js';
+import { asBlob, type PackedLayer } from './release-worker.js';
 import { assertSigningKeyActive } from './signing-keys.js';
 
 export interface CreateReleaseResult {
@@ -44,8 +45,6 @@ export interface CreateReleaseDeps {
   repositories?: PlatformConfig['repositories'];
   store: ReleaseStore;
   maxResources: number;
-  /** The request body's size in bytes, when known: what the registration holds while it waits for a packing thread. */
-  bodyBytes?: number;
   /** Test-only fault injection: a pause between the push and the commit (FORGE_FAULT_PAUSE_AFTER_PUSH_MS). */
   pauseAfterPushMs?: number;
   /** The server's signing key: each new release image is signed and the signature pushed beside it. */
@@ -54,23 +53,20 @@ export interface CreateReleaseDeps {
 
 function checkRequest(
   req: CreateReleaseRequest,
+  count: number,
   maxResources: number,
   strategyOf: (repository: string) => TaggingStrategy,
 ): ReleaseIdentity {
   const id = parseIdentity({ repository: req.repository, project: req.project, sha: req.commit?.sha });
   // One set of limits (src/core/release-limits.ts, issue #12 item 11): FORGE_MAX_RESOURCES may only lower it.
   const max = Math.min(maxResources, RELEASE_LIMITS.maxObjects);
-  if (req.resources.length > max) {
-    throw new ForgeError(
-      'payload_too_large',
-      `a release may hold at most ${max} Kubernetes objects, this one has ${req.resources.length}`,
-      {
-        field: 'resources',
-        limit: 'max_objects',
-        max,
-        actual: req.resources.length,
-      },
-    );
+  if (count > max) {
+    throw new ForgeError('payload_too_large', `a release may hold at most ${max} Kubernetes objects, this one has ${count}`, {
+      field: 'resources',
+      limit: 'max_objects',
+      max,
+      actual: count,
+    });
   }
   const problems: FieldProblem[] = [];
   const t = req.trigger;
@@ -165,9 +161,28 @@ function sameTrigger(a: { type: string; branch?: string | null; tag?: string | n
   return a.type === b.type && (a.branch ?? null) === (b.branch ?? null) && (a.tag ?? null) === (b.tag ?? null);
 }
 
-export async function createRelease(deps: CreateReleaseDeps, actor: Principal, given: CreateReleaseRequest): Promise<CreateReleaseResult> {
+/**
+ * The resources of a registration as the packing thread read them (release-packing.ts
+ * `prepareRegistration`): how many there were, and their packed layer or the refusal met.
+ */
+export interface PreparedResources {
+  count: number;
+  layer?: PackedLayer;
+  refusal?: { code: string; message: string; details?: Record<string, unknown> };
+}
+
+/**
+ * Registers a release (spec: Artifact Coordination; DESIGN.md §4). `given` is the request with
+ * `resources` already packed off the event loop into `prepared` (its own `resources` is not read).
+ */
+export async function createRelease(
+  deps: CreateReleaseDeps,
+  actor: Principal,
+  given: CreateReleaseRequest,
+  prepared: PreparedResources,
+): Promise<CreateReleaseResult> {
   const strategyOf = (repository: string) => taggingStrategyFor(deps.repositories, repository, given.tagging_strategy);
-  const id = checkRequest(given, deps.maxResources, strategyOf);
+  const id = checkRequest(given, prepared.count, deps.maxResources, strategyOf);
   if (!mayReleaseRepository(actor, id.repository)) {
     throw new ForgeError(
       'permission_denied',
@@ -184,7 +199,9 @@ export async function createRelease(deps: CreateReleaseDeps, actor: Principal, g
   // project's lock, so the lock is held only for the small metadata blob and the manifest.
   // Validation, `kind: List` flattening, the limits, YAML, tar and digest run in a worker thread
   // (release-packing.ts; issue #19 item 2), never on the event loop.
-  const layer = await packResourcesLayer(req.resources, req.commit.committed_at ?? null, deps.maxResources, deps.bodyBytes);
+  if (prepared.refusal) throw new ForgeError(prepared.refusal.code as ErrorCode, prepared.refusal.message, prepared.refusal.details);
+  if (!prepared.layer) throw new ForgeError('internal_error', 'the registration was not packed');
+  const layer = { blob: asBlob(prepared.layer.blob), objects: prepared.layer.objects };
   await deps.store.pushBlobs(imageRepository(id), [EMPTY_CONFIG, layer.blob]);
 
   return deps.db.transaction(async (tx) => {
@@ -194,7 +211,7 @@ export async function createRelease(deps: CreateReleaseDeps, actor: Principal, g
       const known = new Set(existing.aliases.map((a) => a.alias));
       const next = await releases.nextReleaseNumber(tx, id.repository, id.project);
       refuseFutureBranchAliases(req, id.project, strategy, next, await releases.releasedBranches(tx, id.repository, id.project), known);
-      return addToExisting(tx, id, existing, tags, trigger, req, actor, layer.blob.digest);
+      return addToExisting(tx, id, existing, tags, trigger, req, actor, layer.blob);
     }
 
     const number = await releases.nextReleaseNumber(tx, id.repository, id.project);
@@ -294,7 +311,7 @@ async function addToExisting(
   trigger: Omit<Trigger, 'triggered_at'>,
   req: CreateReleaseRequest,
   actor: Principal,
-  layerDigest: string,
+  layer: Blob,
 ): Promise<CreateReleaseResult> {
   const known = new Set(existing.aliases.map((a) => a.alias));
   const newAliases = tags.filter((t) => !known.has(t)).map((alias): Alias => ({ alias, alias_type: 'tag' }));
@@ -326,9 +343,8 @@ async function addToExisting(
       // the layer packed for this request, unless the stored release has another commit time (its files' mtime)
       content_matches:
         ((existing.source.committed_at ?? null) === (req.commit.committed_at ?? null)
-          ? layerDigest
-          : await resourcesLayerDigest(flattenResources(req.resources), existing.source.committed_at ?? null)) ===
-        existing.resources_digest,
+          ? layer.digest
+          : await redatedLayerDigest(layer, existing.source.committed_at ?? null)) === existing.resources_digest,
     },
   };
 }

@@ -11,7 +11,7 @@ import type { ReleaseStore } from '../registry/index.js';
 import type { SigningKey } from '../signing/index.js';
 import type { Db } from '../store/db.js';
 import { autoDeploy } from './auto-deploy.js';
-import { createRelease } from './create-release.js';
+import { createRelease, type PreparedResources } from './create-release.js';
 import type { DeployContext } from './deployment-context.js';
 
 export interface RegisterReleaseContext {
@@ -21,8 +21,6 @@ export interface RegisterReleaseContext {
   repositories?: PlatformConfig['repositories'];
   /** Most Kubernetes objects one release may hold (never more than RELEASE_LIMITS.maxObjects). */
   maxResources: number;
-  /** The request body's size in bytes, when known (what a registration waiting for a packing thread holds). */
-  bodyBytes?: number;
   signingKey?: SigningKey;
   /** Test-only: a pause, ms, between the registry push and the commit. */
   pauseAfterPushMs?: number;
@@ -40,8 +38,9 @@ export async function registerRelease(
   ctx: RegisterReleaseContext,
   actor: Principal,
   req: CreateReleaseRequest,
+  prepared: PreparedResources,
 ): Promise<{ created: boolean; release: Release }> {
-  const result = await createRelease(ctx, actor, req).catch((err) => {
+  const result = await createRelease(ctx, actor, req, prepared).catch((err) => {
     releasesTotal.inc({ outcome: 'failed' });
     throw err;
   });

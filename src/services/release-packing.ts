@@ -7,7 +7,14 @@
  */
 import type { Blob } from '../core/digest.js';
 import type { ReleaseImageInput } from '../core/release-image.js';
-import { asBlob, type PackedImage, type PackedLayer, type ReadManifest, type ReleaseJob } from './release-worker.js';
+import {
+  asBlob,
+  type PackedImage,
+  type PackedLayer,
+  type PreparedRegistration,
+  type ReadManifest,
+  type ReleaseJob,
+} from './release-worker.js';
 import { WorkerPool, type WorkLimits } from './worker-pool.js';
 
 export const DEFAULT_PACKING_LIMITS: WorkLimits = { timeoutMs: 60_000, maxHeapMb: 512 };
@@ -24,29 +31,30 @@ export const releasePool = new WorkerPool({
 const HINT = 'split the release or make its objects smaller';
 
 /**
- * Validates `resources` (400 naming each bad field), flattens Lists, enforces the release
- * limits (413 naming the limit and the object) and packs the resources layer.
- * `bodyBytes`: the request's size, what the job holds while it waits.
+ * Reads a registration's raw JSON body in a thread (UTF-8, JSON, the text rules; a 400 when
+ * they fail) and packs its resources layer there, so neither the parse nor the packing holds
+ * the event loop (issue #19 item 2). The answer holds the body with `resources` emptied for the
+ * schema check, and the packed layer or the refusal packing met (PreparedRegistration).
+ * Refused with 503 `server_busy` when the queue is full; 413 past the time or memory limit.
  */
-export async function packResourcesLayer(
-  resources: unknown[],
-  committedAt: string | null,
-  maxObjects: number,
-  bodyBytes?: number,
-): Promise<{ blob: Blob; objects: PackedLayer['objects'] }> {
-  const packed = await releasePool.run<PackedLayer>({ kind: 'layer', resources, committedAt, maxObjects } satisfies ReleaseJob, {
-    what: `packing the release's ${resources.length} resources`,
+export function prepareRegistration(bytes: Buffer, maxObjects: number): Promise<PreparedRegistration> {
+  // moved to the thread, not copied, when the buffer is the body's own
+  const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
+  return releasePool.run<PreparedRegistration>({ kind: 'registration', body: own, maxObjects } satisfies ReleaseJob, {
+    what: `reading a registration of ${bytes.length} bytes`,
     hint: HINT,
-    weight: bodyBytes ?? 0,
+    weight: bytes.length,
+    transfer: [own.buffer as ArrayBuffer],
   });
-  return { blob: asBlob(packed.blob), objects: packed.objects };
 }
 
-/** The digest of the layer `resources` give with another commit time. */
-export function resourcesLayerDigest(resources: Record<string, unknown>[], committedAt: string | null): Promise<string> {
-  return releasePool.run<string>({ kind: 'digest', resources, committedAt } satisfies ReleaseJob, {
-    what: `digesting the release's ${resources.length} resources`,
+/** The digest of a packed resources layer with its files' times set to `committedAt`'s. */
+export function redatedLayerDigest(layer: Blob, committedAt: string | null): Promise<string> {
+  const own = new Uint8Array(layer.bytes);
+  return releasePool.run<string>({ kind: 'redate', layer: own, committedAt } satisfies ReleaseJob, {
+    what: `digesting a resources layer of ${layer.size} bytes`,
     hint: HINT,
+    transfer: [own.buffer as ArrayBuffer],
   });
 }
 

@@ -7,9 +7,13 @@
  * `GET …/resources`. Started by release-packing.ts in a bounded pool (worker-pool.ts) with a time
  * and a memory limit. Each job is a plain function too (`releaseJob`), for benches and tests.
  */
+import { isUtf8 } from 'node:buffer';
+import secureJson from 'secure-json-parse';
 import { parse } from 'yaml';
 import type { Blob } from '../core/digest.js';
 import { type FieldProblem, ForgeError, validationError } from '../core/errors.js';
+import { inputProblems } from '../core/input-text.js';
+import { parseJsonText } from '../core/json-text.js';
 import { flattenLists, validateResources } from '../core/manifests.js';
 import {
   buildReleaseImage,
@@ -17,8 +21,10 @@ import {
   type ReleaseImageInput,
   type ResourceSummaryItem,
   readResourcesLayer,
+  redateResourcesLayer,
 } from '../core/release-image.js';
 import { RELEASE_LIMITS } from '../core/release-limits.js';
+import { parseRfc3339 } from '../core/rfc3339.js';
 import { serveJobs } from './worker-pool.js';
 
 /** A blob as it crosses to and from the thread (a Buffer arrives as a Uint8Array). */
@@ -30,10 +36,10 @@ export interface WireBlob {
 }
 
 export type ReleaseJob =
-  /** Validate, flatten, check the limits and pack the resources layer of a registration. */
-  | { kind: 'layer'; resources: unknown[]; committedAt: string | null; maxObjects: number }
-  /** Only the digest of the layer `resources` give (what `content_matches` compares). */
-  | { kind: 'digest'; resources: Record<string, unknown>[]; committedAt: string | null }
+  /** Read a registration's raw body (UTF-8, JSON, text rules) and pack its resources layer. */
+  | { kind: 'registration'; body: Uint8Array; maxObjects: number }
+  /** The digest of a packed resources layer with its files' times set to another commit time (what `content_matches` compares). */
+  | { kind: 'redate'; layer: Uint8Array; committedAt: string | null }
   /** The metadata layer and the manifest, around a layer already packed. */
   | { kind: 'image'; input: Omit<ReleaseImageInput, 'resources'>; layer: { blob: WireBlob; objects: ResourceSummaryItem[] } }
   /** A stored resources layer, unpacked (within the release limits) and parsed. */
@@ -50,6 +56,20 @@ export interface PackedImage {
 }
 
 export type ReadManifest = { path: string; yaml: string; object: Record<string, unknown> };
+
+/**
+ * A registration as the thread read it: the body with `resources` emptied (what the event loop
+ * validates against the schema and keeps), how many resources it had, and either their packed
+ * layer or the refusal packing them met. The refusal waits until the rest of the body has been
+ * validated and the caller authorized, so errors come in the order a reader expects.
+ */
+export interface PreparedRegistration {
+  body: unknown;
+  /** How many objects `resources` held before `kind: List`s were flattened; null when it is not an array. */
+  count: number | null;
+  layer?: PackedLayer;
+  refusal?: { code: string; message: string; details?: Record<string, unknown> };
+}
 
 /** How deeply a JSON value nests, counted without recursion so a hostile body cannot overflow the stack. */
 function nestingDepth(value: unknown): number {
@@ -102,13 +122,55 @@ export function packLayer(resources: unknown[], committedAt: string | null, maxO
   return { blob: layer.blob, objects: layer.objects };
 }
 
+/** A request body's bytes as JSON: valid UTF-8, no prototype keys, no NUL or lone surrogate, bounded nesting; a 400 otherwise. */
+function readJsonBody(bytes: Buffer): unknown {
+  if (bytes.length === 0) throw validationError([{ path: 'body', message: 'is empty; expected a JSON object' }]);
+  if (!isUtf8(bytes)) throw validationError([{ path: 'body', message: 'is not valid UTF-8' }]);
+  const text = bytes.toString('utf8');
+  let body: unknown;
+  try {
+    body = secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+  } catch (err) {
+    if (/forbidden prototype/i.test((err as Error).message))
+      throw validationError([{ path: 'body', message: 'holds a "__proto__" or "constructor.prototype" key, which is refused' }]);
+    parseJsonText(text, 'the request body'); // throws the 400 that says where the fault is
+    throw err;
+  }
+  const problems = inputProblems(body);
+  if (problems.length > 0) throw validationError(problems);
+  return body;
+}
+
+/**
+ * Reads a registration's raw body and packs its resources (issue #19 item 2: parsing a 10 MB
+ * body on the event loop stalled every other request). Bad JSON or text is thrown (400); a
+ * refusal of the resources themselves is answered beside the body, for the caller to throw later.
+ */
+export function prepareRegistration(bytes: Buffer, maxObjects: number): PreparedRegistration {
+  const body = readJsonBody(bytes);
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return { body, count: null };
+  const { resources, ...rest } = body as Record<string, unknown>;
+  if (!Array.isArray(resources)) return { body, count: null };
+  const emptied = { ...rest, resources: [] };
+  // too many objects: the caller's own check names the limit; nothing is packed
+  if (resources.length > Math.min(maxObjects, RELEASE_LIMITS.maxObjects)) return { body: emptied, count: resources.length };
+  const commit = (rest as { commit?: { committed_at?: unknown } }).commit;
+  const at = typeof commit?.committed_at === 'string' && parseRfc3339(commit.committed_at) ? commit.committed_at : null;
+  try {
+    return { body: emptied, count: resources.length, layer: packLayer(resources, at, maxObjects) };
+  } catch (err) {
+    if (!(err instanceof ForgeError)) throw err;
+    return { body: emptied, count: resources.length, refusal: { code: err.code, message: err.message, details: err.details } };
+  }
+}
+
 /** One job, on whichever thread calls it. */
-export function releaseJob(job: ReleaseJob): PackedLayer | PackedImage | string | ReadManifest[] {
+export function releaseJob(job: ReleaseJob): PreparedRegistration | PackedImage | string | ReadManifest[] {
   switch (job.kind) {
-    case 'layer':
-      return packLayer(job.resources, job.committedAt, job.maxObjects);
-    case 'digest':
-      return buildResourcesLayer(job.resources, job.committedAt).blob.digest;
+    case 'registration':
+      return prepareRegistration(Buffer.from(job.body.buffer, job.body.byteOffset, job.body.byteLength), job.maxObjects);
+    case 'redate':
+      return redateResourcesLayer(Buffer.from(job.layer.buffer, job.layer.byteOffset, job.layer.byteLength), job.committedAt).digest;
     case 'image': {
       const image = buildReleaseImage({ ...job.input, resources: [] }, { blob: asBlob(job.layer.blob), objects: job.layer.objects });
       return { manifest: image.manifest, metadata: image.metadata };

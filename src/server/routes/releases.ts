@@ -1,4 +1,5 @@
 /** Release routes (DESIGN.md §10): register, read by any reference, list, manifests, diff, projects. */
+import type { FastifyRequest } from 'fastify';
 import {
   CreateReleaseBody,
   DiffParams,
@@ -13,8 +14,11 @@ import {
   Resources,
   SemanticDiff,
 } from '../../contract/index.js';
+import { ForgeError } from '../../core/errors.js';
+import type { PreparedResources } from '../../services/create-release.js';
 import { registerRelease } from '../../services/register-release.js';
 import { semanticReleaseDiff, unifiedReleaseDiff } from '../../services/release-diff.js';
+import { prepareRegistration } from '../../services/release-packing.js';
 import { getRelease, getReleaseManifests, listProjects, listReleases } from '../../services/release-reads.js';
 import { authorize } from '../auth.js';
 import type { App, AppContext } from '../context.js';
@@ -22,36 +26,61 @@ import type { App, AppContext } from '../context.js';
 const tags = ['releases'];
 
 export async function releaseRoutes(app: App, ctx: AppContext, hide: boolean) {
-  app.post(
-    '/releases',
-    {
-      schema: {
-        hide,
-        tags,
-        summary: 'Register a release (pipeline service account only)',
-        body: CreateReleaseBody,
-        response: { 200: Release, 201: Release, ...errorResponses },
-      },
-    },
-    async (req, reply) => {
-      const actor = authorize(req, { kind: 'release:create' });
-      const { created, release } = await registerRelease(
-        {
-          db: ctx.db,
-          store: ctx.store,
-          maxResources: ctx.settings.maxResources,
-          bodyBytes: Number(req.headers['content-length']) || undefined,
-          repositories: ctx.settings.platform.repositories,
-          signingKey: ctx.signingKey,
-          deploy: ctx.deploy,
-          pauseAfterPushMs: ctx.settings.faults.pauseAfterRegistryPushMs,
+  // Registration bodies (up to FORGE_BODY_LIMIT_BYTES, 16 MiB) are read in a packing thread,
+  // not on the event loop (issue #19 item 2): the parser hands the raw bytes over and keeps the
+  // body with its resources emptied, which the schema then checks; the packed layer waits here.
+  const prepared = new WeakMap<object, PreparedResources>();
+  await app.register(async (plain) => {
+    const scope = plain as App;
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, async (req: FastifyRequest, bytes: Buffer) => {
+      const read = await prepareRegistration(bytes, ctx.settings.maxResources);
+      if (read.count !== null)
+        prepared.set(req, {
+          count: read.count,
+          ...(read.layer ? { layer: read.layer } : {}),
+          ...(read.refusal ? { refusal: read.refusal } : {}),
+        });
+      return read.body;
+    });
+    scope.post(
+      '/releases',
+      {
+        bodyLimit: ctx.settings.bodyLimit,
+        schema: {
+          hide,
+          tags,
+          summary: 'Register a release (pipeline service account only)',
+          body: CreateReleaseBody,
+          response: { 200: Release, 201: Release, ...errorResponses },
         },
-        actor,
-        req.body,
-      );
-      return reply.status(created ? 201 : 200).send(release);
-    },
-  );
+        // who may not register is refused before a byte of the body is read
+        preParsing: async (req) => {
+          authorize(req, { kind: 'release:create' });
+        },
+      },
+      async (req, reply) => {
+        const actor = authorize(req, { kind: 'release:create' });
+        const resources = prepared.get(req);
+        if (!resources) throw new ForgeError('internal_error', 'the registration body was not read by the packing thread');
+        const { created, release } = await registerRelease(
+          {
+            db: ctx.db,
+            store: ctx.store,
+            maxResources: ctx.settings.maxResources,
+            repositories: ctx.settings.platform.repositories,
+            signingKey: ctx.signingKey,
+            deploy: ctx.deploy,
+            pauseAfterPushMs: ctx.settings.faults.pauseAfterRegistryPushMs,
+          },
+          actor,
+          req.body,
+          resources,
+        );
+        return reply.status(created ? 201 : 200).send(release);
+      },
+    );
+  });
 
   app.get(
     '/releases/:owner/:name/:project',
