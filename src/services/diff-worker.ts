@@ -24,12 +24,15 @@ export interface DiffSide {
 }
 
 export interface DiffJob {
-  format: 'semantic' | 'unified';
+  /** `semantic-json`: the semantic diff already as JSON text, so the event loop neither rebuilds nor serializes it. */
+  format: 'semantic' | 'semantic-json' | 'unified';
   from: DiffSide;
   to: DiffSide;
 }
 
-export type DiffAnswer = { ok: true; semantic?: ObjectDiff; unified?: string } | { ok: false; code: string; message: string };
+export type DiffAnswer =
+  | { ok: true; semantic?: ObjectDiff; semanticJson?: string; unified?: string }
+  | { ok: false; code: string; message: string };
 
 function files(side: DiffSide) {
   return readResourcesLayer(Buffer.from(side.layer.buffer, side.layer.byteOffset, side.layer.byteLength), side.mediaType).map((f) => {
@@ -43,6 +46,16 @@ function files(side: DiffSide) {
 export function computeDiff(job: DiffJob): DiffAnswer {
   const a = files(job.from);
   const b = files(job.to);
+  if (job.format === 'semantic-json')
+    return {
+      ok: true,
+      semanticJson: JSON.stringify(
+        semanticDiff(
+          a.map((f) => f.object),
+          b.map((f) => f.object),
+        ),
+      ),
+    };
   if (job.format === 'semantic')
     return {
       ok: true,

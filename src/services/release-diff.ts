@@ -70,21 +70,26 @@ async function job(ctx: ReleaseReadContext, p: ProjectParams, ref: string, other
   return { a, b, job: { format, from, to } satisfies DiffJob };
 }
 
-/** The semantic diff from release `ref` to release `other`. */
-export async function semanticReleaseDiff(
+/**
+ * The semantic diff from release `ref` to release `other` (GET …/diff/…?format=semantic), as
+ * the JSON text of a SemanticDiff: built and serialized in the diff thread, so a diff of
+ * thousands of changes is neither cloned back nor stringified on the event loop.
+ */
+export async function semanticReleaseDiffJson(
   ctx: ReleaseReadContext,
   p: ProjectParams,
   ref: string,
   other: string,
   limits?: DiffLimits,
-): Promise<SemanticDiff> {
-  const { a, b, job: j } = await job(ctx, p, ref, other, 'semantic');
-  const answer = await runDiffJob(j, limits);
-  return {
+): Promise<string> {
+  const { a, b, job: j } = await job(ctx, p, ref, other, 'semantic-json');
+  const body = (await runDiffJob(j, limits)).semanticJson!;
+  const head = JSON.stringify({
     from: { release_number: a.release_number, digest: a.oci_digest },
     to: { release_number: b.release_number, digest: b.oci_digest },
-    ...answer.semantic!,
-  };
+  });
+  // `{"from":…,"to":…}` and `{"changed":…}` joined into one object
+  return body === '{}' ? head : `${head.slice(0, -1)},${body.slice(1)}`;
 }
 
 /** The unified text diff from release `ref` to release `other`: one text diff per changed object, headed by its path. */

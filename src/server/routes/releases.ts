@@ -17,7 +17,7 @@ import {
 import { ForgeError } from '../../core/errors.js';
 import type { PreparedResources } from '../../services/create-release.js';
 import { registerRelease } from '../../services/register-release.js';
-import { semanticReleaseDiff, unifiedReleaseDiff } from '../../services/release-diff.js';
+import { semanticReleaseDiffJson, unifiedReleaseDiff } from '../../services/release-diff.js';
 import { prepareRegistration } from '../../services/release-packing.js';
 import { getRelease, getReleaseManifests, listProjects, listReleases } from '../../services/release-reads.js';
 import { authorize } from '../auth.js';
@@ -176,8 +176,11 @@ export async function releaseRoutes(app: App, ctx: AppContext, hide: boolean) {
       authorize(req, { kind: 'read' });
       // Computed in a worker thread with time and memory limits (services/release-diff.ts).
       if (req.query.format === 'semantic') {
-        const diff = await semanticReleaseDiff(ctx, req.params, req.params.ref, req.params.other);
-        return reply.type('application/json').serializer(JSON.stringify).send(diff);
+        const diff = await semanticReleaseDiffJson(ctx, req.params, req.params.ref, req.params.other);
+        return reply
+          .type('application/json')
+          .serializer((text) => text as string)
+          .send(diff);
       }
       const patch = await unifiedReleaseDiff(ctx, req.params, req.params.ref, req.params.other);
       return reply
