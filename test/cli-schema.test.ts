@@ -33,6 +33,16 @@ test('forge validate refuses misspelt fields, two kinds of rule in one, and a ba
       { '.forge/repo.cue': 'package repo\n\ntagging: strategy: "tagall"\n', 'svc/.forge/project.cue': projectCue('svc') },
       /tagging\.strategy: 2 errors in empty disjunction/,
     ],
+    [
+      'misspelt tagging field',
+      { '.forge/repo.cue': 'package repo\n\ntagging: stratgy: "tag-all"\n', 'svc/.forge/project.cue': projectCue('svc') },
+      /\.forge\/repo\.cue:\d+:\d+: tagging\.stratgy: conflicting values .*"<not a field of tagging: expected strategy>"/,
+    ],
+    [
+      'bad artifact name',
+      { 'svc/.forge/project.cue': projectCue('svc', 'artifacts: "Bad_Name": {type: "binary"}') },
+      /svc\/\.forge\/project\.cue/,
+    ],
   ];
   for (const [what, files, message] of cases) {
     const repo = makeRepo(files);

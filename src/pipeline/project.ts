@@ -152,6 +152,25 @@ function releaseConfig(src: ProjectSource, rel: string, input: unknown): Release
   }
 }
 
+/**
+ * `artifacts` checked by parseArtifacts, each refusal naming the file and line its artifact is
+ * written on (`svc/.forge/project.cue:4: artifacts."Bad_Name": …`), else the project's folder.
+ */
+function artifactsConfig(src: ProjectSource, rel: string, input: unknown): ArtifactConfig[] {
+  try {
+    return parseArtifacts(input);
+  } catch (err) {
+    const fields = (err as ForgeError).details?.fields as FieldProblem[] | undefined;
+    if (!(err instanceof ForgeError) || !fields) throw err;
+    const lines = fields.map((f) => {
+      const name = /^artifacts\."((?:[^"\\]|\\.)*)"/.exec(f.path)?.[1];
+      const where = (name === undefined ? undefined : locate(src, name)) ?? `${rel === '.' ? '' : `${rel}/`}.forge`;
+      return `${where}: ${f.path}: ${f.message}`;
+    });
+    throw new ForgeError('validation_error', lines.join('\n'), { fields });
+  }
+}
+
 /** `file:line` (relative to the repository root) of the first line of the project's files that writes `pattern` as a string. */
 function locate(src: ProjectSource, pattern: string): string | undefined {
   const forms = [JSON.stringify(pattern), `#"${pattern}"#`, pattern];
@@ -190,7 +209,7 @@ export async function evaluateProject(
   const paths = (data.release as { paths?: unknown } | undefined)?.paths ?? [];
   if (!Array.isArray(paths) || !paths.every((p) => typeof p === 'string' && p !== ''))
     throw new ForgeError('validation_error', `${rel}/.forge: release.paths: expected a list of paths`, { field: 'release.paths' });
-  const artifacts = parseArtifacts(data.artifacts);
+  const artifacts = artifactsConfig(src, rel, data.artifacts);
   const shape = outputs ? outputs(artifacts) : Object.fromEntries(artifacts.map((a) => [a.name, placeholderOutputs(a)]));
   for (const { file, ref } of src.refs) lookupArtifactRef(shape as Record<string, unknown>, ref, file);
   const misspelt = misspeltFields(data);
