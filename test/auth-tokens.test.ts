@@ -100,7 +100,7 @@ describe('creating tokens', () => {
     }
   });
 
-  test('subjects: no control characters or line breaks, no reserved forge: prefix, at most 200 characters', async () => {
+  test('subjects: no control characters or line breaks, no invisible or look-alike characters, no reserved forge: prefix, at most 200 characters', async () => {
     const bad = [
       'ci\nApproved by: ceo@example.com',
       'ci\r',
@@ -111,12 +111,21 @@ describe('creating tokens', () => {
       'FORGE:anything',
       ' ',
       'x'.repeat(201),
+      // look-alikes of ci@example.com and of the reserved prefix (review of issue #19)
+      'ci\u200b@example.com',
+      'c\u200di@example.com',
+      '\ufeffci@example.com',
+      'ci\u00ad@example.com',
+      '\uff43\uff49@example.com',
+      'ci\u00a0@example.com',
+      '\uff46orge:auto-deploy',
+      'Zoe\u0308 Mu\u0308ller',
     ];
     for (const subject of bad) {
       assert.ok(subjectProblem(subject), JSON.stringify(subject));
       await assert.rejects(signToken(new Uint8Array(32), subject, ['developer'], 60), /--subject/);
     }
-    for (const subject of ['ci@example.com', 'deploy-bot', 'Zoë Müller', 'x'.repeat(200), 'team:forge'])
+    for (const subject of ['ci@example.com', 'deploy-bot', 'Zo\u00eb M\u00fcller', 'x'.repeat(200), 'team:forge', '山田@example.jp'])
       assert.equal(subjectProblem(subject), undefined);
     const dataDir = tempDir();
     try {

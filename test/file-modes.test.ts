@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { releaseBody, spawnForge, tempDir } from './support/forge.js';
+import { releaseBody, runCli, spawnForge, tempDir } from './support/forge.js';
 
 /** Every entry under `dir` that group or others may use, or a folder that is not 0700. */
 function loose(dir: string): string[] {
@@ -62,4 +62,13 @@ test('a data directory left open by an older version is closed at start', async 
   } finally {
     await second.stop();
   }
+});
+
+test('forge token create with a data directory that does not exist yet makes it private (0700), its key 0600', async () => {
+  const parent = tempDir();
+  const dataDir = join(parent, 'new', 'data');
+  const r = await runCli(['token', 'create', '--subject', 'ops@example.com', '--role', 'operator', '--data-dir', dataDir, '-o', 'json']);
+  assert.equal(r.code, 0, r.stderr);
+  for (const dir of [join(parent, 'new'), dataDir]) assert.equal(lstatSync(dir).mode & 0o777, 0o700, dir);
+  for (const name of readdirSync(dataDir)) assert.equal(lstatSync(join(dataDir, name)).mode & 0o077, 0, name);
 });

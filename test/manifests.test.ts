@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { validateResources } from '../src/core/manifests.js';
+import { resourcePath } from '../src/core/release-image.js';
 
 const dep = (name: string, extra: Record<string, unknown> = {}) => ({
   apiVersion: 'apps/v1',
@@ -52,4 +53,32 @@ test('duplicates of (apiVersion, kind, namespace, name) are refused; differing i
         'duplicate of deployment.resources[0]: Deployment "api" in namespace "default" (apps/v1) appears twice (an omitted namespace is "default")',
     },
   ]);
+});
+
+test('an empty namespace is an omitted one, as Kubernetes reads it: accepted, and the same object as "default"', () => {
+  assert.deepEqual(validateResources([dep('api', { namespace: '' })], 'resources'), []);
+  const problems = validateResources([dep('api', { namespace: '' }), dep('api', { namespace: 'default' })], 'resources');
+  assert.equal(problems.length, 1);
+  assert.match(problems[0]!.message, /^duplicate of resources\[0\]: Deployment "api" in namespace "default"/);
+  // and it names no folder of its own in the release
+  assert.equal(resourcePath(dep('api', { namespace: '' })), resourcePath(dep('api')));
+});
+
+test('two identical hooks made by generateName are a duplicate naming both indexes; hooks that differ are fine', () => {
+  const hook = (arg: string, namespace?: string) => ({
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { generateName: 'migrate-', annotations: { 'argocd.argoproj.io/hook': 'PreSync' }, ...(namespace ? { namespace } : {}) },
+    spec: { template: { spec: { containers: [{ name: 'm', image: 'x', args: [arg] }] } } },
+  });
+  assert.deepEqual(validateResources([hook('up'), hook('seed')], 'resources'), []);
+  for (const [a, b] of [
+    [hook('up'), hook('up')],
+    [hook('up'), hook('up', 'default')],
+  ]) {
+    const problems = validateResources([dep('api'), a, b], 'resources');
+    assert.equal(problems.length, 1, JSON.stringify(problems));
+    assert.equal(problems[0]!.path, 'resources[2]');
+    assert.match(problems[0]!.message, /^duplicate of resources\[1\]: the two are the same Job made by generateName "migrate-"/);
+  }
 });

@@ -306,7 +306,7 @@ describe('validation follows Kubernetes and Argo CD', () => {
       kind: 'Job',
       metadata: { generateName: 'migrate-', annotations: { 'argocd.argoproj.io/hook': 'PreSync' } },
     };
-    assert.deepEqual(validateResources([hook, { ...hook }]), []);
+    assert.deepEqual(validateResources([hook, { ...hook, metadata: { ...hook.metadata, generateName: 'seed-' } }]), []);
     const plain = { apiVersion: 'batch/v1', kind: 'Job', metadata: { generateName: 'migrate-' } };
     const problems = validateResources([plain]);
     assert.equal(problems[0]?.path, 'resources[0].metadata.generateName');

@@ -14,7 +14,8 @@ export function readOrCreateKeyFile(path: string, make: () => string): { content
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  mkdirSync(dirname(path), { recursive: true });
+  // a folder made here holds keys: only its owner may list or enter it
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
   writeFileSync(tmp, make(), { mode: 0o600 });
   let created = true;

@@ -9,6 +9,7 @@
  * cluster-scoped kind the namespace is ignored, so the two are the same object too).
  * Used by the pipeline before sending and by the server when registering. Pure.
  */
+import { canonicalJson } from './canonical-json.js';
 import type { FieldProblem } from './errors.js';
 
 /** DNS-1123 subdomain: what Kubernetes requires of most object names. */
@@ -102,18 +103,32 @@ export function validateResources(objects: unknown[], pathPrefix = 'resources'):
       });
       ok = false;
     }
-    if (namespace !== undefined && (typeof namespace !== 'string' || namespace.length > 63 || !DNS1123_LABEL.test(namespace))) {
+    // "" is what Kubernetes takes for an omitted namespace (the API server defaults it)
+    if (
+      namespace !== undefined &&
+      namespace !== '' &&
+      (typeof namespace !== 'string' || namespace.length > 63 || !DNS1123_LABEL.test(namespace))
+    ) {
       problems.push({
         path: `${at}.metadata.namespace`,
         message: `expected a DNS-1123 label (lower-case letters, digits and "-", at most 63 characters), got ${JSON.stringify(namespace)}`,
       });
       ok = false;
     }
-    // Objects made by generateName get distinct names from the API server: they never collide.
-    if (!ok || name === undefined) continue;
-    const key = JSON.stringify([apiVersion, kind, namespace || 'default', name]);
+    if (!ok) continue;
+    // Objects made by generateName get distinct names from the API server: only two identical
+    // ones collide (a release stores each object once, named by its content).
+    const key =
+      name === undefined
+        ? JSON.stringify(['generateName', canonicalJson({ ...obj, metadata: { ...metadata, namespace: namespace || 'default' } })])
+        : JSON.stringify([apiVersion, kind, namespace || 'default', name]);
     const first = seen.get(key);
-    if (first !== undefined) {
+    if (first !== undefined && name === undefined) {
+      problems.push({
+        path: at,
+        message: `duplicate of ${first}: the two are the same ${kind} made by generateName "${generateName}" (an omitted namespace is "default"); a release holds each object once: remove one, or make them differ`,
+      });
+    } else if (first !== undefined) {
       problems.push({
         path: at,
         message: `duplicate of ${first}: ${kind} "${name}" in namespace "${namespace || 'default'}" (${apiVersion}) appears twice (an omitted namespace is "default")`,

@@ -100,7 +100,13 @@ function objectIdentity(obj: Record<string, unknown>) {
     metadata.name === undefined && typeof metadata.generateName === 'string'
       ? `${metadata.generateName}${createHash('sha256').update(canonicalJson(obj)).digest('hex').slice(0, 10)}`
       : metadata.name;
-  const fields = { apiVersion: obj.apiVersion, kind: obj.kind, name, namespace: metadata.namespace ?? null };
+  // an empty namespace is an omitted one, as Kubernetes reads it
+  const fields = {
+    apiVersion: obj.apiVersion,
+    kind: obj.kind,
+    name,
+    namespace: metadata.namespace === '' ? null : (metadata.namespace ?? null),
+  };
   for (const [field, value] of Object.entries(fields)) {
     const optional = field === 'namespace';
     if (optional && value === null) continue;

@@ -32,7 +32,13 @@ export function subjectProblem(subject: string): string | undefined {
   // C0/C1 controls, DEL, line and paragraph separators, bidirectional overrides and isolates.
   if (/[\p{Cc}\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/u.test(subject))
     return 'contains a control character or line break: it is recorded as the actor of audit entries and commit messages';
-  if (/^forge:/i.test(subject.trim())) return 'starts with "forge:", which is reserved for Forge\'s own actors (forge:auto-deploy)';
+  // Invisible characters (zero-width space and joiners, soft hyphen, byte order mark): two subjects that look alike must be the same subject.
+  if (/\p{Cf}/u.test(subject))
+    return 'contains an invisible formatting character (such as a zero-width space): it would look like another subject';
+  // Full-width letters, ligatures, non-breaking spaces: each has one plain form (NFKC), and only that form is accepted.
+  const plain = subject.normalize('NFKC');
+  if (plain !== subject) return `is not written in its plain Unicode form: write ${JSON.stringify(plain)}, which it looks like`;
+  if (/^forge:/i.test(plain.trim())) return 'starts with "forge:", which is reserved for Forge\'s own actors (forge:auto-deploy)';
   return undefined;
 }
 
