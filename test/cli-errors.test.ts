@@ -77,7 +77,7 @@ test('a server that is not Forge, or none at all: one line saying so, and a hint
   explained(down.stderr, /cannot reach the Forge server at http:\/\/127\.0\.0\.1:9/, /forge serve/);
 });
 
-test('forge serve: a port in use and a bad platform config are one line and a hint, before the server starts', async (t) => {
+test('forge serve: a port in use, a bad platform config and a database it cannot use are one line and a hint, before the server starts', async (t) => {
   const busy: Server = createServer();
   await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
   t.after(() => busy.close());
@@ -101,6 +101,17 @@ test('forge serve: a port in use and a bad platform config are one line and a hi
   const badPort = await runCli(['serve', '--port', 'eighty', '--data-dir', dataDir]);
   assert.equal(badPort.code, 1);
   explained(badPort.stderr, /invalid port "eighty"/, /0 to 65535/);
+
+  // A database that cannot be used: what is wrong, where (never the password), and what to fix.
+  const database = async (url: string, error: RegExp, hint: RegExp) => {
+    const r = await runCli(['serve', '--port', '0', '--data-dir', dataDir], { env: { FORGE_DATABASE_URL: url } });
+    assert.equal(r.code, 1, r.stderr);
+    explained(r.stderr, error, hint);
+    assert.doesNotMatch(r.stderr, /s3cr3t/);
+  };
+  await database('not a url s3cr3t', /FORGE_DATABASE_URL is not a PostgreSQL URL/, /docs\//);
+  await database('postgres://bob:s3cr3t@127.0.0.1:9/x', /database at 127\.0\.0\.1:9\/x .*ECONNREFUSED/, /start PostgreSQL/);
+  await database('postgres://bob:s3cr3t@nohost.invalid/x', /database at nohost\.invalid:5432\/x .*ENOTFOUND/, /fix the host/);
 });
 
 test('validate and release create refuse a folder that is in no repository, without walking it', async (t) => {

@@ -123,6 +123,28 @@ function argocdUrl(env: Env): string | undefined {
   return raw.replace(/\/+$/, '');
 }
 
+/**
+ * FORGE_DATABASE_URL, checked: a postgres:// or postgresql:// URL; undefined when unset. The
+ * value is never quoted in the error: it may hold a password.
+ */
+function databaseUrl(env: Env): string | undefined {
+  const raw = textFromEnv(env, 'FORGE_DATABASE_URL');
+  if (!raw) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:'))
+    throw new ForgeError(
+      'validation_error',
+      'FORGE_DATABASE_URL is not a PostgreSQL URL (the value is not shown: it may hold a password); expected postgres://USER:PASSWORD@HOST:5432/DATABASE, or unset it for the embedded database',
+      { field: 'FORGE_DATABASE_URL' },
+    );
+  return raw;
+}
+
 /** FORGE_TOKEN_MAX_LIFETIME as seconds (default 90 days); the CLI's `forge token create` reads the same variable. */
 export function tokenMaxLifetimeFromEnv(env: Env): number {
   const raw = textFromEnv(env, 'FORGE_TOKEN_MAX_LIFETIME');
@@ -177,7 +199,7 @@ export function loadSettings(flags: ServeFlags, env: Env = process.env): Setting
     dataDir,
     configFile,
     platform: configFile ? parsePlatformConfig(readFileSync(configFile, 'utf8'), configFile) : DEFAULT_PLATFORM_CONFIG,
-    databaseUrl: env.FORGE_DATABASE_URL || undefined,
+    databaseUrl: databaseUrl(env),
     registry: registry.registry,
     registryUsername: registry.username,
     registryPassword: registry.password,

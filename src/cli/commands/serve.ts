@@ -42,6 +42,30 @@ export function probePort(host: string, port: number): Promise<void> {
   });
 }
 
+/** SQLSTATEs and socket errors of a PostgreSQL server that cannot be reached or refuses us, and what to do. */
+const DATABASE_PROBLEMS: Record<string, string> = {
+  ECONNREFUSED: 'nothing listens there: start PostgreSQL, or fix the host and port',
+  ENOTFOUND: 'the host name does not resolve: fix the host',
+  EAI_AGAIN: 'the host name could not be resolved now: check DNS, or fix the host',
+  ETIMEDOUT: 'the connection timed out: check the host, the port and any firewall',
+  EHOSTUNREACH: 'the host cannot be reached: check the host and the network',
+  '28P01': 'the password was refused: fix the user or password',
+  '28000': 'PostgreSQL refused this user from this host (pg_hba.conf): fix the user, or allow it',
+  '3D000': 'the database does not exist: create it (createdb) or fix its name',
+};
+
+/** A ServeError naming the database (without its password) and what to fix, for a connection failure; undefined for other errors. */
+export function databaseProblem(err: NodeJS.ErrnoException, url: string): ServeError | undefined {
+  const hint = DATABASE_PROBLEMS[String(err.code)];
+  if (!hint) return undefined;
+  const u = new URL(url);
+  const where = `${u.hostname}:${u.port || 5432}${u.pathname}`;
+  return new ServeError(
+    `cannot use the PostgreSQL database at ${where} (FORGE_DATABASE_URL): ${err.code}`,
+    `${hint}; unset FORGE_DATABASE_URL to use the embedded database`,
+  );
+}
+
 export function registerServe(program: Command) {
   program
     .command('serve')
@@ -73,7 +97,9 @@ export function registerServe(program: Command) {
         }
         await probePort(settings.host, settings.port);
         const { startServer } = await import('../../server/start.js');
-        const server = await startServer(settings);
+        const server = await startServer(settings).catch((err: NodeJS.ErrnoException) => {
+          throw settings.databaseUrl ? (databaseProblem(err, settings.databaseUrl) ?? err) : err;
+        });
         let stopping = false;
         const stop = () => {
           if (stopping) return;
