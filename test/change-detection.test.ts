@@ -180,7 +180,11 @@ test('examples/monorepo: an api-only commit releases only api, a lib/k8s commit 
     });
     assert.equal(r.code, 0, r.stderr);
     return {
-      released: (JSON.parse(r.stdout) as { project: string; release_number: number }[]).map((x) => `${x.project}#${x.release_number}`),
+      // one entry per project: {project, status, reason?, release?, request?}
+      released: (JSON.parse(r.stdout) as { project: string; status: string; release?: { release_number: number } }[])
+        .filter((x) => x.status === 'created' || x.status === 'existing' || x.status === 'dry-run')
+        .map((x) => `${x.project}#${x.release?.release_number}`),
+      statuses: Object.fromEntries((JSON.parse(r.stdout) as { project: string; status: string }[]).map((x) => [x.project, x.status])),
       stderr: r.stderr,
     };
   };
@@ -192,6 +196,8 @@ test('examples/monorepo: an api-only commit releases only api, a lib/k8s commit 
   commit('api: four replicas');
   const apiOnly = await release();
   assert.deepEqual(apiOnly.released, ['api#2']);
+  // -o json says what became of every project, not only of those released (issue 14 review)
+  assert.deepEqual(apiOnly.statuses, { api: 'created', web: 'skipped' });
   assert.match(
     apiOnly.stderr,
     /^web: skipped: no input changed since release #1 \([0-9a-f]{12}\); inputs: cue\.mod, lib\/k8s, services\/web/m,
@@ -214,7 +220,13 @@ test('examples/monorepo: an api-only commit releases only api, a lib/k8s commit 
     env: { FORGE_URL: 'http://127.0.0.1:9', FORGE_TOKEN: token, HOME: dir, GITHUB_REF: '', GITHUB_SHA: '' },
   });
   assert.equal(blind.code, 0, blind.stderr);
-  assert.equal((JSON.parse(blind.stdout) as unknown[]).length, 2);
+  assert.deepEqual(
+    (JSON.parse(blind.stdout) as { project: string; status: string }[]).map((x) => [x.project, x.status]),
+    [
+      ['api', 'dry-run'],
+      ['web', 'dry-run'],
+    ],
+  );
   for (const name of ['api', 'web'])
     assert.match(
       blind.stderr,

@@ -70,11 +70,26 @@ test('a server that is not Forge, or none at all: one line saying so, and a hint
     const url = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
     const r = await runCli(['status', '--repository', 'acme/mono'], { env: { ...env, FORGE_URL: url } });
     assert.equal(r.code, 1);
-    explained(r.stderr, new RegExp(`${url} is not a Forge server: GET /api/v1/environments\\?.* answered ${status}`), /FORGE_URL/);
+    explained(
+      r.stderr,
+      new RegExp(`${url} is not a Forge server: GET /api/v1/(environments|overview)\\?.* answered ${status}`),
+      /FORGE_URL/,
+    );
   }
   const down = await runCli(['status', '--repository', 'acme/mono'], { env: { ...env, FORGE_URL: 'http://127.0.0.1:9' } });
   assert.equal(down.code, 1);
   explained(down.stderr, /cannot reach the Forge server at http:\/\/127\.0\.0\.1:9/, /forge serve/);
+  // How people write the URL wrong (issue 14 review): no scheme, https to plain http, the API's own prefix.
+  const host = forge.url.replace(/^http:\/\//, '');
+  const bare = await runCli(['whoami'], { env: { ...env, FORGE_URL: host } });
+  assert.equal(bare.code, 1);
+  explained(bare.stderr, new RegExp(`"${host}" is not an http\\(s\\) URL`), /with its scheme, e\.g\. http:\/\//);
+  const tls = await runCli(['whoami'], { env: { ...env, FORGE_URL: `https://${host}` } });
+  assert.equal(tls.code, 1);
+  explained(tls.stderr, /the TLS handshake failed \(the server does not speak https\)/, new RegExp(`use http://${host}`));
+  const prefixed = await runCli(['whoami', '-o', 'json'], { env: { ...env, FORGE_URL: `${forge.url}/api/v1/` } });
+  assert.equal(prefixed.code, 0, prefixed.stderr);
+  assert.ok(JSON.parse(prefixed.stdout).roles.includes('developer'));
 });
 
 test('forge serve: a port in use, a bad platform config and a database it cannot use are one line and a hint, before the server starts', async (t) => {
@@ -178,7 +193,7 @@ test('a misspelt project field is an error naming the field it looks like, never
     t.after(() => rmSync(repo.dir, { recursive: true, force: true }));
     const r = await runCli(['validate'], { cwd: repo.dir, env });
     assert.equal(r.code, 1, r.stdout);
-    assert.match(r.stderr, new RegExp(`svc/\\.forge: ${field}: not a project field; did you mean "${near}"\\?`));
+    assert.match(r.stderr, new RegExp(`svc/\\.forge/project\\.cue:4: ${field}: not a project field; did you mean "${near}"\\?`));
   }
 });
 

@@ -54,12 +54,16 @@ test('examples/monorepo: validate, render, and release both projects end to end 
   const created = await cli('release', 'create', '-o', 'json');
   assert.equal(created.code, 0, created.stderr);
   assert.doesNotMatch(created.stderr, /warning/i, created.stderr);
-  const releases = JSON.parse(created.stdout) as {
+  const outcomes = JSON.parse(created.stdout) as {
     project: string;
-    release_number: number;
-    aliases: { alias: string }[];
-    artifacts: { tracking_oci_uri?: string }[];
+    status: string;
+    release: { project: string; release_number: number; aliases: { alias: string }[]; artifacts: { tracking_oci_uri?: string }[] };
   }[];
+  assert.deepEqual(
+    outcomes.map((o) => o.status),
+    ['created', 'created'],
+  );
+  const releases = outcomes.map((o) => o.release);
   assert.deepEqual(
     releases.map((r) => [r.project, r.release_number]),
     [

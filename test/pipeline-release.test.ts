@@ -130,10 +130,18 @@ test('release create: builds, renders and sends exactly the DESIGN §10 body per
   assert.equal(body.resources[0].spec.template.spec.containers[0].image, art.primary_published_uri);
   assert.equal(body.resources[1].data.digest, art.outputs.digest);
   assert.doesNotMatch(JSON.stringify(body.resources), /@artifact|placeholder/);
-  // -o json prints the created releases.
+  // -o json says what became of every project: the skipped and the failed ones too.
   assert.deepEqual(
-    JSON.parse(r.stdout).map((x: { project: string; release_number: number }) => [x.project, x.release_number]),
-    [['api', 1]],
+    JSON.parse(r.stdout).map((x: { project: string; status: string; release?: { release_number: number } }) => [
+      x.project,
+      x.status,
+      x.release?.release_number,
+    ]),
+    [
+      ['worker', 'skipped', undefined],
+      ['api', 'created', 1],
+      ['broken', 'failed', undefined],
+    ],
   );
 });
 
@@ -152,7 +160,8 @@ test('release create --dry-run sends nothing; --manual releases a project withou
   });
   assert.equal(dry.code, 0, dry.stderr);
   assert.equal(server.bodies.length, 0);
-  const [req] = JSON.parse(dry.stdout);
+  const [{ status, request: req }] = JSON.parse(dry.stdout);
+  assert.equal(status, 'dry-run');
   assert.equal(req.project, 'api');
   assert.equal(req.resources[0].spec.template.spec.containers[0].image, `placeholder.invalid/site@sha256:${'0'.repeat(64)}`);
 
@@ -180,7 +189,8 @@ test('release create against the real server: registers, and a re-run for the sa
   const cli = (args: string[]) => runCli(args, { cwd: repo.dir, env: env({ FORGE_URL: forge.url, FORGE_TOKEN: token, HOME: repo.dir }) });
   const first = await cli(['release', 'create', '-o', 'json', 'services/api']);
   assert.equal(first.code, 0, first.stderr);
-  const [created] = JSON.parse(first.stdout);
+  const [{ status, release: created }] = JSON.parse(first.stdout);
+  assert.equal(status, 'created');
   assert.equal(created.release_number, 1);
   assert.equal(created.commit_sha, sha);
   assert.deepEqual(created.aliases.map((a: { alias: string }) => a.alias).sort(), ['1', 'main-1', 'v1.0.0']);

@@ -50,10 +50,19 @@ export function displayServer(base: string): string {
 
 /** A client for the command's server; the token is --token, else FORGE_TOKEN, else the one `forge login` stored. */
 export function client(opts: ClientOptions, settings: CliSettings = cliSettings()): Client {
-  const base = serverOf(opts, settings).replace(/\/+$/, '');
+  // the API's own prefix is added here: a URL written with it (…/api/v1) names the same server
+  const base = serverOf(opts, settings)
+    .replace(/\/+$/, '')
+    .replace(/\/api\/v1$/, '');
   const shown = displayServer(base);
   return {
     async request(method, path, body, accept = 'application/json') {
+      if (!/^https?:\/\/[^/]/i.test(base) || !URL.canParse(base))
+        throw new ApiError(
+          0,
+          'bad_server_url',
+          `--server / FORGE_URL "${shown}" is not an http(s) URL\nhint: write it with its scheme, e.g. http://127.0.0.1:8080`,
+        );
       const headers: Record<string, string> = { accept };
       const token = opts.token || settings.token || (await storedToken(base));
       if (token) headers.authorization = `Bearer ${token}`;
@@ -75,10 +84,12 @@ export function client(opts: ClientOptions, settings: CliSettings = cliSettings(
           );
         }
         const why = String((err as Error).cause ?? (err as Error).message).split('\n')[0];
+        // https:// to a server that speaks plain http fails in the TLS handshake
+        const tls = /^https:/i.test(base) && /wrong version number|ssl|tls|EPROTO/i.test(why);
         throw new ApiError(
           0,
           'unreachable',
-          `cannot reach the Forge server at ${shown}: ${why.replaceAll(base, shown)}\nhint: start it (forge serve), or point --server / FORGE_URL at a running one`,
+          `cannot reach the Forge server at ${shown}: ${tls ? 'the TLS handshake failed (the server does not speak https)' : why.replaceAll(base, shown)}\nhint: ${tls ? `forge serve speaks plain http: use ${shown.replace(/^https:/i, 'http:')}, or put a TLS proxy in front of it` : 'start it (forge serve), or point --server / FORGE_URL at a running one'}`,
         );
       }
       const text = await res.text();

@@ -31,7 +31,8 @@ interface Opts {
 
 interface Step {
   title: string;
-  run: (note: (text: string) => void) => Promise<void>;
+  /** Resolves with the step's last word when it is not "ok" (a project left unchanged). */
+  run: (note: (text: string) => void) => Promise<void> | Promise<string | undefined>;
 }
 
 interface Job {
@@ -44,7 +45,7 @@ interface Job {
 async function runJobs(jobs: Job[], live: boolean): Promise<void> {
   const guarded = (job: Job, step: Step) => async (note: (t: string) => void) => {
     try {
-      await step.run(note);
+      return await step.run(note);
     } catch (err) {
       job.error = err as Error;
       throw err;
@@ -59,7 +60,10 @@ async function runJobs(jobs: Job[], live: boolean): Promise<void> {
           t.newListr(
             job.steps.map((s) => ({
               title: s.title,
-              task: (_c: unknown, st: { output: string }) => guarded(job, s)((text) => (st.output = text)),
+              task: async (_c: unknown, st: { output: string }) => {
+                const said = await guarded(job, s)((text) => (st.output = text));
+                if (said) st.output = said;
+              },
             })),
             { exitOnError: true },
           ),
@@ -72,8 +76,8 @@ async function runJobs(jobs: Job[], live: boolean): Promise<void> {
   for (const job of jobs) {
     for (const step of job.steps) {
       try {
-        await guarded(job, step)((text) => process.stderr.write(`${job.project}: ${step.title}: ${text}\n`));
-        process.stderr.write(`${job.project}: ${step.title}: ok\n`);
+        const said = await guarded(job, step)((text) => process.stderr.write(`${job.project}: ${step.title}: ${text}\n`));
+        process.stderr.write(`${job.project}: ${step.title}: ${said || 'ok'}\n`);
       } catch (err) {
         process.stderr.write(`${job.project}: ${step.title}: failed: ${(err as Error).message}\n`);
         break;
@@ -237,11 +241,10 @@ export function registerReleaseCreate(program: Command) {
           for (const j of failed) outcomes.push({ project: j.project, status: 'failed', reason: j.error!.message });
 
           if (format === 'json' || format === 'yaml') {
-            const data = opts.dryRun
-              ? outcomes.flatMap((o) => (o.request ? [o.request] : []))
-              : // The releases this run registered (created, or the existing one of the same commit); an unchanged project registered nothing.
-                outcomes.flatMap((o) => (o.release && o.status !== 'unchanged' ? [o.release] : []));
-            print(data, format, () => '');
+            // One entry per project, whatever became of it, so a pipeline tells "skipped" from
+            // "nothing": {project, status, reason?, release? (registered, existing or the
+            // unchanged previous one), request? (what a dry run would send)}.
+            print(outcomes, format, () => '');
           } else {
             print(outcomes, format, () =>
               table(
@@ -259,7 +262,7 @@ export function registerReleaseCreate(program: Command) {
                         .filter((a) => a.alias_type !== 'numeric')
                         .map((a) => a.alias)
                         .join(', ')
-                    : (o.reason ?? '').split('\n')[0],
+                    : summary(o.reason ?? ''),
                 ]),
               ),
             );
@@ -270,6 +273,12 @@ export function registerReleaseCreate(program: Command) {
         }
       }),
     );
+}
+
+/** A reason in one table cell: its first line, and the next when the first only introduces it (ends with ":"). */
+function summary(reason: string): string {
+  const [first = '', second] = reason.split('\n');
+  return first.trimEnd().endsWith(':') && second ? `${first.trimEnd()} ${second.trim()}` : first;
 }
 
 function projectSteps(
@@ -307,7 +316,7 @@ function projectSteps(
     },
     {
       title: dryRun ? 'register (dry run: not sent)' : 'register release',
-      run: async (note) => {
+      run: async () => {
         const request = pipe.releaseRequest(plan, p, artifacts, resources);
         if (dryRun) {
           outcomes.push({ project: name, status: 'dry-run', request });
@@ -323,9 +332,8 @@ function projectSteps(
           const digest = resourcesDigest(request.resources as Record<string, unknown>[], previous.source.committed_at);
           if (sameContent(previous, digest, artifacts)) {
             const reason = `same manifests and artifact digests as release #${previous.release_number}: not registered, nothing to deploy`;
-            note(reason);
             outcomes.push({ project: name, status: 'unchanged', release: previous, reason });
-            return;
+            return reason;
           }
         }
         const created = await api.request<Release & { content_matches?: boolean }>('POST', '/releases', request);
