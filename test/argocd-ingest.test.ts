@@ -474,7 +474,7 @@ test('settings: FORGE_ARGOCD_URL must be an http(s) URL; the token from FORGE_AR
   assert.equal(loadSettings({ dataDir: dir }, {}).argocd.repoUrl, join(dir, 'gitops.git'));
   assert.throws(
     () => loadSettings({ dataDir: dir }, { FORGE_ARGOCD_URL: 'argocd:443' }),
-    /FORGE_ARGOCD_URL is "argocd:443"; expected the http\(s\) URL/,
+    /FORGE_ARGOCD_URL is not a http:\/\/ or a https:\/\/ URL \(the value is not shown: it may hold a password\); expected the URL of Argo CD/,
   );
   assert.throws(() => loadSettings({ dataDir: dir }, { FORGE_ARGOCD_POLL_MS: '0' }), /FORGE_ARGOCD_POLL_MS is "0"/);
   assert.throws(() => loadSettings({ dataDir: dir }, { FORGE_ARGOCD_TOKEN_FILE: join(dir, 'missing') }), /FORGE_ARGOCD_TOKEN_FILE names/);

@@ -124,7 +124,7 @@ test('forge serve: a port in use, a bad platform config and a database it cannot
     explained(r.stderr, error, hint);
     assert.doesNotMatch(r.stderr, /s3cr3t/);
   };
-  await database('not a url s3cr3t', /FORGE_DATABASE_URL is not a PostgreSQL URL/, /docs\//);
+  await database('not a url s3cr3t', /FORGE_DATABASE_URL is not a postgres:\/\/ or a postgresql:\/\/ URL/, /docs\//);
   await database('postgres://bob:s3cr3t@127.0.0.1:9/x', /database at 127\.0\.0\.1:9\/x .*ECONNREFUSED/, /start PostgreSQL/);
   await database('postgres://bob:s3cr3t@nohost.invalid/x', /database at nohost\.invalid:5432\/x .*ENOTFOUND/, /fix the host/);
 });

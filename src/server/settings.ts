@@ -106,41 +106,18 @@ export interface Settings {
   log: boolean;
 }
 
-/** FORGE_ARGOCD_URL, checked: an http(s) URL; undefined when unset. */
-function argocdUrl(env: Env): string | undefined {
-  const raw = textFromEnv(env, 'FORGE_ARGOCD_URL');
-  if (!raw) return undefined;
-  let url: URL | undefined;
-  try {
-    url = new URL(raw);
-  } catch {
-    url = undefined;
-  }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
-    throw new ForgeError('validation_error', `FORGE_ARGOCD_URL is "${raw}"; expected the http(s) URL of Argo CD's API server`, {
-      field: 'FORGE_ARGOCD_URL',
-    });
-  return raw.replace(/\/+$/, '');
-}
-
 /**
- * FORGE_DATABASE_URL, checked: a postgres:// or postgresql:// URL; undefined when unset. The
- * value is never quoted in the error: it may hold a password.
+ * The URL setting `name`, checked: one of `schemes` (`http:`); undefined when unset. The value is
+ * never quoted in the error: a URL may carry a password.
  */
-function databaseUrl(env: Env): string | undefined {
-  const raw = textFromEnv(env, 'FORGE_DATABASE_URL');
+function urlFromEnv(env: Env, name: string, schemes: string[], expected: string): string | undefined {
+  const raw = textFromEnv(env, name);
   if (!raw) return undefined;
-  let url: URL | undefined;
-  try {
-    url = new URL(raw);
-  } catch {
-    url = undefined;
-  }
-  if (!url || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:'))
+  if (!URL.canParse(raw) || !schemes.includes(new URL(raw).protocol))
     throw new ForgeError(
       'validation_error',
-      'FORGE_DATABASE_URL is not a PostgreSQL URL (the value is not shown: it may hold a password); expected postgres://USER:PASSWORD@HOST:5432/DATABASE, or unset it for the embedded database',
-      { field: 'FORGE_DATABASE_URL' },
+      `${name} is not ${schemes.map((p) => `a ${p}//`).join(' or ')} URL (the value is not shown: it may hold a password); expected ${expected}`,
+      { field: name },
     );
   return raw;
 }
@@ -199,7 +176,12 @@ export function loadSettings(flags: ServeFlags, env: Env = process.env): Setting
     dataDir,
     configFile,
     platform: configFile ? parsePlatformConfig(readFileSync(configFile, 'utf8'), configFile) : DEFAULT_PLATFORM_CONFIG,
-    databaseUrl: databaseUrl(env),
+    databaseUrl: urlFromEnv(
+      env,
+      'FORGE_DATABASE_URL',
+      ['postgres:', 'postgresql:'],
+      'postgres://USER:PASSWORD@HOST:5432/DATABASE, or unset it for the embedded database',
+    ),
     registry: registry.registry,
     registryUsername: registry.username,
     registryPassword: registry.password,
@@ -234,7 +216,7 @@ export function loadSettings(flags: ServeFlags, env: Env = process.env): Setting
     oidcWebScope: textFromEnv(env, 'FORGE_OIDC_WEB_SCOPE') ?? 'openid email',
     webhooks: webhookSettingsFromEnv(env),
     argocd: {
-      url: argocdUrl(env),
+      url: urlFromEnv(env, 'FORGE_ARGOCD_URL', ['http:', 'https:'], "the URL of Argo CD's API server")?.replace(/\/+$/, ''),
       token: secretFromEnv(env, 'FORGE_ARGOCD_TOKEN'),
       pollMs: integerFromEnv(env, 'FORGE_ARGOCD_POLL_MS', 30_000, 1),
       timeoutMs: integerFromEnv(env, 'FORGE_ARGOCD_TIMEOUT_MS', 10_000, 1),
