@@ -149,6 +149,21 @@ test('a registration body is parsed in its packing thread, never on the event lo
   assert.match((await huge.json()).error.message, /larger than 1048576 bytes/);
 });
 
+test('reading a release back is linear in its keys: one object of 40,000 keys reads back (it took 69 s, past the 60 s job limit)', async () => {
+  const wide = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'wide' },
+    data: Object.fromEntries(Array.from({ length: 40_000 }, (_, k) => [`key-${k}`, `v${k}`])),
+  };
+  const created = await forge.api('POST', '/releases', releaseBody({ project: 'wide-svc', resources: [wide] }, sha(41)), ci);
+  assert.equal(created.status, 201, created.text);
+  const read = await forge.api('GET', '/releases/acme/mono/wide-svc/1/resources', undefined, dev, { accept: 'application/json' });
+  assert.equal(read.status, 200, read.text.slice(0, 300));
+  assert.equal(Object.keys(read.body[0].data).length, 40_000);
+  assert.equal(read.body[0].data['key-39999'], 'v39999');
+});
+
 /** Diffs of two releases of 1,500 ConfigMaps: seconds of work each. */
 function diffJobs(count: number): DiffJob[] {
   const [a, b] = ['a', 'b'].map((value) => buildResourcesLayer(configMaps(1500, 40, value)).blob);

@@ -41,18 +41,34 @@ test('apiVersion, kind and metadata.name are required, names are DNS-1123', () =
   assert.match(problems[3].message, /DNS-1123/);
 });
 
-test('duplicates of (apiVersion, kind, namespace, name) are refused; differing in any part is fine', () => {
+test('duplicates of (group, kind, namespace, name) are refused naming both indexes; differing in any part is fine', () => {
   const problems = validateResources(
-    [dep('api'), dep('api', { namespace: 'other' }), { ...dep('api'), apiVersion: 'apps/v2' }, dep('api')],
+    [
+      dep('api'),
+      dep('api', { namespace: 'other' }),
+      { ...dep('api'), apiVersion: 'extensions/v1beta1' },
+      { ...dep('api'), kind: 'StatefulSet' },
+      dep('api'),
+      // another version of the same group is the same object (apps/v1 and apps/v1beta2)
+      { ...dep('api', { namespace: 'other' }), apiVersion: 'apps/v1beta2' },
+    ],
     'deployment.resources',
   );
   assert.deepEqual(problems, [
     {
-      path: 'deployment.resources[3]',
+      path: 'deployment.resources[4]',
       message:
-        'duplicate of deployment.resources[0]: Deployment "api" in namespace "default" (apps/v1) appears twice (an omitted namespace is "default")',
+        'duplicate of deployment.resources[0]: Deployment "api" in namespace "default" (apps API group) appears twice (an omitted namespace is "default"; the versions of one group are one object)',
+    },
+    {
+      path: 'deployment.resources[5]',
+      message:
+        'duplicate of deployment.resources[1]: Deployment "api" in namespace "other" (apps API group) appears twice (an omitted namespace is "default"; the versions of one group are one object)',
     },
   ]);
+  // HorizontalPodAutoscaler v1 and v2 of one name too
+  const hpa = (apiVersion: string) => ({ apiVersion, kind: 'HorizontalPodAutoscaler', metadata: { name: 'h' } });
+  assert.equal(validateResources([hpa('autoscaling/v1'), hpa('autoscaling/v2')], 'resources')[0]?.path, 'resources[1]');
 });
 
 test('an empty namespace is an omitted one, as Kubernetes reads it: accepted, and the same object as "default"', () => {

@@ -52,7 +52,9 @@ export function resourceStream(
   for (const file of files) {
     let values: unknown[];
     try {
-      const parsed = parseAllDocuments(file.yaml, { version: '1.2', schema: 'core' });
+      // no duplicate-key check: it is quadratic in the keys (69 s for one object of 40,000), and
+      // every object is written again below, so a duplicate key cannot reach Argo CD
+      const parsed = parseAllDocuments(file.yaml, { version: '1.2', schema: 'core', uniqueKeys: false });
       values = (Array.isArray(parsed) ? parsed : [parsed]).map((doc) => {
         if (doc.errors.length > 0) throw doc.errors[0];
         return doc.toJS({ maxAliasCount: 0 });

@@ -25,6 +25,9 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+/** The API group of an apiVersion: what comes before "/" ("" for the core group's "v1"). */
+const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')).toLowerCase() : '');
+
 /** Annotations that make an object an Argo CD or Helm hook: the only objects Argo CD creates by generateName. */
 const HOOK_ANNOTATIONS = ['argocd.argoproj.io/hook', 'helm.sh/hook'];
 
@@ -121,7 +124,9 @@ export function validateResources(objects: unknown[], pathPrefix = 'resources'):
     const key =
       name === undefined
         ? JSON.stringify(['generateName', canonicalJson({ ...obj, metadata: { ...metadata, namespace: namespace || 'default' } })])
-        : JSON.stringify([apiVersion, kind, namespace || 'default', name]);
+        : // versions of one API group serve one object (apps/v1 and apps/v1beta2 Deployment "a"),
+          // and a release names each object's file without its version or case
+          JSON.stringify([groupOf(apiVersion as string), (kind as string).toLowerCase(), namespace || 'default', name]);
     const first = seen.get(key);
     if (first !== undefined && name === undefined) {
       problems.push({
@@ -131,7 +136,7 @@ export function validateResources(objects: unknown[], pathPrefix = 'resources'):
     } else if (first !== undefined) {
       problems.push({
         path: at,
-        message: `duplicate of ${first}: ${kind} "${name}" in namespace "${namespace || 'default'}" (${apiVersion}) appears twice (an omitted namespace is "default")`,
+        message: `duplicate of ${first}: ${kind} "${name}" in namespace "${namespace || 'default'}" (${groupOf(apiVersion as string) || 'core'} API group) appears twice (an omitted namespace is "default"; the versions of one group are one object)`,
       });
     } else seen.set(key, at);
   }

@@ -35,8 +35,25 @@ const TIMESTAMP = /^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt \t]|$)/;
  * or `500m` stay plain.
  */
 export function needsQuotes(s: string): boolean {
-  return s === '' || LEADING.test(s) || WORDS.test(s) || NUMBERISH.test(s) || TIMESTAMP.test(s);
+  return (
+    s === '' || LEADING.test(s) || WORDS.test(s) || NUMBERISH.test(s) || TIMESTAMP.test(s) || UNPRINTABLE.test(s) || BLANK_LINE.test(s)
+  );
 }
+
+/** A line of only spaces: in a block scalar PyYAML reads it as an empty line (`" \n"` came back `"\n"`). */
+const BLANK_LINE = /(^|\n)[ \t]+(\n|$)/;
+
+/**
+ * Characters a YAML 1.1 reader does not take as they are: C0 and C1 controls and DEL (libyaml
+ * refuses them), NEL and the line and paragraph separators (line breaks in YAML 1.1: a plain
+ * or quoted scalar would be folded), the byte order mark and the two noncharacters U+FFFE/FFFF.
+ * A string holding one (or a tab, which PyYAML refuses inside a plain scalar) is double-quoted,
+ * and each such character written as an escape.
+ */
+const UNPRINTABLE = /[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]/;
+/** What the `yaml` package writes raw even inside double quotes (it escapes the C0 controls itself). */
+const RAW_IN_QUOTES = /[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]/g;
+const escaped = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
 export interface YamlOptions {
   /** Sort map keys at every level (byte-stable output for equal values). */
@@ -79,7 +96,8 @@ export function toYaml(value: unknown, opts: YamlOptions = {}): string {
       if (isScalar(pair.key) && typeof pair.key.value === 'string' && needsQuotes(pair.key.value)) pair.key.type = 'QUOTE_DOUBLE';
     },
   });
-  return doc.toString({ lineWidth: 0 });
+  // every string holding such a character is double-quoted above: there its escape means it
+  return doc.toString({ lineWidth: 0 }).replace(RAW_IN_QUOTES, escaped);
 }
 
 /** A YAML stream: `---` before each document. */
