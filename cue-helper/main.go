@@ -78,6 +78,9 @@ type Problem struct {
 	Line   int      `json:"line,omitempty"`
 	Column int      `json:"column,omitempty"`
 	Also   []string `json:"also,omitempty"` // further positions, "file:line:column"
+	// Label: for a field the schema refuses ("<not a field of …>"), the field's name as written
+	// (an error inside a choice of forms does not have it in its path).
+	Label string `json:"label,omitempty"`
 }
 
 // Response is one line on stdout.
@@ -285,8 +288,11 @@ func (b *basicAuth) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // legacyModule reads a cue.mod/module.cue that has no language.version as `cue mod fix` would,
 // returning the fixed file's text and a warning saying how to fix it; ("", "", nil) when the
-// file is absent or already current.
-func legacyModule(dir string, overlays map[string]string) (string, string, error) {
+// file is absent or valid. A file that has a language.version but is not valid (a version newer
+// than this engine or not written v<major>.<minor>.<patch>, a misspelt or unknown field, an
+// invalid module path) is not legacy: its problems are returned, each with its position and a
+// hint, and nothing is evaluated.
+func legacyModule(dir string, overlays map[string]string) (string, string, []Problem) {
 	path := filepath.Join(dir, "cue.mod", "module.cue")
 	data, err := os.ReadFile(path)
 	if o, ok := overlays[path]; ok {
@@ -295,12 +301,16 @@ func legacyModule(dir string, overlays map[string]string) (string, string, error
 	if err != nil {
 		return "", "", nil
 	}
-	if _, err := modfile.ParseNonStrict(data, path); err == nil {
+	_, perr := modfile.ParseNonStrict(data, path)
+	if perr == nil {
 		return "", "", nil
+	}
+	if !errors.Is(perr, modfile.ErrNoLanguageVersion) {
+		return "", "", moduleProblems(perr, data, path, dir)
 	}
 	fixed, err := modfile.FixLegacy(data, path)
 	if err != nil {
-		return "", "", nil // not a legacy file either: the loader reports the real problem
+		return "", "", moduleProblems(err, data, path, dir)
 	}
 	text, err := modfile.Format(fixed)
 	if err != nil {
@@ -312,6 +322,117 @@ func legacyModule(dir string, overlays map[string]string) (string, string, error
 			"To fix the repository, run `cue mod fix && cue fix ./...` in %s (or write cue.mod/module.cue as below and "+
 			"replace list arithmetic with list.Concat / list.Repeat):\n%s",
 		fixed.Language.Version, dir, strings.TrimRight(string(text), "\n")), nil
+}
+
+// moduleFields are the fields of cue.mod/module.cue (`cue help modules`).
+var moduleFields = []string{"module", "language", "source", "deps", "custom"}
+
+// moduleProblems turns the module file parser's refusal into problems placed in the file, each
+// with a hint: the parser's own positions when it gives some in the file, else the field the
+// refusal is about (language.version, module), else the file's first line.
+func moduleProblems(err error, data []byte, path, dir string) []Problem {
+	file := rel(path, dir)
+	msg := strings.TrimSpace(err.Error())
+	msg = strings.ReplaceAll(msg, "invalid module file "+path+": ", "")
+	msg = strings.ReplaceAll(msg, path+": ", "")
+	ctx := cuecontext.New()
+	f, _ := parser.ParseFile(path, data)
+	var v cue.Value
+	if f != nil {
+		v = ctx.BuildFile(f)
+	}
+	at := func(sel string) (int, int) {
+		if !v.Exists() {
+			return 1, 1
+		}
+		if x := v.LookupPath(cue.ParsePath(sel)); x.Exists() && x.Pos().IsValid() {
+			return x.Pos().Line(), x.Pos().Column()
+		}
+		return 1, 1
+	}
+	// Fields that are not module fields: named with the one meant, when there is a near one.
+	var list []Problem
+	if v.Exists() {
+		it, _ := v.Fields(cue.Optional(true))
+		for it != nil && it.Next() {
+			name := it.Selector().String()
+			known := false
+			for _, k := range moduleFields {
+				known = known || k == name
+			}
+			if known {
+				continue
+			}
+			hint := "its fields are module, language, source, deps and custom (data of your own goes under custom: {…}; cue help modules)"
+			if near := nearest(name, moduleFields); near != "" {
+				hint = fmt.Sprintf("did you mean `%s`? %s", near, hint)
+			}
+			pos := it.Value().Pos()
+			line, col := 1, 1
+			if pos.IsValid() {
+				line, col = pos.Line(), pos.Column()
+			}
+			list = append(list, Problem{Message: fmt.Sprintf("`%s` is not a field of cue.mod/module.cue; %s", name, hint), Path: name, File: file, Line: line, Column: col})
+		}
+	}
+	if len(list) > 0 {
+		return list
+	}
+	p := Problem{Message: msg, File: file, Line: 1, Column: 1}
+	switch {
+	case strings.Contains(msg, "too new"):
+		p.Path = "language.version"
+		p.Line, p.Column = at("language.version")
+		p.Message += fmt.Sprintf("; Forge's CUE engine is %s: write language.version %q or older, or upgrade Forge", cueVersion(), cue.LanguageVersion())
+	case strings.Contains(msg, "not valid semantic version"):
+		p.Path = "language.version"
+		p.Line, p.Column = at("language.version")
+		p.Message += fmt.Sprintf(`; write it as v<major>.<minor>.<patch>, e.g. language: version: %q`, cue.LanguageVersion())
+	case strings.Contains(msg, "module path") || strings.Contains(msg, "module field") || strings.Contains(msg, "no module"):
+		p.Path = "module"
+		p.Line, p.Column = at("module")
+		p.Message += `; a module path is a lower-case domain name and path with an optional major version, e.g. module: "example.com/mono@v0" (cue help modules)`
+	default:
+		for _, pos := range errors.Positions(err) {
+			if pos.IsValid() && pos.Filename() == path {
+				p.Line, p.Column = pos.Line(), pos.Column()
+				break
+			}
+		}
+		p.Message += "; see `cue help modules` for what cue.mod/module.cue may hold"
+	}
+	return []Problem{p}
+}
+
+// nearest is the candidate within edit distance 2 of name (case-insensitive), else "".
+func nearest(name string, candidates []string) string {
+	best, bestD := "", 3
+	for _, c := range candidates {
+		if d := editDistance(strings.ToLower(name), c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		row := make([]int, len(b)+1)
+		row[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			row[j] = min(prev[j]+1, row[j-1]+1, prev[j-1]+cost)
+		}
+		prev = row
+	}
+	return prev[len(b)]
 }
 
 // parseFixed parses a file of a legacy module and rewrites what CUE no longer accepts
@@ -345,7 +466,11 @@ func export(req Request) (res Response) {
 	for p, c := range req.Overlays {
 		overlay[p] = load.FromString(c)
 	}
-	fixed, warning, _ := legacyModule(req.Dir, req.Overlays)
+	fixed, warning, modProblems := legacyModule(req.Dir, req.Overlays)
+	if len(modProblems) > 0 {
+		res.Problems = modProblems
+		return res
+	}
 	if fixed != "" {
 		overlay[filepath.Join(req.Dir, "cue.mod", "module.cue")] = load.FromString(fixed)
 		res.Warnings = append(res.Warnings, warning)
@@ -364,7 +489,7 @@ func export(req Request) (res Response) {
 		return res
 	}
 	if err := insts[0].Err; err != nil {
-		res.Problems = problems(err, req.Dir, cue.Value{}, internal, token.NoPos)
+		res.Problems = problems(err, req.Dir, cue.Value{}, internal, token.NoPos, insts[0].Files)
 		return res
 	}
 	if escapes := embedEscapes(insts[0].Files, req.Dir, internal); len(escapes) > 0 {
@@ -391,16 +516,16 @@ func export(req Request) (res Response) {
 	ctx := cuecontext.New()
 	v := ctx.BuildInstance(insts[0])
 	if err := v.Err(); err != nil {
-		res.Problems = problems(err, req.Dir, v, internal, fallback)
+		res.Problems = problems(err, req.Dir, v, internal, fallback, insts[0].Files)
 		return res
 	}
 	if err := v.Validate(cue.Concrete(true), cue.Final()); err != nil {
-		res.Problems = problems(err, req.Dir, v, internal, fallback)
+		res.Problems = problems(err, req.Dir, v, internal, fallback, insts[0].Files)
 		return res
 	}
 	data, err := v.MarshalJSON()
 	if err != nil {
-		res.Problems = problems(err, req.Dir, v, internal, fallback)
+		res.Problems = problems(err, req.Dir, v, internal, fallback, insts[0].Files)
 		return res
 	}
 	res.OK = true
@@ -415,7 +540,7 @@ func export(req Request) (res Response) {
 // An error still without a place (a required field the package leaves out) is placed at the
 // package clause of the user's first file. A disjunct refused by the schema's "must be absent" (`x?: _|_`) has no user position and says
 // nothing the disjunction's own error does not: it is left out.
-func problems(err error, dir string, root cue.Value, internal map[string]bool, fallback token.Pos) []Problem {
+func problems(err error, dir string, root cue.Value, internal map[string]bool, fallback token.Pos, files []*ast.File) []Problem {
 	var list []Problem
 	cfg := &errors.Config{Cwd: dir, OmitPath: true}
 	for _, e := range errors.Errors(err) {
@@ -463,12 +588,50 @@ func problems(err error, dir string, root cue.Value, internal map[string]bool, f
 		if p.Message == "" {
 			p.Message = "the CUE evaluator gave no message"
 		}
+		if strings.Contains(p.Message, `"<not a field of `) && len(positions) > 0 {
+			p.Label = labelAt(files, positions, internal)
+		}
 		list = append(list, p)
 	}
 	if len(list) == 0 {
 		list = append(list, Problem{Message: strings.TrimSpace(err.Error())})
 	}
 	return list
+}
+
+// labelAt is the label of the user's field whose value is at one of positions, else "".
+func labelAt(files []*ast.File, positions []token.Pos, internal map[string]bool) string {
+	same := func(a, b token.Pos) bool {
+		return a.IsValid() && b.IsValid() && a.Filename() == b.Filename() && a.Line() == b.Line() && a.Column() == b.Column()
+	}
+	label := ""
+	for _, f := range files {
+		if internal[f.Filename] {
+			continue
+		}
+		ast.Walk(f, func(n ast.Node) bool {
+			field, ok := n.(*ast.Field)
+			if !ok || label != "" {
+				return label == ""
+			}
+			at := field.Value.Pos()
+			if s, ok := field.Value.(*ast.StructLit); ok && !s.Lbrace.IsValid() && len(s.Elts) > 0 {
+				at = s.Elts[0].Pos() // `archiv: path: "x"`: the value starts at its first field
+			}
+			for _, pos := range positions {
+				if same(at, pos) {
+					if name, _, err := ast.LabelName(field.Label); err == nil {
+						label = name
+					}
+				}
+			}
+			return label == ""
+		}, nil)
+		if label != "" {
+			break
+		}
+	}
+	return label
 }
 
 // userPosition is where the user wrote the value at path, or the nearest value enclosing it

@@ -133,3 +133,61 @@ test('vendored packages under cue.mod/pkg keep working in a legacy module', asyn
   const cfg = await evaluateProject(engine, await readProjectSource(join(repo.dir, 'svc'), repo.dir));
   assert.equal(cfg.name, 'svc');
 });
+
+test('a cue.mod/module.cue that is not valid is refused with its cause, file and line; only one without language.version is read as legacy (issue 14 review)', async (t) => {
+  const warnings: string[] = [];
+  const engine = new CueEngine(undefined, { warn: (m) => warnings.push(m), registry: { cueRegistry: 'none' } });
+  t.after(() => engine.close());
+  const project = { 'svc/.forge/project.cue': 'package project\n\nname: "svc"\n' };
+  const cases: [string, string, RegExp][] = [
+    [
+      'a language version newer than the engine',
+      'module: "example.com/m@v0"\nlanguage: version: "v0.99.0"\n',
+      /cue\.mod\/module\.cue:2:\d+: language\.version: language version "v0\.99\.0" .*too new.*Forge's CUE engine is v0\.\d+\.\d+: write language\.version "v0\.\d+\.\d+" or older, or upgrade Forge/,
+    ],
+    [
+      'a version that is not v<major>.<minor>.<patch>',
+      'module: "example.com/m@v0"\nlanguage: version: "0.12"\n',
+      /cue\.mod\/module\.cue:2:\d+: language\.version: language version "0\.12" .*not valid semantic version; write it as v<major>\.<minor>\.<patch>/,
+    ],
+    [
+      'an unknown field',
+      'module: "example.com/m@v0"\nlanguage: version: "v0.12.0"\nfoo: 1\n',
+      /cue\.mod\/module\.cue:3:1: foo: `foo` is not a field of cue\.mod\/module\.cue; its fields are module, language, source, deps and custom/,
+    ],
+    [
+      'a misspelt field',
+      'modul: "example.com/m@v0"\nlanguage: version: "v0.12.0"\n',
+      /cue\.mod\/module\.cue:1:1: modul: `modul` is not a field of cue\.mod\/module\.cue; did you mean `module`\?/,
+    ],
+    [
+      'an invalid module path',
+      'module: "Example.com/My"\nlanguage: version: "v0.12.0"\n',
+      /cue\.mod\/module\.cue:1:\d+: module: module path "Example\.com\/My" is not valid.*lower-case domain name/,
+    ],
+    [
+      'a syntax error',
+      'module: "example.com/m@v0\nlanguage: version: "v0.12.0"\n',
+      /cue\.mod\/module\.cue:1:\d+: .*string literal not terminated/,
+    ],
+  ];
+  for (const [what, moduleCue, message] of cases) {
+    const repo = makeRepo({ 'cue.mod/module.cue': moduleCue, ...project });
+    t.after(() => repo.remove());
+    const err = await evaluateProject(engine, await readProjectSource(join(repo.dir, 'svc'), repo.dir)).then(
+      () => assert.fail(`${what}: accepted`),
+      (e: Error) => e,
+    );
+    assert.match(err.message, message, what);
+    assert.doesNotMatch(err.message, /no language\.version/, what);
+  }
+  assert.deepEqual(warnings, [], 'none of them is read as a legacy module');
+
+  // A module.cue without language.version is the legacy case: read as `cue mod fix` would, with the warning.
+  const legacy = makeRepo({ 'cue.mod/module.cue': 'module: "example.org/mono"\n', ...project });
+  t.after(() => legacy.remove());
+  const cfg = await evaluateProject(engine, await readProjectSource(join(legacy.dir, 'svc'), legacy.dir));
+  assert.equal(cfg.name, 'svc');
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /cue\.mod\/module\.cue has no language\.version: Forge reads it as `cue mod fix` would/);
+});

@@ -20,7 +20,8 @@ deployment: resources: [
 `;
 
 test('forge render prints a YAML stream with placeholder or given artifact values', async (t) => {
-  const repo = makeRepo({ '.forge/repo.cue': 'package repo\n', 'api/.forge/project.cue': API });
+  // dist is a build output (ignored by git): it need not exist to render.
+  const repo = makeRepo({ '.forge/repo.cue': 'package repo\n', 'api/.forge/project.cue': API, 'api/.gitignore': 'dist/\n' });
   t.after(() => repo.remove());
   const plain = await runCli(['render', 'api'], { cwd: repo.dir });
   assert.equal(plain.code, 0, plain.stderr);

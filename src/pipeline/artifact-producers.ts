@@ -13,6 +13,7 @@ import type { Env } from '../config/environment.js';
 import { type Blob, makeBlob } from '../core/digest.js';
 import { ForgeError } from '../core/errors.js';
 import type { ArtifactConfig, Producer, ProducerOutputs } from './artifact-config.js';
+import { archiveDirectory } from './artifact-paths.js';
 
 export const EMPTY_CONFIG = makeBlob('application/vnd.oci.empty.v1+json', Buffer.from('{}'));
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -196,14 +197,7 @@ export async function produce(a: ArtifactConfig, producer: Producer, ctx: BuildC
     await runCommand(a.name, producer.run, ctx);
     content = await contentAt(a, resolve(ctx.projectDir, producer.output), ctx);
   } else if (producer.kind === 'archive') {
-    const dir = resolve(ctx.projectDir, producer.path);
-    if (
-      !(await lstat(dir).then(
-        (s) => s.isDirectory(),
-        () => false,
-      ))
-    )
-      throw failed(a.name, `archive path ${producer.path} is not a directory`);
+    const dir = await archiveDirectory(a.name, ctx.projectDir, producer.path, { mustExist: true });
     content = artifactManifest(a, makeBlob(TAR_GZIP, await packDirectory(dir, ctx.mtime)), `${a.name}.tar.gz`);
   } else {
     content = await readOciLayout(a.name, resolve(ctx.projectDir, producer.path));

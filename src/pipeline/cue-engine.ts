@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ForgeError } from '../core/errors.js';
+import { nearField } from './field-names.js';
 
 export const DEFAULT_CUE_TIMEOUT_MS = 60_000;
 export const DEFAULT_CUE_MEMORY_LIMIT_MIB = 1024;
@@ -66,6 +67,8 @@ export interface CueProblem {
   line?: number;
   column?: number;
   also?: string[];
+  /** A field the schema refuses (`"<not a field of …>"`): its name as written. */
+  label?: string;
 }
 
 interface HelperResponse {
@@ -136,15 +139,43 @@ const SCHEMA_FORMS: [RegExp, string][] = [
 export const EMBED_RULE =
   '@embed paths are relative to the directory of the .cue file holding the attribute (a project\'s .forge/) and must stay below it: no "..", no absolute path, no file of another CUE module, no symbolic link leading out of the CUE module; see docs/cue.md "Embedded files"';
 
+/** The schema's refusal of a field it does not have (src/pipeline/schema/forge.cue): what the field is in, and the fields it has. */
+const NOT_A_FIELD = /"<not a field of ([^:>]+): expected ([^>]+)>"/;
+
+/**
+ * A field the schema refuses, as users read it: `` `brnach` is not a field of a trigger; expected
+ * branch, glob or tag; did you mean `branch`? `` at the path of the field (an error inside a choice
+ * of forms has only the enclosing path; the helper gives the field's label). Else undefined.
+ */
+function notAField(p: CueProblem): CueProblem | undefined {
+  const m = NOT_A_FIELD.exec(p.message);
+  if (!m) return undefined;
+  const [, what, expected] = m;
+  const parts = p.path ? p.path.split('.') : [];
+  const label = p.label ?? parts[parts.length - 1] ?? '';
+  const path = parts[parts.length - 1] === label ? p.path : [...parts, label].join('.');
+  const meant = nearField(label, expected.split(/, | or /));
+  return {
+    ...p,
+    path,
+    message: `\`${label}\` is not a field of ${what}; expected ${expected}${meant ? `; did you mean \`${meant}\`?` : ''} (docs/configuration.md)`,
+  };
+}
+
 /**
  * A problem of a package checked against Forge's schema as users read it: the schema's renamed
- * definitions (`#__forgeTrigger`) are `forge.#Trigger` again, and a value that matched none of a
- * schema's forms says which forms there are.
+ * definitions (`#__forgeTrigger`) are `forge.#Trigger` again, a field the schema does not have is
+ * named with the fields it has, and a value that matched none of a schema's forms says which
+ * forms there are.
  */
 function userFacing(p: CueProblem): CueProblem {
+  const refused = notAField(p);
+  if (refused) return refused;
   let message = p.message.replace(/#__forge(\w+)/g, 'forge.#$1');
-  const forms = /errors in empty disjunction/.test(message) && SCHEMA_FORMS.find(([re]) => re.test(p.path ?? ''))?.[1];
-  if (forms) message = `${message.replace(/:$/, '')}: ${forms}`;
+  const forms = SCHEMA_FORMS.find(([re]) => re.test(p.path ?? ''))?.[1];
+  if (forms && /errors in empty disjunction/.test(message)) message = `${message.replace(/:$/, '')}: ${forms}`;
+  // None of the forms given (`producer: {}`): the forms, not the schema's internals.
+  else if (forms && /^incomplete value \{.*\} \| \{/.test(message)) message = `none of the forms is given: ${forms}`;
   if (
     /cannot refer to parent directory|only relative files are allowed|path not normalized|in different module|outside the CUE module/.test(
       message,
@@ -311,9 +342,14 @@ export class CueEngine {
       }
     }
     if (!res.ok) {
-      const lines = (res.problems?.length ? res.problems : [{ message: 'the CUE evaluator gave no message' }]).map((p) =>
-        formatProblem(userFacing(p)),
-      );
+      const raw = res.problems?.length ? res.problems : [{ message: 'the CUE evaluator gave no message' }];
+      // A misspelt field inside a choice of forms (a trigger, producer, publisher) also fails the
+      // choice: the field's own error says more, so the choice's is left out.
+      const refused = raw.flatMap((p) => notAField(p)?.path ?? []);
+      const lines = raw
+        .filter((p) => !(/errors in empty disjunction/.test(p.message) && refused.some((r) => r.startsWith(`${p.path ?? ''}.`))))
+        .map(userFacing)
+        .map(formatProblem);
       throw new ForgeError(
         'validation_error',
         `CUE evaluation of ${what} failed (CUE ${res.version ?? 'unknown version'}; paths relative to ${moduleRoot}):\n${lines.join('\n')}`,

@@ -17,9 +17,11 @@ import { type FieldProblem, ForgeError } from '../core/errors.js';
 import { projectProblem } from '../core/identity.js';
 import { parseReleaseConfig, type ReleaseConfig } from '../core/triggers.js';
 import { type ArtifactConfig, type ArtifactOutputs, parseArtifacts, placeholderOutputs, placeholderValue } from './artifact-config.js';
+import { checkArtifactPaths } from './artifact-paths.js';
 import { SCHEMA_OVERLAY, schemaOverlay } from './config-schema.js';
 import type { CueEngine } from './cue-engine.js';
 import { findModuleRoot } from './discovery.js';
+import { misspeltField } from './field-names.js';
 
 export interface ProjectSource {
   /** Absolute project directory. */
@@ -80,15 +82,98 @@ function exportPackage(
   return engine.export(moduleRoot, packageArg(moduleRoot, dir, pkg), overlays, what, internal);
 }
 
-/** `.forge/repo.cue` at the root: the tagging strategy (default `monorepo`). */
-export async function loadTaggingStrategy(engine: CueEngine, root: string): Promise<TaggingStrategy> {
-  const has = await readdir(join(root, '.forge')).then(
-    (n) => n.includes('repo.cue'),
-    () => false,
+/**
+ * The package clause of a CUE file: its name and 1-based line, after blank lines, comments and
+ * file attributes (`@extern(embed)`); undefined when the first declaration is something else.
+ */
+export function packageClause(content: string): { name: string; line: number } | undefined {
+  const lines = content.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].replace(/\/\/.*$/, '').trim();
+    if (line === '' || line.startsWith('@')) continue;
+    const m = /^package\s+([A-Za-z_#$][\w$]*)\s*$/.exec(line);
+    return m ? { name: m[1], line: i + 1 } : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Refuses a file of `.forge/` that is not in package `pkg`: CUE would leave it out of the
+ * package without a word (a repo.cue in `package repository` is ignored whole; a project.cue in
+ * `package foo` fails with only "name: incomplete value"). `file` is relative to the repository root.
+ */
+function assertPackage(file: string, content: string, pkg: 'project' | 'repo'): void {
+  const clause = packageClause(content);
+  if (!clause) {
+    throw new ForgeError(
+      'validation_error',
+      `${file}:1: no package clause: the file needs \`package ${pkg}\` as its first declaration (Forge evaluates .forge/ as package ${pkg}; docs/configuration.md)`,
+      { field: 'package' },
+    );
+  }
+  if (clause.name !== pkg) {
+    throw new ForgeError(
+      'validation_error',
+      `${file}:${clause.line}: package must be "${pkg}", got "${clause.name}": write \`package ${pkg}\` (Forge evaluates .forge/ as package ${pkg}; docs/configuration.md)`,
+      { field: 'package' },
+    );
+  }
+}
+
+/** The 1-based line of `content` where a field labelled `key` is written (`key:` or `"key":`), else undefined. */
+function labelLine(content: string, key: string): number | undefined {
+  const escaped = key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const re = new RegExp(`(^|[\\s{,])("${escaped}"|${escaped})[?!]?\\s*:`);
+  const i = content.split('\n').findIndex((l) => re.test(l.replace(/\/\/.*$/, '')));
+  return i < 0 ? undefined : i + 1;
+}
+
+/**
+ * A top-level field that is a near miss of one of `fields` the file does not set (`taging`,
+ * `deploymnet`): a validation_error naming the file and line it is written on (the first of
+ * `files`, absolute path → content, that writes it) and the field meant. Other unknown fields
+ * are the file's own helpers and pass.
+ */
+function assertNoMisspeltField(
+  data: Record<string, unknown>,
+  fields: readonly string[],
+  what: string,
+  files: Map<string, string>,
+  root: string,
+  fallback: string,
+): void {
+  const miss = misspeltField(data, fields);
+  if (!miss) return;
+  let at = fallback;
+  for (const [path, content] of files) {
+    const line = labelLine(content, miss.key);
+    if (line !== undefined) {
+      at = `${relPath(root, path)}:${line}`;
+      break;
+    }
+  }
+  throw new ForgeError(
+    'validation_error',
+    `${at}: ${miss.key}: not a ${what} field; did you mean "${miss.meant}"? (the fields are ${fields.join(', ')}; docs/configuration.md)`,
+    { field: miss.key },
   );
-  if (!has) return 'monorepo';
+}
+
+/** The fields of `.forge/repo.cue` (docs/configuration.md). */
+const REPO_FIELDS = ['tagging'];
+
+/**
+ * `.forge/repo.cue` at the root: the tagging strategy (default `monorepo`). The file must be in
+ * package `repo`; a top-level field that is a near miss of `tagging` is an error.
+ */
+export async function loadTaggingStrategy(engine: CueEngine, root: string): Promise<TaggingStrategy> {
+  const path = join(root, '.forge', 'repo.cue');
+  const content = await readFile(path, 'utf8').catch(() => undefined);
+  if (content === undefined) return 'monorepo';
+  assertPackage('.forge/repo.cue', content, 'repo');
   const moduleRoot = await findModuleRoot(root, root);
   const repo = await exportPackage(engine, moduleRoot, root, 'repo', schemaOverlay(join(root, '.forge'), 'repo'), '.forge/repo.cue');
+  assertNoMisspeltField(repo, REPO_FIELDS, 'repo.cue', new Map([[path, content]]), root, '.forge/repo.cue');
   const strategy = (repo.tagging as Record<string, unknown> | undefined)?.strategy ?? 'monorepo';
   if (strategy !== 'monorepo' && strategy !== 'tag-all') {
     throw new ForgeError(
@@ -101,27 +186,6 @@ export async function loadTaggingStrategy(engine: CueEngine, root: string): Prom
 
 /** The fields of `.forge/project.cue` (docs/configuration.md); others are the project's own helpers. */
 const PROJECT_FIELDS = ['name', 'release', 'artifacts', 'deployment'];
-
-/** Levenshtein distance of two short strings. */
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = row;
-  }
-  return prev[b.length];
-}
-
-/** `field: …did you mean…` for a top-level field that is a near miss of a project field it does not set (`deploymnet`), else undefined. */
-export function misspeltFields(data: Record<string, unknown>): string | undefined {
-  for (const key of Object.keys(data)) {
-    if (PROJECT_FIELDS.includes(key)) continue;
-    const near = PROJECT_FIELDS.find((f) => !(f in data) && editDistance(key.toLowerCase(), f) <= 2);
-    if (near) return `${key}: not a project field; did you mean "${near}"? (docs/configuration.md)`;
-  }
-  return undefined;
-}
 
 /** What each kind of `release.on` field holds, for the error that refuses one. */
 const EXPECTED: Record<string, string> = {
@@ -194,6 +258,11 @@ export async function evaluateProject(
   values: (ref: ArtifactRef, file: string) => ArtifactValue = (r) => placeholderValue(r.artifact, r.path),
   outputs?: (artifacts: ArtifactConfig[]) => Record<string, ArtifactOutputs>,
 ): Promise<ProjectConfig> {
+  for (const [path, content] of src.files) {
+    // The root's .forge holds the repo package too (repo.cue and any file of package repo beside it).
+    if (src.dir === src.root && packageClause(content)?.name === 'repo') continue;
+    assertPackage(relPath(src.root, path), content, 'project');
+  }
   // The package is checked against the schema's #Project (docs/configuration.md) as it is evaluated.
   const overlays: Record<string, string> = schemaOverlay(join(src.dir, '.forge'), 'project');
   for (const [path, content] of src.files) {
@@ -212,8 +281,9 @@ export async function evaluateProject(
   const artifacts = artifactsConfig(src, rel, data.artifacts);
   const shape = outputs ? outputs(artifacts) : Object.fromEntries(artifacts.map((a) => [a.name, placeholderOutputs(a)]));
   for (const { file, ref } of src.refs) lookupArtifactRef(shape as Record<string, unknown>, ref, file);
-  const misspelt = misspeltFields(data);
-  if (misspelt) throw new ForgeError('validation_error', `${rel}/.forge: ${misspelt}`, { field: misspelt.split(':')[0] });
+  const forgeDir = `${rel === '.' ? '' : `${rel}/`}.forge`;
+  assertNoMisspeltField(data, PROJECT_FIELDS, 'project', src.files, src.root, forgeDir);
+  await checkArtifactPaths(src.root, src.dir, paths as string[], artifacts, (value) => locate(src, value) ?? forgeDir);
   const deployment = data.deployment as Record<string, unknown> | undefined;
   const resources = deployment?.resources ?? [];
   if (!Array.isArray(resources)) {
