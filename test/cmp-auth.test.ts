@@ -1,6 +1,7 @@
 /** The plugin against registries that need credentials: basic auth from environment variables, bearer tokens from mounted secret files. */
 
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -60,6 +61,21 @@ for (const auth of ['basic', 'token'] as const) {
           /token service .* requires credentials \(HTTP 401\), and none are configured \(set FORGE_REGISTRY_USERNAME and FORGE_REGISTRY_PASSWORD\)/,
     );
     assert.doesNotMatch(none.stderr, /rejected/);
+
+    // With a signature key configured, a registry that refuses the credentials is reported as the
+    // registry failing, not as a signature refusal (issue 19, attack review F).
+    const keyFile = join(work, 'signing-public.pem');
+    writeFileSync(keyFile, generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }));
+    const wrong = await runPlugin(['generate'], dir, {
+      ...base,
+      FORGE_REGISTRY_USERNAME: reg.username!,
+      FORGE_REGISTRY_PASSWORD: 'not-the-password',
+      FORGE_SIGNING_PUBLIC_KEY_FILE: keyFile,
+      FORGE_CMP_CACHE_DIR: join(work, 'cache-wrong'),
+    });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /could not fetch its signature from the registry: .*rejected the credentials/);
+    assert.doesNotMatch(wrong.stderr, /signature check/);
 
     const missingFile = await runPlugin(['generate'], dir, {
       ...base,

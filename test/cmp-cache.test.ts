@@ -6,7 +6,18 @@
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { BlobCache } from '../src/cmp/cache.js';
@@ -104,4 +115,21 @@ test('temporary files of dead runs and entries of older versions are removed by 
   const b = blob('b');
   await cache.write(digestOf(b), b);
   assert.deepEqual(readdirSync(dir).sort(), ['.tmp-2-new', file(dir, a).slice(dir.length + 1), file(dir, b).slice(dir.length + 1)].sort());
+});
+
+test('the folder Forge creates is 0700 and every entry 0600, also one an older version left 0644 (issue 19, attack review D)', async () => {
+  const dir = join(work, 'private', 'cache');
+  const cache = new BlobCache(dir, 1_000_000);
+  const a = blob('p');
+  assert.equal(await cache.write(digestOf(a), a), true);
+  await cache.writeTag('acme/mono', 'r1', digestOf(a));
+  assert.equal(statSync(dir).mode & 0o777, 0o700);
+  for (const name of readdirSync(dir)) assert.equal(statSync(join(dir, name)).mode & 0o777, 0o600, name);
+  // An entry from an older version, readable by everyone, is made private on the next write.
+  const old = blob('o');
+  writeFileSync(file(dir, old), old, { mode: 0o644 });
+  chmodSync(file(dir, old), 0o644);
+  const b = blob('q');
+  await cache.write(digestOf(b), b);
+  for (const name of readdirSync(dir)) assert.equal(statSync(join(dir, name)).mode & 0o777, 0o600, name);
 });

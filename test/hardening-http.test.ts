@@ -5,9 +5,11 @@
  */
 
 import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { freshPostgres } from './support/db.js';
+import { eventually } from './support/eventually.js';
 import { type Forge, releaseBody, startForge } from './support/forge.js';
 
 let forge: Forge;
@@ -119,4 +121,131 @@ describe('a full disk', () => {
       await drop();
     }
   });
+});
+
+/** A raw connection to `url`'s host and port: what it receives until the server closes it. */
+function rawSocket(url: string): { socket: Socket; connected: Promise<void>; received: Promise<string> } {
+  const { hostname, port } = new URL(url);
+  const socket = connect({ host: hostname, port: Number(port) });
+  const connected = new Promise<void>((ok, fail) => {
+    socket.once('connect', ok);
+    socket.once('error', fail);
+  });
+  const received = new Promise<string>((ok) => {
+    let text = '';
+    socket.on('data', (chunk) => {
+      text += chunk.toString('latin1');
+    });
+    socket.on('error', () => {});
+    socket.once('close', () => ok(text));
+  });
+  return { socket, connected, received };
+}
+
+/** Sends `request` (bytes) on a new connection and returns the whole answer, read until the server closes. */
+async function rawRequest(url: string, request: Buffer | string): Promise<{ status: number; body: any; text: string }> {
+  const { socket, connected, received } = rawSocket(url);
+  await connected;
+  socket.write(request);
+  const text = await received;
+  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
+  const body = text.includes('\r\n\r\n') ? text.slice(text.indexOf('\r\n\r\n') + 4) : '';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    parsed = undefined;
+  }
+  return { status, body: parsed, text };
+}
+
+describe('slow and many connections (issue 19, attack review A)', () => {
+  let edge: Forge;
+  before(async () => {
+    edge = await startForge({
+      env: { FORGE_MAX_CONNECTIONS: '4', FORGE_HEADERS_TIMEOUT_MS: '500', FORGE_REQUEST_TIMEOUT_MS: '1500' },
+    });
+  });
+  after(() => edge.stop());
+
+  test('past FORGE_MAX_CONNECTIONS a new connection is closed unanswered; once the others go, /healthz answers again', async () => {
+    // Four kept-alive connections, each answered once, hold the four places (raw sockets: no fetch pool here).
+    const held = [];
+    for (let i = 0; i < 4; i++) {
+      const c = rawSocket(edge.url);
+      await c.connected;
+      c.socket.write('GET /healthz HTTP/1.1\r\nHost: forge\r\n\r\n');
+      await eventually('a kept-alive answer', () => c.socket.readableLength > 0 || c.socket.bytesRead > 0);
+      held.push(c);
+    }
+    const extra = await rawRequest(edge.url, 'GET /healthz HTTP/1.1\r\nHost: forge\r\nConnection: close\r\n\r\n');
+    assert.equal(extra.text, '', 'the fifth connection is closed without an answer');
+    for (const c of held) c.socket.destroy();
+    const again = await eventually('a place freed', async () => {
+      const r = await rawRequest(edge.url, 'GET /healthz HTTP/1.1\r\nHost: forge\r\nConnection: close\r\n\r\n');
+      return r.status === 200 ? r : undefined;
+    });
+    assert.equal(again.status, 200);
+  });
+
+  // The test's timeout is a guard: with Node's defaults (60 s for headers, 300 s for a request) these hang past it.
+  test('a client that never finishes its headers is disconnected after FORGE_HEADERS_TIMEOUT_MS', { timeout: 20_000 }, async () => {
+    const { socket, connected, received } = rawSocket(edge.url);
+    await connected;
+    socket.write('GET /healthz HTTP/1.1\r\nHost: forge\r\nX-Slow: a'); // and nothing more
+    const text = await received; // resolves only when the server closes the connection
+    assert.match(text, /^(HTTP\/1\.1 408|$)/, text);
+  });
+
+  test('a body sent slower than FORGE_REQUEST_TIMEOUT_MS allows gets a 408 with the envelope and the connection is closed', {
+    timeout: 20_000,
+  }, async () => {
+    const { socket, connected, received } = rawSocket(edge.url);
+    await connected;
+    const ci = await edge.token(['service-account'], 'ci@example.com');
+    socket.write(
+      `POST /api/v1/releases HTTP/1.1\r\nHost: forge\r\nAuthorization: Bearer ${ci}\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{`,
+    );
+    const drip = setInterval(() => socket.writable && socket.write(' '), 200);
+    try {
+      const text = await received;
+      assert.match(text, /^HTTP\/1\.1 408 /, text);
+      const body = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4));
+      assert.equal(body.error.code, 'validation_error');
+      assert.match(body.error.message, /FORGE_REQUEST_TIMEOUT_MS/);
+    } finally {
+      clearInterval(drip);
+    }
+  });
+});
+
+describe('requests the HTTP parser refuses get the error envelope (issue 19, attack review E)', () => {
+  const cases: [string, Buffer | string, number, string][] = [
+    ['a 100 KB query value', `GET /healthz?q=${'a'.repeat(100_000)} HTTP/1.1\r\nHost: forge\r\n\r\n`, 431, 'payload_too_large'],
+    ['a raw NUL in the path', Buffer.from('GET /heal\0thz HTTP/1.1\r\nHost: forge\r\n\r\n', 'latin1'), 400, 'validation_error'],
+    ['a raw NUL in a header', Buffer.from('GET /healthz HTTP/1.1\r\nHost: forge\r\nX-A: a\0b\r\n\r\n', 'latin1'), 400, 'validation_error'],
+    [
+      'a 0xFF byte in a header name',
+      Buffer.from('GET /healthz HTTP/1.1\r\nHost: forge\r\nX-\xff: a\r\n\r\n', 'latin1'),
+      400,
+      'validation_error',
+    ],
+    [
+      'Content-Length with Transfer-Encoding',
+      'POST /api/v1/releases HTTP/1.1\r\nHost: forge\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      400,
+      'validation_error',
+    ],
+  ];
+  for (const [name, request, status, code] of cases) {
+    test(`${name}: ${status} ${code}`, async () => {
+      const res = await rawRequest(forge.url, request);
+      assert.equal(res.status, status, res.text.slice(0, 300));
+      assert.match(res.text, /\r\ncontent-type: application\/json\r\n/i);
+      assert.equal(res.body?.error?.code, code, res.text.slice(0, 300));
+      assert.match(res.body.error.message, status === 431 ? /headers are larger/ : /^malformed HTTP request \(HPE_\w+\): \S/);
+      assert.doesNotMatch(res.body.error.message, /aaaa/, 'the request is not quoted');
+      assert.doesNotMatch(res.text, /Client Error|statusCode/);
+    });
+  }
 });

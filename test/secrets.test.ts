@@ -10,8 +10,9 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { openReleaseStore } from '../src/registry/index.js';
 import { eventually } from './support/eventually.js';
-import { type ForgeProcess, releaseBody, sha, spawnForge } from './support/forge.js';
+import { type ForgeProcess, releaseBody, runCli, sha, spawnForge, tempDir } from './support/forge.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
 
 /** A secret, and the forms it could leak in (base64 in a Basic header, URL-encoded). */
@@ -195,5 +196,22 @@ describe('GitOps credentials stay out of logs and errors', () => {
     assertClean('the deployment answer', res.text, secrets);
     await eventually('the request log line of the deployment', () => logged(stdout, 'gitops-deploy'));
     assertClean('the server log', `${stdout}\n${forge.stderr()}`, secrets);
+  });
+});
+
+describe('a registry setting with user:password (issue 19, attack review C)', () => {
+  test('forge serve refuses FORGE_REGISTRY=user:PASSWORD@host without printing the password; so does the store itself', async () => {
+    const res = await runCli(['serve', '--port', '0', '--data-dir', tempDir()], {
+      env: { FORGE_REGISTRY: 'u:Reg-PASSWORD-42@127.0.0.1:1' },
+    });
+    assert.notEqual(res.code, 0);
+    assert.match(res.stderr, /FORGE_REGISTRY/);
+    assert.match(res.stderr, /FORGE_REGISTRY_USERNAME and FORGE_REGISTRY_PASSWORD/);
+    assertClean('the error of forge serve', `${res.stdout}\n${res.stderr}`, { 'registry password': forms('Reg-PASSWORD-42') });
+    // Entry points that hand a registry to the store directly (a pipeline's publish settings).
+    assert.throws(
+      () => openReleaseStore({ registry: 'https://u:Reg-PASSWORD-42@registry.example.com/team', dataDir: tempDir() }),
+      (err: Error) => /FORGE_REGISTRY .*not shown/.test(err.message) && !err.message.includes('Reg-PASSWORD-42'),
+    );
   });
 });

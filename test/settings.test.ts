@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import { loadCliSettings } from '../src/cli/settings.js';
 import { loadCmpSettings } from '../src/cmp/settings.js';
-import { loadSettings } from '../src/server/settings.js';
+import { defaultMaxConnections, loadSettings } from '../src/server/settings.js';
 import { runCli } from './support/forge.js';
 
 const SERVER_NUMBERS = [
@@ -19,6 +19,9 @@ const SERVER_NUMBERS = [
   'FORGE_REGISTRY_TIMEOUT_MS',
   'FORGE_BODY_LIMIT_BYTES',
   'FORGE_MAX_RESOURCES',
+  'FORGE_MAX_CONNECTIONS',
+  'FORGE_HEADERS_TIMEOUT_MS',
+  'FORGE_REQUEST_TIMEOUT_MS',
 ];
 
 test('server: a number setting that is not a number stops the start, naming the variable', () => {
@@ -75,6 +78,22 @@ test('server: the deployment settings and their defaults', () => {
   assert.equal(set.gitopsRemote.sshKeyFile, '/keys/id');
   assert.equal(set.gitopsRemote.token, 't0ken');
   assert.equal(set.gitopsRemote.environment?.FORGE_DEPLOY_NOTE, 'x', 'git runs in the environment the settings were read from');
+});
+
+test('server: the connection cap stays below the open-file limit, and the request bound is not shorter than the headers bound (issue 19, attack review A)', () => {
+  assert.equal(defaultMaxConnections(20_000), 16_000, "the reviewer's limit of 20,000 descriptors");
+  assert.equal(defaultMaxConnections(1024), 768, 'at least 256 descriptors are kept');
+  assert.equal(defaultMaxConnections(100), 16);
+  assert.equal(defaultMaxConnections(undefined), 1000);
+  const s = loadSettings({ dataDir: '/tmp/forge-settings' }, {});
+  assert.ok(s.maxConnections >= 16);
+  assert.equal(s.headersTimeoutMs, 15_000);
+  assert.equal(s.requestTimeoutMs, 120_000);
+  assert.equal(loadSettings({ dataDir: '/tmp/forge-settings' }, { FORGE_MAX_CONNECTIONS: '300' }).maxConnections, 300);
+  assert.throws(
+    () => loadSettings({ dataDir: '/tmp/forge-settings' }, { FORGE_HEADERS_TIMEOUT_MS: '30000', FORGE_REQUEST_TIMEOUT_MS: '20000' }),
+    /FORGE_REQUEST_TIMEOUT_MS \(20000\) is shorter than FORGE_HEADERS_TIMEOUT_MS \(30000\)/,
+  );
 });
 
 test('CLI and plugin: bad numbers are refused naming the variable', () => {

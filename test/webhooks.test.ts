@@ -11,8 +11,12 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { signPayload, verifyDelivery } from '../src/core/webhooks.js';
-import { ENGINES, freshPostgres } from './support/db.js';
+import { deliveryErrorText, parseWebhookReceivers, signPayload, verifyDelivery, type WebhookReceiver } from '../src/core/webhooks.js';
+import { loadSettings } from '../src/server/settings.js';
+import { webhookDeliveries } from '../src/services/webhook-deliveries.js';
+import { deliverDue, fanOut } from '../src/services/webhooks.js';
+import { appendAudit } from '../src/store/audit.js';
+import { ENGINES, freshPostgres, testDb } from './support/db.js';
 import { type Forge, releaseBody, sha, startForge, tempDir } from './support/forge.js';
 
 interface Received {
@@ -238,5 +242,57 @@ describe('webhooks with two replicas on one PostgreSQL', () => {
       await sink.stop();
       await drop();
     }
+  });
+});
+
+describe('receiver URLs never reach the delivery log (issue 19, attack review B)', () => {
+  const credentialed = 'http://hookuser:PW-hunter2@127.0.0.1:9/hook?token=Q-tok-123';
+
+  test('user:password in a configured receiver URL is refused at start, naming the field and not quoting the value', () => {
+    const text = JSON.stringify([{ name: 'chat', url: credentialed, secret: SECRET }]);
+    assert.throws(
+      () => parseWebhookReceivers(text, () => ''),
+      (err: Error) => {
+        assert.match(err.message, /\[0\]\.url: expected a URL without user:password@/);
+        for (const part of ['hookuser', 'PW-hunter2', 'Q-tok-123']) assert.ok(!err.message.includes(part), part);
+        return true;
+      },
+    );
+    assert.throws(() => loadSettings({}, { FORGE_WEBHOOKS: text }), /without user:password@/);
+  });
+
+  test('a delivery whose HTTP client quotes the URL is logged without the URL, its password or its query', async () => {
+    const { db, cleanup } = await testDb('pglite');
+    try {
+      // Past the configuration check (an older configuration, or a URL the client still refuses).
+      const r: WebhookReceiver = { name: 'chat', url: credentialed, events: ['*'], secret: SECRET, max_attempts: 1 };
+      await fanOut(db, [r]);
+      await db.transaction((tx) => appendAudit(tx, { actor: 'test', action: 'release.created', subject: 's-1' }));
+      await fanOut(db, [r]);
+      const settings = { receivers: [r], pollMs: 50, retryBaseMs: 50, retryMaxMs: 1000, timeoutMs: 1000 };
+      assert.equal(await deliverDue(db, settings), 1);
+      const shown = JSON.stringify(await webhookDeliveries({ db }, { receiver: 'chat' }));
+      assert.match(shown, /could not deliver/);
+      const stored = JSON.stringify([await db.query('select * from webhook_deliveries'), await db.query('select * from webhook_attempts')]);
+      for (const part of ['hookuser', 'PW-hunter2', 'Q-tok-123', '127.0.0.1:9'])
+        for (const [where, text] of [
+          ['the API', shown],
+          ['the database', stored],
+        ])
+          assert.ok(!text.includes(part), `${part} in ${where}: ${text}`);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  test('deliveryErrorText takes out any URL and every part of the receiver URL', () => {
+    const text = deliveryErrorText(
+      `could not deliver: Request cannot be constructed from a URL that includes credentials: ${credentialed} token Q-tok-123 PW-hunter2`,
+      credentialed,
+    );
+    assert.equal(
+      text,
+      'could not deliver: Request cannot be constructed from a URL that includes credentials: <receiver URL> token <redacted> <redacted>',
+    );
   });
 });

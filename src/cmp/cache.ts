@@ -13,13 +13,16 @@
  * makes the signature check fail on cached data, after which the plugin asks the registry again
  * (src/cmp/generate.ts).
  *
+ * The folder, when Forge creates it, is 0700 and every file 0600 (layers may hold Secrets);
+ * entries an older version left readable by others are made 0600 by eviction.
+ *
  * Files are written to a temporary name and renamed into place, so concurrent runs sharing the
  * directory see a whole file or none. The directory is kept under a size bound by evicting the
  * least recently used files (a hit refreshes the file's mtime).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDigest, sha256Digest } from '../core/digest.js';
 import { manifestMediaType, type ReleaseStore } from '../registry/release-store.js';
@@ -86,10 +89,12 @@ export class BlobCache {
   }
 
   private async writeFile(path: string, bytes: Buffer): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    // Layers may hold Secrets (issue 19, attack review D): a folder Forge creates is 0700 and
+    // every file 0600. A folder that exists already keeps its mode (it may be shared, like /tmp).
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const tmp = join(this.dir, `${TMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
     try {
-      const fh = await open(tmp, 'w', 0o644);
+      const fh = await open(tmp, 'w', 0o600);
       try {
         await fh.writeFile(bytes);
       } finally {
@@ -118,6 +123,8 @@ export class BlobCache {
         // Rendered output of an older version, never trusted: not read, removed.
         await rm(path, { force: true });
       } else if (ENTRY.test(name)) {
+        // An entry an older version wrote readable by others (0644) is made private.
+        if (s.mode & 0o077 && s.uid === process.getuid?.()) await chmod(path, 0o600).catch(() => {});
         entries.push({ path, size: s.size, used: s.mtimeMs });
       }
     }

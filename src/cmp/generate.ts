@@ -133,10 +133,14 @@ async function render(
       await verifyStoredRelease(store, imageRepository(pointer), pointer.digest, publicKey.pem);
     } catch (err) {
       if (!(err instanceof ForgeError)) throw err;
+      const release = `${store.registry}/${imageRepository(pointer)}@${pointer.digest}`;
+      // The registry failing (down, credentials refused) is said as such: it is not a verdict
+      // on the signature (issue 19, attack review F).
+      if (err.code === 'registry_unavailable')
+        throw new ForgeError(err.code, `${release}: could not fetch its signature from the registry: ${err.message}`, err.details);
       throw new ForgeError(
         err.code,
-        `${store.registry}/${imageRepository(pointer)}@${pointer.digest}: refused by the signature check ` +
-          `(FORGE_SIGNING_PUBLIC_KEY_FILE ${settings.signingPublicKeyFile}): ${err.message}`,
+        `${release}: refused by the signature check ` + `(FORGE_SIGNING_PUBLIC_KEY_FILE ${settings.signingPublicKeyFile}): ${err.message}`,
         err.details,
       );
     }

@@ -11,7 +11,8 @@
  * deployment.requested|active|superseded|failed|refused, what Argo CD reported (issue 15:
  * deployment.synced|healthy|degraded|sync_failed|rolled_back|auto_rollback_refused, whose
  * details carry a CDEvents-shaped `cdevent`), approval.granted|revoked,
- * pin.set|removed, break_glass.requested|granted, auth.permission_denied.
+ * pin.set|removed, break_glass.requested|granted, auth.permission_denied, and release trains'
+ * (issue #17) train.created|deployed|rolled_back|approved|policy_denied.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ForgeError } from './errors.js';
@@ -53,6 +54,10 @@ export function parseWebhookReceivers(text: string, readSecretFile: (path: strin
       bad(`${at}.url`, 'an http or https URL');
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') bad(`${at}.url`, 'an http or https URL');
+    // user:password in the URL would be sent nowhere (fetch refuses it) but shown in errors; the
+    // receiver authenticates Forge by the signature (issue 19, attack review B). Not quoted.
+    if (url.username || url.password)
+      bad(`${at}.url`, 'a URL without user:password@ (the value is not shown); the receiver checks the X-Forge-Signature instead');
     const events = o.events === undefined ? ['*'] : o.events;
     if (!Array.isArray(events) || !events.length || !events.every((e) => typeof e === 'string' && /^(\*|[a-z_]+\.(\*|[a-z_]+))$/.test(e))) {
       bad(`${at}.events`, 'a list of event names (release.created), families (deployment.*) or "*"');
@@ -64,6 +69,27 @@ export function parseWebhookReceivers(text: string, readSecretFile: (path: strin
     if (!Number.isInteger(max) || (max as number) < 1 || (max as number) > 100) bad(`${at}.max_attempts`, 'a whole number from 1 to 100');
     return { name: o.name, url: url.toString(), events: events as string[], secret, max_attempts: max as number };
   });
+}
+
+/**
+ * A delivery error as it is stored and shown (`last_error`): the receiver's URL never appears in
+ * it, whole or in parts (its user, password, path with a token, query), nor any other URL — an
+ * HTTP client's message may quote the URL it was given (issue 19, attack review B). The one
+ * place delivery errors are made (services/webhooks.ts) passes them through here.
+ */
+export function deliveryErrorText(message: string, receiverUrl: string): string {
+  let text = message.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]*/gi, '<receiver URL>');
+  let parts: string[] = [receiverUrl];
+  try {
+    const u = new URL(receiverUrl);
+    parts = [receiverUrl, u.href, u.username, u.password, decodeURIComponent(u.password), u.search.slice(1), `${u.pathname}${u.search}`];
+    for (const [, v] of u.searchParams) parts.push(v);
+  } catch {
+    // not a URL: only the text itself is taken out
+  }
+  for (const part of parts.filter((p) => p.length >= 3 && p !== '/').sort((a, b) => b.length - a.length))
+    text = text.split(part).join('<redacted>');
+  return text;
 }
 
 export function wantsEvent(receiver: WebhookReceiver, event: string): boolean {

@@ -49,7 +49,9 @@ export function openReleaseStore(opts: ReleaseStoreOptions): ReleaseStore {
   }
   const match = /^(?:(https?):\/\/)?([^/\s]+)(?:\/([^\s]*?))?\/*$/.exec(setting);
   if (!match || /[@]/.test(match[2]!)) {
-    throw new ForgeError('validation_error', `FORGE_REGISTRY "${setting}" is not host[:port][/prefix] or oci-layout:PATH`, {
+    // A value with "@" may hold user:password: it is not quoted (issue 19, attack review C).
+    const shown = setting.includes('@') ? '(the value is not shown: it holds "@", maybe user:password)' : `"${setting}"`;
+    throw new ForgeError('validation_error', `FORGE_REGISTRY ${shown} is not host[:port][/prefix] or oci-layout:PATH`, {
       field: 'registry',
     });
   }

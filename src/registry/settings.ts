@@ -24,13 +24,28 @@ export interface RegistrySettings {
 /** Throws validation_error naming the variable for an unreadable _FILE or a bad timeout. */
 export function registrySettingsFromEnv(env: Env): RegistrySettings {
   return {
-    registry: textFromEnv(env, 'FORGE_REGISTRY'),
+    registry: registryFromEnv(env),
     username: secretFromEnv(env, 'FORGE_REGISTRY_USERNAME'),
     password: secretFromEnv(env, 'FORGE_REGISTRY_PASSWORD'),
     insecure: switchFromEnv(env, 'FORGE_REGISTRY_INSECURE'),
     timeoutMs: integerFromEnv(env, 'FORGE_REGISTRY_TIMEOUT_MS', DEFAULT_REGISTRY_TIMEOUT_MS, 1),
     tokenRealmHosts: realmHostsFromEnv(env),
   };
+}
+
+/**
+ * FORGE_REGISTRY: `user:password@host` is refused, and the value is not quoted (issue 19, attack
+ * review C): the credentials go in FORGE_REGISTRY_USERNAME and FORGE_REGISTRY_PASSWORD.
+ */
+function registryFromEnv(env: Env): string | undefined {
+  const registry = textFromEnv(env, 'FORGE_REGISTRY');
+  if (registry && !registry.startsWith('oci-layout:') && registry.includes('@'))
+    throw new ForgeError(
+      'validation_error',
+      'FORGE_REGISTRY holds "@" (user:password@host?); the value is not shown. Expected host[:port][/prefix] or oci-layout:PATH, with the credentials in FORGE_REGISTRY_USERNAME and FORGE_REGISTRY_PASSWORD (or their _FILE forms)',
+      { field: 'FORGE_REGISTRY' },
+    );
+  return registry;
 }
 
 /** FORGE_REGISTRY_TOKEN_REALM_HOSTS: comma-separated host names (no scheme, no path). */

@@ -1,6 +1,8 @@
 /** The HTTP application: error envelope, authentication, OpenAPI, and the routes under /api/v1 (and /v1). */
 import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -133,6 +135,53 @@ function requestTextProblems(req: FastifyRequest): FieldProblem[] {
   return problems;
 }
 
+/** The answer to a request Node's HTTP parser refused: status and the §10 error. */
+export function clientErrorAnswer(err: Error & { code?: string }): { status: number; error: ForgeError } {
+  switch (err.code) {
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return {
+        status: 408,
+        error: new ForgeError('validation_error', 'the request was not received in time (FORGE_REQUEST_TIMEOUT_MS); send it again'),
+      };
+    case 'HPE_HEADER_OVERFLOW':
+      return {
+        status: 431,
+        error: new ForgeError(
+          'payload_too_large',
+          'the request line and headers are larger than the server takes (16 KiB): shorten the query or the headers',
+        ),
+      };
+    default: {
+      // Named by the parser's reason (HPE_INVALID_HEADER_TOKEN, …); the bytes are never quoted.
+      const reason = err.code ?? 'unknown';
+      const what = /CONTENT_LENGTH|TRANSFER_ENCODING|CHUNK/.test(reason)
+        ? 'Content-Length and Transfer-Encoding: expected one of them, well formed'
+        : /HEADER|LF_EXPECTED|CR_EXPECTED/.test(reason)
+          ? 'a header: expected names of token characters and values without control bytes (NUL, CR, LF)'
+          : /URL|METHOD|VERSION/.test(reason)
+            ? 'the request line: expected METHOD /path HTTP/1.1, with no control byte, space or byte over 0x7F in the path (percent-encode it)'
+            : 'expected an HTTP/1.1 request';
+      return {
+        status: 400,
+        error: new ForgeError('validation_error', `malformed HTTP request (${reason}): ${what}`, { reason }),
+      };
+    }
+  }
+}
+
+/** Fastify's clientErrorHandler: writes the envelope (DESIGN.md §10) and closes the connection. */
+function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  if (socket.writable) {
+    const { status, error } = clientErrorAnswer(err);
+    const body = JSON.stringify(errorEnvelope(error));
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
 export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {}): Promise<App> {
   const app = Fastify({
     logger: opts.logger
@@ -154,6 +203,16 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
     // other body is parsed on the event loop, so it stays small
     bodyLimit: Math.min(ctx.settings.bodyLimit, OTHER_BODY_LIMIT),
     routerOptions: { maxParamLength: 512 },
+    // Slow clients cannot hold the server (issue 19, attack review A): the headers must arrive
+    // within FORGE_HEADERS_TIMEOUT_MS and the whole request within FORGE_REQUEST_TIMEOUT_MS;
+    // the sweep that closes late connections runs often enough to keep those bounds close.
+    requestTimeout: ctx.settings.requestTimeoutMs,
+    http: {
+      headersTimeout: ctx.settings.headersTimeoutMs,
+      connectionsCheckingInterval: Math.max(50, Math.min(5000, Math.floor(ctx.settings.headersTimeoutMs / 4))),
+    },
+    // Requests Node's parser refuses before Fastify sees them get the envelope too.
+    clientErrorHandler: answerClientError,
     // Every log line of a request carries its id; a caller's X-Request-Id is kept when it is sane.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -170,6 +229,8 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // Past the cap a new connection is closed at once, before it can use up the file descriptors.
+  app.server.maxConnections = ctx.settings.maxConnections;
   app.addSchema(ErrorEnvelope);
   await app.register(swagger, {
     openapi: {

@@ -102,8 +102,48 @@ export interface Settings {
   maxEventStreams: number;
   /** Most open `GET /events` streams of one subject per replica (FORGE_MAX_EVENT_STREAMS_PER_SUBJECT, default 20); more are a 429. */
   maxEventStreamsPerSubject: number;
+  /**
+   * Most open client connections per replica (FORGE_MAX_CONNECTIONS; default 80% of the
+   * process's open-file limit, keeping at least 256 descriptors for the database, registry, git
+   * and files; 1000 when the limit cannot be read). One more connection is closed at once, so a
+   * flood of idle sockets never uses up the descriptors (issue 19, attack review A).
+   */
+  maxConnections: number;
+  /** Time a client has to send the request line and headers, ms (FORGE_HEADERS_TIMEOUT_MS, default 15 000); then the connection is closed. */
+  headersTimeoutMs: number;
+  /**
+   * Time a client has to send the whole request, headers and body, ms (FORGE_REQUEST_TIMEOUT_MS,
+   * default 120 000: a 16 MiB registration at 1.2 Mbit/s); then it gets a 408 and is closed. At
+   * least FORGE_HEADERS_TIMEOUT_MS. The answer (an event stream) is not bounded by it.
+   */
+  requestTimeoutMs: number;
   /** JSON request log on stderr (FORGE_LOG=off silences it). */
   log: boolean;
+}
+
+/** Descriptors kept for everything but client connections (database, registry, git, files). */
+const RESERVED_DESCRIPTORS = 256;
+
+/**
+ * The default FORGE_MAX_CONNECTIONS for an open-file limit `fdLimit` (undefined = unknown):
+ * 80% of the limit and at least RESERVED_DESCRIPTORS below it, never under 16; 1000 when unknown.
+ */
+export function defaultMaxConnections(fdLimit: number | undefined): number {
+  if (fdLimit === undefined || !Number.isFinite(fdLimit)) return 1000;
+  return Math.max(16, Math.min(Math.floor(fdLimit * 0.8), fdLimit - RESERVED_DESCRIPTORS));
+}
+
+/** The process's soft open-file limit from /proc/self/limits (Linux); undefined elsewhere or when unlimited. */
+function openFileLimit(): number | undefined {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
+    const soft = line?.slice('Max open files'.length).trim().split(/\s+/)[0];
+    return soft && /^\d+$/.test(soft) ? Number(soft) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -229,8 +269,23 @@ export function loadSettings(flags: ServeFlags, env: Env = process.env): Setting
     maxResources: integerFromEnv(env, 'FORGE_MAX_RESOURCES', 5000, 1),
     maxEventStreams: integerFromEnv(env, 'FORGE_MAX_EVENT_STREAMS', 500, 1),
     maxEventStreamsPerSubject: integerFromEnv(env, 'FORGE_MAX_EVENT_STREAMS_PER_SUBJECT', 20, 1),
+    maxConnections: integerFromEnv(env, 'FORGE_MAX_CONNECTIONS', defaultMaxConnections(openFileLimit()), 1),
+    ...requestTimeouts(env),
     log: env.FORGE_LOG !== 'off',
   };
+}
+
+/** FORGE_HEADERS_TIMEOUT_MS and FORGE_REQUEST_TIMEOUT_MS, ms; the request's bound must not be shorter than the headers'. */
+function requestTimeouts(env: Env): { headersTimeoutMs: number; requestTimeoutMs: number } {
+  const headersTimeoutMs = integerFromEnv(env, 'FORGE_HEADERS_TIMEOUT_MS', 15_000, 1);
+  const requestTimeoutMs = integerFromEnv(env, 'FORGE_REQUEST_TIMEOUT_MS', 120_000, 1);
+  if (requestTimeoutMs < headersTimeoutMs)
+    throw new ForgeError(
+      'validation_error',
+      `FORGE_REQUEST_TIMEOUT_MS (${requestTimeoutMs}) is shorter than FORGE_HEADERS_TIMEOUT_MS (${headersTimeoutMs}); expected at least as long: it bounds the headers and the body`,
+      { field: 'FORGE_REQUEST_TIMEOUT_MS' },
+    );
+  return { headersTimeoutMs, requestTimeoutMs };
 }
 
 /** A PostgreSQL timeout setting, ms: a non-negative integer PostgreSQL accepts (at most 2^31 - 1). */

@@ -18,7 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type Env, integerFromEnv } from '../config/environment.js';
-import { parseWebhookReceivers, retryDelay, signDelivery, type WebhookReceiver, wantsEvent } from '../core/webhooks.js';
+import { deliveryErrorText, parseWebhookReceivers, retryDelay, signDelivery, type WebhookReceiver, wantsEvent } from '../core/webhooks.js';
 import { auditAfter } from '../store/audit.js';
 import type { Db } from '../store/db.js';
 import * as store from '../store/webhooks.js';
@@ -94,9 +94,10 @@ async function post(
     return { statusCode: res.status, error: res.status >= 200 && res.status < 300 ? null : `the receiver answered ${res.status}` };
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } };
-    // The URL is left out on purpose: it may carry a token (chat webhooks often do).
+    // The URL never appears: it may carry a token (chat webhooks often do); the client's own
+    // message may quote it, so it is taken out (core/webhooks.ts deliveryErrorText).
     const why = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.message);
-    return { statusCode: null, error: `could not deliver: ${why}` };
+    return { statusCode: null, error: deliveryErrorText(`could not deliver: ${why}`, r.url) };
   }
 }
 
