@@ -120,6 +120,9 @@ describe('creating tokens', () => {
       'ci\u00a0@example.com',
       '\uff46orge:auto-deploy',
       'Zoe\u0308 Mu\u0308ller',
+      ' ci',
+      'ci ',
+      'ci\t',
     ];
     for (const subject of bad) {
       assert.ok(subjectProblem(subject), JSON.stringify(subject));

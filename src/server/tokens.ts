@@ -28,6 +28,8 @@ export const MAX_SUBJECT_LENGTH = 200;
  */
 export function subjectProblem(subject: string): string | undefined {
   if (subject.trim() === '') return 'is empty: name who the token is for (e.g. ci@example.com)';
+  // " ci" looks like "ci" in the audit log and in approvals, where the four-eyes rule compares subjects
+  if (subject.trim() !== subject) return `starts or ends with white space: write ${JSON.stringify(subject.trim())}`;
   if (subject.length > MAX_SUBJECT_LENGTH) return `is ${subject.length} characters long: at most ${MAX_SUBJECT_LENGTH} are allowed`;
   // C0/C1 controls, DEL, line and paragraph separators, bidirectional overrides and isolates.
   if (/[\p{Cc}\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/u.test(subject))
