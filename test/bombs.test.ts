@@ -21,7 +21,7 @@ test('YAML alias expansion (billion laughs), deep nesting and huge strings are r
     [
       'alias expansion',
       `${laughs(9)}\nenvironments: {}\n`,
-      /^invalid platform config bomb\.yaml:\n {2}bomb\.yaml:1:1: unknown key "a0" in the top level; expected one of: environments, repositories\n/,
+      /^invalid platform config bomb\.yaml:\n {2}bomb\.yaml:1:1: unknown key "a0" in the top level; expected one of: environments, repositories, trains\n/,
     ],
     // The YAML parser stops at its own stack limit and reports where: an error of the file, not a crash.
     [

@@ -24,6 +24,7 @@ import { registerServe } from './commands/serve.js';
 import { registerSigningKey } from './commands/signing-key.js';
 import { registerStatus } from './commands/status.js';
 import { registerToken } from './commands/token.js';
+import { registerTrain } from './commands/train.js';
 import { registerUnpin } from './commands/unpin.js';
 import { registerValidate } from './commands/validate.js';
 import { registerVersion } from './commands/version.js';
@@ -62,6 +63,7 @@ registerStatus(program);
 registerHistory(program);
 registerDoctor(program);
 registerEnv(program);
+registerTrain(program);
 registerMetrics(program);
 registerVersion(program);
 

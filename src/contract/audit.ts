@@ -39,5 +39,5 @@ export type AuditChainCheck = Static<typeof AuditChainCheck>;
 export const EventsQuery = Type.Object({ access_token: Type.Optional(Type.String()) });
 
 /** The audit actions' first word that the event stream sends, e.g. `deployment.active` → `deployment`. */
-export const EVENT_KINDS = ['release', 'deployment', 'approval', 'pin'] as const;
+export const EVENT_KINDS = ['release', 'deployment', 'approval', 'pin', 'train'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];

@@ -17,6 +17,10 @@ export const DeploymentStatus = Type.Union([
 ]);
 export type DeploymentStatus = Static<typeof DeploymentStatus>;
 
+/** The release train a deployment belongs to (issue #17): its id and name. */
+export const TrainRef = Type.Object({ id: Type.String({ format: 'uuid' }), name: Type.String() });
+export type TrainRef = Static<typeof TrainRef>;
+
 export const Deployment = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
@@ -40,6 +44,8 @@ export const Deployment = Type.Object(
      * has its reason, requester, second person and justification); null when none was used.
      */
     break_glass_id: Nullable(Type.String({ format: 'uuid' })),
+    /** The release train whose deployment this is part of (issue #17; `GET /trains/{id}`), null for a single deployment. */
+    train: Nullable(TrainRef),
     /** Why it failed (failed deployments only). */
     error: Type.Optional(Type.String()),
     /** The policy's checks (refused auto-deploys only). */

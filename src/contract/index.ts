@@ -19,4 +19,5 @@ export * from './pin.js';
 export * from './policy.js';
 export * from './release.js';
 export * from './signing-keys.js';
+export * from './train.js';
 export * from './webhook.js';

@@ -77,6 +77,8 @@ export interface PlatformConfig {
    * strategy, which wins over the one a pipeline's request names. Absent: the request's.
    */
   repositories?: Record<string, { taggingStrategy?: 'monorepo' | 'tag-all' }>;
+  /** Release trains (issue #17, `trains:`): at most `maxMembers` members per train (`max_members`, default 200). Absent: the defaults. */
+  trains?: { maxMembers: number };
 }
 
 export const DEFAULT_APPROVAL_RULE: ApprovalRule = { required: 1, expiresAfterMs: 24 * 3600_000, allowSelfApproval: false };
@@ -316,7 +318,15 @@ export function parsePlatformConfig(text: string, file = 'forge.yaml'): Platform
   const root = doc.contents as Node | null;
   if (root === null)
     throw new PlatformConfigError(file, [{ line: 1, col: 1, message: 'the file is empty; expected a mapping with "environments"' }]);
-  const top = entries(root, 'the top level', ['environments', 'repositories']);
+  const top = entries(root, 'the top level', ['environments', 'repositories', 'trains']);
+  let trains: PlatformConfig['trains'];
+  const trainsNode = top.find(([k]) => k === 'trains');
+  for (const [k, v] of trainsNode ? entries(trainsNode[1], 'trains', ['max_members']) : []) {
+    if (k !== 'max_members') continue;
+    if (isScalar(v) && typeof v.value === 'number' && Number.isInteger(v.value) && v.value >= 1 && v.value <= 10_000)
+      trains = { maxMembers: v.value };
+    else report(v, 'trains.max_members must be a whole number from 1 to 10000');
+  }
   const repositories: NonNullable<PlatformConfig['repositories']> = {};
   const repoNode = top.find(([k]) => k === 'repositories');
   for (const [name, value, key] of repoNode ? entries(repoNode[1], 'repositories') : []) {
@@ -465,5 +475,5 @@ export function parsePlatformConfig(text: string, file = 'forge.yaml'): Platform
       file,
       problems.sort((a, b) => a.line - b.line || a.col - b.col),
     );
-  return { environments, ...(repoNode ? { repositories } : {}) };
+  return { environments, ...(repoNode ? { repositories } : {}), ...(trains ? { trains } : {}) };
 }

@@ -33,6 +33,9 @@ import { type DeploymentDecision, decideDeployment, policyDenied } from './deplo
 
 export type OutboxContext = Pick<DeployContext, 'db' | 'gitops' | 'replica' | 'leaseMs' | 'held' | 'faults' | 'platform'>;
 
+/** What recording a landed pointer needs: the database, and git's answer to which commit came first. */
+export type LandingContext = Pick<OutboxContext, 'db'> & { gitops: Pick<OutboxContext['gitops'], 'isAncestor'> };
+
 /** A deployment about to be recorded. */
 export interface NewDeploymentRequest {
   kind: DeploymentKind;
@@ -164,7 +167,7 @@ export async function recordPending(ctx: OutboxContext, req: NewDeploymentReques
  * history (rewritten outside Forge) says nothing about order: the pointer just pushed on the
  * tip is the one that runs. Asks git; call it outside any transaction.
  */
-async function arrivedBehind(ctx: Pick<OutboxContext, 'gitops'>, later: string | null, commit: string): Promise<boolean> {
+async function arrivedBehind(ctx: Pick<LandingContext, 'gitops'>, later: string | null, commit: string): Promise<boolean> {
   return !!later && later !== commit && (await ctx.gitops.isAncestor(commit, later));
 }
 
@@ -178,7 +181,7 @@ async function arrivedBehind(ctx: Pick<OutboxContext, 'gitops'>, later: string |
  * slot lock, the active commit is read again: if another replica recorded meanwhile, the answer
  * is about a stale commit, so git is asked again about the new one.
  */
-async function recordLanded(ctx: OutboxContext, work: PendingWork, commit: string, owner: string | null): Promise<void> {
+async function recordLanded(ctx: LandingContext, work: PendingWork, commit: string, owner: string | null): Promise<void> {
   for (;;) {
     const asked = (await deployments.activeDeployment(ctx.db, work.environment, work.repository, work.project))?.gitops_commit_sha ?? null;
     const newer = await arrivedBehind(ctx, asked, commit);
@@ -243,7 +246,7 @@ async function recordLanded(ctx: OutboxContext, work: PendingWork, commit: strin
  * stays down; the row stays pending and the recovery sweep records it from git once its lease
  * expires.
  */
-async function recordLandedSurely(ctx: OutboxContext, work: PendingWork, commit: string, owner: string | null): Promise<void> {
+export async function recordLandedSurely(ctx: LandingContext, work: PendingWork, commit: string, owner: string | null): Promise<void> {
   const attempts = 6;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -261,7 +264,7 @@ async function recordLandedSurely(ctx: OutboxContext, work: PendingWork, commit:
   }
 }
 
-async function recordFailed(ctx: Pick<OutboxContext, 'db'>, work: PendingWork, owner: string | null, error: string): Promise<void> {
+export async function recordFailed(ctx: Pick<OutboxContext, 'db'>, work: PendingWork, owner: string | null, error: string): Promise<void> {
   await ctx.db.transaction(async (tx) => {
     if (!(await deployments.markFailed(tx, work.id, owner, error))) return;
     const row = await deployments.getDeployment(tx, work.id);
@@ -291,7 +294,7 @@ export class StaleDeploymentError extends ForgeError {
   }
 }
 
-async function recordStale(ctx: Pick<OutboxContext, 'db'>, work: PendingWork, owner: string | null, err: StaleDeploymentError) {
+export async function recordStale(ctx: Pick<OutboxContext, 'db'>, work: PendingWork, owner: string | null, err: StaleDeploymentError) {
   await ctx.db.transaction(async (tx) => {
     if (!(await deployments.markStale(tx, work.id, owner, err.ending, err.message))) return;
     const row = await deployments.getDeployment(tx, work.id);
@@ -402,6 +405,21 @@ export async function prepareHeld(
     const liveId = item.current === null ? null : pointerDeployment(item.current);
     if (base && liveId === item.id) {
       out.set(item.id, { action: 'landed', commit: (await ctx.gitops.commitIntroducing(base, item.path, item.id)) ?? base });
+      continue;
+    }
+    // A train's member (issue #17) is pushed only with the others, in the train's one commit
+    // (train-deploy.ts): one that reaches the queue alone (recovered after its replica died
+    // before the push) is never pushed alone.
+    const train = row.train_deployment_id;
+    if (train) {
+      out.set(item.id, {
+        action: 'refused',
+        error: new StaleDeploymentError(
+          'failed',
+          `train deployment ${train} was interrupted before its commit; a train's members are pushed together or not at all, so nothing was pushed: deploy the train again`,
+          { train_deployment_id: train },
+        ),
+      });
       continue;
     }
     const release = (await releases.findById(db, row.release_id))!;

@@ -44,8 +44,10 @@ export interface NewDeployment {
 
 const SELECT = `
 select d.*, r.release_number, pr.release_number as previous_release_number, r.commit_sha as release_commit_sha,
-  coalesce((select json_agg(a.alias order by a.created_at, a.alias) from release_aliases a where a.release_id = r.id), '[]') as release_aliases
-from deployments d join releases r on r.id = d.release_id left join releases pr on pr.id = d.previous_release_id`;
+  coalesce((select json_agg(a.alias order by a.created_at, a.alias) from release_aliases a where a.release_id = r.id), '[]') as release_aliases,
+  t.name as train_name
+from deployments d join releases r on r.id = d.release_id left join releases pr on pr.id = d.previous_release_id
+  left join trains t on t.id = d.train_id`;
 
 const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
 
@@ -68,6 +70,7 @@ function toDeployment(row: Record<string, unknown>): Deployment {
     previous_release_number: (row.previous_release_number as number) ?? null,
     finished_at: (row.finished_at as string) ?? null,
     break_glass_id: (row.break_glass_id as string) ?? null,
+    train: row.train_id ? { id: row.train_id as string, name: row.train_name as string } : null,
   };
   d.release = {
     release_number: row.release_number as number,
@@ -125,6 +128,12 @@ export async function activeDeployment(db: Db, environment: string, repository: 
     project,
   ]);
   return row && toDeployment(row);
+}
+
+/** The member deployments of train deployments `ids` (issue #17), by repository and project. */
+export async function deploymentsOfTrainDeployments(db: Db, ids: string[]) {
+  const rows = await db.query(`${SELECT} where d.train_deployment_id = any($1::uuid[]) order by d.repository, d.project`, [ids]);
+  return rows.map((row) => ({ train_deployment_id: row.train_deployment_id as string, deployment: toDeployment(row) }));
 }
 
 /** Newest first, in the order the deployments were recorded. */
@@ -262,6 +271,8 @@ export interface HeldRow {
   /** Why, as the deployer said (written into the commit message). */
   reason: string | null;
   recorded_seq: number;
+  /** The release train deployment it is a member of (issue #17), or null. */
+  train_deployment_id: string | null;
 }
 
 /**
@@ -273,7 +284,8 @@ export async function holdPending(tx: Db, id: string, owner: string, leaseMs: nu
   const [row] = await tx.query<HeldRow>(
     `update deployments set lease_expires_at = now() + make_interval(secs => $3::float8 / 1000)
      where id = $1 and status = 'pending' and lease_owner = $2
-     returning id, release_id, environment, repository, project, kind, deployed_by, approved_by, reason, recorded_seq::float8 as recorded_seq`,
+     returning id, release_id, environment, repository, project, kind, deployed_by, approved_by, reason, recorded_seq::float8 as recorded_seq,
+       train_deployment_id`,
     [id, owner, leaseMs],
   );
   return row && { ...row, approved_by: json<string[]>(row.approved_by), recorded_seq: Number(row.recorded_seq) };

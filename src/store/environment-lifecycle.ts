@@ -48,7 +48,7 @@ export async function releaseIdOf(db: Db, repository: string, project: string, n
 /**
  * Moves every settled deployment of `from` to `to` (history, activations for rollback, the
  * active one, whose GitOps commit becomes `commit` when its pointer moved there), with the pins,
- * approvals and break-glass grants of `from`. Answers the ids of the deployment rows moved.
+ * approvals, break-glass grants and train deployments of `from`. Answers the ids of the deployment rows moved.
  */
 export async function moveEnvironment(tx: Db, from: string, to: string, commit: string | null): Promise<string[]> {
   const moved = await tx.query<{ id: string }>(
@@ -65,6 +65,8 @@ export async function moveEnvironment(tx: Db, from: string, to: string, commit: 
   await tx.query('update pins set environment = $2 where environment = $1', [from, to]);
   await tx.query('update approvals set environment = $2 where environment = $1', [from, to]);
   await tx.query('update break_glass set environment = $2 where environment = $1', [from, to]);
+  // a train's deployments follow their members: its history and rollback in the new name
+  await tx.query('update train_deployments set environment = $2 where environment = $1', [from, to]);
   return moved.map((r) => r.id);
 }
 

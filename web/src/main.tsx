@@ -15,6 +15,7 @@ import { Login, LoginCallback } from './views/login.js';
 import { Matrix } from './views/matrix.js';
 import { ProjectPage } from './views/project.js';
 import { ReleasePage } from './views/release.js';
+import { TrainPage, Trains } from './views/trains.js';
 
 function useSession() {
   const [, bump] = useState(0);
@@ -45,6 +46,8 @@ function Page({ path }: { path: string }) {
   if (path === '/approvals') return <Approvals />;
   if (path === '/audit') return <Audit />;
   if (path === '/metrics') return <Dora />;
+  if (path === '/trains') return <Trains />;
+  if ((m = match('/trains/:train', path))) return <TrainPage train={m.train} />;
   if ((m = match('/projects/:owner/:name/:project', path))) return <ProjectPage repository={`${m.owner}/${m.name}`} project={m.project} />;
   if ((m = match('/releases/:owner/:name/:project/:ref', path)))
     return <ReleasePage repository={`${m.owner}/${m.name}`} project={m.project} ref={m.ref} />;
@@ -67,6 +70,7 @@ const NAV = [
     active: (p: string) => p === '/' || p.startsWith('/environments') || p.startsWith('/projects') || p.startsWith('/releases'),
   },
   { href: '/approvals', label: 'Approvals', active: (p: string) => p === '/approvals' },
+  { href: '/trains', label: 'Trains', active: (p: string) => p.startsWith('/trains') },
   { href: '/audit', label: 'Audit log', active: (p: string) => p === '/audit' },
   { href: '/metrics', label: 'DORA', active: (p: string) => p === '/metrics' },
 ];
