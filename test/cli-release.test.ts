@@ -96,6 +96,10 @@ test('errors: unknown release exits 1 with the server message; bad usage exits 2
   const missing = await cli(['release', 'get', 'auth-service', 'v9']);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /no release of acme\/mono\/auth-service is named "v9"/);
+  // a project with no release at all is named as such, not as a wrong reference (issue #14 review)
+  const noProject = await cli(['release', 'get', 'nope', '1']);
+  assert.equal(noProject.code, 1);
+  assert.match(noProject.stderr, /no project acme\/mono\/nope: it has no release/);
   const usage = await cli(['release', 'get']);
   assert.equal(usage.code, 2);
   const format = await cli(['release', 'list', 'auth-service', '-o', 'xml']);

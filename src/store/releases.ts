@@ -208,6 +208,14 @@ export async function resolveRelease(db: Db, repository: string, project: string
       { candidates: readings },
     );
   }
+  // a project is known from its first release: say so when there is none, not that the reference is wrong
+  const [known] = await db.query('select 1 from releases where repository = $1 and project = $2 limit 1', [repository, project]);
+  if (!known)
+    throw new ForgeError(
+      'not_found',
+      `no project ${repository}/${project}: it has no release (a project is known from its first registered release); check the repository and project names`,
+      { repository, project },
+    );
   throw new ForgeError(
     'not_found',
     `no release of ${repository}/${project} is named "${ref}" (tried tag and branch aliases, release numbers and sha prefixes of at least 7 characters)`,
