@@ -130,6 +130,12 @@ test("a train with one member the policy refuses commits nothing and answers 403
   const carol = who('carol@acme.test', 'approver:production');
   const given = await approveTrain(s.ctx, carol, 'rel-1', { environment: 'production', justification: 'CAB-2' });
   assert.deepEqual(given.approvals.map((a) => a.project).sort(), ['api', 'jobs', 'web']);
+  // the answer says what was approved: every member judged now, as another deployer meets it (issue #17 review)
+  assert.deepEqual(given.members.map((m) => [m.project, m.allowed]).sort(), [
+    ['api', true],
+    ['jobs', true],
+    ['web', true],
+  ]);
   const again = await approveTrain(s.ctx, carol, 'rel-1', { environment: 'production', justification: 'CAB-3' });
   assert.equal(again.approvals.length, 0);
   assert.equal(again.already_approved.length, 3);

@@ -139,6 +139,11 @@ export const TrainApprovals = Type.Object({
   approvals: Type.Array(Approval),
   /** Members the caller had already approved for the environment (their active approval's id). */
   already_approved: Type.Array(Type.Object({ repository: Type.String(), project: Type.String(), approval_id: Type.String() })),
+  /**
+   * What was approved: each member judged by the environment's policy now, with these approvals,
+   * as another deployer would meet it (a member a rule other than approvals refuses is named).
+   */
+  members: Type.Array(TrainMemberCheck),
 });
 export type TrainApprovals = Static<typeof TrainApprovals>;
 

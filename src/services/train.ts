@@ -178,7 +178,8 @@ export async function checkTrain(ctx: PlatformContext, principal: Principal, ref
  * POST /trains/{train}/approvals: approves exactly the train's member releases (each by its
  * digest) for the environment, one approval per release, as `POST /approvals` would (each still
  * counts for its release alone, in any deployment of it). Members the caller already approved
- * there are listed, not approved twice. Audited `train.approved`. Needs `approver:<env>`.
+ * there are listed, not approved twice. Answers too every member's checks now, as another
+ * deployer would meet them. Audited `train.approved`. Needs `approver:<env>`.
  */
 export async function approveTrain(
   ctx: PlatformContext & { store?: ReleaseStore },
@@ -227,8 +228,14 @@ export async function approveTrain(
       },
     }),
   );
-  return { approvals: given, already_approved: already };
+  // what the approver approved, judged now as any other deployer would meet it (issue #17 review:
+  // an approval was given blind, also to a release the policy refuses for another reason)
+  const members = memberChecks(await judgeMembers(ctx.db, env, t.members, APPROVAL_PREVIEW_DEPLOYER));
+  return { approvals: given, already_approved: already, members };
 }
+
+/** The deployer the approval preview judges with: not the approver, whose own approval would not count. */
+const APPROVAL_PREVIEW_DEPLOYER = 'forge:approval-preview';
 
 /**
  * GET /trains/{train}/diff/{other}: which members differ between the two trains (added,

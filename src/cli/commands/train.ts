@@ -226,15 +226,27 @@ export function registerTrain(program: Command) {
           environment: env,
           justification: opts.justification,
         });
-        print(answer, format, () =>
-          table(
-            ['repository', 'project', 'approval', 'status'],
-            [
-              ...answer.approvals.map((a) => [a.repository, a.project, a.id, 'approved now']),
-              ...answer.already_approved.map((a) => [a.repository, a.project, a.approval_id, 'already approved by you']),
-            ],
-          ),
-        );
+        print(answer, format, () => {
+          const given = [
+            ...answer.approvals.map((a) => [a.repository, a.project, a.id, 'approved now']),
+            ...answer.already_approved.map((a) => [a.repository, a.project, a.approval_id, 'already approved by you']),
+          ];
+          // what was approved, member by member: the policy as another deployer meets it now
+          const verdict = (m: TrainPolicyResult['members'][number]) =>
+            m.allowed
+              ? 'deployable'
+              : `refused by ${m.checks
+                  .filter((c) => !c.ok)
+                  .map((c) => c.name)
+                  .join(', ')}`;
+          return table(
+            ['repository', 'project', 'release', 'approval', 'status', `${env} policy now`],
+            answer.members.map((m) => {
+              const g = given.find((x) => x[0] === m.repository && x[1] === m.project);
+              return [m.repository, m.project, m.release_number, g?.[2] ?? '-', g?.[3] ?? '-', verdict(m)];
+            }),
+          );
+        });
       }),
     );
 
