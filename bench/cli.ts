@@ -55,31 +55,28 @@ async function medianOf(args: string[], cwd?: string, expectCode = 0): Promise<n
   return median(out);
 }
 
-// A server answering GET /api/v1/environments as Forge does, at once: the figure is the CLI's own time.
+// A server answering GET /api/v1/overview (what `forge status` reads) as Forge does, at once: the figure is the CLI's own time.
+const running = {
+  repository: 'acme/mono',
+  project: 'api',
+  release_number: 1,
+  aliases: [{ alias: 'main-1', alias_type: 'branch' }],
+  pinned: false,
+};
 const stub = createServer((req, res) => {
   res.setHeader('content-type', 'application/json');
-  if (req.url?.startsWith('/api/v1/environments'))
+  if (req.url?.startsWith('/api/v1/overview'))
     res.end(
       JSON.stringify({
-        items: [
-          {
-            name: 'dev',
-            deployments: [
-              {
-                repository: 'acme/mono',
-                project: 'api',
-                release_number: 1,
-                aliases: [{ alias: 'main-1', alias_type: 'branch' }],
-                pinned: false,
-              },
-            ],
-          },
-        ],
+        environments: [{ name: 'dev' }],
+        items: [{ repository: 'acme/mono', project: 'api', environments: [{ environment: 'dev', running, latest: null }] }],
         total: 1,
-        limit: 200,
+        limit: 500,
         offset: 0,
+        next: null,
       }),
     );
+  else if (req.url?.startsWith('/api/v1/environments/orphans')) res.end(JSON.stringify({ items: [] }));
   else {
     res.statusCode = 404;
     res.end(JSON.stringify({ error: { code: 'not_found', message: 'not found' } }));

@@ -89,6 +89,10 @@ test('log in, see the matrix, approve, deploy, roll back, and watch the matrix f
   const bobPage = await openPage(browser, forge);
   t.after(bobPage.close);
   const page = bobPage.page;
+  const overviewAsks: string[] = [];
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname === '/api/v1/overview') overviewAsks.push(new URL(r.url()).search);
+  });
   await page.getByRole('heading', { name: 'Forge' }).waitFor();
   await shot(page, 'login-1280');
   await page.getByLabel('Access token').fill('not.a.token');
@@ -139,6 +143,25 @@ test('log in, see the matrix, approve, deploy, roll back, and watch the matrix f
   await cell(page, 'dev').getByText('#2').waitFor();
   await page.getByText('1 release waiting for approval').waitFor();
   await page.locator('tr[data-project="billing"] td[data-env="dev"]').getByText('#1').waitFor(); // its auto-deploy landed
+  // the table says how many projects it holds, and shows each as a row (issue #18)
+  const matrix = page.locator('table.matrix');
+  assert.equal(await matrix.getAttribute('data-total'), '2');
+  assert.deepEqual(
+    await page.locator('table.matrix tbody tr[data-project]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-project'))),
+    [PROJECT, 'billing'],
+  );
+  // search narrows the rows, and the total with them
+  await page.getByLabel('Search projects').fill('bill');
+  await page.locator(`tr[data-project="${PROJECT}"]`).waitFor({ state: 'detached' });
+  assert.equal(await matrix.getAttribute('data-total'), '1');
+  await page.getByLabel('Search projects').fill('');
+  await cell(page, 'production').waitFor();
+  // bob may approve production: "waits for my approval" keeps the project whose release waits for him
+  await page.getByLabel('Waits for my approval').check();
+  await page.locator('tr[data-project="billing"]').waitFor({ state: 'detached' });
+  assert.equal(await matrix.getAttribute('data-total'), '1');
+  await page.getByLabel('Waits for my approval').uncheck();
+  await page.locator('tr[data-project="billing"]').waitFor();
   await shot(page, 'matrix-awaiting-1280');
   await page.screenshot({ path: join(SCREENSHOTS, 'dashboard.png'), clip: { x: 0, y: 0, width: DESKTOP.width, height: 460 } }); // the README's picture
 
@@ -197,15 +220,20 @@ test('log in, see the matrix, approve, deploy, roll back, and watch the matrix f
   await a.getByText('2 manifests (YAML)').click();
   await a.getByLabel('Rendered manifests').getByText('kind: ConfigMap').waitFor();
   await shot(a, 'release-1280');
+  overviewAsks.length = 0;
   await panel.getByRole('button', { name: 'Deploy #2 to production…' }).click();
   await panel.getByLabel('Reason for deploying to production (required)').fill('SEC-42 key rotation');
   await panel.getByRole('button', { name: 'Confirm: deploy #2 to production' }).click();
   await panel.getByText('This release runs here.').waitFor();
 
-  // bob's matrix follows, with no reload
+  // bob's matrix follows, with no reload: the events patch auth-service's row alone
   await prod.getByText('#2').first().waitFor();
   await prod.getByText('v1.1.0').waitFor();
   assert.equal(await page.evaluate(() => (window as unknown as { marker?: string }).marker), 'still here');
+  assert.ok(
+    overviewAsks.some((search) => new URLSearchParams(search).get('project') === PROJECT),
+    `the row was patched: ${overviewAsks.join(' ')}`,
+  );
   await shot(page, 'matrix-1280');
 
   // alice rolls production back from its history

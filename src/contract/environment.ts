@@ -1,8 +1,8 @@
 /** GET /environments on the wire (DESIGN.md §7, §10): each environment's policy and what runs there per project. */
 import { type Static, Type } from 'typebox';
 import { ClusterStatus } from './cluster.js';
-import { Nullable, Paging } from './common.js';
-import { DeploymentKind } from './deployment.js';
+import { ListOf, Nullable, Paging } from './common.js';
+import { DeploymentKind, TrainRef } from './deployment.js';
 import { Alias } from './release.js';
 
 /** The active deployment of one project in an environment, with what the matrix shows of its release. */
@@ -19,6 +19,8 @@ export const EnvironmentDeployment = Type.Object({
   deployed_at: Type.String(),
   gitops_commit_sha: Nullable(Type.String()),
   pinned: Type.Boolean(),
+  /** The release train that put this release here (issue #17), null when a single deployment did. */
+  train: Type.Optional(Nullable(TrainRef)),
   /** Argo CD's view of the slot; null until Argo CD reported (issue 15). */
   cluster: Type.Optional(Nullable(ClusterStatus)),
 });
@@ -45,16 +47,26 @@ export const Environment = Type.Object({
 });
 export type Environment = Static<typeof Environment>;
 
-/** GET /environments: a page of environments; their deployments optionally of one repository/project. */
+/** An environment name as the platform config allows it (a DNS label). */
+export const EnvironmentName = Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$' });
+
+/**
+ * GET /environments: a page of environments (one item per environment, in the platform config's
+ * order: `limit` after `cursor`, the `next` of the previous page, else after `offset`), or only
+ * `environment`; their deployments optionally of one repository/project.
+ */
 export const EnvironmentsQuery = Type.Object({
   ...Paging.properties,
+  cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  environment: Type.Optional(EnvironmentName),
   repository: Type.Optional(Type.String({ maxLength: 201 })),
   project: Type.Optional(Type.String({ maxLength: 63 })),
 });
 export type EnvironmentsQuery = Static<typeof EnvironmentsQuery>;
 
-/** An environment name as the platform config allows it (a DNS label). */
-export const EnvironmentName = Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$' });
+/** A page of GET /environments: `next` is the cursor of the following page, null on the last. */
+export const EnvironmentsPage = Type.Object({ ...ListOf(Environment).properties, next: Nullable(Type.String()) });
+export type EnvironmentsPage = Static<typeof EnvironmentsPage>;
 
 /** POST /environments/:env/rename and /retire: the environment named in the path. */
 export const EnvironmentParams = Type.Object({ env: EnvironmentName });

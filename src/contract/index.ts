@@ -15,6 +15,7 @@ export * from './doctor.js';
 export * from './environment.js';
 export * from './freeze.js';
 export * from './identity.js';
+export * from './overview.js';
 export * from './pin.js';
 export * from './policy.js';
 export * from './release.js';

@@ -20,7 +20,7 @@ function artifactDigest(a: Release['artifacts'][number]): string | null {
 }
 
 /** Where the release's commit is, as an approver is shown it: the recorded branches, else its triggers' branches. */
-function contextBranches(release: Release): string[] {
+function contextBranches(release: Pick<Release, 'triggers'> & { source: Pick<Release['source'], 'branches'> }): string[] {
   return release.source.branches?.length
     ? release.source.branches
     : [...new Set(release.triggers.map((t) => t.branch).filter((b): b is string => typeof b === 'string'))];
@@ -33,7 +33,10 @@ function contextBranches(release: Release): string[] {
  * Such an approval is `stale`: it no longer counts (the approvals rule says so), and its
  * approver may approve again. Approvals recorded without a context (before issue #16) are kept.
  */
-export function markStaleApprovals<A extends { context?: unknown }>(list: A[], release: Release): (A & { stale: boolean })[] {
+export function markStaleApprovals<A extends { context?: unknown }>(
+  list: A[],
+  release: Pick<Release, 'triggers'> & { source: Pick<Release['source'], 'branches'> },
+): (A & { stale: boolean })[] {
   const now = JSON.stringify([...contextBranches(release)].sort());
   return list.map((a) => {
     const shown = (a.context as { branches?: unknown } | null | undefined)?.branches;

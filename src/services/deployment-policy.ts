@@ -8,7 +8,7 @@ import type { Release, ResolvedRelease } from '../contract/index.js';
 import { ForgeError } from '../core/errors.js';
 import type { FreezeAction } from '../core/freeze-windows.js';
 import type { Environment } from '../core/platform-config.js';
-import { evaluatePolicy, type PolicyDecision } from '../core/policy/index.js';
+import { evaluatePolicy, type PolicyDecision, type PolicyInput } from '../core/policy/index.js';
 import * as approvals from '../store/approvals.js';
 import * as breakGlass from '../store/break-glass.js';
 import * as clusterOutcomes from '../store/cluster-outcomes.js';
@@ -34,6 +34,23 @@ export interface DecisionOptions {
 }
 
 /**
+ * What the rules judge besides the policy and the release, read from the database: the release's
+ * approvals for the environment (any state), the pin (auto-deploys only), the break-glass grants
+ * (when the environment has freeze windows) and the healthy stretches of each verification gate.
+ * decideDeployment reads them for one deployment; read models (services/overview.ts) read them
+ * for many at once. Either way decideFrom judges them.
+ */
+export interface DecisionFacts {
+  approvals: (PolicyInput['approvals'][number] & { id: string; status: string; context?: unknown })[];
+  pin?: PolicyInput['pin'];
+  breakGlass: { id: string; granted_by: string; granted_at: string; expires_at: string }[];
+  verification: NonNullable<PolicyInput['verification']>;
+}
+
+/** What of a release the rules read. */
+export type PolicyRelease = Pick<Release, 'triggers'> & { source: Pick<Release['source'], 'branches'> };
+
+/**
  * Evaluates the policy of `env` for `release` asked by `deployer`. `auto` adds the pin rule's
  * input (auto-deploys only). Reads the database; never throws a refusal (see `policyDenied`).
  */
@@ -45,28 +62,40 @@ export async function decideDeployment(
   auto: boolean,
   opts: DecisionOptions = {},
 ): Promise<DeploymentDecision> {
-  const found = markStaleApprovals(await approvals.approvalsFor(ctx.db, release.oci_digest, env.name), release);
+  const found = await approvals.approvalsFor(ctx.db, release.oci_digest, env.name);
   const pin = auto ? ((await pins.getPin(ctx.db, env.name, release.repository, release.project)) ?? null) : undefined;
-  const windows = env.freezeWindows ?? [];
-  const freeze = windows.length
-    ? {
-        windows,
-        action: auto ? ('auto' as const) : (opts.action ?? 'manual'),
-        breakGlass: (await breakGlass.grantsFor(ctx.db, release.id, release.oci_digest, env.name)).map((g) => ({
-          id: g.id,
-          granted_by: g.granted_by!,
-          granted_at: g.granted_at!,
-          expires_at: g.expires_at!,
-        })),
-      }
-    : undefined;
-  const now = opts.at ?? new Date();
+  const breakGlassGrants = (env.freezeWindows ?? []).length
+    ? (await breakGlass.grantsFor(ctx.db, release.id, release.oci_digest, env.name)).map((g) => ({
+        id: g.id,
+        granted_by: g.granted_by!,
+        granted_at: g.granted_at!,
+        expires_at: g.expires_at!,
+      }))
+    : [];
   const verification = await Promise.all(
     (env.policy.requires ?? []).map(async (g) => {
       const stretch = await clusterOutcomes.healthyStretch(ctx.db, release.id, g.environment);
       return { environment: g.environment, healthyForMs: g.healthyForMs, healthySince: stretch.since, longestMs: stretch.longestMs };
     }),
   );
+  return decideFrom(env, release, deployer, auto, { approvals: found, pin, breakGlass: breakGlassGrants, verification }, opts);
+}
+
+/** THE rule list over facts already read (see DecisionFacts): pure. `deployer` null: nobody in particular (no approval is anyone's own). */
+export function decideFrom(
+  env: Environment,
+  release: PolicyRelease,
+  deployer: string | null,
+  auto: boolean,
+  facts: DecisionFacts,
+  opts: DecisionOptions = {},
+): DeploymentDecision {
+  const found = markStaleApprovals(facts.approvals, release);
+  const windows = env.freezeWindows ?? [];
+  const freeze = windows.length
+    ? { windows, action: auto ? ('auto' as const) : (opts.action ?? 'manual'), breakGlass: facts.breakGlass }
+    : undefined;
+  const now = opts.at ?? new Date();
   const decision = evaluatePolicy({
     policy: env.policy,
     triggers: release.triggers,
@@ -74,9 +103,9 @@ export async function decideDeployment(
     approvals: found,
     deployer,
     now,
-    pin,
+    pin: auto ? (facts.pin ?? null) : undefined,
     freeze,
-    verification,
+    verification: facts.verification,
   });
   const approvalIds = found.filter((a) => a.status === 'active' && !a.stale && decision.approvers.includes(a.approver)).map((a) => a.id);
   const freezeCheck = decision.checks.find((c) => c.name === 'freeze');

@@ -163,7 +163,8 @@ export async function openServerDeployments(settings: DeploymentSettings, db: Db
  */
 async function reportOrphans(ctx: DeployContext): Promise<void> {
   try {
-    const orphans = (await compareWithGit(ctx)).disagreements.filter((d) => d.orphaned);
+    const known = new Set(ctx.platform.environments.map((e) => e.name));
+    const orphans = (await compareWithGit(ctx, (environment) => !known.has(environment))).disagreements.filter((d) => d.orphaned);
     for (const env of [...new Set(orphans.map((o) => o.environment))]) {
       const here = orphans.filter((o) => o.environment === env);
       process.stderr.write(

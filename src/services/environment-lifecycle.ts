@@ -339,7 +339,8 @@ export async function retireEnvironment(ctx: LifecycleContext, actor: string, en
 
 /** Every pointer or active deployment of an environment the platform config no longer has (git fetched now). */
 export async function listOrphans(ctx: LifecycleContext): Promise<OrphanedSlot[]> {
-  const { disagreements } = await compareWithGit(ctx);
+  const known = new Set(ctx.platform.environments.map((e) => e.name));
+  const { disagreements } = await compareWithGit(ctx, (environment) => !known.has(environment));
   return disagreements
     .filter((d) => d.orphaned)
     .map((d) => ({

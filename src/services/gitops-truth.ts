@@ -38,8 +38,16 @@ type TruthContext = Pick<DeployContext, 'db' | 'gitops' | 'platform'>;
 
 const SLOT_PATH = /^([a-z0-9-]+)\/apps\/([a-z0-9._-]+\/[a-z0-9._-]+)\/([a-z0-9-]+)\/release\.yaml$/;
 
-/** Every disagreement between the database's active deployments and the pointers at the GitOps branch tip (fetched now). */
-export async function compareWithGit(ctx: TruthContext): Promise<{ tip: string | null; pointers: number; disagreements: Disagreement[] }> {
+/**
+ * Every disagreement between the database's active deployments and the pointers at the GitOps
+ * branch tip (fetched now). `only`: judge only the slots of the environments it accepts (the
+ * orphans' listing asks for the environments the config no longer has: it need not read a
+ * release per slot of the others).
+ */
+export async function compareWithGit(
+  ctx: TruthContext,
+  only: (environment: string) => boolean = () => true,
+): Promise<{ tip: string | null; pointers: number; disagreements: Disagreement[] }> {
   const { tip, files } = await ctx.gitops.readPointers();
   const active = await deployments.activeDeployments(ctx.db);
   const known = new Set(ctx.platform.environments.map((e) => e.name));
@@ -52,6 +60,7 @@ export async function compareWithGit(ctx: TruthContext): Promise<{ tip: string |
   for (const d of active) slots.set(pointerPath(d), { environment: d.environment, repository: d.repository, project: d.project });
   const out: Disagreement[] = [];
   for (const [path, slot] of [...slots].sort(([a], [b]) => a.localeCompare(b))) {
+    if (!only(slot.environment)) continue;
     const d = byPath.get(path);
     const dbRelease = d ? await releases.findById(ctx.db, d.release_id) : undefined;
     const database = d && dbRelease ? { deployment_id: d.id, release_number: d.release_number, commit_sha: dbRelease.commit_sha } : null;

@@ -1,23 +1,23 @@
 /**
- * What the environments matrix and the approvals queue share: environments with what runs in
- * them (GET /environments), projects with their latest release (GET /projects), and which
- * latest releases wait for an approval (POST /policy-checks, the server's own dry run).
+ * What the environments matrix and the approvals queue read: GET /overview, the server's read
+ * model of what runs where and what each project's latest release may do in each environment
+ * (judged by the server's own policy rules: the dashboard evaluates none). 1,000 projects are
+ * two requests. The project and release pages read GET /environments.
  */
 import {
-  type ApprovalState,
+  type AuditEntry,
   type Environment,
   type EnvironmentDeployment,
   get,
+  type LatestInEnvironment,
   type List,
-  type PolicyResult,
-  type ProjectSummary,
+  type OverviewPage,
+  type OverviewRow,
   type PromotionPolicy,
-  post,
   q,
-  type Release,
 } from './api.js';
 
-/** What runs in an environment for one project (GET /environments). */
+/** What runs in an environment for one project (GET /environments, GET /overview). */
 export type Running = EnvironmentDeployment;
 
 export interface EnvironmentView {
@@ -25,21 +25,6 @@ export interface EnvironmentView {
   policy: PromotionPolicy;
   /** The active deployment per project, keyed by `owner/name/project`. */
   active: Map<string, Running>;
-}
-
-export interface Waiting {
-  environment: string;
-  release: Release;
-  /** The release running there now, if any. */
-  running?: Running;
-  policy: PolicyResult;
-  state: ApprovalState;
-}
-
-export interface Overview {
-  environments: EnvironmentView[];
-  projects: ProjectSummary[];
-  waiting: Waiting[];
 }
 
 export const projectKey = (repository: string, project: string) => `${repository}/${project}`;
@@ -53,48 +38,87 @@ export async function loadEnvironments(): Promise<EnvironmentView[]> {
   }));
 }
 
-export async function loadProjects(): Promise<ProjectSummary[]> {
-  return (await get<List<ProjectSummary>>(`/projects${q({ limit: 200 })}`)).items;
+/** Rows per request: the server's maximum. */
+export const PAGE_ROWS = 500;
+
+export interface OverviewFilter {
+  repository?: string;
+  project?: string;
+  waiting?: boolean;
+}
+
+/** The overview's columns and rows as far as loaded; `total` rows match in all. */
+export interface Overview {
+  environments: OverviewPage['environments'];
+  rows: OverviewRow[];
+  total: number;
 }
 
 /**
- * The latest release of each project that is not running in an environment needing approval,
- * that the environment's trigger and branch rules admit, and that lacks approvals: it waits
- * for an approver.
+ * Every page of GET /overview for `filter`, following `next`; `onPage` sees each page's
+ * accumulated result as it arrives (the matrix draws the first rows before the rest come).
  */
-export async function loadWaiting(environments: EnvironmentView[], projects: ProjectSummary[]): Promise<Waiting[]> {
-  const asks: Promise<Waiting | undefined>[] = [];
-  for (const env of environments.filter((e) => e.policy.requires_approval)) {
-    for (const p of projects) {
-      const running = env.active.get(projectKey(p.repository, p.project));
-      const release = p.latest_release;
-      if (running && running.release_number >= release.release_number) continue;
-      asks.push(
-        Promise.all([
-          post<PolicyResult>('/policy-checks', {
-            repository: p.repository,
-            project: p.project,
-            environment: env.name,
-            release: String(release.release_number),
-          }),
-          get<ApprovalState>(`/approvals/${encodeURIComponent(release.id)}/${encodeURIComponent(env.name)}`),
-        ]).then(([policy, state]) => {
-          const admitted = policy.checks.every((c) => c.ok || c.name === 'approvals');
-          return admitted && !state.satisfied ? { environment: env.name, release, running, policy, state } : undefined;
-        }),
-      );
-    }
-  }
-  return (await Promise.all(asks)).filter((w): w is Waiting => !!w);
+export async function loadOverviewRows(filter: OverviewFilter = {}, onPage?: (sofar: Overview) => void): Promise<Overview> {
+  let cursor: string | undefined;
+  let result: Overview | undefined;
+  do {
+    const page = await get<OverviewPage>(
+      `/overview${q({ limit: PAGE_ROWS, cursor, repository: filter.repository, project: filter.project, waiting: filter.waiting ? 'true' : undefined })}`,
+    );
+    result = { environments: page.environments, rows: [...(result?.rows ?? []), ...page.items], total: page.total };
+    cursor = page.next ?? undefined;
+    if (cursor) onPage?.(result);
+  } while (cursor);
+  return result;
 }
 
-export async function loadOverview(): Promise<Overview> {
-  const [environments, projects] = await Promise.all([loadEnvironments(), loadProjects()]);
-  return { environments, projects, waiting: await loadWaiting(environments, projects) };
+/** A release waiting for approvals in one environment (the approvals queue). */
+export interface Waiting {
+  environment: string;
+  release: OverviewRow['latest_release'] & { repository: string; project: string };
+  /** The release running there now, if any. */
+  running?: Running;
+  state: LatestInEnvironment['approvals'];
+}
+
+/** The cells of `rows` whose latest release waits for approvals. */
+export function waitingIn(rows: OverviewRow[]): Waiting[] {
+  return rows.flatMap((r) =>
+    r.environments
+      .filter((c) => c.latest?.state === 'waiting')
+      .map((c) => ({
+        environment: c.environment,
+        release: { ...r.latest_release, repository: r.repository, project: r.project },
+        running: c.running ?? undefined,
+        state: c.latest!.approvals,
+      })),
+  );
+}
+
+/** The approvals queue's data: the environments and every release waiting for approvals (GET /overview?waiting=true). */
+export async function loadOverview(): Promise<{ environments: Overview['environments']; waiting: Waiting[] }> {
+  const o = await loadOverviewRows({ waiting: true });
+  return { environments: o.environments, waiting: waitingIn(o.rows) };
 }
 
 /** `0 of 1 approval`: distinct active approvers against the environment's requirement. */
-export function approvalsNeeded(state: ApprovalState): string {
-  const have = new Set(state.approvals.filter((a) => a.status === 'active').map((a) => a.approver)).size;
-  return `${have} of ${state.required} approval${state.required === 1 ? '' : 's'}`;
+export function approvalsNeeded(state: LatestInEnvironment['approvals']): string {
+  return `${state.given} of ${state.required} approval${state.required === 1 ? '' : 's'}`;
+}
+
+/**
+ * The projects an audit entry names (events carry audit entries): a deployment's or pin's
+ * repository and project, a release's canonical id (`owner/name/project/sha`). Undefined when it
+ * names none the page can tell (an approval revoked by id): then everything is reloaded.
+ */
+export function projectOf(e: AuditEntry): { repository: string; project: string } | undefined {
+  const d = e.details as Record<string, unknown>;
+  if (typeof d.repository === 'string' && typeof d.project === 'string') return { repository: d.repository, project: d.project };
+  const canonical = typeof d.release === 'string' ? d.release : e.action.startsWith('release.') ? e.subject : undefined;
+  const fromCanonical = canonical?.split('/');
+  if (fromCanonical && fromCanonical.length >= 4)
+    return { repository: fromCanonical.slice(0, -2).join('/'), project: fromCanonical[fromCanonical.length - 2] };
+  const pin = e.action.startsWith('pin.') ? e.subject.split('/') : undefined; // environment/owner/name/project
+  if (pin && pin.length >= 4) return { repository: pin.slice(1, -1).join('/'), project: pin[pin.length - 1] };
+  return undefined;
 }

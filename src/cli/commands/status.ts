@@ -1,6 +1,9 @@
-/** `forge status [PROJECT]`: what runs where — projects × environments with release numbers and aliases. */
+/**
+ * `forge status [PROJECT]`: what runs where — projects × environments with release numbers and
+ * aliases. Reads GET /overview (issue #18), 500 projects a request, following its cursor.
+ */
 import type { Command } from 'commander';
-import type { Environment, EnvironmentDeployment, List, OrphanedSlots } from '../../contract/index.js';
+import type { EnvironmentDeployment, OrphanedSlots, OverviewPage } from '../../contract/index.js';
 import { client } from '../client.js';
 import { assertKnown } from '../known.js';
 import { parseFormat, print, table, UsageError } from '../output.js';
@@ -37,19 +40,37 @@ export function registerStatus(program: Command) {
         } catch (err) {
           if (opts.repository || !(err instanceof UsageError) || project) throw err;
         }
-        const q = new URLSearchParams({ limit: '200' });
-        if (repository) q.set('repository', repository);
-        if (project) q.set('project', project);
         const api = client(opts);
-        const envs = (await api.request<List<Environment>>('GET', `/environments?${q}`)).items;
-        const projects = [...new Set(envs.flatMap((e) => e.deployments.map((d) => `${d.repository}/${d.project}`)))].sort();
+        // Asked at once beside the overview's pages: the server reads git for it while the database answers those.
+        const orphanSlots = api.request<OrphanedSlots>('GET', '/environments/orphans');
+        orphanSlots.catch(() => {}); // awaited below; an early failure is not unhandled meanwhile
+        const pages: OverviewPage[] = [];
+        let cursor: string | null = null;
+        do {
+          const q = new URLSearchParams({ limit: '500' });
+          if (repository) q.set('repository', repository);
+          if (project) q.set('project', project);
+          if (cursor) q.set('cursor', cursor);
+          const page: OverviewPage = await api.request<OverviewPage>('GET', `/overview?${q}`);
+          pages.push(page);
+          cursor = page.next;
+        } while (cursor);
+        const envs = pages[0].environments;
+        // The projects that run somewhere, by repository and project.
+        const running = new Map<string, Map<string, EnvironmentDeployment>>();
+        for (const row of pages.flatMap((p) => p.items)) {
+          const cells = new Map(row.environments.filter((c) => c.running).map((c) => [c.environment, c.running!]));
+          if (cells.size) running.set(`${row.repository}/${row.project}`, cells);
+        }
+        const projects = [...running.keys()].sort();
         // Nothing deployed: a named project or repository that does not exist is an error, not an empty table.
         if (!projects.length && (project || opts.repository)) await assertKnown(api, repository, project);
+        const at = (p: string, env: string) => running.get(p)?.get(env);
         const rows = projects.map((p) => ({
           project: p,
           environments: Object.fromEntries(
             envs.map((e) => {
-              const r = e.deployments.find((d) => `${d.repository}/${d.project}` === p);
+              const r = at(p, e.name);
               return [
                 e.name,
                 r
@@ -66,7 +87,7 @@ export function registerStatus(program: Command) {
           ),
         }));
         // Environments the platform config no longer has, with what still runs there (issue #12 item 4).
-        const orphans = (await api.request<OrphanedSlots>('GET', '/environments/orphans')).items.filter(
+        const orphans = (await orphanSlots).items.filter(
           (o) => (!repository || o.repository === repository.toLowerCase()) && (!project || o.project === project),
         );
         const orphanText = orphans.length
@@ -84,7 +105,7 @@ export function registerStatus(program: Command) {
                   projects.map((p) => [
                     p,
                     ...envs.map((e) => {
-                      const r = e.deployments.find((d) => `${d.repository}/${d.project}` === p);
+                      const r = at(p, e.name);
                       return r ? cell(r) : '-';
                     }),
                   ]),
