@@ -67,7 +67,11 @@ function Cell({ cell, row }: { cell: OverviewCell; row: OverviewRow }) {
           </a>
           {alias(d) && <span class="alias">{alias(d)}</span>}
           {d.kind !== 'deploy' && <span class={`badge ${d.kind}`}>{d.kind}</span>}
-          {train && <span class="badge train">train {train}</span>}
+          {train && (
+            <a class="badge train" href={`/trains/${encodeURIComponent(train)}`} title={`deployed by train ${train}`}>
+              train {train}
+            </a>
+          )}
           {d.pinned && (
             <span class="badge pinned" title="Auto-deploys skip this project here until it is unpinned">
               pinned
