@@ -13,16 +13,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { DEFAULT_PLATFORM_CONFIG } from '../src/core/platform-config.js';
 import { pointerPath, renderPointer } from '../src/core/pointer.js';
-import { resolveRemote } from '../src/gitops/remote.js';
 import { requestDeployment } from '../src/services/deploy.js';
-import { openDeployContext } from '../src/services/deployment-runtime.js';
 import { createTrain } from '../src/services/train.js';
 import { deployTrain } from '../src/services/train-deploy.js';
-import { openPglite } from '../src/store/db.js';
-import { migrate } from '../src/store/migrate.js';
-import * as releases from '../src/store/releases.js';
+import { benchDeployments } from './deployments.js';
 import { record } from './report.js';
 
 const { values } = parseArgs({
@@ -74,35 +69,7 @@ try {
   git(seed, 'commit', '-q', '-m', 'seed');
   git(seed, 'push', '-q', remote, 'main');
 
-  const db = await openPglite(join(root, 'db'));
-  await migrate(db);
-  const ctx = await openDeployContext({
-    db,
-    platform: DEFAULT_PLATFORM_CONFIG,
-    remote: resolveRemote({ url: remote, dataDir: root }),
-    branch: 'main',
-    cacheDir: join(root, 'cache'),
-  });
-  const addRelease = async (project: string, number: number) => {
-    const s = sha(`bench-${project}-${number}`);
-    await db.transaction(async (tx) => {
-      const id = randomUUID();
-      await releases.insertRelease(tx, {
-        id,
-        repository: 'acme/mono',
-        project,
-        commit_sha: s,
-        release_number: number,
-        oci_uri: `r/acme/mono/${project}:${s}`,
-        oci_digest: `sha256:${createHash('sha256').update(s).digest('hex')}`,
-        resources_digest: `sha256:${'0'.repeat(64)}`,
-        created_by: 'bench',
-        source: { branches: ['main'] },
-        artifacts: [],
-      });
-      await releases.insertTrigger(tx, id, { type: 'manual', branch: null, tag: null, triggered_by: 'bench' });
-    });
-  };
+  const { db, ctx, addRelease } = await benchDeployments(root, remote, join(root, 'cache'));
   const projects = Array.from({ length: MEMBERS }, (_, i) => `svc-${i}`);
   for (let n = 1; n <= SAMPLES; n++) {
     for (const p of projects) await addRelease(p, n);
