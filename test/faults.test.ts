@@ -315,9 +315,12 @@ test('outside commits, reverts, hand deletions and force-pushes to the GitOps br
       },
     ],
   ];
+  const rewrote = () => outside.includes('force-push') && outside.includes('revert');
   const actor = (async () => {
     // Paced like people, not a loop: a branch rewritten faster than a push can be built would starve every writer.
-    for (let i = 0; running && i < 8; i++) {
+    // Eight moves at least, more (up to sixteen) until it has force-pushed and reverted: a move
+    // that lost a race with Forge's push is tried again later.
+    for (let i = 0; i < 16 && (i < 8 || !rewrote()); i++) {
       const [what, move] = moves[i % moves.length];
       try {
         await inClone(move);
@@ -327,11 +330,14 @@ test('outside commits, reverts, hand deletions and force-pushes to the GitOps br
       }
       await new Promise((ok) => setTimeout(ok, 1500));
     }
+    running = false;
   })();
   const answers: { status: number; text: string; body: any }[] = [];
   await Promise.all(
     [0, 1, 2].map(async (w) => {
-      for (let i = 0; i < 5; i++) {
+      // deployments go on while the outside actor works (at least five each, at most forty):
+      // deployments that finish before it has rewritten the branch would test nothing
+      for (let i = 0; i < 5 || (running && i < 40); i++) {
         const project = projects[(w + i) % projects.length];
         answers.push(
           await forge.api(
@@ -344,9 +350,8 @@ test('outside commits, reverts, hand deletions and force-pushes to the GitOps br
       }
     }),
   );
-  running = false;
   await actor;
-  assert.ok(outside.includes('force-push') && outside.includes('revert'), `the outside actor rewrote the branch: ${outside.join(', ')}`);
+  assert.ok(rewrote(), `the outside actor rewrote the branch: ${outside.join(', ')}`);
   for (const a of answers) {
     assert.ok(a.status === 201 || a.status === 200, `no error answer: ${a.status} ${a.text}`);
     assert.notEqual(a.body.status, 'pending', `answered settled: ${a.text}`);

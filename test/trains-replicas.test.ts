@@ -101,6 +101,8 @@ for (const when of ['before', 'after'] as const) {
     const ops = await b.token(['deployer:staging'], 'olga');
     let n = 0;
     for (const p of ['api', 'web']) assert.equal((await b.api('POST', '/releases', releaseBody({ project: p }, sha(++n)), ci)).status, 201);
+    // each registration auto-deploys to dev on its own: those commits land before the train's tip is taken
+    await until(() => ['api', 'web'].every((p) => show(repo.remote, 'main', `dev/apps/acme/mono/${p}/release.yaml`) !== null));
     const train = await b.api('POST', '/trains', { name: 'pair', members: [member('api', '1'), member('web', '1')] }, ops);
     assert.equal(train.status, 201, train.text);
     const latest = async () => (await b.api('GET', '/trains/pair/deployments', undefined, ops)).body.items[0];
