@@ -5,12 +5,11 @@
  */
 
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { parsePointer } from '../src/core/pointer.js';
-import { freshPostgres } from './support/db.js';
 import { type Forge, type ForgeProcess, releaseBody, sha, spawnForge, tempDir } from './support/forge.js';
 import { git, makeRemote, show } from './support/gitops.js';
+import { replicaPair } from './support/replicas.js';
 import { until } from './support/until.js';
 
 const target = (project: string, release?: string) => ({
@@ -70,21 +69,10 @@ test('a server SIGKILLed between recording and pushing: the restarted server com
 // Test-only fault: FORGE_FAULT_PAUSE_AFTER_GITOPS_PUSH_MS holds the deployment after its push
 // and before recording it, the one moment where git and the database disagree.
 test('a replica SIGKILLed after pushing, before recording: another replica records it once the lease expires, without a second commit', async (t) => {
-  const repo = makeRemote({ 'README.md': 'x\n' });
-  const pg = await freshPostgres();
-  const keyFile = join(tempDir(), 'token.key');
-  const env = { FORGE_GITOPS_URL: repo.remote, FORGE_DEPLOY_LEASE_MS: '1000' };
-  const a = await spawnForge({
-    databaseUrl: pg.url,
-    tokenKeyFile: keyFile,
-    env: { ...env, FORGE_FAULT_PAUSE_AFTER_GITOPS_PUSH_MS: '600000' },
-  });
-  const b = await spawnForge({ databaseUrl: pg.url, tokenKeyFile: keyFile, env });
-  t.after(async () => {
-    await a.kill('SIGKILL');
-    await b.stop();
-    await pg.drop();
-    repo.cleanup();
+  const { repo, a, b } = await replicaPair(t, {
+    env: { FORGE_DEPLOY_LEASE_MS: '1000' },
+    envA: { FORGE_FAULT_PAUSE_AFTER_GITOPS_PUSH_MS: '600000' },
+    killA: true,
   });
   const ci = await a.token(['service-account'], 'ci');
   const ops = await a.token(['operator'], 'olga');
@@ -104,18 +92,7 @@ test('a replica SIGKILLed after pushing, before recording: another replica recor
 });
 
 test('50 concurrent deployments of different projects through two replicas on PostgreSQL: all land, each with its commit; one project twice: the later landed is active', async (t) => {
-  const repo = makeRemote({ 'README.md': 'x\n', 'staging/env.yaml': 'kind: EnvironmentConfig\n' });
-  const pg = await freshPostgres();
-  const keyFile = join(tempDir(), 'token.key');
-  const env = { FORGE_GITOPS_URL: repo.remote };
-  const a = await spawnForge({ databaseUrl: pg.url, tokenKeyFile: keyFile, env });
-  const b = await spawnForge({ databaseUrl: pg.url, tokenKeyFile: keyFile, env });
-  t.after(async () => {
-    await a.stop();
-    await b.stop();
-    await pg.drop();
-    repo.cleanup();
-  });
+  const { repo, a, b } = await replicaPair(t, { files: { 'README.md': 'x\n', 'staging/env.yaml': 'kind: EnvironmentConfig\n' } });
   const ci = await a.token(['service-account'], 'ci');
   const ops = await a.token(['operator'], 'olga');
   const projects = Array.from({ length: 50 }, (_, i) => `svc-${i}`);

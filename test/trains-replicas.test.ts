@@ -5,30 +5,18 @@
  * there when its train landed, and the records agree with the GitOps repository.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { parsePointer } from '../src/core/pointer.js';
-import { freshPostgres } from './support/db.js';
-import { releaseBody, sha, spawnForge, tempDir } from './support/forge.js';
-import { git, makeRemote, show } from './support/gitops.js';
+import { releaseBody, sha } from './support/forge.js';
+import { git, show } from './support/gitops.js';
+import { replicaPair } from './support/replicas.js';
 import { until } from './support/until.js';
 
 const pathOf = (project: string) => `staging/apps/acme/mono/${project}/release.yaml`;
 const member = (project: string, release: string) => ({ repository: 'acme/mono', project, release });
 
 test("two trains with shared members deployed at once through two replicas on PostgreSQL: one train's pointers for every shared member, nothing lost", async (t) => {
-  const repo = makeRemote({ 'README.md': 'x\n' });
-  const pg = await freshPostgres();
-  const keyFile = join(tempDir(), 'token.key');
-  const env = { FORGE_GITOPS_URL: repo.remote };
-  const a = await spawnForge({ databaseUrl: pg.url, tokenKeyFile: keyFile, env });
-  const b = await spawnForge({ databaseUrl: pg.url, tokenKeyFile: keyFile, env });
-  t.after(async () => {
-    await a.stop();
-    await b.stop();
-    await pg.drop();
-    repo.cleanup();
-  });
+  const { repo, a, b } = await replicaPair(t);
   const ci = await a.token(['service-account'], 'ci');
   const ops = await a.token(['deployer:staging'], 'olga');
   const shared = ['s1', 's2', 's3', 's4'];
@@ -84,19 +72,8 @@ test("two trains with shared members deployed at once through two replicas on Po
 // before or right after its one push, so the replica can be killed at exactly that point.
 for (const when of ['before', 'after'] as const) {
   test(`a replica SIGKILLed ${when} pushing a train: another replica ${when === 'before' ? 'ends every member failed and pushes none alone' : 'records every member from the one commit, without a second commit'}`, async (t) => {
-    const repo = makeRemote({ 'README.md': 'x\n' });
-    const pg = await freshPostgres();
-    const keyFile = join(tempDir(), 'token.key');
-    const env = { FORGE_GITOPS_URL: repo.remote, FORGE_DEPLOY_LEASE_MS: '1000' };
     const fault = when === 'before' ? 'FORGE_FAULT_PAUSE_BEFORE_GITOPS_PUSH_MS' : 'FORGE_FAULT_PAUSE_AFTER_GITOPS_PUSH_MS';
-    const a = await spawnForge({ databaseUrl: pg.url, tokenKeyFile: keyFile, env: { ...env, [fault]: '600000' } });
-    const b = await spawnForge({ databaseUrl: pg.url, tokenKeyFile: keyFile, env });
-    t.after(async () => {
-      await a.kill('SIGKILL');
-      await b.stop();
-      await pg.drop();
-      repo.cleanup();
-    });
+    const { repo, a, b } = await replicaPair(t, { env: { FORGE_DEPLOY_LEASE_MS: '1000' }, envA: { [fault]: '600000' }, killA: true });
     const ci = await b.token(['service-account'], 'ci');
     const ops = await b.token(['deployer:staging'], 'olga');
     let n = 0;
