@@ -26,7 +26,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** The API group of an apiVersion: what comes before "/" ("" for the core group's "v1"). */
-const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')).toLowerCase() : '');
+export const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')).toLowerCase() : '');
 
 /** Annotations that make an object an Argo CD or Helm hook: the only objects Argo CD creates by generateName. */
 const HOOK_ANNOTATIONS = ['argocd.argoproj.io/hook', 'helm.sh/hook'];

@@ -7,6 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { canonicalJson } from './canonical-json.js';
 import { type Blob, isDigest, makeBlob } from './digest.js';
 import { ForgeError } from './errors.js';
+import { groupOf } from './manifests.js';
 import { RESOURCE_LAYER_LIMITS } from './release-limits.js';
 import { parseRfc3339, rfc3339Problem } from './rfc3339.js';
 import { readTar, type TarLimits, writeTar } from './tar.js';
@@ -87,8 +88,8 @@ const TRIGGER_ORDER = { branch_push: 0, tag: 1, manual: 2 } as const;
 /** `[<namespace>/]<kind>[.<group>]/<name>.yaml`, lower-case; group = apiVersion before `/`. */
 export function resourcePath(obj: Record<string, unknown>): string {
   const { apiVersion, kind, name, namespace } = objectIdentity(obj);
-  const slash = apiVersion.indexOf('/');
-  const group = slash === -1 ? '' : apiVersion.slice(0, slash);
+  // one file per object of a group, whichever version names it (manifests.ts refuses two)
+  const group = groupOf(apiVersion);
   const path = `${namespace ? `${namespace}/` : ''}${kind}${group ? `.${group}` : ''}/${name}.yaml`;
   return path.toLowerCase();
 }
