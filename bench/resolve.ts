@@ -6,14 +6,12 @@
  *   npx tsx bench/resolve.ts [--projects 1000] [--per-project 100] [--seconds 10] [--concurrency 32]
  */
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { openPostgres } from '../src/store/db.js';
-import { migrate } from '../src/store/migrate.js';
 import { freshPostgres } from '../test/support/db.js';
 import { REPO_ROOT, spawnForge, tempDir } from '../test/support/forge.js';
 import { load, printTable } from './load.js';
 import { record } from './report.js';
+import { seededSha, seedReleases } from './seed.js';
 
 const { values } = parseArgs({
   options: {
@@ -27,29 +25,9 @@ const projects = Number(values.projects);
 const perProject = Number(values['per-project']);
 const seconds = Number(values.seconds);
 const concurrency = Number(values.concurrency);
-const shaOf = (p: number, n: number) => `${p.toString(16).padStart(8, '0')}${n.toString(16).padStart(8, '0')}`.padEnd(40, 'c');
-
 const pgdb = await freshPostgres();
-const db = await openPostgres(pgdb.url);
-await migrate(db);
-const t0 = performance.now();
-for (let p = 0; p < projects; p++) {
-  const ids = Array.from({ length: perProject }, () => randomUUID());
-  await db.query(
-    `insert into releases (id, repository, project, commit_sha, release_number, oci_uri, oci_digest, resources_digest, created_by)
-     select id, 'bench/mono', $1, sha, n, 'r/' || sha, 'sha256:' || repeat('0', 64), 'sha256:' || repeat('0', 64), 'seed'
-     from unnest($2::uuid[], $3::text[], $4::int[]) as t(id, sha, n)`,
-    [`p${p}`, ids, ids.map((_, n) => shaOf(p, n + 1)), ids.map((_, n) => n + 1)],
-  );
-  await db.query(
-    `insert into release_aliases (release_id, repository, project, alias, alias_type)
-     select id, 'bench/mono', $1, 'v1.0.' || n, 'tag' from unnest($2::uuid[], $3::int[]) as t(id, n)`,
-    [`p${p}`, ids, ids.map((_, n) => n + 1)],
-  );
-}
-await db.query('analyze');
-await db.close();
-const seeded = (performance.now() - t0) / 1000;
+const seeded = await seedReleases({ url: pgdb.url }, { repository: 'bench/mono', projects, perProject });
+const shaOf = seededSha;
 
 const forge = await spawnForge({
   databaseUrl: pgdb.url,
