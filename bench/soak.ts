@@ -1,9 +1,10 @@
 /**
  * `npm run soak`: mixed traffic (release creations, resolutions, deployments, approvals,
  * rollbacks) against two replicas on one PostgreSQL, one registry and one GitOps remote.
- * Reports error answers, RSS of each replica at start and end, and ends with a consistency
+ * Reports error answers, RSS of each replica (sampled every 5 s: flat when the last quarter's
+ * median is within 10% of the second quarter's, issue #18 acceptance 7), and ends with a consistency
  * check of database, registry and GitOps repository (`forge doctor`). Exits 1 on any error
- * answer or finding.
+ * answer or finding, or on memory that grows.
  *
  * Around the traffic (issue #12): the registry sits behind a fault proxy that answers bursts
  * of HTTP 500 and 429s now and then (each must be absorbed by the retries: no error answer),
@@ -21,6 +22,7 @@ import { type ForgeProcess, releaseBody, spawnForge, tempDir } from '../test/sup
 import { makeRemote } from '../test/support/gitops.js';
 import { revertTip, squashAndForcePush } from '../test/support/outside-git.js';
 import { startRegistry } from '../test/support/registry.js';
+import { record } from './report.js';
 
 const { values } = parseArgs({
   options: {
@@ -32,6 +34,21 @@ const { values } = parseArgs({
 const deadline = Date.now() + Number(values.minutes) * 60_000;
 const PROJECTS = Number(values.projects);
 const REPO = 'soak/mono';
+
+/**
+ * Whether a replica's memory stayed flat: the median RSS of the last quarter of the run
+ * against the second quarter's (the first is warm-up: caches and pools filling). Flat when the
+ * last is at most 10% above.
+ */
+function rssFlatness(samples: { at: number; mib: number }[]): { early: number; late: number; flat: boolean } {
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+  const first = samples[0]?.at ?? 0;
+  const span = (samples.at(-1)?.at ?? 0) - first || 1;
+  const quarter = (q: number) => samples.filter((x) => Math.min(3, Math.floor(((x.at - first) / span) * 4)) === q).map((x) => x.mib);
+  const early = median(quarter(1));
+  const late = median(quarter(3));
+  return { early, late, flat: late <= 1.1 * early };
+}
 
 const rss = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
@@ -63,6 +80,9 @@ const [ci, deployer, approver, operator] = await Promise.all([
   replicas[0].token(['operator'], 'olga'),
 ]);
 const rssStart = replicas.map((r) => rss(r.proc.pid!));
+/** RSS of each replica every 5 s (MiB), for the "flat over the soak" figure (issue #18 acceptance 7). */
+const rssSamples: { at: number; mib: number[] }[] = [];
+const sampler = setInterval(() => rssSamples.push({ at: Date.now(), mib: replicas.map((r) => rss(r.proc.pid!)) }), 5000);
 
 const released = new Map<number, number>(); // project → highest release number seen
 const counts: Record<string, number> = {};
@@ -176,8 +196,10 @@ await Promise.all(
   }),
 );
 await chaosDone;
+clearInterval(sampler);
 proxy.clear();
 const rssEnd = replicas.map((r) => rss(r.proc.pid!));
+const flatness = replicas.map((_, i) => rssFlatness(rssSamples.map((x) => ({ at: x.at, mib: x.mib[i] }))));
 await new Promise((ok) => setTimeout(ok, 3000)); // let auto-deploys still in flight land
 let doctor = await replicas[1].api('GET', '/doctor', undefined, operator);
 let repair: { status: number; body: any; text: string } | undefined;
@@ -201,7 +223,20 @@ if (repair)
     `repair (forge doctor --repair): ${repair.status === 200 ? `adopted git's truth in ${repair.body.adopted.length} slots` : repair.text}`,
   );
 for (const a of repair?.body?.adopted ?? []) console.log(`  ${a.environment} ${a.repository}/${a.project}: ${a.problem}`);
-replicas.forEach((_, i) => console.log(`replica ${i + 1} RSS: ${rssStart[i].toFixed(0)} MiB at start, ${rssEnd[i].toFixed(0)} MiB at end`));
+replicas.forEach((_, i) => {
+  const f = flatness[i];
+  console.log(
+    `replica ${i + 1} RSS: ${rssStart[i].toFixed(0)} MiB at start, ${rssEnd[i].toFixed(0)} MiB at end; median ${f.early.toFixed(0)} MiB in the run's second quarter, ${f.late.toFixed(0)} MiB in its last (${f.flat ? 'flat' : 'GROWING'}: target last ≤ 1.10 × second quarter)`,
+  );
+  record({
+    figure: `soak: replica ${i + 1} RSS, last quarter of the run (median)`,
+    value: f.late,
+    unit: 'MiB',
+    baseline: f.early,
+    target: '<= 1.10x the second quarter',
+    met: f.flat,
+  });
+});
 console.log(
   `consistency (doctor): ${doctor.status === 200 ? `${doctor.body.findings.length} findings; checked ${JSON.stringify(doctor.body.checked)}` : doctor.text}`,
 );
@@ -212,4 +247,4 @@ await proxy.close();
 await registry.destroy();
 await pgdb.drop();
 gitops.cleanup();
-process.exit(errors.length === 0 && doctor.status === 200 && doctor.body.ok ? 0 : 1);
+process.exit(errors.length === 0 && doctor.status === 200 && doctor.body.ok && flatness.every((f) => f.flat) ? 0 : 1);
