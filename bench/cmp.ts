@@ -1,9 +1,14 @@
 /**
- * bench/cmp: `forge-cmp generate` (the compiled plugin, as Argo CD runs it: a new process in the
- * pointer folder) for a release of 200 resources registered by a real Forge server in a
- * docker-registry on loopback, cold (empty cache) and warm, beside the baseline of
- * `skopeo copy` of the same image to an OCI layout plus `tar -x` of its resources layer,
- * measured in the same run. Targets: cold ≤ 1.5× the baseline, warm ≤ 150 ms wall.
+ * bench/cmp: `forge-cmp generate` (the published bin: the bundle scripts/bundle-cmp.mjs builds,
+ * as `npm run build` does; run as Argo CD runs it, a new process in the pointer folder) for a
+ * release of 200 resources registered by a real Forge server in a docker-registry on loopback,
+ * cold (empty cache) and warm, beside the baseline of `skopeo copy` of the same image to an OCI
+ * layout plus `tar -x` of its resources layer, measured in the same run.
+ *
+ * Targets (issue 18 acceptance 4; docs/decisions.md "Plugin start"): cold ≤ 1.5× the baseline;
+ * warm: what generate adds to a bare Node start ≤ 50 ms, that is the p50 over runs of (warm
+ * wall − wall of `node -e 0` run right after it), because a new Node process alone takes
+ * 40–90 ms on this machine. The raw warm wall time is printed beside it.
  *   npx tsx bench/cmp.ts [--runs 15] [--resources 200]
  */
 import { execFile, execFileSync } from 'node:child_process';
@@ -76,32 +81,11 @@ const stats = (xs: number[]) => {
 };
 
 const work = tempDir('forge-bench-cmp-');
-// Compiled like the published bin; under node_modules so the output resolves the package's dependencies.
+// Built like the published bin (npm run build: scripts/bundle-cmp.mjs), into a folder of its own.
 const out = join(REPO_ROOT, 'node_modules', '.cache', 'forge-bench-cmp');
 rmSync(out, { recursive: true, force: true });
-execFileSync(
-  process.execPath,
-  [
-    join(REPO_ROOT, 'node_modules/typescript/bin/tsc'),
-    join(REPO_ROOT, 'src/cmp/main.ts'),
-    '--outDir',
-    out,
-    '--rootDir',
-    REPO_ROOT,
-    '--module',
-    'NodeNext',
-    '--moduleResolution',
-    'NodeNext',
-    '--target',
-    'ES2022',
-    '--strict',
-    '--skipLibCheck',
-    '--types',
-    'node',
-  ],
-  { stdio: 'inherit' },
-);
-const plugin = join(out, 'src/cmp/main.js');
+execFileSync(process.execPath, [join(REPO_ROOT, 'scripts/bundle-cmp.mjs'), out], { stdio: 'inherit' });
+const plugin = join(out, 'main.js');
 
 const registry = await startRegistry();
 const forge = await startForge({ registry: `${registry.host}/forge` });
@@ -117,12 +101,19 @@ try {
   const digest: string = created.body.oci_digest;
   const resourcesHex = (created.body.resources_digest as string).slice('sha256:'.length);
   const { dir, sourcePath } = writePointer(work, pointerFor({ release: sha, digest }));
-  const env = (cacheDir: string) => ({
+  // The server signs each release with <data dir>/signing-key.pem; deploy/argocd verifies every render.
+  const publicKey = join(forge.dataDir, 'signing-key.pem.pub');
+  const env = (cacheDir: string, verify = false) => ({
     PATH: process.env.PATH!,
     HOME: work,
-    ...argoEnv(sourcePath, { FORGE_REGISTRY: `${registry.host}/forge`, FORGE_CMP_CACHE_DIR: cacheDir }),
+    ...argoEnv(sourcePath, {
+      FORGE_REGISTRY: `${registry.host}/forge`,
+      FORGE_CMP_CACHE_DIR: cacheDir,
+      ...(verify ? { FORGE_SIGNING_PUBLIC_KEY_FILE: publicKey } : {}),
+    }),
   });
-  const generate = (cacheDir: string) => run(process.execPath, [plugin, 'generate'], { cwd: dir, env: env(cacheDir), maxBuffer: 64 << 20 });
+  const generate = (cacheDir: string, verify = false) =>
+    run(process.execPath, [plugin, 'generate'], { cwd: dir, env: env(cacheDir, verify), maxBuffer: 64 << 20 });
   const skopeoArgs = (target: string) => [
     'copy',
     '--quiet',
@@ -140,9 +131,17 @@ try {
   const baseline: number[] = [];
   const cold: number[] = [];
   const warm: number[] = [];
-  const cpuOf = { baseline: [] as number[], cold: [] as number[], warm: [] as number[] };
+  /** `node -e 0` right after each warm run, and the warm run's wall minus it. */
+  const bare: number[] = [];
+  const added: number[] = [];
+  const cpuOf = { baseline: [] as number[], cold: [] as number[], warm: [] as number[], bare: [] as number[] };
   const warmCache = join(work, 'warm-cache');
   await generate(warmCache);
+  const signedCache = join(work, 'signed-cache');
+  const signedCheck = await generate(signedCache, true);
+  if (!signedCheck.stderr.includes('(signature verified)')) throw new Error(`expected a verified render: ${signedCheck.stderr}`);
+  /** Warm with the signature verified (as deploy/argocd runs it), minus the same `node -e 0`. */
+  const signedAdded: number[] = [];
   // Interleaved, so drift on the machine affects all three alike; then once more each under /usr/bin/time for CPU.
   for (let i = 0; i < runs; i++) {
     const target = join(work, `baseline-${i}`);
@@ -155,20 +154,27 @@ try {
     );
     cold.push(await time(() => generate(join(work, `cold-cache-${i}`))));
     warm.push(await time(() => generate(warmCache)));
+    bare.push(await time(() => run(process.execPath, ['-e', '0'])));
+    added.push(warm.at(-1)! - bare.at(-1)!);
+    signedAdded.push((await time(() => generate(signedCache, true))) - bare.at(-1)!);
 
     const cpuTarget = join(work, `baseline-cpu-${i}`);
     mkdirSync(join(cpuTarget, 'files'), { recursive: true });
     cpuOf.baseline.push((await cpu('skopeo', skopeoArgs(cpuTarget))) + (await cpu('tar', tarArgs(cpuTarget))));
     cpuOf.cold.push(await cpu(process.execPath, [plugin, 'generate'], { cwd: dir, env: env(join(work, `cold-cpu-${i}`)) }));
     cpuOf.warm.push(await cpu(process.execPath, [plugin, 'generate'], { cwd: dir, env: env(warmCache) }));
+    cpuOf.bare.push(await cpu(process.execPath, ['-e', '0']));
   }
   const b = stats(baseline);
   const c = stats(cold);
   const w = stats(warm);
+  const n = stats(bare);
+  const a = stats(added);
+  const sa = stats(signedAdded);
   console.log(
     `\nforge-cmp generate, release of ${count} resources (${check.stdout.length} bytes of YAML), ${runs} runs each, registry on loopback\n`,
   );
-  const [bc, cc, wc] = [stats(cpuOf.baseline).p50, stats(cpuOf.cold).p50, stats(cpuOf.warm).p50];
+  const [bc, cc, wc, nc] = [stats(cpuOf.baseline).p50, stats(cpuOf.cold).p50, stats(cpuOf.warm).p50, stats(cpuOf.bare).p50];
   record({
     figure: `cmp: generate cold, ${count} resources (p50)`,
     value: c.p50,
@@ -178,12 +184,28 @@ try {
     met: c.p50 <= 1.5 * b.p50,
   });
   record({
-    figure: `cmp: generate warm, ${count} resources (p50)`,
+    figure: `cmp: generate warm, ${count} resources, added to a bare node start (p50 of warm − node -e 0)`,
+    value: a.p50,
+    unit: 'ms',
+    baseline: n.p50,
+    target: '<= 50 ms added',
+    met: a.p50 <= 50,
+  });
+  record({
+    figure: `cmp: generate warm, ${count} resources, signature verified, added to a bare node start (p50)`,
+    value: sa.p50,
+    unit: 'ms',
+    baseline: n.p50,
+    target: 'informative (deploy/argocd verifies every render)',
+    met: true,
+  });
+  record({
+    figure: `cmp: generate warm, ${count} resources, raw wall (p50)`,
     value: w.p50,
     unit: 'ms',
-    baseline: b.p50,
-    target: '<= 150 ms',
-    met: w.p50 <= 150,
+    baseline: n.p50,
+    target: 'informative (node -e 0 is the baseline)',
+    met: true,
   });
   printTable([
     ['figure', 'p50 ms', 'min ms', 'max ms', 'p50 vs baseline', 'CPU ms p50', 'CPU vs baseline', 'target', 'met (p50 wall)'],
@@ -199,20 +221,12 @@ try {
       '<= 1.5x baseline',
       c.p50 <= 1.5 * b.p50 ? 'yes' : 'NO',
     ],
-    [
-      'forge-cmp generate, warm',
-      w.p50,
-      w.min,
-      w.max,
-      (w.p50 / b.p50).toFixed(2),
-      wc,
-      (wc / bc).toFixed(2),
-      '<= 150 ms',
-      w.p50 <= 150 ? 'yes' : 'NO',
-    ],
+    ['forge-cmp generate, warm (raw wall)', w.p50, w.min, w.max, (w.p50 / b.p50).toFixed(2), wc, (wc / bc).toFixed(2), '-', '-'],
+    ['node -e 0 (after each warm run)', n.p50, n.min, n.max, (n.p50 / b.p50).toFixed(2), nc, (nc / bc).toFixed(2), '-', '-'],
+    ['warm − node -e 0 (per run)', a.p50, a.min, a.max, '-', '-', '-', '<= 50 ms', a.p50 <= 50 ? 'yes' : 'NO'],
+    ['warm, signature verified − node -e 0', sa.p50, sa.min, sa.max, '-', '-', '-', '(informative)', '-'],
+    ['warm CPU − node -e 0 CPU (p50s)', '-', '-', '-', '-', wc - nc, '-', '(informative)', '-'],
   ]);
-  const nodeOnly = await time(() => run(process.execPath, ['-e', '0']));
-  console.log(`\n(node -e 0 alone: ${nodeOnly.toFixed(1)} ms on this machine)`);
 } finally {
   await forge.stop();
   await registry.destroy();

@@ -1,7 +1,8 @@
 /**
  * The plugin's disk cache (issue 19 item 4): registry bytes under their digests, each verified
  * when read (a damaged, foreign or planted file is a miss and is removed), a size bound with
- * least-recently-used eviction, stale temporary files and old-format entries go away.
+ * least-recently-used eviction, stale temporary files and old-format entries go away; rendered
+ * streams only sealed under a private key (RenderMemo, issue 18).
  */
 
 import assert from 'node:assert/strict';
@@ -20,7 +21,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { BlobCache } from '../src/cmp/cache.js';
+import { BlobCache, RenderMemo } from '../src/cmp/cache.js';
 import { tempDir } from './support/forge.js';
 
 const work = tempDir('forge-cmp-cache-');
@@ -132,4 +133,46 @@ test('the folder Forge creates is 0700 and every entry 0600, also one an older v
   const b = blob('q');
   await cache.write(digestOf(b), b);
   for (const name of readdirSync(dir)) assert.equal(statSync(join(dir, name)).mode & 0o777, 0o600, name);
+});
+
+test('a sealed render (RenderMemo) is read back only under its own input and key; a tampered one is a miss and is removed', async () => {
+  const dir = join(work, 'memo');
+  const cache = new BlobCache(dir, 1 << 20);
+  const memo = (await RenderMemo.open(cache))!;
+  assert.ok(memo, 'a key is created on first use');
+  assert.equal(statSync(join(dir, 'render-key')).mode & 0o777, 0o600);
+  assert.equal(statSync(join(dir, 'render-key')).size, 32);
+  await memo.write('input a', '---\nkind: ConfigMap\n');
+  assert.equal(await memo.read('input a'), '---\nkind: ConfigMap\n');
+  assert.equal(await memo.read('input b'), undefined, 'another input');
+
+  const again = (await RenderMemo.open(cache))!;
+  assert.equal(await again.read('input a'), '---\nkind: ConfigMap\n', 'the same key next run');
+
+  const entry = readdirSync(dir).find((n) => n.startsWith('render-') && n !== 'render-key')!;
+  const sealed = readFileSync(join(dir, entry));
+  writeFileSync(join(dir, entry), Buffer.concat([sealed.subarray(0, 32), Buffer.from('---\nkind: Secret\n')]));
+  assert.equal(await memo.read('input a'), undefined);
+  assert.equal(existsSync(join(dir, entry)), false, 'removed');
+
+  // Under another key (a new cache folder's), nothing sealed before verifies.
+  await memo.write('input a', '---\nkind: ConfigMap\n');
+  rmSync(join(dir, 'render-key'));
+  const other = (await RenderMemo.open(cache))!;
+  assert.equal(await other.read('input a'), undefined);
+});
+
+test('a render key that is a symbolic link, or readable by others, is refused: no sealed renders', async () => {
+  const dir = join(work, 'memo-key');
+  mkdirSync(dir, { recursive: true });
+  const target = join(work, 'memo-key-target');
+  writeFileSync(target, Buffer.alloc(32, 1), { mode: 0o600 });
+  symlinkSync(target, join(dir, 'render-key'));
+  assert.equal(await RenderMemo.open(new BlobCache(dir, 1 << 20)), undefined);
+
+  const open = join(work, 'memo-key-open');
+  mkdirSync(open, { recursive: true });
+  writeFileSync(join(open, 'render-key'), Buffer.alloc(32, 1));
+  chmodSync(join(open, 'render-key'), 0o644);
+  assert.equal(await RenderMemo.open(new BlobCache(open, 1 << 20)), undefined);
 });

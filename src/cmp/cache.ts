@@ -1,7 +1,7 @@
 /**
  * The plugin's disk cache (DESIGN.md §9; issue 19 item 4): what it pulled from the registry,
  * kept as the registry's own content-addressed bytes (manifests and layers, each in a file named
- * by its sha256 digest), never as conclusions drawn from them. Nothing read back is trusted: a
+ * by its sha256 digest), never as unauthenticated conclusions drawn from them. Nothing read back is trusted: a
  * file whose content does not hash to its name (or has the wrong size) is a miss and is
  * removed, and a release served from the cache goes through the same checks as one pulled from
  * the registry (pointer, identity, extraction limits, and the signature against the key
@@ -19,16 +19,22 @@
  * Files are written to a temporary name and renamed into place, so concurrent runs sharing the
  * directory see a whole file or none. The directory is kept under a size bound by evicting the
  * least recently used files (a hit refreshes the file's mtime).
+ *
+ * One kind of entry is a conclusion, and it is authenticated rather than trusted: the rendered
+ * YAML stream of a resources layer (`render-<hex>`, RenderMemo below; issue 18, plugin warm
+ * start). Each is sealed with an HMAC under a key only the plugin's user can read (`render-key`,
+ * 0600, owned by that user, created by the first run); an entry that does not verify is a miss
+ * and is removed. Everything else a render checks still runs on every render.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { constants } from 'node:fs';
-import { chmod, mkdir, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { chmod, link, mkdir, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDigest, sha256Digest } from '../core/digest.js';
 import { manifestMediaType, type ReleaseStore } from '../registry/release-store.js';
 
-/** A blob (`sha256-<hex>`) or a tag (`tag-<hex>`, naming a digest). Older versions' `.json` entries are removed on sight. */
-const ENTRY = /^(sha256|tag)-[0-9a-f]{64}$/;
+/** A blob (`sha256-<hex>`), a tag (`tag-<hex>`, naming a digest) or a sealed render (`render-<hex>`). Older versions' `.json` entries are removed on sight. */
+const ENTRY = /^(sha256|tag|render)-[0-9a-f]{64}$/;
 const LEGACY_ENTRY = /^sha256-[0-9a-f]{64}\.json$/;
 const TMP_PREFIX = '.tmp-';
 /** A temporary file older than this belongs to a run that died: eviction removes it. */
@@ -86,6 +92,26 @@ export class BlobCache {
 
   async writeTag(repository: string, tag: string, digest: string): Promise<void> {
     await this.writeFile(this.tagPath(repository, tag), Buffer.from(digest));
+  }
+
+  /** Writes `bytes` under `name` in the folder (atomically), then evicts beyond the size bound. */
+  async writeEntry(name: string, bytes: Buffer): Promise<void> {
+    await this.writeFile(join(this.dir, name), bytes);
+  }
+
+  /** The bytes of the entry `name` when it is a regular file within the size bound; undefined otherwise. */
+  async readEntry(name: string): Promise<Buffer | undefined> {
+    return readBounded(join(this.dir, name), this.maxBytes);
+  }
+
+  /** Removes the entry `name` (a memo that failed its check). */
+  async removeEntry(name: string): Promise<void> {
+    await rm(join(this.dir, name), { force: true });
+  }
+
+  /** Marks the entry `name` as used now (least recently used eviction). */
+  async touchEntry(name: string): Promise<void> {
+    await touch(join(this.dir, name));
   }
 
   private async writeFile(path: string, bytes: Buffer): Promise<void> {
@@ -209,6 +235,118 @@ export class CachingStore implements ReleaseStore {
 
   ping(): Promise<void> {
     return this.inner.ping();
+  }
+}
+
+/** The HMAC key's file in the cache folder: 32 random bytes, 0600, owned by the plugin's user. */
+const RENDER_KEY_FILE = 'render-key';
+const RENDER_KEY_BYTES = 32;
+const SEAL_BYTES = 32;
+
+/**
+ * Rendered YAML streams of resources layers, sealed (issue 18, plugin warm start): a warm
+ * render still reads the pointer, verifies the manifest, the layers' digests and sizes, the
+ * release's identity, the extraction limits and (when a key is configured) the signature, and
+ * only the YAML parse and reprint of the resources layer (src/cmp/stream.ts) is replaced by
+ * this entry. An entry is `HMAC-SHA256(key, input NUL stream) ‖ stream`, named by the sha256 of
+ * its input; `input` names everything the stream depends on (the renderer's build, the layer's
+ * digest, the namespace rule). Without the key, which only the plugin's user can read, a
+ * writer of the cache folder cannot make an entry that verifies: a forged or damaged entry is
+ * a miss (and is removed), costing one render.
+ *
+ * The key is refused (the memo stays off for the run, nothing else changes) unless it is a
+ * regular file of 32 bytes owned by this process's user and readable by nobody else; on a
+ * system without user ids (Windows) the memo is off.
+ */
+export class RenderMemo {
+  private constructor(
+    private readonly cache: BlobCache,
+    private readonly key: Buffer,
+  ) {}
+
+  /** The memo of `cache`'s folder, creating its key on first use; undefined when no trustworthy key can be had. */
+  static async open(cache: BlobCache): Promise<RenderMemo | undefined> {
+    const key = await readRenderKey(cache.dir);
+    if (key) return new RenderMemo(cache, key);
+    const created = await createRenderKey(cache.dir).catch(() => undefined);
+    return created ? new RenderMemo(cache, created) : undefined;
+  }
+
+  private static entryName(input: string): string {
+    return `render-${createHash('sha256').update(input).digest('hex')}`;
+  }
+
+  private seal(input: string, stream: Buffer): Buffer {
+    return createHmac('sha256', this.key).update(input).update('\0').update(stream).digest();
+  }
+
+  /** The stream sealed for `input`; undefined when there is none or it does not verify (then it is removed). */
+  async read(input: string): Promise<string | undefined> {
+    const name = RenderMemo.entryName(input);
+    const bytes = await this.cache.readEntry(name);
+    if (bytes === undefined) return undefined;
+    const stream = bytes.subarray(SEAL_BYTES);
+    if (bytes.length < SEAL_BYTES || !timingSafeEqual(bytes.subarray(0, SEAL_BYTES), this.seal(input, stream))) {
+      await this.cache.removeEntry(name);
+      return undefined;
+    }
+    await this.cache.touchEntry(name);
+    return stream.toString('utf8');
+  }
+
+  /** Seals and stores `stream` for `input`; a stream larger than the cache's bound is not stored. */
+  async write(input: string, stream: string): Promise<void> {
+    const bytes = Buffer.from(stream, 'utf8');
+    if (bytes.length + SEAL_BYTES > this.cache.maxBytes) return;
+    await this.cache.writeEntry(RenderMemo.entryName(input), Buffer.concat([this.seal(input, bytes), bytes]));
+  }
+}
+
+/** The key when its file is a regular file of the right size, owned by this user and private to it; undefined otherwise. */
+async function readRenderKey(dir: string): Promise<Buffer | undefined> {
+  const uid = process.getuid?.();
+  if (uid === undefined) return undefined;
+  let fh: Awaited<ReturnType<typeof open>>;
+  try {
+    fh = await open(join(dir, RENDER_KEY_FILE), constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+  } catch {
+    return undefined;
+  }
+  try {
+    const s = await fh.stat();
+    if (!s.isFile() || s.size !== RENDER_KEY_BYTES || s.uid !== uid || s.mode & 0o077) return undefined;
+    const key = await fh.readFile();
+    return key.length === RENDER_KEY_BYTES ? key : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Creates the key: written whole to a temporary file (0600), then linked into place, which
+ * fails when a key is already there (a concurrent first run), in which case that one is read.
+ */
+async function createRenderKey(dir: string): Promise<Buffer | undefined> {
+  if (process.getuid?.() === undefined) return undefined;
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const tmp = join(dir, `${TMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
+  const key = randomBytes(RENDER_KEY_BYTES);
+  try {
+    const fh = await open(tmp, 'wx', 0o600);
+    try {
+      await fh.writeFile(key);
+    } finally {
+      await fh.close();
+    }
+    await link(tmp, join(dir, RENDER_KEY_FILE));
+    return key;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return readRenderKey(dir);
+    return undefined;
+  } finally {
+    await rm(tmp, { force: true });
   }
 }
 

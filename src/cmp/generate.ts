@@ -2,15 +2,18 @@
  * `forge cmp generate` (DESIGN.md §9): run by Argo CD's cmp-server in the Application's source
  * directory. Reads and validates `release.yaml`, takes the release's resources from the disk
  * cache or pulls them by the pointer's digest, and writes the YAML stream (then `env.yaml`,
- * when present) to stdout. Nothing else goes to stdout.
+ * when present) to stdout. Nothing else goes to stdout. In the published bundle
+ * (scripts/bundle-cmp.mjs) the stream of a resources layer rendered before is served from a
+ * sealed cache entry (RenderMemo, src/cmp/cache.ts) after every other check has run (issue 18).
  */
 import { readFile } from 'node:fs/promises';
+import { setFlagsFromString } from 'node:v8';
 import { sha256Digest } from '../core/digest.js';
 import { ForgeError } from '../core/errors.js';
 import { imageRepository } from '../core/identity.js';
 import type { ReleasePointer } from '../core/pointer.js';
 import { openReleaseStore, type ReleaseStore } from '../registry/index.js';
-import { BlobCache, CachingStore } from './cache.js';
+import { BlobCache, CachingStore, RenderMemo } from './cache.js';
 import { environmentConfigDocument } from './environment-config.js';
 import { POINTER_FILE, readPointerFile, readSourceFile } from './pointer-file.js';
 import { pullRelease } from './pull.js';
@@ -18,6 +21,22 @@ import type { CmpSettings } from './settings.js';
 import { resourceStream } from './stream.js';
 
 export const ENVIRONMENT_CONFIG_FILE = 'env.yaml';
+
+/**
+ * The renderer's build: set by scripts/bundle-cmp.mjs in the published `forge-cmp` bundle (the
+ * sha256 of every source file bundled into it). A sealed render (RenderMemo) is used only when
+ * it is known, so a new build never serves a stream an older one rendered.
+ */
+declare const FORGE_CMP_BUILD: string | undefined;
+const RENDERER_BUILD = typeof FORGE_CMP_BUILD === 'string' ? FORGE_CMP_BUILD : undefined;
+/**
+ * Up to this much YAML, the render runs without V8's optimizing compiler (`--max-opt=1`:
+ * interpreter and Sparkplug only; issue 18, plugin cold start). In a process that renders once
+ * and exits, optimizing the YAML library costs more CPU than it saves for a small release (200
+ * resources, 100 KB: about 40% less CPU on the bench machine); from about 500 KB on it pays,
+ * so larger releases keep the default.
+ */
+const BASELINE_TIER_MAX_CHARS = 256 * 1024;
 /** An EnvironmentConfig is small; a larger env.yaml is refused before it is parsed. */
 const MAX_ENVIRONMENT_CONFIG_BYTES = 1024 * 1024;
 
@@ -47,18 +66,20 @@ export async function generate(dir: string, settings: CmpSettings, io: GenerateI
   const inner = openStore(pointer, settings);
   const cache = new BlobCache(settings.cacheDir, settings.cacheMaxBytes);
   let store = new CachingStore(inner, cache, true, io.log);
+  // The sealed render of the resources layer (src/cmp/cache.ts RenderMemo): only in the bundle.
+  const memo = RENDERER_BUILD ? await RenderMemo.open(cache).catch(() => undefined) : undefined;
   let release: Rendered;
   try {
-    release = await render(store, pointer, settings, publicKey);
+    release = await render(store, pointer, settings, publicKey, memo && { memo, read: true, warn: io.log });
   } catch (err) {
     if (!store.fromCache) throw err;
     // Something read from the cache did not pass a check: never trust it, ask the registry
-    // (whose answer, if it fails too, is the error reported).
+    // (whose answer, if it fails too, is the error reported), and render the layer again.
     store = new CachingStore(inner, cache, false, io.log);
-    release = await render(store, pointer, settings, publicKey);
+    release = await render(store, pointer, settings, publicKey, memo && { memo, read: false, warn: io.log });
     io.log(`cached data for ${pointer.digest} did not pass a check (${(err as Error).message}); pulled it again from ${settings.registry}`);
   }
-  const source = store.fromInner ? settings.registry! : 'cache';
+  const source = store.fromInner ? settings.registry! : release.memoized ? 'cache, sealed render' : 'cache';
   io.out(release.stream + envDocument);
 
   const app = settings.app.name ? `${settings.app.namespace ? `${settings.app.namespace}/` : ''}${settings.app.name}` : dir;
@@ -72,6 +93,15 @@ export async function generate(dir: string, settings: CmpSettings, io: GenerateI
 interface Rendered {
   releaseNumber: number;
   stream: string;
+  /** The stream came from a sealed render (RenderMemo), not from parsing the layer. */
+  memoized: boolean;
+}
+
+/** The render memo for one attempt: `read` false stores renders without using stored ones. */
+interface MemoUse {
+  memo: RenderMemo;
+  read: boolean;
+  warn: (line: string) => void;
 }
 
 /** The registry the settings name; without one, a store whose every read says the release is not cached and FORGE_REGISTRY is unset. */
@@ -125,6 +155,7 @@ async function render(
   pointer: ReleasePointer,
   settings: CmpSettings,
   publicKey?: { pem: string; id: string },
+  memo?: MemoUse,
 ): Promise<Rendered> {
   if (publicKey) {
     // The signature verifier is loaded only when a key is configured.
@@ -145,11 +176,32 @@ async function render(
       );
     }
   }
-  const pulled = await pullRelease(store, pointer, settings.limits);
-  const stream = resourceStream(
-    pulled.files,
-    (path) => `${pulled.image}: resources layer ${pulled.resourcesDigest}: ${path}`,
-    settings.destinationNamespaceOnly ? { namespace: settings.app.namespace ?? '' } : undefined,
+  const only = settings.destinationNamespaceOnly ? { namespace: settings.app.namespace ?? '' } : undefined;
+  const { maxFiles, maxTotalBytes, maxFileBytes } = settings.limits;
+  // Everything the stream depends on: the renderer, the layer's content and media type, the
+  // extraction limits it passed and the namespace rule it was checked against.
+  const input = (layer: { digest: string; mediaType: string }) =>
+    [
+      'forge-cmp render',
+      RENDERER_BUILD,
+      layer.digest,
+      layer.mediaType,
+      `limits ${maxFiles} ${maxTotalBytes} ${maxFileBytes}`,
+      only ? `namespace ${only.namespace}` : 'any namespace',
+    ].join('\0');
+  const pulled = await pullRelease(
+    store,
+    pointer,
+    settings.limits,
+    memo?.read ? (layer) => memo.memo.read(input(layer)).catch(() => undefined) : undefined,
   );
-  return { releaseNumber: pulled.releaseNumber, stream };
+  if (pulled.sealedStream !== undefined) return { releaseNumber: pulled.releaseNumber, stream: pulled.sealedStream, memoized: true };
+  if (pulled.files.reduce((sum, f) => sum + f.yaml.length, 0) <= BASELINE_TIER_MAX_CHARS) setFlagsFromString('--max-opt=1');
+  const stream = resourceStream(pulled.files, (path) => `${pulled.image}: resources layer ${pulled.resourcesDigest}: ${path}`, only);
+  if (memo) {
+    await memo.memo
+      .write(input({ digest: pulled.resourcesDigest, mediaType: pulled.resourcesMediaType }), stream)
+      .catch((err: Error) => memo.warn(`warning: could not write the cache: ${err.message}`));
+  }
+  return { releaseNumber: pulled.releaseNumber, stream, memoized: false };
 }

@@ -17,7 +17,10 @@ export interface PulledRelease {
   image: string;
   releaseNumber: number;
   resourcesDigest: string;
+  resourcesMediaType: string;
   files: { path: string; yaml: string }[];
+  /** The stream `sealed` answered for the resources layer; then `files` is empty (the layer was neither read nor extracted). */
+  sealedStream?: string;
 }
 
 /** The metadata layer is a JSON summary of the release; far below this. */
@@ -33,7 +36,18 @@ function mismatch(message: string, details: Record<string, unknown>): ForgeError
   return new ForgeError('validation_error', message, details);
 }
 
-export async function pullRelease(store: ReleaseStore, pointer: ReleasePointer, limits: TarLimits): Promise<PulledRelease> {
+/**
+ * Pulls and checks the release `pointer` names. `sealed`, when given, is asked for a stream
+ * already rendered from the resources layer (by its digest and media type, read from the verified manifest)
+ * under these limits: when it has one, that layer is neither fetched nor extracted, and every
+ * other check runs as usual (src/cmp/cache.ts RenderMemo).
+ */
+export async function pullRelease(
+  store: ReleaseStore,
+  pointer: ReleasePointer,
+  limits: TarLimits,
+  sealed?: (resources: { digest: string; mediaType: string }) => Promise<string | undefined>,
+): Promise<PulledRelease> {
   const repository = imageRepository(pointer);
   const where = `${store.registry}/${repository}@${pointer.digest}`;
   const manifest = await store.getManifest(repository, pointer.digest);
@@ -74,9 +88,10 @@ export async function pullRelease(store: ReleaseStore, pointer: ReleasePointer, 
       { digest: parsed.metadata.digest, size: parsed.metadata.size, limit: MAX_METADATA_BYTES },
     );
   }
+  const sealedStream = sealed ? await sealed({ digest: parsed.resources.digest, mediaType: parsed.resources.mediaType }) : undefined;
   const [metadataBytes, resourcesBytes] = await Promise.all([
     store.getBlob(repository, parsed.metadata.digest, parsed.metadata.size),
-    store.getBlob(repository, parsed.resources.digest, parsed.resources.size),
+    sealedStream === undefined ? store.getBlob(repository, parsed.resources.digest, parsed.resources.size) : undefined,
   ]);
   const metadata = parseReleaseMetadata(metadataBytes);
   if (metadata.resources.digest !== parsed.resources.digest) {
@@ -92,6 +107,13 @@ export async function pullRelease(store: ReleaseStore, pointer: ReleasePointer, 
       { identity: id },
     );
   }
+  const release = {
+    image: where,
+    releaseNumber: metadata.release_number,
+    resourcesDigest: parsed.resources.digest,
+    resourcesMediaType: parsed.resources.mediaType,
+  };
+  if (resourcesBytes === undefined) return { ...release, files: [], sealedStream };
   let files: PulledRelease['files'];
   try {
     files = readResourcesLayer(resourcesBytes, parsed.resources.mediaType, limits);
@@ -100,5 +122,5 @@ export async function pullRelease(store: ReleaseStore, pointer: ReleasePointer, 
       throw new ForgeError(err.code, `${where}: resources layer ${parsed.resources.digest}: ${err.message}`, err.details);
     throw err;
   }
-  return { image: where, releaseNumber: metadata.release_number, resourcesDigest: parsed.resources.digest, files };
+  return { ...release, files };
 }

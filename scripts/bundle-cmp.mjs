@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+/**
+ * Bundles the Argo CD plugin (`forge-cmp`, src/cmp/main.ts) into one ES module, so that Argo
+ * CD's start of a new process per render reads and compiles one file instead of resolving and
+ * loading some hundred modules from node_modules (issue 18, plugin cold start). The signature
+ * verifier (@sigstore/*) is a separate chunk, loaded only when FORGE_SIGNING_PUBLIC_KEY_FILE is
+ * set (src/cmp/generate.ts imports it lazily). Run by `npm run build` after tsc: it replaces
+ * tsc's dist/src/cmp/main.js (the package's `forge-cmp` bin) with the bundle; the rest of
+ * dist/src/cmp stays for `forge cmp` (the CLI). bench/cmp.ts and test/cmp-bundle.test.ts build
+ * it the same way into a folder of their own.
+ *
+ *   node scripts/bundle-cmp.mjs [OUTDIR]     # default dist/src/cmp
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * src/core/yaml-out.ts loads `yaml` with createRequire on first use (so that the CLI's start
+ * does not pay for it); esbuild cannot see through that, and the bundle would load a second
+ * copy of `yaml` from node_modules beside the one it holds. The plugin needs `yaml` on every
+ * run anyway: in the bundle that one call becomes the bundled module. The build fails if the
+ * call is not there as expected.
+ */
+const YAML_OUT = resolve(ROOT, 'src/core/yaml-out.ts');
+const LAZY_YAML = "createRequire(import.meta.url)('yaml')";
+const bundledYaml = {
+  name: 'forge-bundled-yaml',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/]core[\\/]yaml-out\.ts$/ }, (args) => {
+      if (resolve(args.path) !== YAML_OUT) return undefined;
+      const text = readFileSync(args.path, 'utf8');
+      if (!text.includes(LAZY_YAML)) throw new Error(`bundle-cmp: ${YAML_OUT} no longer holds ${LAZY_YAML}; update scripts/bundle-cmp.mjs`);
+      return {
+        contents: `import * as forgeBundledYaml from 'yaml';\n${text.replace(LAZY_YAML, 'forgeBundledYaml')}`,
+        loader: 'ts',
+      };
+    });
+  },
+};
+
+/**
+ * The plugin verifies signatures and never signs, but src/signing/index.ts imports
+ * @sigstore/sign (with make-fetch-happen and cacache: most of the verifier chunk's load time)
+ * for signDigest. In the bundle it is a stub whose DSSEBundleBuilder throws.
+ */
+const STUB = 'forge-cmp-stub';
+const noSigning = {
+  name: 'forge-cmp-no-signing',
+  setup(b) {
+    b.onResolve({ filter: /^@sigstore\/sign$/ }, (args) => ({ path: args.path, namespace: STUB }));
+    b.onLoad({ filter: /.*/, namespace: STUB }, () => ({
+      contents:
+        "export class DSSEBundleBuilder { constructor() { throw new Error('forge-cmp verifies signatures and never signs: @sigstore/sign is not in its bundle'); } }",
+      loader: 'js',
+    }));
+  },
+};
+
+/** Writes `<outdir>/main.js` (and `<outdir>/chunks/*.js`); returns the entry point's path. */
+export async function bundleCmp(outdir = join(ROOT, 'dist/src/cmp')) {
+  const options = {
+    absWorkingDir: ROOT,
+    entryPoints: { main: join(ROOT, 'src/cmp/main.ts') },
+    outdir,
+    chunkNames: 'chunks/[name]-[hash]',
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    // The CommonJS packages bundled here (yaml, @sigstore/*) call require() for Node's own modules.
+    banner: {
+      js: "import { createRequire as forgeCreateRequire } from 'node:module';\nconst require = forgeCreateRequire(import.meta.url);",
+    },
+    plugins: [bundledYaml, noSigning],
+    legalComments: 'none',
+    logLevel: 'warning',
+  };
+  // The build's identity (FORGE_CMP_BUILD, src/cmp/generate.ts): the sha256 of every file
+  // bundled, so that a sealed render is only ever served by the build that rendered it.
+  const { metafile } = await build({ ...options, write: false, metafile: true });
+  const hash = createHash('sha256').update(readFileSync(fileURLToPath(import.meta.url)));
+  for (const input of Object.keys(metafile.inputs).sort()) {
+    // A stub's content is in this script, hashed above.
+    const content = input.startsWith(`${STUB}:`) ? '' : readFileSync(resolve(ROOT, input));
+    hash.update(`${input}\0`).update(content).update('\0');
+  }
+  const id = hash.digest('hex');
+  // Chunks of an earlier build (their names carry a hash) would stay beside the new ones.
+  rmSync(join(outdir, 'chunks'), { recursive: true, force: true });
+  await build({ ...options, define: { FORGE_CMP_BUILD: JSON.stringify(id) } });
+  return join(outdir, 'main.js');
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const out = await bundleCmp(process.argv[2] ? resolve(process.argv[2]) : undefined);
+  process.stdout.write(`bundle-cmp: ${out}\n`);
+}
