@@ -212,7 +212,7 @@ test('registry 5xx bursts, 429 with Retry-After and dropped connections through 
   const ops = await forge.token(['operator']);
   const is = (method: string, kind: RegExp) => (m: string, url: string) => m === method && kind.test(url);
   const faults = [
-    proxy.inject({ action: { status: 500 }, match: is('HEAD', /\/blobs\/sha256:/), count: 3 }),
+    proxy.inject({ action: { status: 500 }, match: is('POST', /\/blobs\/uploads\//), count: 3 }),
     proxy.inject({ action: 'drop', match: is('PUT', /\/blobs\/uploads\//), count: 2 }),
     proxy.inject({ action: { status: 503, retryAfter: '0' }, match: is('PUT', /\/manifests\//), count: 2 }),
     proxy.inject({ action: { status: 429, retryAfter: '1' }, match: is('GET', /\/manifests\//), count: 1 }),

@@ -32,6 +32,79 @@ export interface DistributionOptions {
   maxManifestBytes?: number;
   /** The largest blob read (default 128 MiB); a blob is also never read past its declared size. */
   maxBlobBytes?: number;
+  /** How many (repository, blob digest) pairs are remembered as held by the registry (default 10,000; 0 remembers none). */
+  knownBlobs?: number;
+}
+
+/**
+ * Blobs up to this size are uploaded without asking first (`HEAD`): an upload of a blob the
+ * registry holds is harmless (content-addressed), and asking costs a round trip that a small
+ * blob's upload barely exceeds. Larger blobs are asked for first, so they are not sent twice.
+ */
+export const ASK_FIRST_BYTES = 64 * 1024;
+const DEFAULT_KNOWN_BLOBS = 10_000;
+
+/**
+ * The blobs this process has seen the registry hold, per repository: a bounded, least recently
+ * used set of (repository, digest). A blob is content-addressed and immutable, so a pair once
+ * held names the same bytes for ever; but a registry may garbage-collect a blob no manifest
+ * refers to (or an operator delete it), so membership is a hint, never a proof: the manifest
+ * PUT that refers to it is the proof, and its `MANIFEST_BLOB_UNKNOWN` answer makes the pushing
+ * code forget the repository's pairs and upload again (DistributionStore.push). Being a hint,
+ * it needs no agreement between replicas: each learns from its own exchanges.
+ */
+export class KnownBlobs {
+  private readonly pairs = new Map<string, string>();
+  /** For each digest, the repositories last seen holding it (a mount source). */
+  private readonly holders = new Map<string, Set<string>>();
+
+  constructor(private readonly limit: number) {}
+
+  has(repository: string, digest: string): boolean {
+    const key = `${repository}@${digest}`;
+    if (!this.pairs.has(key)) return false;
+    // most recently used goes last
+    this.pairs.delete(key);
+    this.pairs.set(key, digest);
+    return true;
+  }
+
+  /** Another repository known to hold `digest` (a source to mount it from), or undefined. */
+  holder(digest: string, except: string): string | undefined {
+    for (const repository of this.holders.get(digest) ?? []) if (repository !== except) return repository;
+    return undefined;
+  }
+
+  add(repository: string, digest: string): void {
+    if (this.limit <= 0) return;
+    const key = `${repository}@${digest}`;
+    this.pairs.delete(key);
+    this.pairs.set(key, digest);
+    let set = this.holders.get(digest);
+    if (!set) this.holders.set(digest, (set = new Set()));
+    set.add(repository);
+    while (this.pairs.size > this.limit) {
+      const [oldest, oldDigest] = this.pairs.entries().next().value as [string, string];
+      this.drop(oldest, oldDigest);
+    }
+  }
+
+  /** Forgets every blob of `repository` (the registry said one of them is gone). */
+  forgetRepository(repository: string): void {
+    const prefix = `${repository}@`;
+    for (const [key, digest] of this.pairs) if (key.startsWith(prefix)) this.drop(key, digest);
+  }
+
+  get size(): number {
+    return this.pairs.size;
+  }
+
+  private drop(key: string, digest: string): void {
+    this.pairs.delete(key);
+    const set = this.holders.get(digest);
+    set?.delete(key.slice(0, key.length - digest.length - 1));
+    if (set && set.size === 0) this.holders.delete(digest);
+  }
 }
 
 /** An error body is only shown in part: no more of it is read. */
@@ -84,12 +157,15 @@ export class DistributionStore implements ReleaseStore {
   private readonly base: string;
   private readonly auth: CredentialProvider;
   private readonly retry: RegistryRetry;
+  /** Blobs seen held by the registry (a hint; see KnownBlobs). */
+  readonly known: KnownBlobs;
 
   constructor(private readonly opts: DistributionOptions) {
     this.registry = opts.prefix ? `${opts.host}/${opts.prefix}` : opts.host;
     this.base = `${opts.scheme}://${opts.host}`;
     this.auth = opts.credentials;
     this.retry = { ...DEFAULT_RETRY, ...opts.retry };
+    this.known = new KnownBlobs(opts.knownBlobs ?? DEFAULT_KNOWN_BLOBS);
   }
 
   /**
@@ -230,51 +306,96 @@ export class DistributionStore implements ReleaseStore {
     return Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY_BYTES).toString('utf8').slice(0, 2000);
   }
 
+  /**
+   * Uploads the blobs the registry is not known to hold (KnownBlobs), each at most once, all at
+   * once. A blob remembered as held is not sent: if the registry has since collected it, the
+   * manifest PUT that refers to it says so and `push` uploads it again.
+   */
   async pushBlobs(repository: string, blobs: Blob[]): Promise<void> {
     const repo = this.path(repository);
     const unique = [...new Map(blobs.map((b) => [b.digest, b])).values()];
-    await Promise.all(unique.map((b) => this.retrying(() => this.pushBlob(repo, `repository:${repo}:pull,push`, b))));
+    await Promise.all(
+      unique
+        .filter((b) => !this.known.has(repo, b.digest))
+        .map((b) => this.retrying(() => this.pushBlob(repo, `repository:${repo}:pull,push`, b))),
+    );
   }
 
+  /**
+   * Pushes the blobs (those not known held), then the manifest under `tag`, then reads it back
+   * by digest.
+   * When the registry answers the manifest PUT with `MANIFEST_BLOB_UNKNOWN` (a blob remembered
+   * as held was garbage-collected or deleted since), the repository's remembered blobs are
+   * forgotten, every blob is uploaded again and the PUT is sent once more (distribution spec,
+   * "Pushing Manifests": a registry MUST refuse a manifest whose blobs it lacks).
+   */
   async push(repository: string, tag: string, blobs: Blob[], manifest: Blob): Promise<string> {
     const repo = this.path(repository);
     const scope = `repository:${repo}:pull,push`;
     await this.pushBlobs(repository, blobs);
 
     const what = `PUT manifest ${repo}:${tag}`;
-    const put = await this.retrying(async () => {
-      const res = await this.request(what, 'PUT', `${this.base}/v2/${repo}/manifests/${tag}`, {
-        scope,
-        expect: [200, 201],
-        headers: { 'content-type': manifest.mediaType },
-        body: manifest.bytes,
+    const putOnce = () =>
+      this.retrying(async () => {
+        const res = await this.request(what, 'PUT', `${this.base}/v2/${repo}/manifests/${tag}`, {
+          scope,
+          expect: [200, 201, 400],
+          headers: { 'content-type': manifest.mediaType },
+          body: manifest.bytes,
+        });
+        if (res.status === 400) return { res, errors: await this.readText(res, what) };
+        await res.body?.cancel();
+        return { res, errors: '' };
       });
-      await res.body?.cancel();
-      return res;
-    });
-    const answered = put.headers.get('docker-content-digest');
+    let put = await putOnce();
+    if (put.res.status === 400 && /BLOB_UNKNOWN/.test(put.errors) && blobs.length > 0) {
+      this.known.forgetRepository(repo);
+      await this.pushBlobs(repository, blobs);
+      put = await putOnce();
+    }
+    if (put.res.status === 400)
+      throw unavailable(`registry ${this.opts.host} answered HTTP 400 to ${what}${put.errors ? `: ${registryErrors(put.errors)}` : ''}`);
+    const answered = put.res.headers.get('docker-content-digest');
     if (answered && answered !== manifest.digest) throw digestMismatch(`registry ${this.opts.host}: ${what}`, manifest.digest, answered);
 
-    const back = await this.getManifest(repository, tag);
-    if (back.digest !== manifest.digest)
-      throw digestMismatch(`registry ${this.opts.host}: reading back ${repo}:${tag}`, manifest.digest, back.digest);
+    // Read back by digest (which checks the bytes): the tag may already name another writer's
+    // manifest, as registrations push without holding the project's lock (create-release.ts).
+    await this.getManifest(repository, manifest.digest);
     return manifest.digest;
   }
 
+  /**
+   * One blob: a large one is asked for first (`HEAD`); a small one is uploaded straight away.
+   * The upload is mounted from another repository of this registry known to hold the blob
+   * (`POST …/uploads/?mount=&from=`, one round trip, 201) when there is one; a registry that
+   * does not mount answers 202 and the upload goes on as a monolithic PUT. Remembered as held
+   * on success.
+   */
   private async pushBlob(repo: string, scope: string, blob: Blob): Promise<void> {
-    const blobUrl = `${this.base}/v2/${repo}/blobs/${blob.digest}`;
-    const head = await this.request(`HEAD blob ${blob.digest}`, 'HEAD', blobUrl, { scope, expect: [200, 404] });
-    await head.body?.cancel();
-    if (head.status === 200 && Number(head.headers.get('content-length')) === blob.size) return;
+    if (blob.size > ASK_FIRST_BYTES) {
+      const blobUrl = `${this.base}/v2/${repo}/blobs/${blob.digest}`;
+      const head = await this.request(`HEAD blob ${blob.digest}`, 'HEAD', blobUrl, { scope, expect: [200, 404] });
+      await head.body?.cancel();
+      if (head.status === 200 && Number(head.headers.get('content-length')) === blob.size) {
+        this.known.add(repo, blob.digest);
+        return;
+      }
+    }
 
-    const start = await this.request(`start upload of ${blob.digest}`, 'POST', `${this.base}/v2/${repo}/blobs/uploads/`, {
-      scope,
-      expect: [202],
-    });
+    const from = this.known.holder(blob.digest, repo);
+    const uploads = `${this.base}/v2/${repo}/blobs/uploads/`;
+    const startUrl = from ? `${uploads}?mount=${encodeURIComponent(blob.digest)}&from=${encodeURIComponent(from)}` : uploads;
+    // a mount asks to pull from the source repository too
+    const startScope = from ? `${scope} repository:${from}:pull` : scope;
+    const start = await this.request(`start upload of ${blob.digest}`, 'POST', startUrl, { scope: startScope, expect: [201, 202] });
     await start.body?.cancel();
+    if (start.status === 201) {
+      this.known.add(repo, blob.digest);
+      return;
+    }
     const location = start.headers.get('location');
     if (!location) throw unavailable(`registry ${this.opts.host} started an upload of ${blob.digest} without a Location header`);
-    const target = new URL(location, `${this.base}/v2/${repo}/blobs/uploads/`).href;
+    const target = new URL(location, uploads).href;
     const url = `${target}${target.includes('?') ? '&' : '?'}digest=${encodeURIComponent(blob.digest)}`;
     const put = await this.request(`upload of ${blob.digest}`, 'PUT', url, {
       scope,
@@ -283,6 +404,7 @@ export class DistributionStore implements ReleaseStore {
       body: blob.bytes,
     });
     await put.body?.cancel();
+    this.known.add(repo, blob.digest);
   }
 
   async getManifest(repository: string, reference: string): Promise<{ bytes: Buffer; digest: string; mediaType: string }> {

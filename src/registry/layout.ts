@@ -95,8 +95,9 @@ export class LayoutStore implements ReleaseStore {
     } catch (err) {
       throw this.failure(`pushing ${repository}:${tag}`, err);
     }
-    const back = await this.getManifest(repository, tag);
-    if (back.digest !== manifest.digest) throw digestMismatch(`OCI layout ${dir}: reading back ${tag}`, manifest.digest, back.digest);
+    // Read back by digest (which checks the bytes): the tag may already name another writer's
+    // manifest, as registrations push without holding the project's lock (create-release.ts).
+    await this.getManifest(repository, manifest.digest);
     return manifest.digest;
   }
 

@@ -11,7 +11,12 @@ export interface ReleaseStore {
   readonly registry: string;
   /** Pushes blobs the store does not have yet (content-addressed: safe to repeat, harmless if never referenced). */
   pushBlobs(repository: string, blobs: Blob[]): Promise<void>;
-  /** Pushes blobs (skipping ones the store has), then the manifest under `tag`, reads the manifest back and checks its digest. Returns the manifest digest. */
+  /**
+   * Pushes blobs (skipping ones the store has or is known to hold), then the manifest under
+   * `tag`, reads the manifest back by digest and checks it. Returns the manifest digest. The tag
+   * may name another writer's manifest by the time this returns (pushes of one commit may race;
+   * create-release.ts puts the tag back on the recorded image).
+   */
   push(repository: string, tag: string, blobs: Blob[], manifest: Blob): Promise<string>;
   /** Fetches a manifest by tag or digest; verifies the digest when asked by digest. */
   getManifest(repository: string, reference: string): Promise<{ bytes: Buffer; digest: string; mediaType: string }>;

@@ -15,7 +15,7 @@ import {
   taggingStrategyFor,
   tagProblem,
 } from '../core/aliases.js';
-import type { Blob } from '../core/digest.js';
+import { type Blob, makeBlob } from '../core/digest.js';
 import { type ErrorCode, type FieldProblem, ForgeError, validationError } from '../core/errors.js';
 import { canonicalId, imageRepository, ociReference, parseIdentity, type ReleaseIdentity } from '../core/identity.js';
 import { mayReleaseRepository, type Principal } from '../core/permissions.js';
@@ -147,7 +147,14 @@ async function refuseTakenAliases(tx: Db, id: ReleaseIdentity, aliases: Alias[],
     id.project,
     aliases.map((a) => a.alias),
   );
-  const taken = owners.filter((o) => o.release_id !== ownId);
+  refuseOwned(
+    id,
+    owners.filter((o) => o.release_id !== ownId),
+  );
+}
+
+/** 409 alias_conflict naming each alias another release holds. */
+function refuseOwned(id: ReleaseIdentity, taken: { alias: string; release_number: number }[]) {
   if (taken.length) {
     throw new ForgeError(
       'alias_conflict',
@@ -195,111 +202,253 @@ export async function createRelease(
   const tags = tagAliases(id.project, triggerTags(req), strategy);
   const trigger = { type: req.trigger.type, branch: req.trigger.branch ?? null, tag: req.trigger.tag ?? null, triggered_by: actor.subject };
 
-  // The resources layer does not depend on the number: build and push it before taking the
-  // project's lock, so the lock is held only for the small metadata blob and the manifest.
-  // Validation, `kind: List` flattening, the limits, YAML, tar and digest run in a worker thread
+  // Validation, `kind: List` flattening, the limits, YAML, tar and digest ran in a worker thread
   // (release-packing.ts; issue #19 item 2), never on the event loop.
   if (prepared.refusal) throw new ForgeError(prepared.refusal.code as ErrorCode, prepared.refusal.message, prepared.refusal.details);
   if (!prepared.layer) throw new ForgeError('internal_error', 'the registration was not packed');
   const layer = { blob: asBlob(prepared.layer.blob), objects: prepared.layer.objects };
-  await deps.store.pushBlobs(imageRepository(id), [EMPTY_CONFIG, layer.blob]);
+  const repository = imageRepository(id);
+  const planOf = (db: Db) => planRegistration(db, id, req, strategy, tags, trigger);
 
-  return deps.db.transaction(async (tx) => {
-    await releases.lockProject(tx, id.repository, id.project);
-    const existing = await releases.findBySha(tx, id.repository, id.project, id.sha);
-    if (existing) {
-      const known = new Set(existing.aliases.map((a) => a.alias));
-      const next = await releases.nextReleaseNumber(tx, id.repository, id.project);
-      refuseFutureBranchAliases(req, id.project, strategy, next, await releases.releasedBranches(tx, id.repository, id.project), known);
-      return addToExisting(tx, id, existing, tags, trigger, req, actor, layer.blob);
+  // Registry pushes happen outside the transaction (issue #18): the number is read without the
+  // project's lock, the image built, pushed, signed and read back, and only then does a short
+  // transaction take the lock, check that nothing it depends on has moved (the number, the
+  // aliases, a release of the same commit) and insert. When something moved (another release of
+  // the project committed meanwhile), the image is built again with the new number and pushed
+  // under the lock, as before this change: a project registered from many places at once makes
+  // progress without pushing each image again and again. A failure anywhere leaves no row;
+  // pushed images without a row are unreferenced, as before (DESIGN.md §6).
+  let pushed: Pushed | undefined;
+  /** Whether this request moved the tag `<sha>` without holding the project's lock. */
+  let taggedUnlocked = false;
+  /** Whether the image is built and pushed under the project's lock (after something moved). */
+  let underLock = false;
+  try {
+    for (;;) {
+      if (!underLock) {
+        // The resources layer and the empty config do not depend on the number: they go while it
+        // is read. Read without the lock, the plan may mix two moments (a number read before
+        // another release committed, its aliases after): any refusal it meets is decided again
+        // under the lock, which answers it authoritatively.
+        const [, planned] = await Promise.all([
+          deps.store.pushBlobs(repository, [EMPTY_CONFIG, layer.blob]),
+          planOf(deps.db).catch(() => undefined),
+        ]);
+        if (!planned) underLock = true;
+        else if (!planned.existing) {
+          taggedUnlocked = true;
+          pushed = await pushRelease(deps, deps.db, id, req, trigger, layer, planned);
+          if (deps.pauseAfterPushMs) await new Promise((r) => setTimeout(r, deps.pauseAfterPushMs));
+        }
+      }
+      const outcome = await deps.db.transaction(async (tx): Promise<CreateReleaseResult | typeof MOVED> => {
+        await releases.lockProject(tx, id.repository, id.project);
+        const now = await planOf(tx);
+        if (now.existing) return addToExisting(tx, id, now.existing, tags, trigger, req, actor, layer.blob);
+        if (underLock) {
+          pushed = await pushRelease(deps, tx, id, req, trigger, layer, now);
+          if (deps.pauseAfterPushMs) await new Promise((r) => setTimeout(r, deps.pauseAfterPushMs));
+        } else if (!pushed || !samePlan(pushed.plan, now)) return MOVED;
+        return insertRelease(tx, deps, id, req, actor, trigger, now, pushed);
+      });
+      if (outcome === MOVED) {
+        underLock = true;
+        continue;
+      }
+      // Best effort: the commit is registered (and this answer says so) whether or not the tag moves back.
+      if (!outcome.created && taggedUnlocked)
+        await retagRecorded(deps.store, repository, id.sha, outcome.release.oci_digest).catch(() => {});
+      return outcome;
     }
+  } catch (err) {
+    // An image pushed without the lock may have moved the tag `<sha>` off a release of the same
+    // commit that another request recorded meanwhile: put it back (best effort; the error stands).
+    if (taggedUnlocked) {
+      const recorded = await releases.findBySha(deps.db, id.repository, id.project, id.sha).catch(() => undefined);
+      if (recorded) await retagRecorded(deps.store, repository, id.sha, recorded.oci_digest).catch(() => {});
+    }
+    throw err;
+  }
+}
 
-    const number = await releases.nextReleaseNumber(tx, id.repository, id.project);
-    refuseFutureBranchAliases(req, id.project, strategy, number + 1, await releases.releasedBranches(tx, id.repository, id.project));
-    // Only aliases the user asserts (tags) can conflict. The branch alias is derived: when
-    // another release already holds that name (a tag `main-3` recorded before such tags were
-    // refused, review F3), this release goes without it rather than failing, and the audit
-    // entry says so (issue #12 item 9).
-    const derived = trigger.type === 'branch_push' && trigger.branch ? branchAlias(trigger.branch, number) : undefined;
-    const derivedTaken = derived !== undefined && (await releases.aliasOwners(tx, id.repository, id.project, [derived])).length > 0;
-    const aliases: Alias[] = [
-      { alias: String(number), alias_type: 'numeric' },
-      ...tags.map((alias): Alias => ({ alias, alias_type: 'tag' })),
-      ...(derived !== undefined && !derivedTaken && !tags.includes(derived) ? [{ alias: derived, alias_type: 'branch' } as Alias] : []),
-    ];
-    await refuseTakenAliases(
-      tx,
-      id,
-      aliases.filter((a) => a.alias_type !== 'numeric'),
-    );
+/** A transaction's answer when the number or the aliases moved since the image was built. */
+const MOVED = Symbol('moved');
 
-    const artifacts = req.artifacts ?? [];
-    const image = await packReleaseImage(
-      {
-        repository: id.repository,
-        project: id.project,
-        sha: id.sha,
-        releaseNumber: number,
-        aliases,
-        triggers: [{ type: trigger.type, branch: trigger.branch, tag: trigger.tag }],
-        source: {
-          author: req.commit.author ?? null,
-          message: req.commit.message ?? null,
-          committed_at: req.commit.committed_at ?? null,
-          url: req.commit.url ?? null,
-        },
-        artifacts,
-      },
-      layer,
-    );
-    // A key retired while this replica runs signs nothing more (review F4): checked before each signature.
-    if (deps.signingKey) await assertSigningKeyActive(tx, deps.signingKey);
-    // The signature needs only the manifest's digest, known before the push: both go at once
-    // (a registry accepts a signature whose subject has not arrived yet, OCI 1.1).
-    const [digest, signature] = await Promise.all([
-      deps.store.push(imageRepository(id), id.sha, [image.metadata], image.manifest),
-      deps.signingKey &&
-        signAndPushRelease(deps.store, deps.signingKey, imageRepository(id), canonicalId(id), {
-          digest: image.manifest.digest,
-          size: image.manifest.size,
-        }),
-    ]);
-    if (deps.pauseAfterPushMs) await new Promise((r) => setTimeout(r, deps.pauseAfterPushMs));
+/** What a new release of a commit gets, as read from the database at one moment (planRegistration). */
+interface NewReleasePlan {
+  existing?: undefined;
+  number: number;
+  aliases: Alias[];
+  /** The branch alias derived from the trigger, and whether another release holds it already. */
+  derived?: string;
+  derivedTaken: boolean;
+}
 
-    const releaseId = randomUUID();
-    await releases.insertRelease(tx, {
-      id: releaseId,
+/** An image pushed (and signed) for a plan. */
+interface Pushed {
+  plan: NewReleasePlan;
+  digest: string;
+  manifest: Blob;
+  resourcesDigest: string;
+  signature?: { digest: string; tag: string; key_id: string };
+}
+
+/**
+ * What registering `req` comes to at this moment: the release of the same commit, or the
+ * number and aliases a new release would get. Throws the 400 or 409 the aliases meet. Run once
+ * without the lock (to build the image) and once under it (to check nothing moved).
+ */
+async function planRegistration(
+  db: Db,
+  id: ReleaseIdentity,
+  req: CreateReleaseRequest,
+  strategy: TaggingStrategy,
+  tags: string[],
+  trigger: Omit<Trigger, 'triggered_at'>,
+): Promise<NewReleasePlan | { existing: Release }> {
+  const existing = await releases.findBySha(db, id.repository, id.project, id.sha);
+  if (existing) {
+    const known = new Set(existing.aliases.map((a) => a.alias));
+    const next = await releases.nextReleaseNumber(db, id.repository, id.project);
+    refuseFutureBranchAliases(req, id.project, strategy, next, await releases.releasedBranches(db, id.repository, id.project), known);
+    return { existing };
+  }
+  const number = await releases.nextReleaseNumber(db, id.repository, id.project);
+  refuseFutureBranchAliases(req, id.project, strategy, number + 1, await releases.releasedBranches(db, id.repository, id.project));
+  // Only aliases the user asserts (tags) can conflict. The branch alias is derived: when
+  // another release already holds that name (a tag `main-3` recorded before such tags were
+  // refused, review F3), this release goes without it rather than failing, and the audit
+  // entry says so (issue #12 item 9).
+  const derived = trigger.type === 'branch_push' && trigger.branch ? branchAlias(trigger.branch, number) : undefined;
+  // one query for the derived alias and the tags (a new release has no aliases of its own yet)
+  const owners = await releases.aliasOwners(db, id.repository, id.project, [
+    ...new Set([...(derived === undefined ? [] : [derived]), ...tags]),
+  ]);
+  const derivedTaken = derived !== undefined && owners.some((o) => o.alias === derived);
+  const aliases: Alias[] = [
+    { alias: String(number), alias_type: 'numeric' },
+    ...tags.map((alias): Alias => ({ alias, alias_type: 'tag' })),
+    ...(derived !== undefined && !derivedTaken && !tags.includes(derived) ? [{ alias: derived, alias_type: 'branch' } as Alias] : []),
+  ];
+  const asserted = new Set(aliases.filter((a) => a.alias_type !== 'numeric').map((a) => a.alias));
+  refuseOwned(
+    id,
+    owners.filter((o) => asserted.has(o.alias)),
+  );
+  return { number, aliases, derived, derivedTaken };
+}
+
+function samePlan(a: NewReleasePlan, b: NewReleasePlan): boolean {
+  return a.number === b.number && a.derivedTaken === b.derivedTaken && JSON.stringify(a.aliases) === JSON.stringify(b.aliases);
+}
+
+/**
+ * Builds the image of `plan`, and pushes it (under the tag `<sha>`, read back) and its signature
+ * at once: the signature needs only the manifest's digest, known before the push (a registry
+ * accepts a signature whose subject has not arrived yet, OCI 1.1). Both pushes are waited for
+ * even when one fails, so nothing of this attempt is still on its way when the caller moves on.
+ */
+async function pushRelease(
+  deps: CreateReleaseDeps,
+  db: Db,
+  id: ReleaseIdentity,
+  req: CreateReleaseRequest,
+  trigger: Omit<Trigger, 'triggered_at'>,
+  layer: { blob: Blob; objects: PackedLayer['objects'] },
+  plan: NewReleasePlan,
+): Promise<Pushed> {
+  const image = await packReleaseImage(
+    {
       repository: id.repository,
       project: id.project,
-      commit_sha: id.sha,
-      release_number: number,
-      oci_uri: ociReference(deps.store.registry, id),
-      oci_digest: digest,
-      resources_digest: image.resources.digest,
-      created_by: actor.subject,
-      source: { ...req.commit, branches: commitBranches(req) },
-      pipeline_run_id: req.pipeline_run_id,
-      artifacts,
-    });
-    if (signature) await recordSignature(tx, releaseId, signature);
-    await releases.insertAliases(tx, { id: releaseId, ...id }, aliases);
-    await releases.insertTrigger(tx, releaseId, trigger);
-    await appendAudit(tx, {
-      actor: actor.subject,
-      action: 'release.created',
-      subject: canonicalId(id),
-      details: {
-        release_number: number,
-        oci_digest: digest,
-        trigger: req.trigger,
-        commit_branches: commitBranches(req),
-        aliases: aliases.map((a) => a.alias),
-        ...(derivedTaken ? { skipped_aliases: [derived] } : {}),
-        pipeline_run_id: req.pipeline_run_id ?? null,
+      sha: id.sha,
+      releaseNumber: plan.number,
+      aliases: plan.aliases,
+      triggers: [{ type: trigger.type, branch: trigger.branch, tag: trigger.tag }],
+      source: {
+        author: req.commit.author ?? null,
+        message: req.commit.message ?? null,
+        committed_at: req.commit.committed_at ?? null,
+        url: req.commit.url ?? null,
       },
-    });
-    return { created: true, release: (await releases.findById(tx, releaseId))! };
+      artifacts: req.artifacts ?? [],
+    },
+    layer,
+  );
+  // A key retired while this replica runs signs nothing more (review F4): checked before each signature.
+  if (deps.signingKey) await assertSigningKeyActive(db, deps.signingKey);
+  const repository = imageRepository(id);
+  const [pushedImage, signed] = await Promise.allSettled([
+    deps.store.push(repository, id.sha, [EMPTY_CONFIG, image.resources, image.metadata], image.manifest),
+    deps.signingKey
+      ? signAndPushRelease(deps.store, deps.signingKey, repository, canonicalId(id), {
+          digest: image.manifest.digest,
+          size: image.manifest.size,
+        })
+      : Promise.resolve(undefined),
+  ]);
+  if (pushedImage.status === 'rejected') throw pushedImage.reason;
+  if (signed.status === 'rejected') throw signed.reason;
+  return { plan, digest: pushedImage.value, manifest: image.manifest, resourcesDigest: image.resources.digest, signature: signed.value };
+}
+
+/** The rows of a new release whose image is pushed and verified: release, signature, aliases, trigger and the audit entry, in `tx`. */
+async function insertRelease(
+  tx: Db,
+  deps: CreateReleaseDeps,
+  id: ReleaseIdentity,
+  req: CreateReleaseRequest,
+  actor: Principal,
+  trigger: Omit<Trigger, 'triggered_at'>,
+  plan: NewReleasePlan,
+  pushed: Pushed,
+): Promise<CreateReleaseResult> {
+  const releaseId = randomUUID();
+  const artifacts = req.artifacts ?? [];
+  await releases.insertRelease(tx, {
+    id: releaseId,
+    repository: id.repository,
+    project: id.project,
+    commit_sha: id.sha,
+    release_number: plan.number,
+    oci_uri: ociReference(deps.store.registry, id),
+    oci_digest: pushed.digest,
+    resources_digest: pushed.resourcesDigest,
+    created_by: actor.subject,
+    source: { ...req.commit, branches: commitBranches(req) },
+    pipeline_run_id: req.pipeline_run_id,
+    artifacts,
   });
+  if (pushed.signature) await recordSignature(tx, releaseId, pushed.signature);
+  await releases.insertAliases(tx, { id: releaseId, ...id }, plan.aliases);
+  await releases.insertTrigger(tx, releaseId, trigger);
+  await appendAudit(tx, {
+    actor: actor.subject,
+    action: 'release.created',
+    subject: canonicalId(id),
+    details: {
+      release_number: plan.number,
+      oci_digest: pushed.digest,
+      trigger: req.trigger,
+      commit_branches: commitBranches(req),
+      aliases: plan.aliases.map((a) => a.alias),
+      ...(plan.derivedTaken ? { skipped_aliases: [plan.derived] } : {}),
+      pipeline_run_id: req.pipeline_run_id ?? null,
+    },
+  });
+  return { created: true, release: (await releases.findById(tx, releaseId))! };
+}
+
+/**
+ * Points the tag `<sha>` back at the recorded release's manifest when this request pushed
+ * another one under it without the lock (it lost the race to register the commit, or failed
+ * after another request recorded it). The manifest is read by digest from the registry.
+ */
+async function retagRecorded(store: ReleaseStore, repository: string, sha: string, recorded: string): Promise<void> {
+  const current = await store.getManifest(repository, sha).catch(() => undefined);
+  if (current?.digest === recorded) return;
+  const manifest = await store.getManifest(repository, recorded);
+  await store.push(repository, sha, [], makeBlob(manifest.mediaType, manifest.bytes));
 }
 
 /** A later pipeline run for a released commit: new tags and triggers are added, the content never changes. */

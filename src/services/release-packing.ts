@@ -68,7 +68,8 @@ export async function packReleaseImage(
   const packed = await releasePool.run<PackedImage>({ kind: 'image', input, layer: summary } satisfies ReleaseJob, {
     what: `building the release image of ${input.repository}/${input.project} ${input.sha}`,
     hint: HINT,
-    // its caller holds the project's lock: it goes before the registrations still to be packed
+    // a registration already admitted and pushing (or holding the project's lock): it goes
+    // before the registrations still to be packed
     urgent: true,
   });
   return { manifest: asBlob(packed.manifest), metadata: asBlob(packed.metadata), resources: layer.blob };
