@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { printTable } from './load.js';
 import type { Figure } from './report.js';
 
-const ALL = ['registry', 'resolve', 'render', 'cli', 'gitops', 'trains', 'cmp', 'bombs', 'metrics', 'diff', 'healthz', 'overview'];
+const ALL = ['registry', 'resolve', 'render', 'cli', 'gitops', 'trains', 'cmp', 'bombs', 'metrics', 'diff', 'healthz', 'overview', 'lists'];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
 const out = join(mkdtempSync(join(tmpdir(), 'forge-bench-')), 'figures.jsonl');
 

@@ -7,14 +7,18 @@
 import type { List, ProjectSummary } from '../contract/index.js';
 import type { Client } from './client.js';
 
-/** Every project the server has releases of (`GET /projects`, paged by 200). */
+/** Every project the server has releases of (`GET /projects`, 200 a page, following its `next` cursor). */
 async function knownProjects(api: Client): Promise<{ repository: string; project: string }[]> {
   const out: { repository: string; project: string }[] = [];
-  for (let offset = 0; ; offset += 200) {
-    const page = await api.request<List<ProjectSummary>>('GET', `/projects?limit=200&offset=${offset}`);
+  let cursor: string | null = null;
+  do {
+    const q = new URLSearchParams({ limit: '200' });
+    if (cursor) q.set('cursor', cursor);
+    const page: List<ProjectSummary> = await api.request<List<ProjectSummary>>('GET', `/projects?${q}`);
     out.push(...page.items.map((p) => ({ repository: p.repository, project: p.project })));
-    if (page.items.length < 200 || out.length >= page.total) return out;
-  }
+    cursor = page.next;
+  } while (cursor);
+  return out;
 }
 
 /**

@@ -40,17 +40,32 @@ export const errorResponses = {
   503: ErrorEnvelope,
 };
 
-/** `?limit=` (1-200, default 20) and `?offset=` (default 0) of every list. */
+/**
+ * `?limit=` (1-200, default 20) and where the page starts: after `cursor` (the `next` of the
+ * previous page, keyset paging: stable while items are added) or, without one, after skipping
+ * `offset` items (default 0). Every list of the API takes these (issue #18).
+ */
 export const Paging = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 20 })),
   offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647, default: 0 })),
+  cursor: Type.Optional(Type.String({ maxLength: 1000 })),
 });
 export type Paging = Static<typeof Paging>;
 
-/** A page of a list: the items, how many there are in all, and the page asked for. */
+/**
+ * A page of a list: the items, how many there are in all, the page asked for (`offset` is 0
+ * when paged by cursor), and `next`: the cursor of the following page (src/core/cursor.ts),
+ * null on the last.
+ */
 export const ListOf = <T extends TSchema>(item: T) =>
-  Type.Object({ items: Type.Array(item), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() });
+  Type.Object({
+    items: Type.Array(item),
+    total: Type.Integer(),
+    limit: Type.Integer(),
+    offset: Type.Integer(),
+    next: Nullable(Type.String()),
+  });
 export type List<T> = Omit<Static<ReturnType<typeof ListOf<TSchema>>>, 'items'> & { items: T[] };
 
-/** What a list query of the store answers: one page of items and the count of all. */
-export type Page<T> = Pick<List<T>, 'items' | 'total'>;
+/** What a list query of the store answers: one page of items, how many there are in all, and the cursor of the page after (null: none). */
+export type Page<T> = Pick<List<T>, 'items' | 'total' | 'next'>;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { openReleaseStore } from '../registry/index.js';
 import { startArgocdLoop } from '../services/argocd-poller.js';
 import { type OpenDeployContext, openServerDeployments } from '../services/deployment-runtime.js';
+import { releaseCache } from '../services/release-cache.js';
 import { ensureInstallationKey } from '../services/signing-keys.js';
 import { revocationList } from '../services/token-revocations.js';
 import { startWebhookDispatcher, subscribeReceivers } from '../services/webhooks.js';
@@ -29,6 +30,8 @@ export async function startServer(settings: Settings, log: (line: string) => voi
         })
       : await openPglite(join(settings.dataDir, 'db'));
     await migrate(db);
+    // the release resolution cache starts watching for changes now, so that it is usable by the first reads
+    releaseCache(db, settings.releaseCacheMib * 1024 * 1024);
     const store = openReleaseStore({
       registry: settings.registry,
       dataDir: settings.dataDir,

@@ -5,14 +5,15 @@
  */
 import type { AuditChainCheck, AuditEntry, List, Paging } from '../contract/index.js';
 import { checkAnchors } from '../core/audit-anchor.js';
+import { windowOf } from '../core/cursor.js';
 import { auditHashes, latestAuditSeq, listAudit, verifyAudit } from '../store/audit.js';
 import type { Db } from '../store/db.js';
 import type { DeployContext } from './deployment-context.js';
 
-/** A page of the log, newest first, in one query. */
+/** A page of the log, newest first, in one query: `limit` after `cursor` (a seq), else after `offset`. 400 for a cursor this list did not give. */
 export async function auditPage(ctx: { db: Db }, paging: Paging): Promise<List<AuditEntry>> {
-  const { limit = 20, offset = 0 } = paging;
-  return { ...(await listAudit(ctx.db, limit, offset)), limit, offset };
+  const { limit, offset, after } = windowOf(paging, ['integer']);
+  return { ...(await listAudit(ctx.db, limit, offset, after?.[0] as number | undefined)), limit, offset };
 }
 
 /**

@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { BreakGlass, BreakGlassQuery, BreakGlassRequest, FreezeOccurrence, FreezeWindows, List } from '../contract/index.js';
+import { windowOf } from '../core/cursor.js';
 import { ForgeError, validationError } from '../core/errors.js';
 import { activeOccurrence, nextOccurrence, type FreezeOccurrence as Occurrence } from '../core/freeze-windows.js';
 import { isUuid } from '../core/identity.js';
@@ -104,10 +105,10 @@ export async function getBreakGlass(ctx: Pick<PlatformContext, 'db'>, id: string
   return found;
 }
 
-/** GET /break-glass: newest first, optionally of one environment and status. */
+/** GET /break-glass: newest first, optionally of one environment and status; `limit` after `cursor`, else after `offset`. 400 for a cursor this list did not give. */
 export async function listBreakGlass(ctx: Pick<PlatformContext, 'db'>, q: BreakGlassQuery): Promise<List<BreakGlass>> {
-  const { limit = 20, offset = 0 } = q;
-  return { ...(await store.listBreakGlass(ctx.db, { environment: q.environment, status: q.status }, limit, offset)), limit, offset };
+  const { limit, offset, after } = windowOf(q, ['timestamp', 'uuid']);
+  return { ...(await store.listBreakGlass(ctx.db, { environment: q.environment, status: q.status }, limit, offset, after)), limit, offset };
 }
 
 function wire(environment: string, o: Occurrence): FreezeOccurrence {

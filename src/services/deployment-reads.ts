@@ -1,5 +1,6 @@
 /** The deployment read models (DESIGN.md §8, §10): the active deployment of a slot, and its history. */
 import type { Deployment, List, SlotParams } from '../contract/index.js';
+import { windowOf } from '../core/cursor.js';
 import { ForgeError } from '../core/errors.js';
 import * as clusterOutcomes from '../store/cluster-outcomes.js';
 import * as deployments from '../store/deployments.js';
@@ -44,8 +45,24 @@ export async function activeDeploymentOf(ctx: PlatformContext, p: SlotParams): P
   };
 }
 
-/** A page of every deployment of the slot, newest first in the order they were recorded. */
-export async function deploymentHistoryOf(ctx: PlatformContext, p: SlotParams, limit: number, offset: number): Promise<List<Deployment>> {
+/**
+ * A page of every deployment of the slot, newest first in the order they were recorded: `limit`
+ * after `cursor` (the `next` of a previous page), else after `offset`. 400 for a cursor this
+ * list did not give.
+ */
+export async function deploymentHistoryOf(
+  ctx: PlatformContext,
+  p: SlotParams,
+  limit: number,
+  offset: number,
+  cursor?: string,
+): Promise<List<Deployment>> {
   const s = slotOf(ctx, p);
-  return { ...(await deployments.deploymentHistory(ctx.db, s.environment, s.repository, s.project, limit, offset)), limit, offset };
+  const window = windowOf({ limit, offset, cursor }, ['integer']);
+  const afterSeq = window.after?.[0] as number | undefined;
+  return {
+    ...(await deployments.deploymentHistory(ctx.db, s.environment, s.repository, s.project, limit, window.offset, afterSeq)),
+    limit,
+    offset: window.offset,
+  };
 }

@@ -6,6 +6,7 @@
  * slot is read on every request.
  */
 import type { Environment, EnvironmentsPage, EnvironmentsQuery } from '../contract/index.js';
+import { decodeCursor, encodeCursor } from '../core/cursor.js';
 import { validationError } from '../core/errors.js';
 import type { Environment as ConfiguredEnvironment } from '../core/platform-config.js';
 import { clusterStatuses } from '../store/cluster-outcomes.js';
@@ -62,7 +63,7 @@ export async function environmentsMatrix(ctx: PlatformContext, query: Environmen
   for (const { environment, ...d } of active)
     byEnvironment.get(environment)?.push({ ...d, cluster: cluster.get(`${environment}/${d.repository}/${d.project}`) ?? null });
   const items = page.map((e) => ({ name: e.name, promotion_policy: promotionPolicy(e), deployments: byEnvironment.get(e.name)! }));
-  const next = offset + limit < listed.length ? Buffer.from(JSON.stringify([page[page.length - 1].name])).toString('base64url') : null;
+  const next = offset + limit < listed.length ? encodeCursor([page[page.length - 1].name]) : null;
   const answer = { items, total: listed.length, limit, offset, next };
   if (cluster.size === 0) {
     if (!unobserved.has(active)) unobserved.set(active, new Map());
@@ -76,12 +77,7 @@ const unobserved = new WeakMap<object, Map<string, EnvironmentsPage>>();
 
 /** Where the page after the environment a cursor names starts. */
 function afterCursor(listed: ConfiguredEnvironment[], cursor: string): number {
-  let name: unknown;
-  try {
-    name = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))[0];
-  } catch {
-    name = undefined;
-  }
+  const [name] = decodeCursor(cursor, ['string']);
   const at = listed.findIndex((e) => e.name === name);
   if (at < 0)
     throw validationError([{ path: 'cursor', message: 'is not a cursor this server gave (expected the `next` of a previous page)' }]);

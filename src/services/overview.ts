@@ -10,6 +10,7 @@
  * are still read per project and gated environment.
  */
 import type { OverviewCell, OverviewPage, OverviewQuery, OverviewRow } from '../contract/index.js';
+import { decodeCursor, encodeCursor } from '../core/cursor.js';
 import { validationError } from '../core/errors.js';
 import { isAllowed, type Principal } from '../core/permissions.js';
 import type { Environment } from '../core/platform-config.js';
@@ -21,20 +22,14 @@ import { type DecisionFacts, decideFrom } from './deployment-policy.js';
 import { promotionPolicy } from './environments-matrix.js';
 import { readAtHead } from './read-model-cache.js';
 
-/** The cursor of the page after `row`: its repository and project, opaque to clients (base64url JSON). */
+/** The cursor of the page after `row`: its repository and project (src/core/cursor.ts, as GET /projects'). */
 export function cursorAfter(row: { repository: string; project: string }): string {
-  return Buffer.from(JSON.stringify([row.repository, row.project])).toString('base64url');
+  return encodeCursor([row.repository, row.project]);
 }
 
-function decodeCursor(cursor: string): { repository: string; project: string } {
-  try {
-    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string')
-      return { repository: v[0], project: v[1] };
-  } catch {
-    /* reported below */
-  }
-  throw validationError([{ path: 'cursor', message: 'is not a cursor this server gave (expected the `next` of a previous page)' }]);
+function decodeProjectCursor(cursor: string): { repository: string; project: string } {
+  const [repository, project] = decodeCursor(cursor, ['string', 'string']) as string[];
+  return { repository, project };
 }
 
 /** The configured environments shown: all, or the one asked for (400 naming it when unknown). */
@@ -165,7 +160,7 @@ async function judge(ctx: PlatformContext, principal: Principal, envs: Environme
 export async function overview(ctx: PlatformContext, principal: Principal, query: OverviewQuery): Promise<OverviewPage> {
   const { limit = 100, offset = 0 } = query;
   const envs = shownEnvironments(ctx, query.environment);
-  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+  const after = query.cursor === undefined ? undefined : decodeProjectCursor(query.cursor);
   const filter = { repository: query.repository?.toLowerCase(), project: query.project, search: query.q?.toLowerCase() || undefined };
   const environments = envs.map((e) => ({ name: e.name, promotion_policy: promotionPolicy(e) }));
   const pageOffset = after ? 0 : offset;

@@ -19,6 +19,7 @@ import type {
   TrainPolicyResult,
   TrainsQuery,
 } from '../contract/index.js';
+import { windowOf } from '../core/cursor.js';
 import { type FieldProblem, ForgeError, validationError } from '../core/errors.js';
 import { isAllowed, type Principal } from '../core/permissions.js';
 import { type Environment, findEnvironment } from '../core/platform-config.js';
@@ -104,17 +105,24 @@ export async function getTrain(ctx: { db: Db }, ref: string): Promise<Train> {
   return t;
 }
 
-/** GET /trains: newest first. */
+/** GET /trains: newest first, `limit` after `cursor` (a train's seq), else after `offset`. 400 for a cursor this list did not give. */
 export async function listTrains(ctx: { db: Db }, q: TrainsQuery): Promise<List<Train>> {
-  const { limit = 20, offset = 0 } = q;
-  return { ...(await trains.listTrains(ctx.db, limit, offset)), limit, offset };
+  const { limit, offset, after } = windowOf(q, ['integer']);
+  return { ...(await trains.listTrains(ctx.db, limit, offset, after?.[0] as number | undefined)), limit, offset };
 }
 
-/** GET /trains/{train}/deployments: its deployments and rollbacks, newest first, optionally to one environment. */
+/**
+ * GET /trains/{train}/deployments: its deployments and rollbacks, newest first, optionally to one
+ * environment; `limit` after `cursor`, else after `offset`. 400 for a cursor this list did not give.
+ */
 export async function listTrainDeployments(ctx: { db: Db }, ref: string, q: TrainDeploymentsQuery): Promise<List<TrainDeployment>> {
+  const { limit, offset, after } = windowOf(q, ['integer']);
   const t = await getTrain(ctx, ref);
-  const { limit = 20, offset = 0 } = q;
-  return { ...(await trains.listTrainDeployments(ctx.db, t.id, q.environment, limit, offset)), limit, offset };
+  return {
+    ...(await trains.listTrainDeployments(ctx.db, t.id, q.environment, limit, offset, after?.[0] as number | undefined)),
+    limit,
+    offset,
+  };
 }
 
 /** The configured environment `name`: 400 when it is not a name, 404 naming the known ones when it is not configured. */

@@ -1,6 +1,10 @@
 /** The approval aggregate: bound to (release digest, environment), expiring, revocable, never used up. */
-import type { Approval, ApprovalStatus } from '../contract/index.js';
+import type { Approval, ApprovalStatus, Page } from '../contract/index.js';
+import { cutPage } from '../core/cursor.js';
 import type { Db } from './db.js';
+
+/** A timestamp as a cursor holds it: UTC to the microsecond (the database's precision), so that no two keys collide. */
+const MICROS = (col: string) => `to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 const SELECT = `
 select a.*, r.release_number,
@@ -56,18 +60,35 @@ export function approvalsFor(db: Db, digest: string, environment: string): Promi
   ]);
 }
 
-/** The approvals queue, newest first, with the count of all that match: one round trip. */
-export async function listApprovals(db: Db, filter: { environment?: string; status?: ApprovalStatus }, limit: number, offset: number) {
+/**
+ * The approvals queue, newest first (approved_at desc, id desc), with the count of all that
+ * match: one round trip. `limit` after the key `after` ([approved_at to the microsecond, id], as
+ * a previous page's `next` holds it), else after skipping `offset`. Walks approvals_recent or
+ * approvals_queue_keyset (migration 0171).
+ */
+export async function listApprovals(
+  db: Db,
+  filter: { environment?: string; status?: ApprovalStatus },
+  limit: number,
+  offset: number,
+  after?: (string | number)[],
+): Promise<Page<Approval>> {
   const where = `where ($1::text is null or a.environment = $1) and ($2::text is null or
     (case when a.revoked_at is not null then 'revoked' when a.expires_at <= now() then 'expired' else 'active' end) = $2)`;
-  const rows = await db.query<Approval & { total: number }>(
-    `with queue as (${SELECT} ${where})
-     select t.total, q.* from (select count(*)::int as total from queue) t
-     left join lateral (select * from queue order by approved_at desc, id limit $3 offset $4) q on true
-     order by q.approved_at desc, q.id`,
-    [filter.environment ?? null, filter.status ?? null, limit, offset],
+  const keyset = after ? 'and (a.approved_at, a.id) < ($5::timestamptz, $6::uuid)' : '';
+  const rows = await db.query<Approval & { total: number; key_at: string }>(
+    `select t.total, q.* from (select count(*)::int as total from approvals a ${where}) t
+     left join lateral (${SELECT.replace('select a.*,', `select a.*, ${MICROS('a.approved_at')} as key_at,`)} ${where} ${keyset}
+       order by a.approved_at desc, a.id desc limit $3 offset $4) q on true
+     order by q.approved_at desc, q.id desc`,
+    [filter.environment ?? null, filter.status ?? null, limit + 1, offset, ...(after ?? [])],
   );
-  return { items: rows.filter((r) => r.id !== null).map(({ total: _total, ...approval }) => approval), total: rows[0]?.total ?? 0 };
+  const page = cutPage(
+    rows.filter((r) => r.id !== null),
+    limit,
+    (a) => [a.key_at, a.id],
+  );
+  return { items: page.items.map(({ total: _total, key_at: _key, ...approval }) => approval), total: rows[0]?.total ?? 0, next: page.next };
 }
 
 /** Revokes an active approval; answers false when it was already revoked or expired. */

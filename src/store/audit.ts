@@ -1,5 +1,8 @@
 /** The append-only audit log. Appends serialise on one advisory lock so the chain has no forks. */
+
+import type { Page } from '../contract/index.js';
 import { type AuditEntry, CHAIN_START, type ChainCheck, entryHash, GENESIS_HASH, verifyChain } from '../core/audit-chain.js';
+import { cutPage } from '../core/cursor.js';
 import type { Db } from './db.js';
 import { LOCK_AUDIT_APPEND, lockFixed } from './lock-keys.js';
 
@@ -29,15 +32,25 @@ export async function appendAudit(tx: Db, event: AuditEvent): Promise<void> {
   );
 }
 
-/** A page of the log, newest first, with the count of all entries: one round trip. */
-export async function listAudit(db: Db, limit: number, offset: number): Promise<{ items: AuditEntry[]; total: number }> {
+/**
+ * A page of the log, newest first (seq desc): `limit` entries after the seq `afterSeq`, else
+ * after skipping `offset`; one round trip. `total` is the newest seq: the log is append-only
+ * and numbered from 1 without gaps (a count would read every entry).
+ */
+export async function listAudit(db: Db, limit: number, offset: number, afterSeq?: number): Promise<Page<AuditEntry>> {
+  const after = afterSeq === undefined ? [] : [afterSeq];
   const rows = await db.query<AuditEntry & { total: number }>(
-    `select t.total, a.* from (select count(*)::int as total from audit_log) t
-     left join lateral (select * from audit_log order by seq desc limit $1 offset $2) a on true
+    `select t.total, a.* from (select coalesce(max(seq), 0)::int as total from audit_log) t
+     left join lateral (select * from audit_log ${after.length ? 'where seq < $3' : ''} order by seq desc limit $1 offset $2) a on true
      order by a.seq desc`,
-    [limit, offset],
+    [limit + 1, offset, ...after],
   );
-  return { items: rows.filter((r) => r.seq !== null).map(({ total: _total, ...entry }) => entry), total: rows[0]?.total ?? 0 };
+  const page = cutPage(
+    rows.filter((r) => r.seq !== null),
+    limit,
+    (e) => [Number(e.seq)],
+  );
+  return { items: page.items.map(({ total: _total, ...entry }) => entry), total: rows[0]?.total ?? 0, next: page.next };
 }
 
 /**

@@ -3,8 +3,12 @@
  * for with a reason, granted once by someone else, expiring. Granting is one compare-and-swap
  * update, so two replicas granting at once cannot both succeed.
  */
-import type { BreakGlass, BreakGlassStatus } from '../contract/index.js';
+import type { BreakGlass, BreakGlassStatus, Page } from '../contract/index.js';
+import { cutPage } from '../core/cursor.js';
 import type { Db } from './db.js';
+
+/** A timestamp as a cursor holds it: UTC to the microsecond (the database's precision), so that no two keys collide. */
+const MICROS = (col: string) => `to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 const STATUS = `case when b.granted_at is null then 'requested' when b.expires_at <= now() then 'expired' else 'granted' end`;
 const SELECT = `select b.*, r.release_number, ${STATUS} as status from break_glass b join releases r on r.id = b.release_id`;
@@ -56,23 +60,29 @@ export function grantsFor(db: Db, releaseId: string, digest: string, environment
   );
 }
 
-/** Break-glasses, newest first, with the count of all that match. */
+/**
+ * Break-glasses, newest first (requested_at desc, id desc), with the count of all that match:
+ * `limit` after the key `after` ([requested_at to the microsecond, id]), else after skipping
+ * `offset`. Walks break_glass_keyset (migration 0171).
+ */
 export async function listBreakGlass(
   db: Db,
   filter: { environment?: string; status?: BreakGlassStatus },
   limit: number,
   offset: number,
-): Promise<{ items: BreakGlass[]; total: number }> {
+  after?: (string | number)[],
+): Promise<Page<BreakGlass>> {
   const where = `where ($1::text is null or b.environment = $1) and ($2::text is null or ${STATUS} = $2)`;
-  const [count] = await db.query<{ total: number }>(
-    `select count(*)::int as total from break_glass b join releases r on r.id = b.release_id ${where}`,
-    [filter.environment ?? null, filter.status ?? null],
-  );
-  const items = await db.query<BreakGlass>(`${SELECT} ${where} order by b.requested_at desc, b.id limit $3 offset $4`, [
+  const [count] = await db.query<{ total: number }>(`select count(*)::int as total from break_glass b ${where}`, [
     filter.environment ?? null,
     filter.status ?? null,
-    limit,
-    offset,
   ]);
-  return { items, total: count?.total ?? 0 };
+  const keyset = after ? 'and (b.requested_at, b.id) < ($5::timestamptz, $6::uuid)' : '';
+  const rows = await db.query<BreakGlass & { key_at: string }>(
+    `${SELECT.replace('select b.*,', `select b.*, ${MICROS('b.requested_at')} as key_at,`)} ${where} ${keyset}
+     order by b.requested_at desc, b.id desc limit $3 offset $4`,
+    [filter.environment ?? null, filter.status ?? null, limit + 1, offset, ...(after ?? [])],
+  );
+  const page = cutPage(rows, limit, (b) => [b.key_at, b.id]);
+  return { items: page.items.map(({ key_at: _key, ...b }) => b), total: count?.total ?? 0, next: page.next };
 }

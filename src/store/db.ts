@@ -16,6 +16,38 @@ export interface Db {
   /** Runs fn in one transaction: committed when fn resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /**
+   * Watches changes to what release reads show (migration 0150's triggers; issue #18): `change`
+   * gets each changed project as `{"repository","project"}` JSON text, or `*` for "anything may
+   * have changed". This replica's own transactions are reported before `transaction()` resolves;
+   * other replicas' (PostgreSQL) arrive by LISTEN on a connection of the watch's own. `up` is
+   * called when every change from then on will be reported, `down` when that is no longer so
+   * (the LISTEN connection was lost: it is retried every second). Resolves to a stop function.
+   */
+  watchReleaseChanges?(watch: ReleaseChangeWatch): Promise<() => Promise<void>>;
+}
+
+/** What `Db.watchReleaseChanges` reports to. */
+export interface ReleaseChangeWatch {
+  change(project: string): void;
+  up(): void;
+  down(): void;
+}
+
+/** The NOTIFY channel and transaction-local setting migration 0150's triggers write. */
+const RELEASE_CHANNEL = 'forge_release_changes';
+const READ_PENDING = "select current_setting('forge.release_changes', true) as pending";
+
+/** The watches of one database handle, told of the release changes each committed transaction made. */
+function localChanges() {
+  const watches = new Set<ReleaseChangeWatch>();
+  return {
+    watches,
+    committed(pending: string | null | undefined) {
+      if (!pending) return;
+      for (const project of pending.split('\n')) for (const w of watches) w.change(project);
+    },
+  };
 }
 
 // Timestamps come back as ISO strings and int8 as numbers on both engines.
@@ -69,6 +101,8 @@ export async function openPostgres(url: string, max = 10, bounds: LockBounds = {
   // crash the process; the borrower learns of it from its next query, which fails.
   pool.on('connect', (client) => client.on('error', () => {}));
   await pool.query('select 1');
+  const local = localChanges();
+  const listeners = new Set<() => Promise<void>>();
   const wrap =
     (run: (query: pg.QueryConfig) => Promise<pg.QueryResult>): Db['query'] =>
     async (text, params) =>
@@ -95,7 +129,9 @@ export async function openPostgres(url: string, max = 10, bounds: LockBounds = {
           transaction: (inner) => inner(tx),
         };
         const result = await fn(tx);
+        const [{ pending }] = (await client.query(READ_PENDING)).rows as { pending: string | null }[];
         await client.query('commit');
+        local.committed(pending);
         return result;
       } catch (err) {
         await client.query('rollback').catch(() => {
@@ -107,7 +143,62 @@ export async function openPostgres(url: string, max = 10, bounds: LockBounds = {
         client.release(broken);
       }
     },
-    close: () => pool.end(),
+    close: async () => {
+      for (const stop of [...listeners]) await stop();
+      await pool.end();
+    },
+    async watchReleaseChanges(watch) {
+      local.watches.add(watch);
+      let stopped = false;
+      let client: pg.Client | undefined;
+      let retry: NodeJS.Timeout | undefined;
+      const connect = async () => {
+        if (stopped) return;
+        const c = new pg.Client({ connectionString: url });
+        let lost = false;
+        const onLost = () => {
+          if (lost) return;
+          lost = true;
+          watch.down();
+          c.end().catch(() => {});
+          if (client === c) client = undefined;
+          if (!stopped) retry = setTimeout(connect, 1000);
+        };
+        c.on('error', onLost);
+        c.on('end', onLost);
+        c.on('notification', (n) => watch.change(n.payload ?? '*'));
+        try {
+          await c.connect();
+          await c.query(`listen ${RELEASE_CHANNEL}`);
+        } catch {
+          onLost();
+          return;
+        }
+        if (stopped) {
+          await c.end().catch(() => {});
+          return;
+        }
+        client = c;
+        watch.up();
+      };
+      const stop = async () => {
+        stopped = true;
+        listeners.delete(stop);
+        local.watches.delete(watch);
+        clearTimeout(retry);
+        const c = client;
+        client = undefined;
+        if (c) {
+          c.removeAllListeners('end');
+          c.removeAllListeners('error');
+          c.on('error', () => {});
+          await c.end().catch(() => {});
+        }
+      };
+      listeners.add(stop);
+      await connect();
+      return stop;
+    },
   };
   return db;
 }
@@ -126,20 +217,37 @@ export async function openPglite(dir: string): Promise<Db> {
     }
     return rows;
   };
+  const local = localChanges();
   const db: Db = {
     kind: 'pglite',
     query: async (text, params) => norm((await lite.query(text, params)).rows as Record<string, unknown>[]) as never,
     exec: async (script) => void (await lite.exec(script)),
-    transaction: (fn) =>
-      lite.transaction(async (t) => {
+    async transaction(fn) {
+      const { result, pending } = await lite.transaction(async (t) => {
         const tx: Db = {
           ...db,
           query: async (text, params) => norm((await t.query(text, params)).rows as Record<string, unknown>[]) as never,
           exec: async (script) => void (await t.exec(script)),
           transaction: (inner) => inner(tx),
         };
-        return fn(tx);
-      }),
+        const result = await fn(tx);
+        const [row] = (await t.query<{ pending: string | null }>(READ_PENDING)).rows;
+        return { result, pending: row?.pending };
+      });
+      local.committed(pending);
+      return result;
+    },
+    // One replica owns a data directory (server/data-dir-lock.ts): every change is this
+    // process's own; those made outside a transaction come back by LISTEN on the same engine.
+    async watchReleaseChanges(watch) {
+      local.watches.add(watch);
+      const unlisten = await lite.listen(RELEASE_CHANNEL, (payload) => watch.change(payload || '*'));
+      watch.up();
+      return async () => {
+        local.watches.delete(watch);
+        if (!lite.closed) await unlisten();
+      };
+    },
     close: async () => {
       await lite.close();
       restrictModes(dir); // files the database created while running

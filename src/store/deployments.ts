@@ -1,6 +1,7 @@
 /** The deployment aggregate: pending → active | failed, active → superseded, with leases on pending rows. */
 
-import type { Deployment, DeploymentKind, DeploymentStatus } from '../contract/index.js';
+import type { Deployment, DeploymentKind, DeploymentStatus, Page } from '../contract/index.js';
+import { cutPage } from '../core/cursor.js';
 import type { PolicyCheck } from '../core/policy/index.js';
 import type { Db } from './db.js';
 import { lockSubject } from './lock-keys.js';
@@ -136,18 +137,32 @@ export async function deploymentsOfTrainDeployments(db: Db, ids: string[]) {
   return rows.map((row) => ({ train_deployment_id: row.train_deployment_id as string, deployment: toDeployment(row) }));
 }
 
-/** Newest first, in the order the deployments were recorded. */
-export async function deploymentHistory(db: Db, environment: string, repository: string, project: string, limit: number, offset: number) {
-  const rows = await db.query(
-    `${SELECT} where d.environment = $1 and d.repository = $2 and d.project = $3
-    order by d.recorded_seq desc limit $4 offset $5`,
-    [environment, repository, project, limit, offset],
+/**
+ * The slot's deployments, newest first in the order they were recorded (recorded_seq desc):
+ * `limit` after the seq `afterSeq`, else after skipping `offset`; walks deployments_history.
+ */
+export async function deploymentHistory(
+  db: Db,
+  environment: string,
+  repository: string,
+  project: string,
+  limit: number,
+  offset: number,
+  afterSeq?: number,
+): Promise<Page<Deployment>> {
+  // The page's ids first: the releases and aliases are then read for its rows only, not for every row an offset skips.
+  const read = await db.query(
+    `${SELECT} join (select id from deployments where environment = $1 and repository = $2 and project = $3
+       ${afterSeq === undefined ? '' : 'and recorded_seq < $6'} order by recorded_seq desc limit $4 offset $5) page on page.id = d.id
+     order by d.recorded_seq desc`,
+    [environment, repository, project, limit + 1, offset, ...(afterSeq === undefined ? [] : [afterSeq])],
   );
+  const page = cutPage(read, limit, (row) => [Number(row.recorded_seq)]);
   const [{ total }] = await db.query<{ total: number }>(
     'select count(*)::int as total from deployments where environment = $1 and repository = $2 and project = $3',
     [environment, repository, project],
   );
-  return { items: rows.map(toDeployment), total };
+  return { items: page.items.map(toDeployment), total, next: page.next };
 }
 
 /** Every active deployment, optionally of one repository/project, for status views. */

@@ -35,8 +35,9 @@ export interface ProjectWindow {
   limit: number | null;
 }
 
-const FILTER = `($1::text is null or r.repository = $1) and ($2::text is null or r.project = $2)
-  and ($3::text is null or strpos(lower(r.repository || '/' || r.project), $3) > 0)`;
+/** The filter on the projects table's row `p`. */
+const FILTER = `($1::text is null or p.repository = $1) and ($2::text is null or p.project = $2)
+  and ($3::text is null or strpos(lower(p.repository || '/' || p.project), $3) > 0)`;
 
 type Row = Omit<LatestRelease, 'aliases' | 'triggers' | 'source'> & {
   alias_rows: Alias[] | string;
@@ -53,7 +54,8 @@ const ISO = (col: string) => `to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"H
 
 /**
  * The projects matching `filter`, ordered by repository and project, each with its latest
- * release (highest number), one window of them; and how many match in all. The window comes
+ * release (highest number), one window of them; and how many match in all. Reads the projects
+ * table (migration 0170: each project's latest release), never every release. The window comes
  * back as one JSON value (the embedded engine hands over one value far faster than many rows).
  */
 export async function latestReleases(
@@ -64,11 +66,11 @@ export async function latestReleases(
   const params = [filter.repository ?? null, filter.project ?? null, filter.search ?? null];
   const [{ rows, total }] = await db.query<{ rows: string | Row[]; total: number }>(
     `with latest as (
-       select distinct on (r.repository, r.project) r.id, r.repository, r.project, r.release_number, r.commit_sha, r.oci_digest,
+       select r.id, r.repository, r.project, r.release_number, r.commit_sha, r.oci_digest,
          r.created_at, r.source_branches, r.source_author, r.source_message, r.source_committed_at, r.source_url
-       from releases r
-       where ${FILTER} and ($4::text is null or (r.repository, r.project) > ($4::text, $5::text))
-       order by r.repository, r.project, r.release_number desc
+       from projects p join releases r on r.id = p.latest_release_id
+       where ${FILTER} and ($4::text is null or (p.repository, p.project) > ($4::text, $5::text))
+       order by p.repository, p.project
        limit $6 offset $7
      ), names as (
        select a.release_id, json_agg(json_build_object('alias', a.alias, 'alias_type', a.alias_type) order by a.created_at, a.alias) as aliases
@@ -85,7 +87,7 @@ export async function latestReleases(
          'source_committed_at', ${ISO('l.source_committed_at')}, 'source_url', l.source_url,
          'alias_rows', coalesce(names.aliases, '[]'), 'trigger_rows', coalesce(runs.triggers, '[]')
        ) order by l.repository, l.project), '[]')::text as rows,
-       (select count(*)::int from (select distinct r.repository, r.project from releases r where ${FILTER}) p) as total
+       (select count(*)::int from projects p where ${FILTER}) as total
      from latest l left join names on names.release_id = l.id left join runs on runs.release_id = l.id`,
     [...params, window.after?.repository ?? null, window.after?.project ?? null, window.limit, window.offset],
   );

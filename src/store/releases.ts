@@ -1,6 +1,7 @@
 /** The release aggregate: releases with their aliases and triggers, and reference resolution. */
-import type { Artifact, AutoDeployment, Release, Trigger } from '../contract/index.js';
+import type { Artifact, AutoDeployment, Page, Release, Trigger } from '../contract/index.js';
 import { type Alias, referenceForms } from '../core/aliases.js';
+import { cutPage, type PageWindow } from '../core/cursor.js';
 import { ForgeError } from '../core/errors.js';
 import type { Db } from './db.js';
 import { lockSubject } from './lock-keys.js';
@@ -200,56 +201,114 @@ export async function resolveRelease(db: Db, repository: string, project: string
     [repository, project, ref, forms.number ?? null, forms.shaPrefix ?? null, forms.fullSha ?? null],
   );
   if (rows.length === 1) return toRelease(rows[0]);
-  if (rows.length > 1) {
-    const readings = rows.slice(0, 10).map((r) => ({ commit_sha: r.commit_sha, release_number: r.release_number, as: json(r.kinds) }));
-    throw new ForgeError(
-      'ambiguous_reference',
-      `"${ref}" matches several releases of ${repository}/${project} (${readings.map((c) => `release ${c.release_number} as ${c.as.join(' and ')}`).join(', ')}); give the full sha, or more of it`,
-      { candidates: readings },
+  if (rows.length > 1)
+    throw ambiguousReference(
+      repository,
+      project,
+      ref,
+      rows.map((r) => ({ commit_sha: r.commit_sha as string, release_number: r.release_number as number, as: json(r.kinds) })),
     );
-  }
   // a project is known from its first release: say so when there is none, not that the reference is wrong
   const [known] = await db.query('select 1 from releases where repository = $1 and project = $2 limit 1', [repository, project]);
-  if (!known)
-    throw new ForgeError(
+  throw unknownReference(repository, project, ref, !!known);
+}
+
+/** One reading of an ambiguous reference: the release it names and as what (alias, number, sha prefix). */
+export interface ReferenceReading {
+  commit_sha: string;
+  release_number: number;
+  as: string[];
+}
+
+/**
+ * 409 ambiguous_reference for `ref`, naming the first ten of `readings` (newest first, as
+ * resolveRelease orders them): shared with the resolution cache (services/release-cache.ts).
+ */
+export function ambiguousReference(repository: string, project: string, ref: string, readings: ReferenceReading[]): ForgeError {
+  const shown = readings.slice(0, 10);
+  return new ForgeError(
+    'ambiguous_reference',
+    `"${ref}" matches several releases of ${repository}/${project} (${shown.map((c) => `release ${c.release_number} as ${c.as.join(' and ')}`).join(', ')}); give the full sha, or more of it`,
+    { candidates: shown },
+  );
+}
+
+/** 404 not_found for `ref`: no such project (`projectKnown` false: it has no release), or no release of it by that name. */
+export function unknownReference(repository: string, project: string, ref: string, projectKnown: boolean): ForgeError {
+  if (!projectKnown)
+    return new ForgeError(
       'not_found',
       `no project ${repository}/${project}: it has no release (a project is known from its first registered release); check the repository and project names`,
       { repository, project },
     );
-  throw new ForgeError(
+  return new ForgeError(
     'not_found',
     `no release of ${repository}/${project} is named "${ref}" (tried tag and branch aliases, release numbers and sha prefixes of at least 7 characters)`,
   );
 }
 
-export async function listReleases(db: Db, repository: string, project: string, limit: number, offset: number) {
-  const rows = await db.query<Row>(
-    `${SELECT} where r.repository = $1 and r.project = $2 order by r.release_number desc limit $3 offset $4`,
-    [repository, project, limit, offset],
-  );
-  const [{ total }] = await db.query<{ total: number }>(
-    'select count(*)::int as total from releases where repository = $1 and project = $2',
-    [repository, project],
-  );
-  return { items: rows.map(toRelease), total };
+/**
+ * Up to `limit` releases of a project, newest first, whole (the resolution cache loads a
+ * project's releases at once: services/release-cache.ts).
+ */
+export async function projectReleases(db: Db, repository: string, project: string, limit: number): Promise<Release[]> {
+  const rows = await db.query<Row>(`${SELECT} where r.repository = $1 and r.project = $2 order by r.release_number desc limit $3`, [
+    repository,
+    project,
+    limit,
+  ]);
+  return rows.map(toRelease);
 }
 
-/** Every repository and project with its latest release. */
-export async function listProjects(db: Db, limit: number, offset: number) {
+/**
+ * A page of a project's releases, newest first (release_number desc, unique in the project):
+ * after the release number `window.after[0]`, else after skipping `window.offset`, with
+ * `total` from the projects table (migration 0170) instead of counting the project's releases.
+ * Walks the unique index on (repository, project, release_number) (test/explain.test.ts).
+ */
+export async function listReleases(db: Db, repository: string, project: string, window: PageWindow): Promise<Page<Release>> {
+  const after = window.after === undefined ? [] : [window.after[0]];
+  // The page's ids first: the aliases, triggers and auto-deployments are then read for its rows
+  // only, not for every row an offset skips.
   const rows = await db.query<Row>(
-    `${SELECT} where r.id in (select distinct on (repository, project) id from releases
-       order by repository, project, release_number desc)
-     order by r.repository, r.project limit $1 offset $2`,
-    [limit, offset],
+    `${SELECT} join (select id from releases where repository = $1 and project = $2 ${after.length ? 'and release_number < $5' : ''}
+       order by release_number desc limit $3 offset $4) p on p.id = r.id
+     order by r.release_number desc`,
+    [repository, project, window.limit + 1, window.offset, ...after],
   );
-  const [{ total }] = await db.query<{ total: number }>(
-    'select count(*)::int as total from (select distinct repository, project from releases) p',
+  const [count] = await db.query<{ total: number }>('select release_count as total from projects where repository = $1 and project = $2', [
+    repository,
+    project,
+  ]);
+  const page = cutPage(rows, window.limit, (row) => [row.release_number as number]);
+  return { items: page.items.map(toRelease), total: count?.total ?? 0, next: page.next };
+}
+
+/**
+ * A page of every repository and project with its latest release, by repository then project
+ * (the database's collation): after the pair `window.after`, else after skipping
+ * `window.offset`. Reads the projects table (migration 0170: one row per project, kept by a
+ * trigger on releases), never every release; `total` counts its rows.
+ */
+export async function listProjects(
+  db: Db,
+  window: PageWindow,
+): Promise<Page<{ repository: string; project: string; latest_release: Release }>> {
+  const after = window.after === undefined ? [] : window.after;
+  const rows = await db.query<Row>(
+    `${SELECT} join (select latest_release_id from projects ${after.length ? 'where (repository, project) > ($3, $4)' : ''}
+       order by repository, project limit $1 offset $2) p on p.latest_release_id = r.id
+     order by r.repository, r.project`,
+    [window.limit + 1, window.offset, ...after],
   );
+  const [{ total }] = await db.query<{ total: number }>('select count(*)::int as total from projects');
+  const page = cutPage(rows, window.limit, (row) => [row.repository as string, row.project as string]);
   return {
-    items: rows.map((row) => {
+    items: page.items.map((row) => {
       const latest = toRelease(row);
       return { repository: latest.repository, project: latest.project, latest_release: latest };
     }),
     total,
+    next: page.next,
   };
 }

@@ -4,7 +4,8 @@
  * deployments.train_deployment_id). A train deployment's status and commit are read from its
  * members' rows: they are the outbox that carries it (src/services/train-deploy.ts).
  */
-import type { Train, TrainDeployment, TrainMember } from '../contract/index.js';
+import type { Page, Train, TrainDeployment, TrainMember } from '../contract/index.js';
+import { cutPage } from '../core/cursor.js';
 import type { Db } from './db.js';
 import * as deployments from './deployments.js';
 
@@ -65,11 +66,15 @@ export async function findTrain(db: Db, ref: string): Promise<Train | undefined>
   return row && toTrain(row);
 }
 
-/** Newest first. */
-export async function listTrains(db: Db, limit: number, offset: number): Promise<{ items: Train[]; total: number }> {
-  const rows = await db.query(`${TRAIN} order by t.seq desc limit $1 offset $2`, [limit, offset]);
+/** Newest first (seq desc): `limit` after the seq `afterSeq`, else after skipping `offset`; walks trains_seq (migration 0171). */
+export async function listTrains(db: Db, limit: number, offset: number, afterSeq?: number): Promise<Page<Train>> {
+  const rows = await db.query(
+    `${TRAIN.replace('select t.id,', 'select t.seq, t.id,')} ${afterSeq === undefined ? '' : 'where t.seq < $3'} order by t.seq desc limit $1 offset $2`,
+    [limit + 1, offset, ...(afterSeq === undefined ? [] : [afterSeq])],
+  );
   const [{ total }] = await db.query<{ total: number }>('select count(*)::int as total from trains');
-  return { items: rows.map(toTrain), total };
+  const page = cutPage(rows, limit, (row) => [Number(row.seq)]);
+  return { items: page.items.map(toTrain), total, next: page.next };
 }
 
 export interface NewTrainDeployment {
@@ -135,23 +140,30 @@ export async function getTrainDeployment(db: Db, id: string): Promise<TrainDeplo
   return row ? (await withMembers(db, [row]))[0] : undefined;
 }
 
-/** A train's deployments, newest first, optionally to one environment. */
+/**
+ * A train's deployments, newest first (seq desc), optionally to one environment: `limit` after
+ * the seq `afterSeq`, else after skipping `offset`; walks train_deployments_train.
+ */
 export async function listTrainDeployments(
   db: Db,
   trainId: string,
   environment: string | undefined,
   limit: number,
   offset: number,
-): Promise<{ items: TrainDeployment[]; total: number }> {
-  const rows = await db.query(
-    `${TRAIN_DEPLOYMENT} where td.train_id = $1 and ($2::text is null or td.environment = $2) order by td.seq desc limit $3 offset $4`,
-    [trainId, environment ?? null, limit, offset],
+  afterSeq?: number,
+): Promise<Page<TrainDeployment>> {
+  const read = await db.query(
+    `${TRAIN_DEPLOYMENT.replace('select td.id,', 'select td.seq, td.id,')} where td.train_id = $1 and ($2::text is null or td.environment = $2)
+     ${afterSeq === undefined ? '' : 'and td.seq < $5'} order by td.seq desc limit $3 offset $4`,
+    [trainId, environment ?? null, limit + 1, offset, ...(afterSeq === undefined ? [] : [afterSeq])],
   );
+  const page = cutPage(read, limit, (row) => [Number(row.seq)]);
+  const rows = page.items;
   const [{ total }] = await db.query<{ total: number }>(
     'select count(*)::int as total from train_deployments where train_id = $1 and ($2::text is null or environment = $2)',
     [trainId, environment ?? null],
   );
-  return { items: await withMembers(db, rows), total };
+  return { items: await withMembers(db, rows), total, next: page.next };
 }
 
 /**

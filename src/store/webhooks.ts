@@ -1,7 +1,11 @@
 /** Webhook fan-out cursor, deliveries and their attempts (migration 0011). */
 import { createHash } from 'node:crypto';
-import type { DeliveryStatus, WebhookDelivery } from '../contract/index.js';
+import type { DeliveryStatus, Page, WebhookDelivery } from '../contract/index.js';
+import { cutPage } from '../core/cursor.js';
 import type { Db } from './db.js';
+
+/** A timestamp as a cursor holds it: UTC to the microsecond (the database's precision), so that no two keys collide. */
+const MICROS = (col: string) => `to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 export interface Delivery {
   id: string;
@@ -143,14 +147,29 @@ export async function recordAttempt(
   });
 }
 
-export async function listDeliveries(db: Db, filter: { receiver?: string; status?: string }, limit: number, offset: number) {
+/**
+ * Deliveries, newest first (created_at desc, event_seq desc, id desc), with their attempts and
+ * the count of all that match: `limit` after the key `after` ([created_at to the microsecond,
+ * event_seq, id]), else after skipping `offset`. Walks webhook_deliveries_keyset (migration 0171).
+ */
+export async function listDeliveries(
+  db: Db,
+  filter: { receiver?: string; status?: string },
+  limit: number,
+  offset: number,
+  after?: (string | number)[],
+): Promise<Page<WebhookDelivery>> {
   const where = ['($1::text is null or receiver = $1)', '($2::text is null or status = $2)'].join(' and ');
   const params = [filter.receiver ?? null, filter.status ?? null];
-  const rows = await db.query<Delivery>(
-    `select id, receiver, event_seq, event, status, attempts, next_attempt_at, last_status_code, last_error, created_at, finished_at
-     from webhook_deliveries where ${where} order by created_at desc, event_seq desc limit $3 offset $4`,
-    [...params, limit, offset],
+  const keyset = after ? 'and (created_at, event_seq, id) < ($5::timestamptz, $6::bigint, $7::uuid)' : '';
+  const read = await db.query<Delivery & { key_at: string }>(
+    `select id, receiver, event_seq, event, status, attempts, next_attempt_at, last_status_code, last_error, created_at, finished_at,
+       ${MICROS('created_at')} as key_at
+     from webhook_deliveries where ${where} ${keyset} order by created_at desc, event_seq desc, id desc limit $3 offset $4`,
+    [...params, limit + 1, offset, ...(after ?? [])],
   );
+  const page = cutPage(read, limit, (d) => [d.key_at, Number(d.event_seq), d.id]);
+  const rows = page.items.map(({ key_at: _key, ...d }) => d);
   const [{ total }] = await db.query<{ total: number }>(`select count(*)::int as total from webhook_deliveries where ${where}`, params);
   const log = rows.length
     ? await db.query<{ delivery_id: string; attempt: number; at: string; status_code: number | null; error: string | null }>(
@@ -164,5 +183,5 @@ export async function listDeliveries(db: Db, filter: { receiver?: string; status
       .filter((a) => a.delivery_id === r.id)
       .map(({ attempt, at, status_code, error }) => ({ attempt, at, status_code, error })),
   }));
-  return { items, total };
+  return { items, total, next: page.next };
 }

@@ -131,8 +131,8 @@ export async function deploymentRoutes(app: App, ctx: AppContext, hide: boolean)
     },
     async (req) => {
       authorize(req, { kind: 'read' });
-      const { limit = 20, offset = 0 } = req.query;
-      return deploymentHistoryOf(deployContext(ctx), req.params, limit, offset);
+      const { limit = 20, offset = 0, cursor } = req.query;
+      return deploymentHistoryOf(deployContext(ctx), req.params, limit, offset, cursor);
     },
   );
 }

@@ -19,11 +19,18 @@ import type { PreparedResources } from '../../services/create-release.js';
 import { registerRelease } from '../../services/register-release.js';
 import { semanticReleaseDiffJson, unifiedReleaseDiff } from '../../services/release-diff.js';
 import { prepareRegistration } from '../../services/release-packing.js';
-import { getRelease, getReleaseManifests, listProjects, listReleases } from '../../services/release-reads.js';
+import { getReleaseManifests, listProjects, listReleases, readRelease } from '../../services/release-reads.js';
 import { authorize } from '../auth.js';
 import type { App, AppContext } from '../context.js';
 
 const tags = ['releases'];
+
+/** Whether an If-None-Match header names `etag` (RFC 9110 §13.1.2: `*`, or a list compared weakly). */
+function etagMatches(header: string | string[] | undefined, etag: string): boolean {
+  if (!header) return false;
+  const given = (Array.isArray(header) ? header.join(',') : header).split(',').map((t) => t.trim().replace(/^W\//, ''));
+  return given.includes('*') || given.includes(etag);
+}
 
 export async function releaseRoutes(app: App, ctx: AppContext, hide: boolean) {
   // Registration bodies (up to FORGE_BODY_LIMIT_BYTES, 16 MiB) are read in a packing thread,
@@ -88,7 +95,7 @@ export async function releaseRoutes(app: App, ctx: AppContext, hide: boolean) {
       schema: {
         hide,
         tags,
-        summary: 'List the releases of a project, newest first',
+        summary: 'List the releases of a project, newest first (keyset paging: `next` is the cursor of the page after)',
         params: ProjectParams,
         querystring: Paging,
         response: { 200: ListOf(Release), ...errorResponses },
@@ -96,25 +103,34 @@ export async function releaseRoutes(app: App, ctx: AppContext, hide: boolean) {
     },
     async (req) => {
       authorize(req, { kind: 'read' });
-      const { limit = 20, offset = 0 } = req.query;
-      return listReleases(ctx, req.params, limit, offset);
+      return listReleases(ctx, req.params, req.query);
     },
   );
 
+  // GET one release (spec release-deployment.md "Releases"; issue #18): answered from the
+  // resolution cache when it can (services/release-cache.ts), with a strong ETag that changes
+  // when any part of the representation does; If-None-Match with it answers 304 and no body.
   app.get(
     '/releases/:owner/:name/:project/:ref',
     {
       schema: {
         hide,
         tags,
-        summary: 'Get a release by tag or branch alias, number, or sha (prefix of 7 or more)',
+        summary:
+          'Get a release by tag or branch alias, number, or sha (prefix of 7 or more); answers an ETag, and 304 with no body when If-None-Match names it',
         params: ReleaseParams,
-        response: { 200: Release, ...errorResponses },
+        response: { 200: Release, 304: { description: 'not modified (If-None-Match matched the ETag)', type: 'null' }, ...errorResponses },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       authorize(req, { kind: 'read' });
-      return getRelease(ctx, req.params, req.params.ref);
+      const { body, etag } = await readRelease(ctx, req.params, req.params.ref);
+      reply.header('etag', etag).header('cache-control', 'no-cache');
+      if (etagMatches(req.headers['if-none-match'], etag)) return reply.status(304).send(null as never);
+      return reply
+        .type('application/json; charset=utf-8')
+        .serializer((text: string) => text)
+        .send(body as never); // the representation, already serialised
     },
   );
 
@@ -124,7 +140,8 @@ export async function releaseRoutes(app: App, ctx: AppContext, hide: boolean) {
       schema: {
         hide,
         tags,
-        summary: 'The rendered manifests of a release: a YAML stream, or a JSON array with Accept: application/json',
+        summary:
+          'The rendered manifests of a release: a YAML stream, or a JSON array with Accept: application/json; answers an ETag, and 304 with no body when If-None-Match names it',
         params: ReleaseParams,
         produces: ['application/yaml', 'application/json'],
         response: {
@@ -132,14 +149,19 @@ export async function releaseRoutes(app: App, ctx: AppContext, hide: boolean) {
             description: 'YAML stream or JSON array',
             content: { 'application/yaml': { schema: { type: 'string' } }, 'application/json': { schema: Resources } },
           },
+          304: { description: 'not modified (If-None-Match matched the ETag)', type: 'null' },
           ...errorResponses,
         },
       },
     },
     async (req, reply) => {
       authorize(req, { kind: 'read' });
-      const docs = await getReleaseManifests(ctx, req.params, req.params.ref);
-      if ((req.headers.accept ?? '').includes('application/json')) {
+      const json = (req.headers.accept ?? '').includes('application/json');
+      const manifests = await getReleaseManifests(ctx, req.params, req.params.ref, json ? 'json' : 'yaml');
+      reply.header('etag', manifests.etag).header('cache-control', 'no-cache');
+      if (etagMatches(req.headers['if-none-match'], manifests.etag)) return reply.status(304).send(null as never);
+      const docs = await manifests.read();
+      if (json) {
         return reply
           .type('application/json')
           .serializer(JSON.stringify)
@@ -196,15 +218,15 @@ export async function releaseRoutes(app: App, ctx: AppContext, hide: boolean) {
       schema: {
         hide,
         tags,
-        summary: 'Repositories and projects with their latest release',
+        summary:
+          'Repositories and projects with their latest release, by repository and project (keyset paging: `next` is the cursor of the page after)',
         querystring: Paging,
         response: { 200: ListOf(ProjectSummary), ...errorResponses },
       },
     },
     async (req) => {
       authorize(req, { kind: 'read' });
-      const { limit = 20, offset = 0 } = req.query;
-      return listProjects(ctx, limit, offset);
+      return listProjects(ctx, req.query);
     },
   );
 }

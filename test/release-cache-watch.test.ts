@@ -1,0 +1,116 @@
+/**
+ * The resolution cache's watch (services/release-cache.ts, store/db.ts watchReleaseChanges;
+ * issue #18): the database tells of every change to a release's representation, from this
+ * process's transactions before they resolve and from other connections by NOTIFY; while the
+ * watch is down the cache is not used, and it is emptied when the watch is back.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { describe, test } from 'node:test';
+import { ReleaseCache } from '../src/services/release-cache.js';
+import { type Db, openPostgres } from '../src/store/db.js';
+import { ENGINES, testDb } from './support/db.js';
+import { eventually } from './support/eventually.js';
+
+async function insertRelease(db: Db, project: string, n: number, sha: string): Promise<string> {
+  const id = randomUUID();
+  await db.query(
+    `insert into releases (id, repository, project, commit_sha, release_number, oci_uri, oci_digest, resources_digest, created_by)
+     values ($1, 'acme/mono', $2, $3, $4, 'r', 'sha256:0', 'sha256:0', 'test')`,
+    [id, project, sha, n],
+  );
+  return id;
+}
+
+const addAlias = (db: Db, id: string, project: string, alias: string) =>
+  db.query(`insert into release_aliases (release_id, repository, project, alias, alias_type) values ($1, 'acme/mono', $2, $3, 'tag')`, [
+    id,
+    project,
+    alias,
+  ]);
+
+/** The project a change notification names, as `owner/name/project`. */
+function projectOf(payload: string): string {
+  const p = JSON.parse(payload) as { repository: string; project: string };
+  return `${p.repository}/${p.project}`;
+}
+
+for (const engine of ENGINES) {
+  describe(`release change watch (${engine})`, () => {
+    test('a change in a transaction is told before the transaction resolves; the cache drops the project', async (t) => {
+      const { db, cleanup } = await testDb(engine);
+      t.after(cleanup);
+      const cache = new ReleaseCache(db);
+      const told: string[] = [];
+      const stop = await db.watchReleaseChanges!({
+        change: (p) => {
+          told.push(p);
+          cache.change(p);
+        },
+        up: () => cache.up(),
+        down: () => cache.down(),
+      });
+      t.after(stop);
+      await eventually('the watch up', () => cache.usable);
+      const id = await insertRelease(db, 'svc', 1, 'a'.repeat(40));
+      assert.equal((await cache.resolve('acme/mono', 'svc', '1'))?.id, id);
+      assert.equal(
+        (await cache.resolve('acme/mono', 'other', '1')) ?? 'not cached',
+        'not cached',
+        'an unknown project is the database’s to say',
+      );
+
+      told.length = 0;
+      await db.transaction((tx) => addAlias(tx, id, 'svc', 'v1'));
+      assert.ok(told.map(projectOf).includes('acme/mono/svc'), `told before transaction() resolved: ${told}`);
+      const hit = await cache.resolve('acme/mono', 'svc', 'v1');
+      assert.equal(hit?.id, id);
+      assert.match(hit.body, /"alias":"v1"/);
+    });
+
+    test('while the watch is down the cache is not used; when it is back it starts empty', async (t) => {
+      const { db, cleanup } = await testDb(engine);
+      t.after(cleanup);
+      const cache = new ReleaseCache(db); // not watching: changes are told by hand below
+      cache.up();
+      const id = await insertRelease(db, 'svc', 1, 'b'.repeat(40));
+      assert.ok(!(await cache.resolve('acme/mono', 'svc', '1'))?.body.includes('"v9"'));
+      await addAlias(db, id, 'svc', 'v9'); // not told: the cache still answers what it read
+      assert.ok(!(await cache.resolve('acme/mono', 'svc', '1'))?.body.includes('"v9"'));
+      cache.down();
+      assert.equal(cache.usable, false);
+      assert.equal(await cache.resolve('acme/mono', 'svc', '1'), undefined, 'down: every read goes to the database');
+      cache.up();
+      assert.ok((await cache.resolve('acme/mono', 'svc', '1'))?.body.includes('"v9"'), 'back up: read again');
+    });
+  });
+}
+
+describe('release change watch across connections (postgres)', () => {
+  test("another connection's committed change arrives by NOTIFY; a rolled-back one is not told", async (t) => {
+    const { db, url, cleanup } = await testDb('postgres');
+    t.after(cleanup);
+    const other = await openPostgres(url!);
+    t.after(() => other.close());
+    const told: string[] = [];
+    let up = false;
+    const stop = await db.watchReleaseChanges!({ change: (p) => told.push(p), up: () => (up = true), down: () => (up = false) });
+    t.after(stop);
+    assert.equal(up, true);
+    const id = await insertRelease(other, 'remote-svc', 1, 'c'.repeat(40));
+    await assert.rejects(
+      other.transaction(async (tx) => {
+        await addAlias(tx, id, 'remote-svc', 'never');
+        throw new Error('rolled back');
+      }),
+    );
+    await other.query(`update deployments set status = status where false`);
+    await addAlias(other, id, 'remote-svc', 'v1');
+    await eventually('two notifications', () => told.length >= 2, { withinMs: 5000 });
+    assert.deepEqual(
+      told.map(projectOf),
+      ['acme/mono/remote-svc', 'acme/mono/remote-svc'],
+      'the insert and the alias; nothing for the rolled-back transaction',
+    );
+  });
+});
