@@ -29,12 +29,19 @@ export function secretFromEnv(env: Env, name: string): string | undefined {
  * which); `fallback` when the variable is unset or empty. Throws validation_error naming the
  * variable for anything else ("abc", "1.5", "-1", "1e400").
  */
-export function integerFromEnv(env: Env, name: string, fallback: number, min = 0): number {
+export function integerFromEnv(env: Env, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name]?.trim();
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!/^[+-]?\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min) {
-    const expected = min === 1 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : `an integer of at least ${min}`;
+  if (!/^[+-]?\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min || n > max) {
+    const expected =
+      max < Number.MAX_SAFE_INTEGER
+        ? `an integer from ${min} to ${max}`
+        : min === 1
+          ? 'a positive integer'
+          : min === 0
+            ? 'a non-negative integer'
+            : `an integer of at least ${min}`;
     throw new ForgeError('validation_error', `${name} is "${env[name]}"; expected ${expected}`, { field: name });
   }
   return n;

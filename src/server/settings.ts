@@ -99,9 +99,9 @@ export interface Settings {
   /** Most Kubernetes objects one release may hold (FORGE_MAX_RESOURCES, default 5000). */
   maxResources: number;
   /**
-   * Memory the release resolution cache may use per replica, MiB (FORGE_RELEASE_CACHE_MIB;
-   * default 256 with the embedded database, 160 with PostgreSQL; 0 turns it off:
-   * services/release-cache.ts).
+   * Memory the release resolution cache may use per replica, MiB (FORGE_RELEASE_CACHE_MIB,
+   * 0–65536; default 256 with the embedded database, 64 with PostgreSQL, where 100,000 releases
+   * take about 35; 0 turns it off: services/release-cache.ts).
    */
   releaseCacheMib: number;
   /** Most open `GET /events` streams per replica (FORGE_MAX_EVENT_STREAMS, default 500); more are a 429. */
@@ -273,7 +273,7 @@ export function loadSettings(flags: ServeFlags, env: Env = process.env): Setting
     signingKeyFile: env.FORGE_SIGNING_KEY_FILE || undefined,
     bodyLimit: integerFromEnv(env, 'FORGE_BODY_LIMIT_BYTES', 16 * 1024 * 1024, 1),
     maxResources: integerFromEnv(env, 'FORGE_MAX_RESOURCES', 5000, 1),
-    releaseCacheMib: integerFromEnv(env, 'FORGE_RELEASE_CACHE_MIB', env.FORGE_DATABASE_URL ? 160 : 256, 0),
+    releaseCacheMib: integerFromEnv(env, 'FORGE_RELEASE_CACHE_MIB', env.FORGE_DATABASE_URL ? 64 : 256, 0, 65536),
     maxEventStreams: integerFromEnv(env, 'FORGE_MAX_EVENT_STREAMS', 500, 1),
     maxEventStreamsPerSubject: integerFromEnv(env, 'FORGE_MAX_EVENT_STREAMS_PER_SUBJECT', 20, 1),
     maxConnections: integerFromEnv(env, 'FORGE_MAX_CONNECTIONS', defaultMaxConnections(openFileLimit()), 1),

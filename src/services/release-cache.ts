@@ -22,13 +22,14 @@
  */
 import { createHash } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Release } from '../contract/index.js';
 import { referenceForms } from '../core/aliases.js';
 import type { Db } from '../store/db.js';
 import * as releases from '../store/releases.js';
 
-/** Estimated bytes the cache may hold (representations, index and overhead), all projects together, when not configured. */
-export const MAX_BYTES = 128 * 1024 * 1024;
+/** Estimated bytes the cache may hold (representations, index and overhead), all projects together, when not given (the server gives FORGE_RELEASE_CACHE_MIB). */
+export const MAX_BYTES = 64 * 1024 * 1024;
 /**
  * When the cache is full, one project read in ADMIT_ONE_IN is kept (dropping the least recently
  * used); the others are answered by one SQL resolution, without loading the project: a
@@ -40,25 +41,33 @@ export const MAX_PER_PROJECT = 1000;
 /** Releases represented between two yields to the event loop while a project is loaded. */
 const CHUNK = 100;
 
-/** One cached release: what resolution needs, and its representation (the JSON the API answers). */
+/** One release read from the cache: what resolution found, and its representation (the JSON the API answers). */
 export interface CachedRelease {
   id: string;
   number: number;
   sha: string;
-  aliases: string[];
   /** The release's JSON representation, exactly as GET /releases/…/{ref} answers it. */
   body: string;
-  /** Its ETag, once asked for (etagOf). */
-  etag?: string;
 }
 
+/**
+ * A project held in memory, compactly (issue #18 acceptance 7: 100,000 releases in some 35 MiB,
+ * so that a PostgreSQL replica stays within 200 MiB): release `i` (0 newest) is `numbers[i]`,
+ * `ids[i]`, `shas[i]`, and its representation is bytes `offsets[i]…offsets[i+1]` of `bodies`,
+ * deflated with the project's newest representation as the preset dictionary (releases of a
+ * project share most of their text: some 900 bytes become about 150).
+ */
 interface Catalogue {
-  /** Newest first. */
-  newest: CachedRelease[];
-  byAlias: Map<string, CachedRelease>;
-  byNumber: Map<number, CachedRelease>;
-  /** By commit sha, ascending (sha prefixes are looked up by binary search). */
-  bySha: CachedRelease[];
+  /** Release numbers, newest (highest) first: binary search. */
+  numbers: Int32Array;
+  ids: string[];
+  shas: string[];
+  /** Release indices by commit sha, ascending (sha prefixes are looked up by binary search). */
+  bySha: Int32Array;
+  byAlias: Map<string, number>;
+  dictionary: Buffer;
+  bodies: Buffer;
+  offsets: Uint32Array;
   bytes: number;
 }
 
@@ -187,70 +196,94 @@ export class ReleaseCache {
     const rows = await releases.projectReleases(this.db, repository, project, this.maxPerProject + 1);
     if (rows.length > this.maxPerProject) return TOO_BIG;
     if (rows.length === 0) return undefined; // an unknown project: the database says so
-    const newest: CachedRelease[] = [];
-    let bytes = 256;
-    for (let i = 0; i < rows.length; i++) {
+    const n = rows.length;
+    const dictionary = Buffer.from(JSON.stringify(rows[0]));
+    const numbers = new Int32Array(n);
+    const ids: string[] = [];
+    const shas: string[] = [];
+    const byAlias = new Map<string, number>();
+    const packed: Buffer[] = [];
+    const offsets = new Uint32Array(n + 1);
+    // the index entries, the strings' and arrays' overhead, and the dictionary
+    let bytes = 512 + dictionary.length;
+    for (let i = 0; i < n; i++) {
       if (i > 0 && i % CHUNK === 0) await yieldToLoop(); // no event-loop stall on a large project
       const r = rows[i];
-      const aliases = r.aliases.filter((a) => a.alias_type !== 'numeric').map((a) => a.alias);
-      const entry: CachedRelease = { id: r.id, number: r.release_number, sha: r.commit_sha, aliases, body: JSON.stringify(r) };
-      newest.push(entry);
-      // the body, the id and sha, the aliases and their index entries, and the objects' overhead
-      bytes += entry.body.length + 2 * (r.id.length + r.commit_sha.length) + 64 + aliases.reduce((n, a) => n + a.length + 64, 0) + 200;
+      numbers[i] = r.release_number;
+      ids.push(r.id);
+      shas.push(r.commit_sha);
+      for (const a of r.aliases) if (a.alias_type !== 'numeric') byAlias.set(a.alias, i);
+      const body = deflateRawSync(JSON.stringify(r), { dictionary });
+      packed.push(body);
+      offsets[i + 1] = offsets[i] + body.length;
+      bytes += body.length + r.id.length + r.commit_sha.length + 80 + r.aliases.reduce((m, a) => m + a.alias.length + 64, 0);
     }
-    const byAlias = new Map<string, CachedRelease>();
-    const byNumber = new Map<number, CachedRelease>();
-    for (const e of newest) {
-      byNumber.set(e.number, e);
-      for (const a of e.aliases) byAlias.set(a, e);
-    }
-    const bySha = [...newest].sort((a, b) => (a.sha < b.sha ? -1 : a.sha > b.sha ? 1 : 0));
-    return { newest, byAlias, byNumber, bySha, bytes };
+    const bySha = Int32Array.from(shas.keys()).sort((a, b) => (shas[a] < shas[b] ? -1 : shas[a] > shas[b] ? 1 : 0));
+    return { numbers, ids, shas, bySha, byAlias, dictionary, bodies: Buffer.concat(packed), offsets, bytes };
   }
+}
+
+/** Release `i` of a held project, its representation inflated. */
+function releaseAt(c: Catalogue, i: number): CachedRelease {
+  const body = inflateRawSync(c.bodies.subarray(c.offsets[i], c.offsets[i + 1]), { dictionary: c.dictionary }).toString();
+  return { id: c.ids[i], number: c.numbers[i], sha: c.shas[i], body };
+}
+
+/** The index of release `number` (numbers are held highest first), or undefined. */
+function indexOfNumber(c: Catalogue, number: number): number | undefined {
+  let lo = 0;
+  let hi = c.numbers.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (c.numbers[mid] > number) lo = mid + 1;
+    else hi = mid;
+  }
+  return c.numbers[lo] === number ? lo : undefined;
 }
 
 /** resolveRelease (store/releases.ts) over a whole project held in memory: the same candidates, order and errors. */
 function resolveIn(c: Catalogue, repository: string, project: string, ref: string): CachedRelease {
   const forms = referenceForms(ref);
   if (forms.fullSha !== undefined) {
-    const exact = shaRange(c, forms.fullSha).find((e) => e.sha === forms.fullSha);
-    if (exact) return exact;
+    const exact = shaRange(c, forms.fullSha).find((i) => c.shas[i] === forms.fullSha);
+    if (exact !== undefined) return releaseAt(c, exact);
   }
-  const readings = new Map<CachedRelease, string[]>();
-  const add = (e: CachedRelease | undefined, kind: string) => {
-    if (!e) return;
-    const kinds = readings.get(e);
+  const readings = new Map<number, string[]>();
+  const add = (i: number | undefined, kind: string) => {
+    if (i === undefined) return;
+    const kinds = readings.get(i);
     if (kinds) kinds.push(kind);
-    else readings.set(e, [kind]);
+    else readings.set(i, [kind]);
   };
   add(c.byAlias.get(ref), 'alias');
-  if (forms.number !== undefined) add(c.byNumber.get(forms.number), 'number');
+  if (forms.number !== undefined) add(indexOfNumber(c, forms.number), 'number');
   if (forms.shaPrefix !== undefined) {
-    const prefixed = shaRange(c, forms.shaPrefix).sort((a, b) => b.number - a.number);
-    for (const e of prefixed.slice(0, 11)) add(e, 'sha prefix');
+    // newest first: the lowest indices
+    const prefixed = shaRange(c, forms.shaPrefix).sort((a, b) => a - b);
+    for (const i of prefixed.slice(0, 11)) add(i, 'sha prefix');
   }
-  if (readings.size === 1) return readings.keys().next().value as CachedRelease;
+  if (readings.size === 1) return releaseAt(c, readings.keys().next().value as number);
   if (readings.size > 1)
     throw releases.ambiguousReference(
       repository,
       project,
       ref,
-      [...readings].sort(([a], [b]) => b.number - a.number).map(([e, as]) => ({ commit_sha: e.sha, release_number: e.number, as })),
+      [...readings].sort(([a], [b]) => a - b).map(([i, as]) => ({ commit_sha: c.shas[i], release_number: c.numbers[i], as })),
     );
   throw releases.unknownReference(repository, project, ref, true);
 }
 
-/** The releases whose commit sha starts with `prefix` (binary search over the sorted shas). */
-function shaRange(c: Catalogue, prefix: string): CachedRelease[] {
+/** The indices of the releases whose commit sha starts with `prefix` (binary search over the sorted shas). */
+function shaRange(c: Catalogue, prefix: string): number[] {
   let lo = 0;
   let hi = c.bySha.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (c.bySha[mid].sha < prefix) lo = mid + 1;
+    if (c.shas[c.bySha[mid]] < prefix) lo = mid + 1;
     else hi = mid;
   }
-  const out: CachedRelease[] = [];
-  for (let i = lo; i < c.bySha.length && c.bySha[i].sha.startsWith(prefix); i++) out.push(c.bySha[i]);
+  const out: number[] = [];
+  for (let k = lo; k < c.bySha.length && c.shas[c.bySha[k]].startsWith(prefix); k++) out.push(c.bySha[k]);
   return out;
 }
 
