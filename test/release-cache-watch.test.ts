@@ -6,8 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { describe, test } from 'node:test';
-import { ReleaseCache } from '../src/services/release-cache.js';
+import { ReleaseCache, releaseCache } from '../src/services/release-cache.js';
+import { readRelease } from '../src/services/release-reads.js';
 import { type Db, openPostgres } from '../src/store/db.js';
 import { ENGINES, testDb } from './support/db.js';
 import { eventually } from './support/eventually.js';
@@ -112,5 +114,72 @@ describe('release change watch across connections (postgres)', () => {
       ['acme/mono/remote-svc', 'acme/mono/remote-svc'],
       'the insert and the alias; nothing for the rolled-back transaction',
     );
+  });
+
+  test('a LISTEN connection that stops delivering without closing turns the watch down, then it comes back (attack review)', async (t) => {
+    const { url, cleanup } = await testDb('postgres');
+    t.after(cleanup);
+    // A TCP proxy to PostgreSQL that can black-hole the LISTEN connection: no FIN, no RST, as
+    // a NAT or firewall timeout or a failover behind a virtual IP leaves it.
+    const target = new URL(url!);
+    const holes: { holed: boolean }[] = [];
+    const proxy = createServer((c) => {
+      const s = connect(Number(target.port || 5432), target.hostname);
+      const hole = { holed: false };
+      c.on('data', (d) => {
+        if (d.includes('listen forge_release_changes')) holes.push(hole);
+        if (!hole.holed) s.write(d);
+      });
+      s.on('data', (d) => {
+        if (!hole.holed) c.write(d);
+      });
+      for (const [a, b] of [
+        [c, s],
+        [s, c],
+      ]) {
+        a.on('error', () => b.destroy());
+        a.on('close', () => b.destroy());
+      }
+    });
+    await new Promise<void>((ok) => proxy.listen(0, '127.0.0.1', ok));
+    t.after(() => {
+      proxy.close();
+    });
+    const viaProxy = new URL(url!);
+    viaProxy.host = `127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const db = await openPostgres(viaProxy.href);
+    t.after(() => db.close());
+    const states: string[] = [];
+    const stop = await db.watchReleaseChanges!({ change: () => {}, up: () => states.push('up'), down: () => states.push('down') }, 200);
+    t.after(stop);
+    assert.deepEqual(states, ['up']);
+    await new Promise((ok) => setTimeout(ok, 700));
+    assert.deepEqual(states, ['up'], 'heartbeats arrive: the watch stays up');
+    for (const h of holes) h.holed = true;
+    await eventually('the watch is down', () => states.includes('down'), { withinMs: 3000 });
+    await eventually('reconnected and up again', () => states.at(-1) === 'up' && states.length >= 3, { withinMs: 5000 });
+  });
+});
+
+describe('release reads confirm a 404 from memory (postgres)', () => {
+  test('a release committed elsewhere whose notification has not arrived is still found (attack review)', async (t) => {
+    const { db, url, cleanup } = await testDb('postgres');
+    t.after(cleanup);
+    const cache = releaseCache(db);
+    await eventually('the cache is usable', () => cache.usable, { withinMs: 5000 });
+    await insertRelease(db, 'quiet-svc', 1, 'd'.repeat(40));
+    const ctx = { db } as Parameters<typeof readRelease>[0];
+    assert.match((await readRelease(ctx, { owner: 'acme', name: 'mono', project: 'quiet-svc' }, '1')).body, /"release_number":1/);
+    assert.ok(await cache.resolve('acme/mono', 'quiet-svc', '1'), 'the project is held');
+    // another writer whose change is not told: triggers off for its session (as if the notification were late)
+    const other = await openPostgres(url!);
+    t.after(() => other.close());
+    await other.transaction(async (tx) => {
+      await tx.query('set local session_replication_role = replica');
+      await insertRelease(tx, 'quiet-svc', 2, 'e'.repeat(40));
+    });
+    await assert.rejects(cache.resolve('acme/mono', 'quiet-svc', '2'), /no release/, 'memory alone does not know it yet');
+    const read = await readRelease(ctx, { owner: 'acme', name: 'mono', project: 'quiet-svc' }, '2');
+    assert.match(read.body, /"release_number":2/);
   });
 });

@@ -5,6 +5,7 @@
  */
 import type { List, Paging, ProjectParams, ProjectSummary, Release } from '../contract/index.js';
 import { windowOf } from '../core/cursor.js';
+import { ForgeError } from '../core/errors.js';
 import { parseIdentity } from '../core/identity.js';
 import type { ReleaseStore } from '../registry/index.js';
 import type { Db } from '../store/db.js';
@@ -49,11 +50,15 @@ export async function listReleases(ctx: ReleaseReadContext, p: ProjectParams, pa
  */
 export async function readRelease(ctx: ReleaseReadContext, p: ProjectParams, ref: string): Promise<ReleaseRepresentation> {
   const { repository, project } = projectOf(p);
-  const cached = await releaseCache(ctx.db).resolve(repository, project, ref);
-  if (cached) {
-    cached.etag ??= etagOf(cached.body); // once per cached representation
-    return { body: cached.body, etag: cached.etag };
-  }
+  // A 404 from memory is confirmed by the database: a release or alias another replica has
+  // just committed is found even before its notification arrives here (attack review).
+  const cached = await releaseCache(ctx.db)
+    .resolve(repository, project, ref)
+    .catch((err: unknown) => {
+      if (err instanceof ForgeError && err.code === 'not_found') return undefined;
+      throw err;
+    });
+  if (cached) return { body: cached.body, etag: etagOf(cached.body) };
   return representationOf(await releases.resolveRelease(ctx.db, repository, project, ref));
 }
 

@@ -2,7 +2,7 @@
  * The database adapter: one small interface over embedded PGlite and PostgreSQL, so every
  * store module is written once in plain SQL and runs on both (DESIGN.md §12).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
@@ -22,9 +22,11 @@ export interface Db {
    * have changed". This replica's own transactions are reported before `transaction()` resolves;
    * other replicas' (PostgreSQL) arrive by LISTEN on a connection of the watch's own. `up` is
    * called when every change from then on will be reported, `down` when that is no longer so
-   * (the LISTEN connection was lost: it is retried every second). Resolves to a stop function.
+   * (the LISTEN connection was lost, or missed a heartbeat: every `heartbeatMs`, default
+   * HEARTBEAT_MS, it must receive one this replica sends; it is reconnected after a second).
+   * Resolves to a stop function.
    */
-  watchReleaseChanges?(watch: ReleaseChangeWatch): Promise<() => Promise<void>>;
+  watchReleaseChanges?(watch: ReleaseChangeWatch, heartbeatMs?: number): Promise<() => Promise<void>>;
 }
 
 /** What `Db.watchReleaseChanges` reports to. */
@@ -36,6 +38,15 @@ export interface ReleaseChangeWatch {
 
 /** The NOTIFY channel and transaction-local setting migration 0150's triggers write. */
 const RELEASE_CHANNEL = 'forge_release_changes';
+/**
+ * How often a replica proves its LISTEN connection still delivers, ms: it sends itself a
+ * heartbeat on the channel through its pool; one not received before the next is due turns the
+ * cache off and reconnects. A connection that stops delivering without closing (a NAT or
+ * firewall timeout, a failover behind a virtual IP) can so leave a replica stale for at most
+ * twice this (issue #18 attack review).
+ */
+export const HEARTBEAT_MS = 2000;
+const HEARTBEAT = '{"heartbeat":';
 const READ_PENDING = "select current_setting('forge.release_changes', true) as pending";
 
 /** The watches of one database handle, told of the release changes each committed transaction made. */
@@ -147,26 +158,34 @@ export async function openPostgres(url: string, max = 10, bounds: LockBounds = {
       for (const stop of [...listeners]) await stop();
       await pool.end();
     },
-    async watchReleaseChanges(watch) {
+    async watchReleaseChanges(watch, heartbeatMs = HEARTBEAT_MS) {
       local.watches.add(watch);
       let stopped = false;
       let client: pg.Client | undefined;
       let retry: NodeJS.Timeout | undefined;
+      let beat: NodeJS.Timeout | undefined;
       const connect = async () => {
         if (stopped) return;
-        const c = new pg.Client({ connectionString: url });
+        const c = new pg.Client({ connectionString: url, keepAlive: true });
         let lost = false;
         const onLost = () => {
           if (lost) return;
           lost = true;
+          clearInterval(beat);
           watch.down();
           c.end().catch(() => {});
           if (client === c) client = undefined;
           if (!stopped) retry = setTimeout(connect, 1000);
         };
+        // the heartbeat this connection waits for (undefined: none outstanding)
+        let awaited: string | undefined;
         c.on('error', onLost);
         c.on('end', onLost);
-        c.on('notification', (n) => watch.change(n.payload ?? '*'));
+        c.on('notification', (n) => {
+          const payload = n.payload ?? '*';
+          if (!payload.startsWith(HEARTBEAT)) watch.change(payload);
+          else if (payload === awaited) awaited = undefined;
+        });
         try {
           await c.connect();
           await c.query(`listen ${RELEASE_CHANNEL}`);
@@ -180,12 +199,20 @@ export async function openPostgres(url: string, max = 10, bounds: LockBounds = {
         }
         client = c;
         watch.up();
+        let n = 0;
+        beat = setInterval(() => {
+          if (awaited !== undefined) return onLost(); // the last one never came: nothing proves changes still arrive
+          awaited = `${HEARTBEAT}${JSON.stringify(`${process.pid}-${randomUUID()}-${n++}`)}}`;
+          pool.query('select pg_notify($1, $2)', [RELEASE_CHANNEL, awaited]).catch(() => {});
+        }, heartbeatMs);
+        beat.unref();
       };
       const stop = async () => {
         stopped = true;
         listeners.delete(stop);
         local.watches.delete(watch);
         clearTimeout(retry);
+        clearInterval(beat);
         const c = client;
         client = undefined;
         if (c) {
