@@ -18,7 +18,13 @@ async function getRelease(forge: Forge, token: string, project: string, ref: str
     headers: { authorization: `Bearer ${token}`, ...(etag ? { 'if-none-match': etag } : {}) },
   });
   const text = await res.text();
-  return { status: res.status, etag: res.headers.get('etag'), text, body: text ? JSON.parse(text) : undefined };
+  return {
+    status: res.status,
+    etag: res.headers.get('etag'),
+    length: res.headers.get('content-length'),
+    text,
+    body: text ? JSON.parse(text) : undefined,
+  };
 }
 
 const aliasesOf = (body: { aliases: { alias: string }[] }) => body.aliases.map((a) => a.alias);
@@ -129,6 +135,7 @@ for (const engine of ENGINES) {
       const same = await getRelease(forge, dev, project, '1', first.etag!);
       assert.equal(same.status, 304);
       assert.equal(same.text, '');
+      assert.ok(same.length === null || same.length === '0', `a 304 announces no body (content-length ${same.length})`);
       assert.equal(same.etag, first.etag);
       assert.equal((await getRelease(forge, dev, project, '1', `"other", W/${first.etag}`)).status, 304);
       assert.equal((await getRelease(forge, dev, project, '1', '"other"')).status, 200);
@@ -155,6 +162,15 @@ for (const engine of ENGINES) {
       assert.equal(json.status, 200);
       assert.equal((await json.json()).length, 2);
       assert.notEqual(json.headers.get('etag'), yamlTag);
+      assert.match(json.headers.get('vary') ?? '', /accept/i, 'a shared cache must key the answer by Accept');
+      // q-values count: JSON refused (q=0) means YAML
+      const refused = await fetch(url, { headers: { authorization: `Bearer ${dev}`, accept: 'application/json;q=0, application/yaml' } });
+      assert.equal(refused.headers.get('etag'), yamlTag);
+      assert.match(await refused.text(), /^---\n/);
+      const preferred = await fetch(url, {
+        headers: { authorization: `Bearer ${dev}`, accept: 'application/yaml;q=0.5, application/json' },
+      });
+      assert.equal(preferred.headers.get('etag'), json.headers.get('etag'));
       const unchanged = await fetch(url, { headers: { authorization: `Bearer ${dev}`, 'if-none-match': yamlTag! } });
       assert.equal(unchanged.status, 304);
       assert.equal(await unchanged.text(), '');

@@ -32,6 +32,23 @@ function etagMatches(header: string | string[] | undefined, etag: string): boole
   return given.includes('*') || given.includes(etag);
 }
 
+/**
+ * Whether an Accept header asks for JSON rather than YAML (RFC 9110 §12.5.1): `application/json`
+ * listed with a q-value above 0 and not below `application/yaml`'s. No header, or neither
+ * listed: YAML, the route's default.
+ */
+export function prefersJson(accept: string | undefined): boolean {
+  const q = new Map<string, number>();
+  for (const part of (accept ?? '').split(',')) {
+    const [type = '', ...params] = part.split(';').map((x) => x.trim().toLowerCase());
+    const weight = params.find((p) => p.startsWith('q='));
+    const value = weight === undefined ? 1 : Number(weight.slice(2));
+    q.set(type, Number.isFinite(value) ? value : 0);
+  }
+  const json = q.get('application/json') ?? 0;
+  return json > 0 && json >= (q.get('application/yaml') ?? 0);
+}
+
 export async function releaseRoutes(app: App, ctx: AppContext, hide: boolean) {
   // Registration bodies (up to FORGE_BODY_LIMIT_BYTES, 16 MiB) are read in a packing thread,
   // not on the event loop (issue #19 item 2): the parser hands the raw bytes over and keeps the
@@ -126,7 +143,7 @@ export async function releaseRoutes(app: App, ctx: AppContext, hide: boolean) {
       authorize(req, { kind: 'read' });
       const { body, etag } = await readRelease(ctx, req.params, req.params.ref);
       reply.header('etag', etag).header('cache-control', 'no-cache');
-      if (etagMatches(req.headers['if-none-match'], etag)) return reply.status(304).send(null as never);
+      if (etagMatches(req.headers['if-none-match'], etag)) return reply.status(304).send(undefined as never);
       return reply
         .type('application/json; charset=utf-8')
         .serializer((text: string) => text)
@@ -156,10 +173,10 @@ export async function releaseRoutes(app: App, ctx: AppContext, hide: boolean) {
     },
     async (req, reply) => {
       authorize(req, { kind: 'read' });
-      const json = (req.headers.accept ?? '').includes('application/json');
+      const json = prefersJson(req.headers.accept);
       const manifests = await getReleaseManifests(ctx, req.params, req.params.ref, json ? 'json' : 'yaml');
-      reply.header('etag', manifests.etag).header('cache-control', 'no-cache');
-      if (etagMatches(req.headers['if-none-match'], manifests.etag)) return reply.status(304).send(null as never);
+      reply.header('etag', manifests.etag).header('cache-control', 'no-cache').header('vary', 'Accept');
+      if (etagMatches(req.headers['if-none-match'], manifests.etag)) return reply.status(304).send(undefined as never);
       const docs = await manifests.read();
       if (json) {
         return reply
