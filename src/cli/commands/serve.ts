@@ -92,7 +92,7 @@ export function registerServe(program: Command) {
             e.message.split('\n')[0],
             e.message.includes('port')
               ? 'pass --port (or FORGE_PORT) as a number from 0 to 65535'
-              : `fix the setting named above (docs/operations.md lists every FORGE_* variable; the platform config is documented in docs/configuration.md)${e.message.includes('\n') ? `\n${e.message.split('\n').slice(1).join('\n')}` : ''}`,
+              : `fix the setting named above (README.md's Configuration section lists every FORGE_* variable; the platform config is documented in docs/configuration.md)${e.message.includes('\n') ? `\n${e.message.split('\n').slice(1).join('\n')}` : ''}`,
           );
         }
         await probePort(settings.host, settings.port);
