@@ -7,7 +7,7 @@
  * trivial route's too: printed beside its p99; docs/decisions.md).
  * Also, per engine: `/healthz` p99 while resolution load runs (no event-loop stall; baseline:
  * `/healthz` on the idle server), and the server's RSS after the load (VmRSS of the spawned
- * `forge serve`, the build: run `npm run build` first): ≤ 800 MiB embedded, ≤ 200 MiB on PostgreSQL, beside
+ * `forge serve`, the build: it runs `npm run build` first): ≤ 800 MiB embedded, ≤ 200 MiB on PostgreSQL, beside
  * its RSS before the load (the baseline). The first read of each project loads it whole into the
  * resolution cache (services/release-cache.ts): a warm-up reads every project once.
  *   npx tsx bench/resolve.ts [--engine pglite|postgres|both] [--projects 1000] [--per-project 100] [--seconds 10] [--concurrency 32]
@@ -17,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { freshPostgres } from '../test/support/db.js';
 import { type ForgeProcess, REPO_ROOT, spawnForge, tempDir } from '../test/support/forge.js';
+import { buildOnce } from './build.js';
 import { type LoadResult, load, printTable } from './load.js';
 import { record } from './report.js';
 import { seededSha, seedReleases } from './seed.js';
@@ -41,6 +42,7 @@ const RSS_BUDGET_MIB = { pglite: 800, postgres: 200 } as const;
 /** Resident set size of a process, MiB (VmRSS). */
 const rss = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
+buildOnce();
 const trivial = spawn(process.execPath, ['--import', 'tsx', 'bench/trivial-server.ts'], {
   cwd: REPO_ROOT,
   stdio: ['ignore', 'ignore', 'pipe'],

@@ -22,6 +22,7 @@ import { type ForgeProcess, releaseBody, spawnForge, tempDir } from '../test/sup
 import { makeRemote } from '../test/support/gitops.js';
 import { revertTip, squashAndForcePush } from '../test/support/outside-git.js';
 import { startRegistry } from '../test/support/registry.js';
+import { buildOnce } from './build.js';
 import { record } from './report.js';
 
 const { values } = parseArgs({
@@ -52,6 +53,7 @@ function rssFlatness(samples: { at: number; mib: number }[]): { early: number; l
 
 const rss = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
+buildOnce();
 const registry = await startRegistry();
 const proxy = await startFaultProxy(registry.host);
 const pgdb = await freshPostgres();
@@ -67,6 +69,7 @@ writeFileSync(
 `,
 );
 const common = {
+  built: true, // the server people run: RSS without tsx's transpiler
   databaseUrl: pgdb.url,
   registry: proxy.host,
   tokenKeyFile: `${dir}/token-key`,
