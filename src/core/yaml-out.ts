@@ -82,6 +82,111 @@ function yaml11Numbers(tags: import('yaml').Tags): import('yaml').Tags {
 
 /** One YAML document (no leading `---`), ending with a newline. */
 export function toYaml(value: unknown, opts: YamlOptions = {}): string {
+  return fastYaml(value, opts) ?? libraryYaml(value, opts);
+}
+
+/** Printable ASCII, single line, no `"` or `\\`: written plain or as `"…"` with no escape. */
+const SIMPLE_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+/** Plain under the `yaml` package's plainString: no leading indicator, no `: `, `#`, trailing space or colon. */
+const PLAIN_SAFE = /^[A-Za-z0-9_/][A-Za-z0-9_./=@,:+()$ -]*$/;
+const PLAIN_BAD = /: | $|:$/;
+
+class NotFast extends Error {}
+
+function fastScalarString(s: string): string {
+  if (s.length > 512 || !SIMPLE_ASCII.test(s)) throw new NotFast();
+  if (needsQuotes(s)) return `"${s}"`;
+  if (PLAIN_SAFE.test(s) && !PLAIN_BAD.test(s)) return s;
+  throw new NotFast();
+}
+
+const isPlainObject = (v: object) => {
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+};
+
+/** A scalar's text, or undefined for a collection. */
+function fastScalar(v: unknown): string | undefined {
+  if (v === null) return 'null';
+  switch (typeof v) {
+    case 'string':
+      return fastScalarString(v);
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'number': {
+      if (!Number.isFinite(v) || Object.is(v, -0)) throw new NotFast();
+      const text = JSON.stringify(v);
+      return /^[-+]?[0-9]+e/i.test(text) ? text.replace(/e/i, '.0e') : text;
+    }
+    case 'object':
+      if (Array.isArray(v)) return v.length === 0 ? '[]' : undefined;
+      if (!isPlainObject(v)) throw new NotFast();
+      return Object.keys(v).length === 0 ? '{}' : undefined;
+    default:
+      throw new NotFast();
+  }
+}
+
+/** Lines of a non-empty collection at `indent`; the first line carries no indent (the caller places it). */
+function fastCollection(v: object, indent: string, sortKeys: boolean, out: string[], first: boolean): void {
+  let lead = first ? '' : indent;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      if (!(i in v)) throw new NotFast();
+      const item = v[i];
+      const text = fastScalar(item);
+      if (text !== undefined) out.push(`${lead}- ${text}\n`);
+      else {
+        out.push(`${lead}- `);
+        fastCollection(item as object, `${indent}  `, sortKeys, out, true);
+      }
+      lead = indent;
+    }
+    return;
+  }
+  const keys = Object.keys(v);
+  if (sortKeys) keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const key of keys) {
+    const item = (v as Record<string, unknown>)[key];
+    const k = fastScalarString(key);
+    const text = fastScalar(item);
+    if (text !== undefined) out.push(`${lead}${k}: ${text}\n`);
+    else if (Array.isArray(item)) {
+      out.push(`${lead}${k}:\n${indent}  `);
+      fastCollection(item, `${indent}  `, sortKeys, out, true);
+    } else {
+      out.push(`${lead}${k}:\n${indent}  `);
+      fastCollection(item as object, `${indent}  `, sortKeys, out, true);
+    }
+    lead = indent;
+  }
+}
+
+/**
+ * The direct emitter: the same bytes as {@link libraryYaml} for a plain-object root whose values
+ * are plain objects, arrays, finite numbers (not -0), booleans, null and strings of at most 512
+ * printable ASCII characters with no `"` or `\\` that are either {@link needsQuotes} (written
+ * `"…"`, no escape needed) or plain under the `yaml` package's plainString rules (a restricted
+ * alphabet, no leading indicator, no `: `, `#`, trailing space or colon). Layout as `yaml` 2.x
+ * prints with default options and `lineWidth: 0` (no folding); keys sorted with the same `<`
+ * comparator as its sortMapEntries. Undefined if the value is outside that domain: the caller
+ * then uses the library for the whole document. Proven by test/yaml-out-fast.test.ts.
+ */
+export function fastYaml(value: unknown, opts: YamlOptions = {}): string | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || !isPlainObject(value)) return undefined;
+  try {
+    if (Object.keys(value).length === 0) return '{}\n';
+    const out: string[] = [];
+    fastCollection(value, '', opts.sortKeys ?? false, out, false);
+    return out.join('');
+  } catch (e) {
+    if (e instanceof NotFast) return undefined;
+    throw e;
+  }
+}
+
+/** The `yaml`-package path: any value. */
+export function libraryYaml(value: unknown, opts: YamlOptions = {}): string {
   const { Document, isScalar, visit } = yamlLib();
   const doc = new Document(value, {
     aliasDuplicateObjects: false,
