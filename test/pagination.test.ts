@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { encodeCursor } from '../src/core/cursor.js';
+import { toForgeError } from '../src/server/app.js';
 import { appendAudit } from '../src/store/audit.js';
 import { type Db, openPglite, openPostgres } from '../src/store/db.js';
 import { migrate } from '../src/store/migrate.js';
@@ -284,7 +285,63 @@ for (const engine of ENGINES) {
           assert.match(res.body.error.message, /cursor: is not a cursor this server gave/);
         }
       });
+
+      test(`${c.name}: a cursor given with an offset is a 400 asking for one of them`, async () => {
+        const first = await get(c, `limit=${LIMIT}`);
+        assert.ok(first.next);
+        for (const offset of [0, 3]) {
+          const query = `limit=${LIMIT}&offset=${offset}&cursor=${encodeURIComponent(first.next)}`;
+          const res = await forge.api('GET', `${c.path}${c.path.includes('?') ? '&' : '?'}${query}`, undefined, c.token());
+          assert.equal(res.status, 400, `${c.name} offset ${offset}: ${res.text}`);
+          assert.equal(res.body.error.code, 'validation_error');
+          assert.match(res.body.error.message, /offset: give either cursor or offset, not both/);
+          assert.deepEqual(
+            res.body.error.details.fields.map((f: { path: string }) => f.path),
+            ['offset'],
+          );
+        }
+      });
     }
+
+    /** A key of the lists ordered by a timestamp, for a cursor at `at` (the lists' cursor shapes). */
+    const timestampKeys: Record<string, (at: string) => (string | number)[]> = {
+      approvals: (at) => [at, '00000000-0000-0000-0000-000000000000'],
+      'break-glass': (at) => [at, '00000000-0000-0000-0000-000000000000'],
+      'webhook deliveries': (at) => [at, 1, '00000000-0000-0000-0000-000000000000'],
+    };
+    for (const c of lists.filter((l) => l.name in timestampKeys))
+      test(`${c.name}: a cursor naming a date or time that does not exist is a 400 naming the cursor, not a 500`, async () => {
+        for (const at of [
+          '2026-02-31T00:00:00Z',
+          '2026-02-30T00:00:00Z',
+          '2025-02-29T00:00:00Z',
+          '0000-01-01T00:00:00Z',
+          '2026-01-01T24:00:00Z',
+          '2026-01-01T23:59:60Z',
+          '2026-13-01T00:00:00Z',
+        ]) {
+          const cursor = encodeCursor(timestampKeys[c.name](at));
+          const res = await forge.api('GET', `${c.path}?cursor=${cursor}`, undefined, c.token());
+          assert.equal(res.status, 400, `${c.name} ${at}: ${res.text}`);
+          assert.match(res.body.error.message, /cursor: is not a cursor this server gave/);
+        }
+        for (const at of ['2024-02-29T00:00:00Z', '2026-12-31T23:59:59.999999Z', '0001-01-01T00:00:00Z']) {
+          const cursor = encodeCursor(timestampKeys[c.name](at));
+          const res = await forge.api('GET', `${c.path}?cursor=${cursor}`, undefined, c.token());
+          assert.equal(res.status, 200, `${c.name} ${at}: ${res.text}`);
+        }
+      });
+
+    test('the overview and the environments refuse a cursor given with an offset too', async () => {
+      for (const path of ['/overview?limit=1', '/environments?limit=1']) {
+        const first = await forge.api('GET', path, undefined, reader);
+        assert.equal(first.status, 200, `${path}: ${first.text}`);
+        assert.ok(first.body.next, `${path}: a second page`);
+        const res = await forge.api('GET', `${path}&offset=1&cursor=${encodeURIComponent(first.body.next)}`, undefined, reader);
+        assert.equal(res.status, 400, `${path}: ${res.text}`);
+        assert.match(res.body.error.message, /offset: give either cursor or offset, not both/);
+      }
+    });
 
     if (engine === 'postgres')
       for (const c of lists)
@@ -316,6 +373,28 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+for (const engine of ENGINES)
+  test(`a date or time the database cannot read is answered as a validation_error, not a 500 (${engine})`, async () => {
+    const { db, cleanup } = await testDb(engine);
+    try {
+      for (const [sql, sqlState] of [
+        [`select '2026-02-31T00:00:00Z'::timestamptz`, '22008'],
+        [`select 'not a time'::timestamptz`, '22007'],
+      ]) {
+        const err = await db.query(sql).then(
+          () => assert.fail(`${sql} was read`),
+          (e: Error) => e,
+        );
+        assert.equal((err as { code?: string }).code, sqlState);
+        const answer = toForgeError(err);
+        assert.equal(answer.code, 'validation_error', `${sqlState}: ${answer.message}`);
+        assert.match(answer.message, /out of range or cannot be stored/);
+      }
+    } finally {
+      await cleanup();
+    }
+  });
 
 describe('the projects table under concurrent registrations (postgres)', () => {
   test('releases inserted by many transactions at once, as registration inserts them, leave every project right', async () => {

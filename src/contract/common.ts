@@ -43,19 +43,23 @@ export const errorResponses = {
 /**
  * `?limit=` (1-200, default 20) and where the page starts: after `cursor` (the `next` of the
  * previous page, keyset paging: stable while items are added) or, without one, after skipping
- * `offset` items (default 0). Every list of the API takes these (issue #18).
+ * `offset` items (default 0). One or the other: `cursor` with `offset` is a validation_error
+ * (400). A cursor is opaque, does not expire and works on any replica and across restarts.
+ * Every list of the API takes these (issue #18). `offset` has no schema default so that a
+ * given one can be told from none (the services read a missing offset as 0).
  */
 export const Paging = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 20 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647, default: 0 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647, description: 'default 0; not with cursor' })),
   cursor: Type.Optional(Type.String({ maxLength: 1000 })),
 });
 export type Paging = Static<typeof Paging>;
 
 /**
- * A page of a list: the items, how many there are in all, the page asked for (`offset` is 0
- * when paged by cursor), and `next`: the cursor of the following page (src/core/cursor.ts),
- * null on the last.
+ * A page of a list: the items, how many there are in all (`total` counts the whole filtered
+ * list, the same on every page, cursor pages included), the page asked for (`offset` is 0 when
+ * paged by cursor), and `next`: the cursor of the following page (src/core/cursor.ts), null on
+ * the last.
  */
 export const ListOf = <T extends TSchema>(item: T) =>
   Type.Object({

@@ -76,7 +76,7 @@ export type OverviewRow = Static<typeof OverviewRow>;
  */
 export const OverviewQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647, default: 0 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647, description: 'default 0; not with cursor' })),
   cursor: Type.Optional(Type.String({ maxLength: 1000 })),
   repository: Type.Optional(Type.String({ maxLength: 201 })),
   project: Type.Optional(Type.String({ maxLength: 63 })),

@@ -16,9 +16,22 @@ export type CursorShape = readonly ('string' | 'integer' | 'timestamp' | 'uuid')
 const FITS: Record<CursorShape[number], (v: unknown) => boolean> = {
   string: (v) => typeof v === 'string',
   integer: (v) => Number.isSafeInteger(v),
-  timestamp: (v) => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/.test(v) && !Number.isNaN(Date.parse(v)),
+  timestamp: (v) => typeof v === 'string' && isUtcTimestamp(v),
   uuid: (v) => typeof v === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v),
 };
+
+/**
+ * Whether `v` is a UTC timestamp the store can hold, written as it writes them
+ * (`YYYY-MM-DDTHH:MM:SS[.ffffff]Z`, year 0001-9999): the date and time must name a real instant
+ * exactly — no February 31, no hour 24, no second 60, no year 0000 — so they round-trip through
+ * a Date unchanged (Date.parse alone rolls `2026-02-31` over into March).
+ */
+export function isUtcTimestamp(v: string): boolean {
+  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d{1,6})?Z$/.exec(v);
+  if (!m || m[1].startsWith('0000')) return false;
+  const t = Date.parse(`${m[1]}Z`);
+  return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 19) === m[1];
+}
 
 /** The cursor naming the place right after an item whose sort key is `key`. */
 export function encodeCursor(key: readonly (string | number)[]): string {
@@ -51,11 +64,27 @@ export interface PageWindow {
 }
 
 /**
- * The window a list's `?limit=&offset=&cursor=` ask for (`defaultLimit` when no limit): a
- * cursor wins over an offset (the page's `offset` is then 0). 400 for a cursor that does not
- * fit the list's `shape`.
+ * Refuses a list query that gives both `cursor` and `offset` (validation_error 400, path
+ * `offset`): the `next` cursor continues a walk, an offset jumps to a position; a page is one or
+ * the other. Pages read by cursor report `offset` 0.
+ */
+export function refuseCursorWithOffset(q: { offset?: number; cursor?: string }): void {
+  if (q.cursor !== undefined && q.offset !== undefined)
+    throw validationError([
+      {
+        path: 'offset',
+        message: 'give either cursor or offset, not both (the `next` cursor continues a walk; offset jumps to a position)',
+      },
+    ]);
+}
+
+/**
+ * The window a list's `?limit=&offset=&cursor=` ask for (`defaultLimit` when no limit): after
+ * the cursor's key (the page's `offset` is then 0), else after `offset` items. 400 for a cursor
+ * that does not fit the list's `shape`, or for a cursor given with an offset.
  */
 export function windowOf(q: { limit?: number; offset?: number; cursor?: string }, shape: CursorShape, defaultLimit = 20): PageWindow {
+  refuseCursorWithOffset(q);
   const limit = q.limit ?? defaultLimit;
   if (q.cursor !== undefined) return { after: decodeCursor(q.cursor, shape), offset: 0, limit };
   return { offset: q.offset ?? 0, limit };

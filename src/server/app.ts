@@ -44,7 +44,13 @@ function isDatabaseUnavailable(err: Error): boolean {
   );
 }
 
-function toForgeError(err: FastifyError | ForgeError | Error, bodyLimit?: number): ForgeError {
+/**
+ * The error envelope's error (DESIGN.md §10) for anything a route threw: Forge's own errors as
+ * they are, request validation as validation_error, database errors by SQLSTATE (lost
+ * connection, lock wait, out of room: database_unavailable; a value the database refuses as data
+ * — 22001/22003/22007/22008/22021/22P05 — validation_error 400), the rest as internal.
+ */
+export function toForgeError(err: FastifyError | ForgeError | Error, bodyLimit?: number): ForgeError {
   if (err instanceof ForgeError) return err;
   const fe = err as FastifyError;
   if (fe.validation) {
@@ -87,8 +93,9 @@ function toForgeError(err: FastifyError | ForgeError | Error, bodyLimit?: number
       'database_unavailable',
       'the server is out of storage or memory (disk full, or too many connections); nothing was recorded: retry later',
     );
-  // A value the database refuses as data (a number out of range, text it cannot store): the request's fault.
-  if (typeof sqlState === 'string' && /^22(003|P05|021|001)$/.test(sqlState))
+  // A value the database refuses as data (a number out of range, text it cannot store, a date or
+  // time it cannot read or that does not exist — 22007, 22008): the request's fault.
+  if (typeof sqlState === 'string' && /^22(003|P05|021|001|007|008)$/.test(sqlState))
     return new ForgeError('validation_error', `a value in the request is out of range or cannot be stored: ${err.message}`);
   if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
     return new ForgeError(

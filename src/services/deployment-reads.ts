@@ -47,14 +47,14 @@ export async function activeDeploymentOf(ctx: PlatformContext, p: SlotParams): P
 
 /**
  * A page of every deployment of the slot, newest first in the order they were recorded: `limit`
- * after `cursor` (the `next` of a previous page), else after `offset`. 400 for a cursor this
- * list did not give.
+ * after `cursor` (the `next` of a previous page), else after `offset` (none: 0). 400 for a
+ * cursor this list did not give or a cursor given with an offset.
  */
 export async function deploymentHistoryOf(
   ctx: PlatformContext,
   p: SlotParams,
   limit: number,
-  offset: number,
+  offset: number | undefined,
   cursor?: string,
 ): Promise<List<Deployment>> {
   const s = slotOf(ctx, p);

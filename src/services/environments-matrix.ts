@@ -6,7 +6,7 @@
  * slot is read on every request.
  */
 import type { Environment, EnvironmentsPage, EnvironmentsQuery } from '../contract/index.js';
-import { decodeCursor, encodeCursor } from '../core/cursor.js';
+import { decodeCursor, encodeCursor, refuseCursorWithOffset } from '../core/cursor.js';
 import { validationError } from '../core/errors.js';
 import type { Environment as ConfiguredEnvironment } from '../core/platform-config.js';
 import { clusterStatuses } from '../store/cluster-outcomes.js';
@@ -48,6 +48,7 @@ export async function environmentsMatrix(ctx: PlatformContext, query: Environmen
     throw validationError([
       { path: 'environment', message: `"${query.environment}" is not configured (expected one of ${all.map((e) => e.name).join(', ')})` },
     ]);
+  refuseCursorWithOffset(query);
   const listed = query.environment === undefined ? all : all.filter((e) => e.name === query.environment);
   const offset = query.cursor === undefined ? (query.offset ?? 0) : afterCursor(listed, query.cursor);
   const page = listed.slice(offset, offset + limit);

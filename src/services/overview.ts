@@ -10,7 +10,7 @@
  * are still read per project and gated environment.
  */
 import type { OverviewCell, OverviewPage, OverviewQuery, OverviewRow } from '../contract/index.js';
-import { decodeCursor, encodeCursor } from '../core/cursor.js';
+import { decodeCursor, encodeCursor, refuseCursorWithOffset } from '../core/cursor.js';
 import { validationError } from '../core/errors.js';
 import { isAllowed, type Principal } from '../core/permissions.js';
 import type { Environment } from '../core/platform-config.js';
@@ -158,6 +158,7 @@ async function judge(ctx: PlatformContext, principal: Principal, envs: Environme
  * environment or a cursor this server did not give.
  */
 export async function overview(ctx: PlatformContext, principal: Principal, query: OverviewQuery): Promise<OverviewPage> {
+  refuseCursorWithOffset(query);
   const { limit = 100, offset = 0 } = query;
   const envs = shownEnvironments(ctx, query.environment);
   const after = query.cursor === undefined ? undefined : decodeProjectCursor(query.cursor);

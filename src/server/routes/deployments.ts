@@ -131,7 +131,7 @@ export async function deploymentRoutes(app: App, ctx: AppContext, hide: boolean)
     },
     async (req) => {
       authorize(req, { kind: 'read' });
-      const { limit = 20, offset = 0, cursor } = req.query;
+      const { limit = 20, offset, cursor } = req.query;
       return deploymentHistoryOf(deployContext(ctx), req.params, limit, offset, cursor);
     },
   );
