@@ -109,3 +109,41 @@ test('errors: unknown release exits 1 with the server message; bad usage exits 2
   assert.equal(help.code, 0);
   assert.match(help.stdout, /pull the release image itself/);
 });
+
+test('release list walks page by page with --cursor, hinting the next page on stderr; --cursor with --offset is refused', async () => {
+  const first = await cli(['release', 'list', 'auth-service', '--limit', '1']);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stdout, /^#\s+aliases/);
+  assert.doesNotMatch(first.stdout, /more:/, 'stdout stays the table');
+  const hint = /^more: --cursor (\S+)$/m.exec(first.stderr);
+  assert.ok(hint, `a hint on stderr: ${first.stderr}`);
+  const json = await cli(['release', 'list', 'auth-service', '--limit', '1', '-o', 'json']);
+  assert.equal(JSON.parse(json.stdout).next, hint[1]);
+  assert.equal(json.stderr, '', 'no hint with -o json: the page carries next');
+  const second = await cli(['release', 'list', 'auth-service', '--limit', '1', '--cursor', hint[1], '-o', 'json']);
+  assert.equal(second.code, 0, second.stderr);
+  const page = JSON.parse(second.stdout);
+  assert.deepEqual(
+    page.items.map((r: { release_number: number }) => r.release_number),
+    [1],
+  );
+  assert.equal(page.next, null);
+  assert.equal(page.offset, 0);
+  const last = await cli(['release', 'list', 'auth-service', '--limit', '1', '--cursor', hint[1]]);
+  assert.equal(last.code, 0, last.stderr);
+  assert.doesNotMatch(last.stderr, /more:/, 'no hint on the last page');
+
+  for (const args of [
+    ['release', 'list', 'auth-service', '--repository', 'acme/mono'],
+    ['history', 'dev', 'auth-service', '--repository', 'acme/mono'],
+    ['audit', 'list'],
+    ['approvals', 'list'],
+    ['break-glass', 'list'],
+    ['train', 'list'],
+    ['train', 'deployments', 'some-train'],
+  ]) {
+    const both = await runCli([...args, '--cursor', hint[1], '--offset', '1'], { env });
+    assert.equal(both.code, 2, `${args.join(' ')}: ${both.stderr}`);
+    assert.match(both.stderr, /give either --cursor or --offset, not both/, args.join(' '));
+  }
+});

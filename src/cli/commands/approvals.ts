@@ -1,8 +1,9 @@
 /** `forge approvals list|context|revoke`: the approvals queue, what an approval approves (issue #16), and taking one back. */
 import type { Command } from 'commander';
-import type { Approval, ApprovalContext } from '../../contract/index.js';
+import type { Approval, ApprovalContext, List } from '../../contract/index.js';
 import { client, clientOptions } from '../client.js';
 import { parseFormat, print, table, UsageError } from '../output.js';
+import { hintNextPage, type PageOpts, pageOptions, pageQuery } from '../paging.js';
 import { resolveRepository } from '../repository.js';
 import { run } from '../run.js';
 import { approvalTable, contextText } from './approve.js';
@@ -12,21 +13,19 @@ type Opts = { server?: string; token?: string; output: string };
 export function registerApprovals(program: Command) {
   const approvals = program.command('approvals').description('approvals of releases for environments');
 
-  clientOptions(approvals.command('list').description('the approvals queue, newest first'))
+  pageOptions(clientOptions(approvals.command('list').description('the approvals queue, newest first')))
     .option('--environment <env>', 'only this environment')
     .option('--status <status>', 'active, expired or revoked')
-    .option('--limit <n>', 'how many (1-200)', '20')
-    .option('--offset <n>', 'skip this many', '0')
     .option('-o, --output <format>', 'table, json or yaml', 'table')
     .action(
-      run(async (opts: Opts & { environment?: string; status?: string; limit: string; offset: string }) => {
+      run(async (opts: Opts & { environment?: string; status?: string } & PageOpts) => {
         const format = parseFormat(opts.output);
         if (opts.status && !['active', 'expired', 'revoked'].includes(opts.status))
           throw new UsageError(`invalid --status "${opts.status}": expected active, expired or revoked`);
-        const q = new URLSearchParams({ limit: String(Number(opts.limit)), offset: String(Number(opts.offset)) });
+        const q = pageQuery(opts);
         if (opts.environment) q.set('environment', opts.environment);
         if (opts.status) q.set('status', opts.status);
-        const page = await client(opts).request<{ items: Approval[]; total: number }>('GET', `/approvals?${q}`);
+        const page = await client(opts).request<List<Approval>>('GET', `/approvals?${q}`);
         print(
           page,
           format,
@@ -45,6 +44,7 @@ export function registerApprovals(program: Command) {
               ]),
             ) + `\n(${page.items.length} of ${page.total})`,
         );
+        hintNextPage(page, format);
       }),
     );
 

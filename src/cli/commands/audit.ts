@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { AuditChainCheck, AuditEntry, List } from '../../contract/index.js';
 import { client, clientOptions } from '../client.js';
 import { parseFormat, print, table } from '../output.js';
+import { hintNextPage, type PageOpts, pageOptions, pageQuery } from '../paging.js';
 import { run } from '../run.js';
 
 type Opts = { server?: string; token?: string; output: string };
@@ -10,17 +11,12 @@ type Opts = { server?: string; token?: string; output: string };
 export function registerAudit(program: Command) {
   const audit = program.command('audit').description('the audit log');
 
-  clientOptions(audit.command('list').description('audit entries, newest first'))
-    .option('--limit <n>', 'how many (1-200)', '20')
-    .option('--offset <n>', 'skip this many', '0')
+  pageOptions(clientOptions(audit.command('list').description('audit entries, newest first')))
     .option('-o, --output <format>', 'table, json or yaml', 'table')
     .action(
-      run(async (opts: Opts & { limit: string; offset: string }) => {
+      run(async (opts: Opts & PageOpts) => {
         const format = parseFormat(opts.output);
-        const page = await client(opts).request<List<AuditEntry>>(
-          'GET',
-          `/audit?limit=${Number(opts.limit)}&offset=${Number(opts.offset)}`,
-        );
+        const page = await client(opts).request<List<AuditEntry>>('GET', `/audit?${pageQuery(opts)}`);
         print(
           page,
           format,
@@ -30,6 +26,7 @@ export function registerAudit(program: Command) {
               page.items.map((e) => [e.seq, e.at, e.actor, e.action, e.subject]),
             ) + `\n(${page.items.length} of ${page.total})`,
         );
+        hintNextPage(page, format);
       }),
     );
 

@@ -4,9 +4,10 @@
  * justification (never the requester); the grant expires (4 h by default).
  */
 import type { Command } from 'commander';
-import type { BreakGlass } from '../../contract/index.js';
+import type { BreakGlass, List } from '../../contract/index.js';
 import { client, clientOptions } from '../client.js';
 import { parseFormat, print, table, UsageError } from '../output.js';
+import { hintNextPage, type PageOpts, pageOptions, pageQuery } from '../paging.js';
 import { resolveRepository } from '../repository.js';
 import { run } from '../run.js';
 import { type DeployOpts, deploymentOptions } from './deploy.js';
@@ -83,21 +84,19 @@ export function registerBreakGlass(program: Command) {
       }),
     );
 
-  clientOptions(bg.command('list').description('break-glass requests and grants, newest first'))
+  pageOptions(clientOptions(bg.command('list').description('break-glass requests and grants, newest first')))
     .option('--environment <env>', 'only this environment')
     .option('--status <status>', 'requested, granted or expired')
-    .option('--limit <n>', 'how many (1-200)', '20')
-    .option('--offset <n>', 'skip this many', '0')
     .option('-o, --output <format>', 'table, json or yaml', 'table')
     .action(
-      run(async (opts: Opts & { environment?: string; status?: string; limit: string; offset: string }) => {
+      run(async (opts: Opts & { environment?: string; status?: string } & PageOpts) => {
         const format = parseFormat(opts.output);
         if (opts.status && !['requested', 'granted', 'expired'].includes(opts.status))
           throw new UsageError(`invalid --status "${opts.status}": expected requested, granted or expired`);
-        const q = new URLSearchParams({ limit: String(Number(opts.limit)), offset: String(Number(opts.offset)) });
+        const q = pageQuery(opts);
         if (opts.environment) q.set('environment', opts.environment);
         if (opts.status) q.set('status', opts.status);
-        const page = await client(opts).request<{ items: BreakGlass[]; total: number }>('GET', `/break-glass?${q}`);
+        const page = await client(opts).request<List<BreakGlass>>('GET', `/break-glass?${q}`);
         print(
           page,
           format,
@@ -116,6 +115,7 @@ export function registerBreakGlass(program: Command) {
               ]),
             ) + `\n(${page.items.length} of ${page.total})`,
         );
+        hintNextPage(page, format);
       }),
     );
 }

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
-import type { Release } from '../../contract/index.js';
+import type { List, Release } from '../../contract/index.js';
 import { imageRepository } from '../../core/identity.js';
 import { client, clientOptions } from '../client.js';
 import { assertKnown } from '../known.js';
 import { parseFormat, print, table } from '../output.js';
+import { hintNextPage, type PageOpts, pageOptions, pageQuery } from '../paging.js';
 import { resolveRepository } from '../repository.js';
 import { run } from '../run.js';
 import { cliSettings } from '../settings.js';
@@ -68,31 +69,25 @@ export function registerRelease(program: Command) {
       }),
     );
 
-  common(release.command('list').description('list the releases of a project, newest first'))
-    .argument('<project>')
-    .option('--limit <n>', 'how many (1-200)', '20')
-    .option('--offset <n>', 'skip this many', '0')
-    .action(
-      run(async (project: string, opts: Opts & { limit: string; offset: string }) => {
-        const format = parseFormat(opts.output);
-        const repo = resolveRepository(opts.repository);
-        const api = client(opts);
-        const page = await api.request<{ items: Release[]; total: number }>(
-          'GET',
-          `${releasePath(repo, project)}?limit=${Number(opts.limit)}&offset=${Number(opts.offset)}`,
-        );
-        if (!page.total) await assertKnown(api, repo, project);
-        print(
-          page,
-          format,
-          () =>
-            table(
-              ['#', 'aliases', 'commit', 'created', 'by'],
-              page.items.map((r) => [r.release_number, aliasText(r), r.commit_sha.slice(0, 12), r.created_at, r.created_by]),
-            ) + `\n(${page.items.length} of ${page.total})`,
-        );
-      }),
-    );
+  pageOptions(common(release.command('list').description('list the releases of a project, newest first')).argument('<project>')).action(
+    run(async (project: string, opts: Opts & PageOpts) => {
+      const format = parseFormat(opts.output);
+      const repo = resolveRepository(opts.repository);
+      const api = client(opts);
+      const page = await api.request<List<Release>>('GET', `${releasePath(repo, project)}?${pageQuery(opts)}`);
+      if (!page.total) await assertKnown(api, repo, project);
+      print(
+        page,
+        format,
+        () =>
+          table(
+            ['#', 'aliases', 'commit', 'created', 'by'],
+            page.items.map((r) => [r.release_number, aliasText(r), r.commit_sha.slice(0, 12), r.created_at, r.created_by]),
+          ) + `\n(${page.items.length} of ${page.total})`,
+      );
+      hintNextPage(page, format);
+    }),
+  );
 
   common(release.command('inspect').description('pull the release image itself and show its metadata, layers and digests'))
     .argument('<project>')

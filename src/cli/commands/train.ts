@@ -8,6 +8,7 @@ import { formatSemanticDiff } from '../../core/semantic-diff.js';
 import { parseMemberArgument } from '../../core/train.js';
 import { ApiError, client, clientOptions } from '../client.js';
 import { parseFormat, print, table, UsageError } from '../output.js';
+import { hintNextPage, type PageOpts, pageOptions, pageQuery } from '../paging.js';
 import { resolveRepository } from '../repository.js';
 import { run } from '../run.js';
 import { checksTable } from './deploy.js';
@@ -20,6 +21,7 @@ interface TrainOpts {
   reason?: string;
   limit?: string;
   offset?: string;
+  cursor?: string;
   environment?: string;
   justification?: string;
 }
@@ -121,34 +123,32 @@ export function registerTrain(program: Command) {
       }),
     );
 
-  output(train.command('list').description('every train, newest first'))
-    .option('--limit <n>', 'how many (1-200)', '20')
-    .option('--offset <n>', 'skip this many', '0')
-    .action(
-      run(async (opts: TrainOpts) => {
-        const format = parseFormat(opts.output);
-        const page = await client(opts).request<List<Train>>('GET', `/trains?limit=${Number(opts.limit)}&offset=${Number(opts.offset)}`);
-        print(page, format, () =>
-          [
-            table(
-              ['name', 'id', 'members', 'created', 'by'],
-              page.items.map((t) => [t.name, t.id, t.members.length, t.created_at, t.created_by]),
-            ),
-            `(${page.items.length} of ${page.total})`,
-          ].join('\n'),
-        );
-      }),
-    );
+  pageOptions(output(train.command('list').description('every train, newest first'))).action(
+    run(async (opts: TrainOpts) => {
+      const format = parseFormat(opts.output);
+      const page = await client(opts).request<List<Train>>('GET', `/trains?${pageQuery(opts as PageOpts)}`);
+      print(page, format, () =>
+        [
+          table(
+            ['name', 'id', 'members', 'created', 'by'],
+            page.items.map((t) => [t.name, t.id, t.members.length, t.created_at, t.created_by]),
+          ),
+          `(${page.items.length} of ${page.total})`,
+        ].join('\n'),
+      );
+      hintNextPage(page, format);
+    }),
+  );
 
-  output(train.command('deployments').description("a train's deployments and rollbacks, newest first"))
-    .argument('<train>', 'name or id')
+  pageOptions(
+    output(train.command('deployments').description("a train's deployments and rollbacks, newest first")).argument('<train>', 'name or id'),
+  )
     .option('--environment <env>', 'only to this environment')
-    .option('--limit <n>', 'how many (1-200)', '20')
-    .option('--offset <n>', 'skip this many', '0')
     .action(
       run(async (ref: string, opts: TrainOpts) => {
         const format = parseFormat(opts.output);
-        const q = `limit=${Number(opts.limit)}&offset=${Number(opts.offset)}${opts.environment ? `&environment=${encodeURIComponent(opts.environment)}` : ''}`;
+        const q = pageQuery(opts as PageOpts);
+        if (opts.environment) q.set('environment', opts.environment);
         const page = await client(opts).request<List<TrainDeployment>>('GET', path(ref, `/deployments?${q}`));
         print(page, format, () =>
           [
@@ -167,6 +167,7 @@ export function registerTrain(program: Command) {
             `(${page.items.length} of ${page.total})`,
           ].join('\n'),
         );
+        hintNextPage(page, format);
       }),
     );
 
