@@ -2,20 +2,36 @@
  * `npm run bench`: runs every benchmark script one after another (they measure the same
  * machine, so never in parallel) and prints one table: figure, value, baseline, ratio, target.
  *   npm run bench [-- registry resolve]   (names pick scripts; default: all)
+ * Each script runs with its own defaults; options (sizes, engines, durations) go to a single
+ * script: `npx tsx bench/<name>.ts --help` shows them.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { scriptUsage } from './args.js';
 import { printTable } from './load.js';
 import type { Figure } from './report.js';
 
 const ALL = ['registry', 'resolve', 'render', 'cli', 'gitops', 'trains', 'cmp', 'bombs', 'metrics', 'diff', 'healthz', 'overview', 'lists'];
-const chosen = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
+const argv = process.argv.slice(2);
+if (argv.includes('--help') || argv.includes('-h')) {
+  process.stdout.write(`${scriptUsage(import.meta.url)}\nbenchmarks: ${ALL.join(', ')}\n`);
+  process.exit(0);
+}
+// Every argument is checked before anything runs: a typo must not cost a full run.
+const unknown = argv.filter((a) => !ALL.includes(a));
+if (unknown.length) {
+  process.stderr.write(
+    `unknown benchmark or argument ${unknown.map((a) => `"${a}"`).join(', ')}: expected names among ${ALL.join(', ')}` +
+      `${unknown.some((a) => a.startsWith('-')) ? ' (options go to one script: npx tsx bench/<name>.ts --help)' : ''}\n`,
+  );
+  process.exit(2);
+}
+const chosen = argv.length ? argv : ALL;
 const out = join(mkdtempSync(join(tmpdir(), 'forge-bench-')), 'figures.jsonl');
 
 for (const name of chosen) {
-  if (!ALL.includes(name)) throw new Error(`unknown benchmark "${name}": expected one of ${ALL.join(', ')}`);
   console.error(`\n=== bench/${name}.ts`);
   const r = spawnSync(process.execPath, ['--import', 'tsx', `bench/${name}.ts`], {
     stdio: ['ignore', 'inherit', 'inherit'],

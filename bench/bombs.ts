@@ -6,13 +6,13 @@
  * Target: every bomb refused within 5 s.
  *   npx tsx bench/bombs.ts [--runs 5]
  */
-import { parseArgs } from 'node:util';
 import { parsePlatformConfig } from '../src/core/platform-config.js';
 import { parsePointer } from '../src/core/pointer.js';
+import { benchArgs } from './args.js';
 import { printTable } from './load.js';
 import { record } from './report.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
+const { values } = benchArgs(import.meta.url, { options: { runs: { type: 'string', default: '5' } } });
 const runs = Number(values.runs);
 
 const laughs = (levels: number) =>

@@ -14,15 +14,18 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs, promisify } from 'node:util';
+import { promisify } from 'node:util';
 import { argoEnv, pointerFor, writePointer } from '../test/support/cmp.js';
 import { REPO_ROOT, releaseBody, startForge, tempDir } from '../test/support/forge.js';
 import { startRegistry } from '../test/support/registry.js';
+import { benchArgs } from './args.js';
 import { printTable } from './load.js';
 import { record } from './report.js';
 
 const run = promisify(execFile);
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' }, resources: { type: 'string', default: '200' } } });
+const { values } = benchArgs(import.meta.url, {
+  options: { runs: { type: 'string', default: '15' }, resources: { type: 'string', default: '200' } },
+});
 const runs = Number(values.runs);
 const count = Number(values.resources);
 

@@ -13,15 +13,15 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { pointerPath, renderPointer } from '../src/core/pointer.js';
 import { resolveRemote } from '../src/gitops/remote.js';
 import { GitOpsWriter } from '../src/gitops/writer.js';
 import { requestDeployment } from '../src/services/deploy.js';
+import { benchArgs } from './args.js';
 import { benchDeployments } from './deployments.js';
 import { record } from './report.js';
 
-const { values } = parseArgs({
+const { values } = benchArgs(import.meta.url, {
   options: {
     files: { type: 'string', default: '10000' },
     samples: { type: 'string', default: '50' },

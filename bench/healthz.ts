@@ -9,12 +9,12 @@
  * replace per 10 MB body). Figures are printed, never asserted (the test is test/heavy-work.test.ts).
  *   node --import tsx bench/healthz.ts [--seconds 20]
  */
-import { parseArgs } from 'node:util';
 import { releaseBody, sha, startForge } from '../test/support/forge.js';
+import { benchArgs } from './args.js';
 import { printTable } from './load.js';
 import { record } from './report.js';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '20' } } });
+const { values } = benchArgs(import.meta.url, { options: { seconds: { type: 'string', default: '20' } } });
 const seconds = Number(values.seconds);
 
 const configMaps = (n: number, keys: number, value: string) =>

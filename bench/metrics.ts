@@ -4,12 +4,14 @@
  * answer holds; its speed is measured here. Target: p99 under 50 ms.
  *   npx tsx bench/metrics.ts [--requests 300] [--releases 20]
  */
-import { parseArgs } from 'node:util';
 import { releaseBody, sha, startForge } from '../test/support/forge.js';
+import { benchArgs } from './args.js';
 import { printTable } from './load.js';
 import { record } from './report.js';
 
-const { values } = parseArgs({ options: { requests: { type: 'string', default: '300' }, releases: { type: 'string', default: '20' } } });
+const { values } = benchArgs(import.meta.url, {
+  options: { requests: { type: 'string', default: '300' }, releases: { type: 'string', default: '20' } },
+});
 const requests = Number(values.requests);
 
 const forge = await startForge();

@@ -25,7 +25,6 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { pointerPath, type ReleasePointer, renderPointer } from '../src/core/pointer.js';
 import { initEmbeddedRemote } from '../src/gitops/remote.js';
 import { openPglite } from '../src/store/db.js';
@@ -33,10 +32,13 @@ import { migrate } from '../src/store/migrate.js';
 import { REPO_ROOT, spawnForge, tempDir } from '../test/support/forge.js';
 import { seededProject, seedProjects } from '../test/support/many-projects.js';
 import { buildWeb, launchBrowser } from '../test/support/web.js';
+import { benchArgs } from './args.js';
 import { printTable } from './load.js';
 import { record } from './report.js';
 
-const { values } = parseArgs({ options: { projects: { type: 'string', default: '1000' }, runs: { type: 'string', default: '20' } } });
+const { values } = benchArgs(import.meta.url, {
+  options: { projects: { type: 'string', default: '1000' }, runs: { type: 'string', default: '20' } },
+});
 const projects = Number(values.projects);
 const runs = Number(values.runs);
 const CLI = join(REPO_ROOT, 'dist/src/cli/main.js');

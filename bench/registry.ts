@@ -8,7 +8,6 @@
  * baseline. BENCH_PROFILE=<dir> writes the servers' CPU profiles there.
  *   npx tsx bench/registry.ts [--releases 1000] [--concurrency 50] [--projects 50]
  */
-import { parseArgs } from 'node:util';
 import { canonicalId } from '../src/core/identity.js';
 import { buildReleaseImage } from '../src/core/release-image.js';
 import { openReleaseStore } from '../src/registry/index.js';
@@ -16,10 +15,11 @@ import { loadOrCreateSigningKey, signAndPushRelease } from '../src/signing/index
 import { freshPostgres } from '../test/support/db.js';
 import { releaseBody, sha, spawnForge, tempDir } from '../test/support/forge.js';
 import { startRegistry } from '../test/support/registry.js';
+import { benchArgs } from './args.js';
 import { load, printTable, summarize } from './load.js';
 import { record } from './report.js';
 
-const { values } = parseArgs({
+const { values } = benchArgs(import.meta.url, {
   options: {
     releases: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '50' },

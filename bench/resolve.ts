@@ -14,15 +14,15 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { freshPostgres } from '../test/support/db.js';
 import { type ForgeProcess, REPO_ROOT, spawnForge, tempDir } from '../test/support/forge.js';
+import { benchArgs } from './args.js';
 import { buildOnce } from './build.js';
 import { type LoadResult, load, printTable } from './load.js';
 import { record } from './report.js';
 import { seededSha, seedReleases } from './seed.js';
 
-const { values } = parseArgs({
+const { values } = benchArgs(import.meta.url, {
   options: {
     engine: { type: 'string', default: 'both' },
     projects: { type: 'string', default: '1000' },

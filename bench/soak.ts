@@ -15,17 +15,17 @@
  *   npm run soak [-- --minutes 10 --workers 8]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { freshPostgres } from '../test/support/db.js';
 import { startFaultProxy } from '../test/support/fault-proxy.js';
 import { type ForgeProcess, releaseBody, spawnForge, tempDir } from '../test/support/forge.js';
 import { makeRemote } from '../test/support/gitops.js';
 import { revertTip, squashAndForcePush } from '../test/support/outside-git.js';
 import { startRegistry } from '../test/support/registry.js';
+import { benchArgs } from './args.js';
 import { buildOnce } from './build.js';
 import { record } from './report.js';
 
-const { values } = parseArgs({
+const { values } = benchArgs(import.meta.url, {
   options: {
     minutes: { type: 'string', default: '10' },
     workers: { type: 'string', default: '8' },
