@@ -1,13 +1,17 @@
 /**
- * Registration with the registry pushes outside the transaction (issue 18, "Registration at
+ * Registration with the blob pushes outside the transaction (issue 18, "Registration at
  * registry speed"): a failed signature push leaves nothing half-written, a registration whose
- * number moved while it pushed builds its image again with the new number, and one that lost
- * the race to register a commit puts the commit's tag back on the recorded image. Against
- * Debian's docker-registry on PostgreSQL; a pause after the push widens the race windows.
+ * number moved while it pushed builds its image again with the new number, one that loses the
+ * race to register a commit never moves the commit's tag nor signs its image (the tag and the
+ * signature are pushed only under the project's lock), and a refused registration uploads
+ * nothing. Against Debian's docker-registry on PostgreSQL; a pause after the push (inside the
+ * locked section) widens the race windows.
  */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { openReleaseStore } from '../src/registry/index.js';
+import { signatureTag } from '../src/core/signature-image.js';
 import { freshPostgres } from './support/db.js';
 import { type FaultProxy, startFaultProxy } from './support/fault-proxy.js';
 import { type Forge, releaseBody, sha, startForge, tempDir } from './support/forge.js';
@@ -95,28 +99,121 @@ test('a registration whose number moved while it pushed builds its image again w
   }
 });
 
-test('a registration that lost the race for its commit puts the tag back on the recorded image', async () => {
-  // the same commit with different triggers: different images; the first commits, the second pushed last
+/** The manifest digest the tag names in the test registry, or null when there is no such tag. */
+async function tagDigest(repository: string, tag: string): Promise<string | null> {
+  const res = await fetch(`http://${registry.host}/v2/${repository}/manifests/${tag}`, { method: 'HEAD', headers: { accept: MANIFEST } });
+  return res.status === 200 ? res.headers.get('docker-content-digest') : null;
+}
+
+/** The signature tags (`sha256-<hex>.sig`) of a repository in the test registry. */
+async function signatureTags(repository: string): Promise<string[]> {
+  const { tags } = (await (await fetch(`http://${registry.host}/v2/${repository}/tags/list`)).json()) as { tags: string[] | null };
+  return (tags ?? []).filter((t) => t.endsWith('.sig'));
+}
+
+/** Samples `read` every 25 ms until `done` settles: the values seen, in order. */
+async function sampleWhile<T>(done: Promise<unknown>, read: () => Promise<T>): Promise<T[]> {
+  let settled = false;
+  void done.finally(() => {
+    settled = true;
+  });
+  const seen: T[] = [];
+  while (!settled) {
+    seen.push(await read());
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return seen;
+}
+
+const attacker = [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'evil' }, data: { x: 'attacker' } }];
+
+test('a registration that loses the race for its commit never moves the tag <sha> nor signs its own image', async () => {
+  // The first plans, pushes its blobs, takes the lock, tags, signs and pauses there before its
+  // insert; the second (other resources) reads its plan meanwhile, finds no release of the
+  // commit, pushes its blobs and waits for the lock: it must find the commit registered and
+  // push nothing that names its image.
+  const repository = 'acme/mono/raced';
   const first = paused.api('POST', '/releases', releaseBody({ project: 'raced' }, sha(4)), ci);
   await new Promise((r) => setTimeout(r, 300));
-  const second = paused.api('POST', '/releases', releaseBody({ project: 'raced', trigger: { type: 'manual' } }, sha(4)), ci);
-  const [a, b] = await Promise.all([first, second]);
-  assert.deepEqual([a.status, b.status].sort(), [200, 201]);
-  assert.equal(a.body.id, b.body.id);
-  const image = await imageAt('acme/mono/raced', sha(4));
-  assert.equal(image.digest, a.body.oci_digest, 'the tag names the recorded image, not the one pushed last');
+  const second = paused.api('POST', '/releases', releaseBody({ project: 'raced', resources: attacker }, sha(4)), ci);
+  const both = Promise.all([first, second]);
+  const seen = await sampleWhile(both, () => tagDigest(repository, sha(4)));
+  const [a, b] = await both;
+  assert.equal(a.status, 201, a.text);
+  assert.equal(b.status, 200, b.text);
+  assert.equal(b.body.id, a.body.id);
+  assert.equal(b.body.content_matches, false, 'the second request sent other resources');
+  assert.ok(seen.length > 20, `the tag was sampled through both requests (${seen.length} samples)`);
+  assert.deepEqual([...new Set(seen.filter((d) => d !== null))], [a.body.oci_digest], 'the tag <sha> only ever named the recorded image');
+  assert.equal(await tagDigest(repository, sha(4)), a.body.oci_digest);
+  assert.deepEqual(await signatureTags(repository), [signatureTag(a.body.oci_digest)], 'one signature: the recorded image’s');
 });
 
-test('on the embedded engine and image layout too, the tag goes back on the recorded image after a lost race', async (t) => {
+test('many registrations of one commit at once, each with other content, leave one signature and the tag on the recorded image', async () => {
+  const repository = 'acme/mono/crowd';
+  // All read their plan before the first commits (it pauses under the lock before its insert).
+  const runs = await Promise.all(
+    Array.from({ length: 6 }, (_, i) =>
+      paused.api(
+        'POST',
+        '/releases',
+        releaseBody(
+          { project: 'crowd', resources: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { run: String(i) } }] },
+          sha(6),
+        ),
+        ci,
+      ),
+    ),
+  );
+  assert.deepEqual(runs.map((r) => r.status).sort(), [200, 200, 200, 200, 200, 201], runs.map((r) => r.text).join('\n'));
+  const recorded = runs.find((r) => r.status === 201)!.body.oci_digest as string;
+  assert.ok(runs.every((r) => r.body.oci_digest === recorded));
+  assert.equal(await tagDigest(repository, sha(6)), recorded);
+  assert.deepEqual(await signatureTags(repository), [signatureTag(recorded)]);
+});
+
+test('a registration refused with 409 alias_conflict uploads nothing to the registry', async () => {
+  const held = await forge.api(
+    'POST',
+    '/releases',
+    releaseBody({ project: 'refused', tags: ['v1'], tagging_strategy: 'tag-all' }, sha(7)),
+    ci,
+  );
+  assert.equal(held.status, 201, held.text);
+  const before = new Map(proxy.seen);
+  const refused = await forge.api(
+    'POST',
+    '/releases',
+    releaseBody({ project: 'refused', tags: ['v1'], tagging_strategy: 'tag-all', resources: attacker }, sha(8)),
+    ci,
+  );
+  assert.equal(refused.status, 409, refused.text);
+  assert.equal(refused.body.error.code, 'alias_conflict');
+  const sent = [...proxy.seen].filter(([k, n]) => !k.startsWith('GET') && !k.startsWith('HEAD') && n !== (before.get(k) ?? 0));
+  assert.deepEqual(sent, [], 'no upload, no manifest');
+});
+
+test('on the embedded engine and image layout too, a lost race leaves the tag and the one signature on the recorded image', async (t) => {
   const dataDir = tempDir();
   const embedded = await startForge({ dataDir, env: { FORGE_FAULT_PAUSE_AFTER_PUSH_MS: '1500' } });
   t.after(() => embedded.stop());
   const token = await embedded.token(['service-account']);
   const first = embedded.api('POST', '/releases', releaseBody({ project: 'raced' }, sha(5)), token);
   await new Promise((r) => setTimeout(r, 300));
-  const second = embedded.api('POST', '/releases', releaseBody({ project: 'raced', trigger: { type: 'manual' } }, sha(5)), token);
+  const second = embedded.api('POST', '/releases', releaseBody({ project: 'raced', resources: attacker }, sha(5)), token);
   const [a, b] = await Promise.all([first, second]);
-  assert.deepEqual([a.status, b.status].sort(), [200, 201], `${a.text} ${b.text}`);
-  const layout = openReleaseStore({ dataDir });
-  assert.equal((await layout.getManifest('acme/mono/raced', sha(5))).digest, a.body.oci_digest);
+  assert.deepEqual([a.status, b.status], [201, 200], `${a.text} ${b.text}`);
+  const index = JSON.parse(await readFile(join(dataDir, 'registry', 'acme', 'mono', 'raced', 'index.json'), 'utf8')) as {
+    manifests: { digest: string; annotations?: Record<string, string> }[];
+  };
+  const named = index.manifests.map((m) => [m.annotations?.['org.opencontainers.image.ref.name'], m.digest]);
+  assert.deepEqual(
+    named.filter(([tag]) => tag === sha(5)),
+    [[sha(5), a.body.oci_digest]],
+  );
+  assert.ok(a.body.signature, 'signed');
+  assert.deepEqual(
+    named.filter(([tag]) => tag?.endsWith('.sig')).map(([tag]) => tag),
+    [signatureTag(a.body.oci_digest)],
+  );
 });

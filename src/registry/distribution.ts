@@ -358,8 +358,7 @@ export class DistributionStore implements ReleaseStore {
     const answered = put.res.headers.get('docker-content-digest');
     if (answered && answered !== manifest.digest) throw digestMismatch(`registry ${this.opts.host}: ${what}`, manifest.digest, answered);
 
-    // Read back by digest (which checks the bytes): the tag may already name another writer's
-    // manifest, as registrations push without holding the project's lock (create-release.ts).
+    // Read back by digest (which checks the bytes): what a tag names is another question.
     await this.getManifest(repository, manifest.digest);
     return manifest.digest;
   }

@@ -95,8 +95,7 @@ export class LayoutStore implements ReleaseStore {
     } catch (err) {
       throw this.failure(`pushing ${repository}:${tag}`, err);
     }
-    // Read back by digest (which checks the bytes): the tag may already name another writer's
-    // manifest, as registrations push without holding the project's lock (create-release.ts).
+    // Read back by digest (which checks the bytes): what a tag names is another question.
     await this.getManifest(repository, manifest.digest);
     return manifest.digest;
   }

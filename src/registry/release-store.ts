@@ -13,9 +13,8 @@ export interface ReleaseStore {
   pushBlobs(repository: string, blobs: Blob[]): Promise<void>;
   /**
    * Pushes blobs (skipping ones the store has or is known to hold), then the manifest under
-   * `tag`, reads the manifest back by digest and checks it. Returns the manifest digest. The tag
-   * may name another writer's manifest by the time this returns (pushes of one commit may race;
-   * create-release.ts puts the tag back on the recorded image).
+   * `tag`, reads the manifest back by digest and checks it. Returns the manifest digest.
+   * Registration moves a release's tag only under its project's lock (create-release.ts).
    */
   push(repository: string, tag: string, blobs: Blob[], manifest: Blob): Promise<string>;
   /** Fetches a manifest by tag or digest; verifies the digest when asked by digest. */

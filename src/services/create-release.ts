@@ -15,7 +15,7 @@ import {
   taggingStrategyFor,
   tagProblem,
 } from '../core/aliases.js';
-import { type Blob, makeBlob } from '../core/digest.js';
+import type { Blob } from '../core/digest.js';
 import { type ErrorCode, type FieldProblem, ForgeError, validationError } from '../core/errors.js';
 import { canonicalId, imageRepository, ociReference, parseIdentity, type ReleaseIdentity } from '../core/identity.js';
 import { mayReleaseRepository, type Principal } from '../core/permissions.js';
@@ -24,8 +24,9 @@ import { refNameProblem } from '../core/ref-names.js';
 import { EMPTY_CONFIG } from '../core/release-image.js';
 import { RELEASE_LIMITS } from '../core/release-limits.js';
 import { parseRfc3339, rfc3339Problem } from '../core/rfc3339.js';
+import { buildSignatureImage, signatureTag } from '../core/signature-image.js';
 import type { ReleaseStore } from '../registry/index.js';
-import { type SigningKey, signAndPushRelease } from '../signing/index.js';
+import { type SigningKey, signDigest } from '../signing/index.js';
 import { appendAudit } from '../store/audit.js';
 import type { Db } from '../store/db.js';
 import * as releases from '../store/releases.js';
@@ -210,69 +211,33 @@ export async function createRelease(
   const repository = imageRepository(id);
   const planOf = (db: Db) => planRegistration(db, id, req, strategy, tags, trigger);
 
-  // Registry pushes happen outside the transaction (issue #18): the number is read without the
-  // project's lock, the image built, pushed, signed and read back, and only then does a short
-  // transaction take the lock, check that nothing it depends on has moved (the number, the
-  // aliases, a release of the same commit) and insert. When something moved (another release of
-  // the project committed meanwhile), the image is built again with the new number and pushed
-  // under the lock, as before this change: a project registered from many places at once makes
-  // progress without pushing each image again and again. A failure anywhere leaves no row;
-  // pushed images without a row are unreferenced, as before (DESIGN.md §6).
-  let pushed: Pushed | undefined;
-  /** Whether this request moved the tag `<sha>` without holding the project's lock. */
-  let taggedUnlocked = false;
-  /** Whether the image is built and pushed under the project's lock (after something moved). */
-  let underLock = false;
-  try {
-    for (;;) {
-      if (!underLock) {
-        // The resources layer and the empty config do not depend on the number: they go while it
-        // is read. Read without the lock, the plan may mix two moments (a number read before
-        // another release committed, its aliases after): any refusal it meets is decided again
-        // under the lock, which answers it authoritatively.
-        const [, planned] = await Promise.all([
-          deps.store.pushBlobs(repository, [EMPTY_CONFIG, layer.blob]),
-          planOf(deps.db).catch(() => undefined),
-        ]);
-        if (!planned) underLock = true;
-        else if (!planned.existing) {
-          taggedUnlocked = true;
-          pushed = await pushRelease(deps, deps.db, id, req, trigger, layer, planned);
-          if (deps.pauseAfterPushMs) await new Promise((r) => setTimeout(r, deps.pauseAfterPushMs));
-        }
-      }
-      const outcome = await deps.db.transaction(async (tx): Promise<CreateReleaseResult | typeof MOVED> => {
-        await releases.lockProject(tx, id.repository, id.project);
-        const now = await planOf(tx);
-        if (now.existing) return addToExisting(tx, id, now.existing, tags, trigger, req, actor, layer.blob);
-        if (underLock) {
-          pushed = await pushRelease(deps, tx, id, req, trigger, layer, now);
-          if (deps.pauseAfterPushMs) await new Promise((r) => setTimeout(r, deps.pauseAfterPushMs));
-        } else if (!pushed || !samePlan(pushed.plan, now)) return MOVED;
-        return insertRelease(tx, deps, id, req, actor, trigger, now, pushed);
-      });
-      if (outcome === MOVED) {
-        underLock = true;
-        continue;
-      }
-      // Best effort: the commit is registered (and this answer says so) whether or not the tag moves back.
-      if (!outcome.created && taggedUnlocked)
-        await retagRecorded(deps.store, repository, id.sha, outcome.release.oci_digest).catch(() => {});
-      return outcome;
-    }
-  } catch (err) {
-    // An image pushed without the lock may have moved the tag `<sha>` off a release of the same
-    // commit that another request recorded meanwhile: put it back (best effort; the error stands).
-    if (taggedUnlocked) {
-      const recorded = await releases.findBySha(deps.db, id.repository, id.project, id.sha).catch(() => undefined);
-      if (recorded) await retagRecorded(deps.store, repository, id.sha, recorded.oci_digest).catch(() => {});
-    }
-    throw err;
+  // Registry pushes are split around the project's lock (issue #18). Before it, only what is
+  // content-addressed and names nothing goes out: the blobs of the image built for the plan
+  // read without the lock (config, resources and metadata layers). An unrecorded blob is
+  // harmless: no tag, no manifest and no signature refers to it. The plan is read first, and
+  // a registration it refuses (409, 400) or finds already registered pushes nothing. Under the
+  // lock the plan is read again (authoritative: another request may have registered the commit
+  // or taken the number meanwhile); only then are the tag `<sha>` moved to the image and its
+  // signature pushed, in parallel, and the rows inserted in the same transaction. A request that
+  // loses the race for a commit therefore never moves the tag nor signs its image, and a failure
+  // anywhere leaves no row (DESIGN.md §6).
+  const early = await planOf(deps.db).catch(() => undefined);
+  let built: BuiltImage | undefined;
+  if (early && !early.existing) {
+    built = await buildImage(id, req, trigger, layer, early, deps.signingKey);
+    await deps.store.pushBlobs(repository, built.blobs);
   }
+  return deps.db.transaction(async (tx): Promise<CreateReleaseResult> => {
+    await releases.lockProject(tx, id.repository, id.project);
+    const now = await planOf(tx);
+    if (now.existing) return addToExisting(tx, id, now.existing, tags, trigger, req, actor, layer.blob);
+    // Another release of the project committed since the plan was read: the image says the new number.
+    const image = built && samePlan(built.plan, now) ? built : await buildImage(id, req, trigger, layer, now, deps.signingKey);
+    const pushed = await publishRelease(deps, tx, id, image);
+    if (deps.pauseAfterPushMs) await new Promise((r) => setTimeout(r, deps.pauseAfterPushMs));
+    return insertRelease(tx, deps, id, req, actor, trigger, now, pushed);
+  });
 }
-
-/** A transaction's answer when the number or the aliases moved since the image was built. */
-const MOVED = Symbol('moved');
 
 /** What a new release of a commit gets, as read from the database at one moment (planRegistration). */
 interface NewReleasePlan {
@@ -284,11 +249,20 @@ interface NewReleasePlan {
   derivedTaken: boolean;
 }
 
-/** An image pushed (and signed) for a plan. */
-interface Pushed {
+/** The image of a plan, built (release-packing.ts) but not yet tagged nor signed. */
+interface BuiltImage {
   plan: NewReleasePlan;
-  digest: string;
   manifest: Blob;
+  /** Every blob the manifest refers to (config, resources and metadata layers). */
+  blobs: Blob[];
+  resourcesDigest: string;
+  /** Its signature, made in memory with the server's key (nothing of it pushed yet). */
+  signature?: { tag: string; key_id: string; manifest: Blob; blobs: Blob[] };
+}
+
+/** An image tagged `<sha>`, read back and signed, ready to be recorded. */
+interface Pushed {
+  digest: string;
   resourcesDigest: string;
   signature?: { digest: string; tag: string; key_id: string };
 }
@@ -296,7 +270,8 @@ interface Pushed {
 /**
  * What registering `req` comes to at this moment: the release of the same commit, or the
  * number and aliases a new release would get. Throws the 400 or 409 the aliases meet. Run once
- * without the lock (to build the image) and once under it (to check nothing moved).
+ * without the lock (to build the image and push its blobs, or push nothing when it refuses) and
+ * once under it (authoritative: decides the answer).
  */
 async function planRegistration(
   db: Db,
@@ -343,20 +318,17 @@ function samePlan(a: NewReleasePlan, b: NewReleasePlan): boolean {
 }
 
 /**
- * Builds the image of `plan`, and pushes it (under the tag `<sha>`, read back) and its signature
- * at once: the signature needs only the manifest's digest, known before the push (a registry
- * accepts a signature whose subject has not arrived yet, OCI 1.1). Both pushes are waited for
- * even when one fails, so nothing of this attempt is still on its way when the caller moves on.
+ * Builds the image of `plan` (release-packing.ts) and, with a key, signs its manifest's digest in
+ * memory (the signature needs only the digest): nothing is pushed.
  */
-async function pushRelease(
-  deps: CreateReleaseDeps,
-  db: Db,
+async function buildImage(
   id: ReleaseIdentity,
   req: CreateReleaseRequest,
   trigger: Omit<Trigger, 'triggered_at'>,
   layer: { blob: Blob; objects: PackedLayer['objects'] },
   plan: NewReleasePlan,
-): Promise<Pushed> {
+  signingKey: SigningKey | undefined,
+): Promise<BuiltImage> {
   const image = await packReleaseImage(
     {
       repository: id.repository,
@@ -375,21 +347,44 @@ async function pushRelease(
     },
     layer,
   );
-  // A key retired while this replica runs signs nothing more (review F4): checked before each signature.
-  if (deps.signingKey) await assertSigningKeyActive(db, deps.signingKey);
+  return {
+    plan,
+    manifest: image.manifest,
+    blobs: [EMPTY_CONFIG, image.resources, image.metadata],
+    resourcesDigest: image.resources.digest,
+    signature: signingKey
+      ? {
+          tag: signatureTag(image.manifest.digest),
+          key_id: signingKey.keyId,
+          ...buildSignatureImage(await signDigest(signingKey, canonicalId(id), image.manifest.digest), image.manifest),
+        }
+      : undefined,
+  };
+}
+
+/**
+ * Pushes `image` under the tag `<sha>` (its blobs first, those not held yet; read back by
+ * digest) and its signature at once: the signature needs only the manifest's digest (a registry
+ * accepts a signature whose subject has not arrived yet, OCI 1.1). Called only under the
+ * project's lock, with the plan confirmed there, in the transaction that records the release:
+ * a request that lost the race for its commit never gets here. Both pushes are waited for even
+ * when one fails, so nothing of this attempt is still on its way when the transaction ends.
+ * Throws 503 registry_unavailable, or signing_key_retired before anything is pushed.
+ */
+async function publishRelease(deps: CreateReleaseDeps, tx: Db, id: ReleaseIdentity, image: BuiltImage): Promise<Pushed> {
+  // A key retired while this replica runs signs nothing more (review F4): checked before each
+  // signature is pushed (one made in memory before the lock goes no further than the request).
+  if (image.signature && deps.signingKey) await assertSigningKeyActive(tx, deps.signingKey);
   const repository = imageRepository(id);
   const [pushedImage, signed] = await Promise.allSettled([
-    deps.store.push(repository, id.sha, [EMPTY_CONFIG, image.resources, image.metadata], image.manifest),
-    deps.signingKey
-      ? signAndPushRelease(deps.store, deps.signingKey, repository, canonicalId(id), {
-          digest: image.manifest.digest,
-          size: image.manifest.size,
-        })
-      : Promise.resolve(undefined),
+    deps.store.push(repository, id.sha, image.blobs, image.manifest),
+    image.signature ? deps.store.push(repository, image.signature.tag, image.signature.blobs, image.signature.manifest) : undefined,
   ]);
   if (pushedImage.status === 'rejected') throw pushedImage.reason;
   if (signed.status === 'rejected') throw signed.reason;
-  return { plan, digest: pushedImage.value, manifest: image.manifest, resourcesDigest: image.resources.digest, signature: signed.value };
+  const signature =
+    image.signature && signed.value ? { digest: signed.value, tag: image.signature.tag, key_id: image.signature.key_id } : undefined;
+  return { digest: pushedImage.value, resourcesDigest: image.resourcesDigest, signature };
 }
 
 /** The rows of a new release whose image is pushed and verified: release, signature, aliases, trigger and the audit entry, in `tx`. */
@@ -437,18 +432,6 @@ async function insertRelease(
     },
   });
   return { created: true, release: (await releases.findById(tx, releaseId))! };
-}
-
-/**
- * Points the tag `<sha>` back at the recorded release's manifest when this request pushed
- * another one under it without the lock (it lost the race to register the commit, or failed
- * after another request recorded it). The manifest is read by digest from the registry.
- */
-async function retagRecorded(store: ReleaseStore, repository: string, sha: string, recorded: string): Promise<void> {
-  const current = await store.getManifest(repository, sha).catch(() => undefined);
-  if (current?.digest === recorded) return;
-  const manifest = await store.getManifest(repository, recorded);
-  await store.push(repository, sha, [], makeBlob(manifest.mediaType, manifest.bytes));
 }
 
 /** A later pipeline run for a released commit: new tags and triggers are added, the content never changes. */
