@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { scriptUsage } from './args.js';
+import { buildOnce } from './build.js';
 import { printTable } from './load.js';
 import type { Figure } from './report.js';
 
@@ -30,6 +31,7 @@ if (unknown.length) {
 }
 const chosen = argv.length ? argv : ALL;
 const out = join(mkdtempSync(join(tmpdir(), 'forge-bench-')), 'figures.jsonl');
+buildOnce(); // once for every script that spawns dist/ (it sets FORGE_BENCH_BUILT for them)
 
 for (const name of chosen) {
   console.error(`\n=== bench/${name}.ts`);

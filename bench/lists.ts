@@ -12,12 +12,11 @@
 import { join } from 'node:path';
 import { encodeCursor } from '../src/core/cursor.js';
 import { type Db, openPglite, openPostgres } from '../src/store/db.js';
-import { freshPostgres } from '../test/support/db.js';
-import { type ForgeProcess, spawnForge, tempDir } from '../test/support/forge.js';
+import type { ForgeProcess } from '../test/support/forge.js';
 import { benchArgs } from './args.js';
 import { load, printTable } from './load.js';
 import { record } from './report.js';
-import { seedReleases } from './seed.js';
+import { enginesOf, onSeededServer, seedReleases } from './seed.js';
 
 const { values } = benchArgs(import.meta.url, {
   options: {
@@ -28,8 +27,7 @@ const { values } = benchArgs(import.meta.url, {
     requests: { type: 'string', default: '100' },
   },
 });
-const engines = values.engine === 'both' ? (['pglite', 'postgres'] as const) : ([values.engine] as ('pglite' | 'postgres')[]);
-if (!engines.every((e) => e === 'pglite' || e === 'postgres')) throw new Error('--engine: pglite, postgres or both');
+const engines = enginesOf(values.engine);
 const projects = Number(values.projects);
 const perProject = Number(values['per-project']);
 const big = Number(values.big);
@@ -127,31 +125,7 @@ async function measure(engine: 'pglite' | 'postgres', forge: ForgeProcess, seede
   );
 }
 
-for (const engine of engines) {
-  if (engine === 'postgres') {
-    const pgdb = await freshPostgres();
-    try {
-      const seeded = await seed({ url: pgdb.url });
-      const forge = await spawnForge({ databaseUrl: pgdb.url, registry: `oci-layout:${tempDir()}` });
-      try {
-        await measure(engine, forge, seeded);
-      } finally {
-        await forge.stop();
-      }
-    } finally {
-      await pgdb.drop();
-    }
-  } else {
-    const dataDir = tempDir();
-    const seeded = await seed({ dataDir });
-    const forge = await spawnForge({ dataDir });
-    try {
-      await measure(engine, forge, seeded);
-    } finally {
-      await forge.stop();
-    }
-  }
-}
+for (const engine of engines) await onSeededServer(engine, seed, (forge, seeded) => measure(engine, forge, seeded));
 console.log(`${requests} sequential requests per page (one client), after ${Math.max(5, requests / 10)} to warm up`);
 for (const n of notes) console.log(n);
 printTable(rows);

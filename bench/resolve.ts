@@ -14,13 +14,12 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { freshPostgres } from '../test/support/db.js';
-import { type ForgeProcess, REPO_ROOT, spawnForge, tempDir } from '../test/support/forge.js';
+import { type ForgeProcess, REPO_ROOT } from '../test/support/forge.js';
 import { benchArgs } from './args.js';
 import { buildOnce } from './build.js';
 import { type LoadResult, load, printTable } from './load.js';
 import { record } from './report.js';
-import { seededSha, seedReleases } from './seed.js';
+import { enginesOf, onSeededServer, seededSha, seedReleases } from './seed.js';
 
 const { values } = benchArgs(import.meta.url, {
   options: {
@@ -31,8 +30,7 @@ const { values } = benchArgs(import.meta.url, {
     concurrency: { type: 'string', default: '32' },
   },
 });
-const engines = values.engine === 'both' ? (['pglite', 'postgres'] as const) : ([values.engine] as ('pglite' | 'postgres')[]);
-if (!engines.every((e) => e === 'pglite' || e === 'postgres')) throw new Error('--engine: pglite, postgres or both');
+const engines = enginesOf(values.engine);
 const projects = Number(values.projects);
 const perProject = Number(values['per-project']);
 const seconds = Number(values.seconds);
@@ -197,40 +195,16 @@ async function measure(engine: 'pglite' | 'postgres', forge: ForgeProcess, seede
 }
 
 try {
-  for (const engine of engines) {
-    if (engine === 'postgres') {
-      const pgdb = await freshPostgres();
-      try {
-        const seeded = await seedReleases({ url: pgdb.url }, { repository: 'bench/mono', projects, perProject });
-        const forge = await spawnForge({
-          databaseUrl: pgdb.url,
-          registry: `oci-layout:${tempDir()}`,
-          nodeArgs: process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [],
-          built: true,
-        });
-        try {
-          await measure(engine, forge, seeded);
-        } finally {
-          await forge.stop();
-        }
-      } finally {
-        await pgdb.drop();
-      }
-    } else {
-      const dataDir = tempDir();
-      const seeded = await seedReleases({ dataDir }, { repository: 'bench/mono', projects, perProject });
-      const forge = await spawnForge({
-        dataDir,
+  for (const engine of engines)
+    await onSeededServer(
+      engine,
+      (target) => seedReleases(target, { repository: 'bench/mono', projects, perProject }),
+      (forge, seeded) => measure(engine, forge, seeded),
+      {
         nodeArgs: process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [],
         built: true,
-      });
-      try {
-        await measure(engine, forge, seeded);
-      } finally {
-        await forge.stop();
-      }
-    }
-  }
+      },
+    );
 } finally {
   trivial.kill();
 }

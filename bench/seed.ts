@@ -8,6 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { type Db, openPglite, openPostgres } from '../src/store/db.js';
 import { migrate } from '../src/store/migrate.js';
+import { freshPostgres } from '../test/support/db.js';
+import { type ForgeOptions, type ForgeProcess, spawnForge, tempDir } from '../test/support/forge.js';
 
 /** The 40-hex commit sha of release `n` of project `p` (distinct per project; the first 16 characters name both). */
 export const seededSha = (p: number, n: number) => `${p.toString(16).padStart(8, '0')}${n.toString(16).padStart(8, '0')}`.padEnd(40, 'c');
@@ -47,4 +49,40 @@ export async function seedReleases(target: { url: string } | { dataDir: string }
     await db.close();
   }
   return (performance.now() - t0) / 1000;
+}
+
+export type Engine = 'pglite' | 'postgres';
+
+/** The engines an `--engine pglite|postgres|both` option names. */
+export function enginesOf(option: string | undefined): Engine[] {
+  const engines: Engine[] = option === 'both' ? ['pglite', 'postgres'] : [option as Engine];
+  if (!engines.every((e) => e === 'pglite' || e === 'postgres')) throw new Error('--engine: pglite, postgres or both');
+  return engines;
+}
+
+/**
+ * Runs `measure` against a server on `engine` whose database `seed` filled first (PostgreSQL: a
+ * fresh database, dropped after; embedded: a fresh data directory); the server is stopped after.
+ */
+export async function onSeededServer(
+  engine: Engine,
+  seed: (target: { url: string } | { dataDir: string }) => Promise<number>,
+  measure: (forge: ForgeProcess, seededSeconds: number) => Promise<void>,
+  options: ForgeOptions = {},
+): Promise<void> {
+  const pgdb = engine === 'postgres' ? await freshPostgres() : undefined;
+  try {
+    const dataDir = pgdb ? undefined : tempDir();
+    const seeded = await seed(pgdb ? { url: pgdb.url } : { dataDir: dataDir! });
+    const forge = await spawnForge(
+      pgdb ? { ...options, databaseUrl: pgdb.url, registry: `oci-layout:${tempDir()}` } : { ...options, dataDir },
+    );
+    try {
+      await measure(forge, seeded);
+    } finally {
+      await forge.stop();
+    }
+  } finally {
+    await pgdb?.drop();
+  }
 }
