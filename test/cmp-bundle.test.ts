@@ -15,7 +15,7 @@ import { after, before, test } from 'node:test';
 import { buildReleaseImage } from '../src/core/release-image.js';
 import { openReleaseStore } from '../src/registry/index.js';
 import { loadOrCreateSigningKey, signAndPushRelease } from '../src/signing/index.js';
-import { argoEnv, type CmpResult, pointerFor, runPlugin, writePointer } from './support/cmp.js';
+import { argoEnv, pointerFor, runNode, runPlugin, writePointer } from './support/cmp.js';
 import { REPO_ROOT, tempDir } from './support/forge.js';
 
 const work = tempDir('forge-cmp-bundle-');
@@ -38,21 +38,7 @@ before(async () => {
 after(() => rmSync(work, { recursive: true, force: true }));
 
 /** Runs the bundle's `main.js` as Argo CD does: a new process in `cwd` with exactly `env` (plus PATH and HOME). */
-function runBundle(args: string[], cwd: string, env: Record<string, string>): Promise<CmpResult> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [join(bin, 'main.js'), ...args], {
-      cwd,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (c) => (stdout += c));
-    proc.stderr.on('data', (c) => (stderr += c));
-    proc.on('error', reject);
-    proc.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runBundle = (args: string[], cwd: string, env: Record<string, string>) => runNode([join(bin, 'main.js'), ...args], cwd, env);
 
 async function release(c: string, signed: boolean) {
   const sha = c.repeat(40);

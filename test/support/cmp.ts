@@ -44,8 +44,13 @@ export function runPlugin(
   via: 'forge-cmp' | 'forge' = 'forge-cmp',
 ): Promise<CmpResult> {
   const entry = via === 'forge' ? [FORGE_MAIN, 'cmp'] : [CMP_MAIN];
+  return runNode(['--import', TSX, ...entry, ...args], cwd, env);
+}
+
+/** Runs `node …argv` as Argo CD runs the plugin: a new process in `cwd` with exactly `env` (plus PATH, and HOME unless given). */
+export function runNode(argv: string[], cwd: string, env: Record<string, string>): Promise<CmpResult> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', TSX, ...entry, ...args], {
+    const proc = spawn(process.execPath, argv, {
       cwd,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: env.HOME ?? cwd, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
