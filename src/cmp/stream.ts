@@ -3,7 +3,9 @@
  * ones dropped, each checked to be a Kubernetes object (apiVersion and kind), sorted by
  * (kind, name, apiVersion, namespace), each starting with `---`. Pure.
  *
- * Every document is read with js-yaml's YAML 1.2 core schema — the reading the server gives the
+ * A file exactly as Forge's own writer prints it (every layer a current server registers) is read
+ * back by src/core/yaml-reread.ts, which proves it by printing the value again; every other
+ * document is read with js-yaml's YAML 1.2 core schema — the reading the server gives the
  * same files (release manifests, diffs), and ten times faster than the yaml package's
  * document parser, most of a cold render (issue #18) — and printed again by
  * src/core/yaml-out.ts, never passed on byte for byte: releases registered before that writer
@@ -14,6 +16,7 @@
 import { CORE_SCHEMA, type EventType, loadAll, type State } from 'js-yaml';
 import { ForgeError } from '../core/errors.js';
 import { toYaml } from '../core/yaml-out.js';
+import { rereadOwnYaml } from '../core/yaml-reread.js';
 
 interface Doc {
   kind: string;
@@ -60,14 +63,19 @@ export function resourceStream(
     );
   const docs: Doc[] = [];
   for (const file of files) {
+    // A file Forge's own writer printed is read back without a parser, and is already its own
+    // reprint (src/core/yaml-reread.ts); anything else goes through js-yaml
+    const own = rereadOwnYaml(file.yaml, { sortKeys: true });
     let values: unknown[];
-    try {
-      // `json`: a duplicate key keeps its last value instead of failing; every object is
-      // written again below, so a duplicate key cannot reach Argo CD
-      values = loadAll(file.yaml, undefined, { schema: CORE_SCHEMA, json: true, listener: refuseAnchors });
-    } catch (err) {
-      throw invalid(where(file.path), `not valid YAML: ${(err as Error).message.split('\n')[0]}`);
-    }
+    if (own !== undefined) values = [own];
+    else
+      try {
+        // `json`: a duplicate key keeps its last value instead of failing; every object is
+        // written again below, so a duplicate key cannot reach Argo CD
+        values = loadAll(file.yaml, undefined, { schema: CORE_SCHEMA, json: true, listener: refuseAnchors });
+      } catch (err) {
+        throw invalid(where(file.path), `not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+      }
     for (const [i, value] of values.entries()) {
       const at = `${where(file.path)}${values.length > 1 ? ` (document ${i + 1})` : ''}`;
       if (value === null || value === undefined) continue;
@@ -90,7 +98,7 @@ export function resourceStream(
         apiVersion: value.apiVersion as string,
         name: typeof metadata.name === 'string' ? metadata.name : '',
         namespace: typeof metadata.namespace === 'string' ? metadata.namespace : '',
-        yaml: toYaml(value, { sortKeys: true }),
+        yaml: own !== undefined ? file.yaml : toYaml(value, { sortKeys: true }),
       });
     }
   }

@@ -100,17 +100,45 @@ function fastScalarString(s: string): string {
   throw new NotFast();
 }
 
+/**
+ * What a literal block scalar may hold here: line feeds and printable characters of the Basic
+ * Multilingual Plane other than those needsQuotes escapes (C1 controls, NEL, U+2028/2029, the
+ * byte order mark, U+FFFE/FFFF) and surrogates.
+ */
+const BLOCK_TEXT = /^[\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*$/;
+/** The most characters written as a block by the direct emitter (larger strings go to the library). */
+const MAX_BLOCK_CHARS = 1 << 20;
+
+/**
+ * A multi-line string as the `yaml` package writes a map value or sequence item whose content
+ * sits at `indent` (with `lineWidth: 0`): a literal block, `|` when the string ends with one line
+ * feed (clip), `|-` when it ends with none (strip), each line indented, empty lines left empty.
+ * Strings that would need more (a leading space or line feed: an indentation indicator; trailing
+ * blanks or several final line feeds: keep chomping, or quotes) are left to the library.
+ */
+function fastBlockString(s: string, indent: string): string {
+  if (s.length > MAX_BLOCK_CHARS || !BLOCK_TEXT.test(s) || needsQuotes(s)) throw new NotFast();
+  const first = s.charCodeAt(0);
+  const last = s.charCodeAt(s.length - 1);
+  // 0x20 space, 0x0a line feed
+  if (first === 0x20 || first === 0x0a || last === 0x20) throw new NotFast();
+  const clip = last === 0x0a;
+  if (clip && (s.charCodeAt(s.length - 2) === 0x0a || s.charCodeAt(s.length - 2) === 0x20)) throw new NotFast();
+  const body = clip ? s.slice(0, -1) : s;
+  return `|${clip ? '' : '-'}\n${indent}${body.replace(/\n+/g, (run) => run + indent)}`;
+}
+
 const isPlainObject = (v: object) => {
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
 };
 
-/** A scalar's text, or undefined for a collection. */
-function fastScalar(v: unknown): string | undefined {
+/** A scalar's text (a multi-line string's content at `indent`), or undefined for a collection. */
+function fastScalar(v: unknown, indent: string): string | undefined {
   if (v === null) return 'null';
   switch (typeof v) {
     case 'string':
-      return fastScalarString(v);
+      return v.includes('\n') ? fastBlockString(v, indent) : fastScalarString(v);
     case 'boolean':
       return v ? 'true' : 'false';
     case 'number': {
@@ -134,7 +162,7 @@ function fastCollection(v: object, indent: string, sortKeys: boolean, out: strin
     for (let i = 0; i < v.length; i++) {
       if (!(i in v)) throw new NotFast();
       const item = v[i];
-      const text = fastScalar(item);
+      const text = fastScalar(item, `${indent}  `);
       if (text !== undefined) out.push(`${lead}- ${text}\n`);
       else {
         out.push(`${lead}- `);
@@ -149,7 +177,7 @@ function fastCollection(v: object, indent: string, sortKeys: boolean, out: strin
   for (const key of keys) {
     const item = (v as Record<string, unknown>)[key];
     const k = fastScalarString(key);
-    const text = fastScalar(item);
+    const text = fastScalar(item, `${indent}  `);
     if (text !== undefined) out.push(`${lead}${k}: ${text}\n`);
     else if (Array.isArray(item)) {
       out.push(`${lead}${k}:\n${indent}  `);
@@ -164,10 +192,11 @@ function fastCollection(v: object, indent: string, sortKeys: boolean, out: strin
 
 /**
  * The direct emitter: the same bytes as {@link libraryYaml} for a plain-object root whose values
- * are plain objects, arrays, finite numbers (not -0), booleans, null and strings of at most 512
+ * are plain objects, arrays, finite numbers (not -0), booleans, null, strings of at most 512
  * printable ASCII characters with no `"` or `\\` that are either {@link needsQuotes} (written
  * `"…"`, no escape needed) or plain under the `yaml` package's plainString rules (a restricted
- * alphabet, no leading indicator, no `: `, `#`, trailing space or colon). Layout as `yaml` 2.x
+ * alphabet, no leading indicator, no `: `, `#`, trailing space or colon), and multi-line values
+ * written as literal blocks (`|`, `|-`; see fastBlockString). Layout as `yaml` 2.x
  * prints with default options and `lineWidth: 0` (no folding); keys sorted with the same `<`
  * comparator as its sortMapEntries. Undefined if the value is outside that domain: the caller
  * then uses the library for the whole document. Proven by test/yaml-out-fast.test.ts.
