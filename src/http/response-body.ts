@@ -22,25 +22,37 @@ export class BodyTooLargeError extends Error {
  * streams is cancelled (the connection dropped). Throws BodyTooLargeError; errors of the
  * stream itself (a dropped connection, a timeout) pass through unchanged.
  */
-export async function readBodyCapped(res: Response, limit: number): Promise<Buffer> {
+export async function readBodyCapped(res: HttpAnswer, limit: number): Promise<Buffer> {
   const announced = res.headers.get('content-length');
   if (announced !== null && Number(announced) > limit && !res.headers.get('content-encoding')) {
-    await res.body?.cancel().catch(() => {});
+    await discardBody(res);
     throw new BodyTooLargeError(Number(announced), true, limit);
   }
-  const reader = res.body?.getReader();
-  if (!reader) return Buffer.alloc(0);
+  if (!res.body) return Buffer.alloc(0);
   const chunks: Buffer[] = [];
   let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
+  // leaving the loop early (the cap, an error) cancels the stream: the connection is dropped
+  for await (const value of res.body) {
     total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => {});
-      throw new BodyTooLargeError(total, false, limit);
-    }
+    if (total > limit) throw new BodyTooLargeError(total, false, limit);
     chunks.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
   }
   return Buffer.concat(chunks, total);
+}
+
+/**
+ * An HTTP answer as both clients give it: the fetch API's `Response`, or src/http/client.ts's
+ * answer over Node's `http` (whose body is a Node stream).
+ */
+export interface HttpAnswer {
+  status: number;
+  headers: { get(name: string): string | null };
+  body: AsyncIterable<Uint8Array> | null;
+}
+
+/** Drops the rest of a body without reading it (the fetch API's cancel, or the Node client's discard). */
+export async function discardBody(res: HttpAnswer): Promise<void> {
+  const own = res as HttpAnswer & { discard?: () => void };
+  if (own.discard) return own.discard();
+  await (res.body as ReadableStream | null)?.cancel().catch(() => {});
 }

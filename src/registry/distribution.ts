@@ -1,6 +1,7 @@
-/** A release store on any registry speaking the OCI distribution spec, over Node's fetch. */
+/** A release store on any registry speaking the OCI distribution spec, over Node's http with keep-alive connections (src/http/client.ts). */
 import { type Blob, isDigest, sha256Digest } from '../core/digest.js';
 import { ForgeError } from '../core/errors.js';
+import { ConnectionPools, type NodeHttpAnswer, send as sendRequest } from '../http/client.js';
 import { BodyTooLargeError, readBodyCapped } from '../http/response-body.js';
 import { type Challenge, type CredentialProvider, parseChallenge } from './credentials.js';
 import { describeFetchError } from './fetch-errors.js';
@@ -159,6 +160,8 @@ export class DistributionStore implements ReleaseStore {
   private readonly retry: RegistryRetry;
   /** Blobs seen held by the registry (a hint; see KnownBlobs). */
   readonly known: KnownBlobs;
+  /** Keep-alive connections to the registry (and to where it redirects). */
+  private readonly pools = new ConnectionPools();
 
   constructor(private readonly opts: DistributionOptions) {
     this.registry = opts.prefix ? `${opts.host}/${opts.prefix}` : opts.host;
@@ -192,7 +195,7 @@ export class DistributionStore implements ReleaseStore {
   }
 
   /** One request with auth (one retry after a challenge); any status outside `expect` becomes a ForgeError. */
-  private async request(what: string, method: string, url: string, o: RequestOptions): Promise<Response> {
+  private async request(what: string, method: string, url: string, o: RequestOptions): Promise<NodeHttpAnswer> {
     const send = async () => {
       const signal = AbortSignal.timeout(this.opts.timeoutMs);
       const authorization = this.auth.header(o.scope);
@@ -203,16 +206,10 @@ export class DistributionStore implements ReleaseStore {
         for (let hop = 0; ; hop++) {
           const headers: Record<string, string> = { ...o.headers };
           if (authorization && new URL(target).origin === this.base) headers.authorization = authorization;
-          const res = await fetch(target, {
-            method,
-            headers,
-            body: o.body ? new Uint8Array(o.body) : undefined,
-            signal,
-            redirect: 'manual',
-          });
+          const res = await sendRequest(new URL(target), this.pools, { method, headers, body: o.body, signal });
           const location = res.headers.get('location');
           if (![301, 302, 303, 307, 308].includes(res.status) || !location || (method !== 'GET' && method !== 'HEAD')) return res;
-          await res.body?.cancel();
+          res.discard();
           if (hop >= MAX_REDIRECTS) throw unavailable(`registry ${this.opts.host}: ${what}: more than ${MAX_REDIRECTS} redirects`);
           target = new URL(location, target).href;
           if (!/^https?:$/.test(new URL(target).protocol))
@@ -225,17 +222,17 @@ export class DistributionStore implements ReleaseStore {
         const message = `registry ${this.opts.host}: ${what} failed: ${describeFetchError(err, this.opts.timeoutMs)}`;
         // A dropped or refused connection is worth another try; a registry that let the whole
         // timeout pass is not asked again (the caller would wait attempts × the timeout).
-        if ((err as Error)?.name === 'TimeoutError') throw unavailable(message);
+        if (signal.aborted) throw unavailable(message);
         throw new TransientRegistryError(message);
       }
     };
     let res = await send();
     if (res.status === 401) {
-      await res.body?.cancel();
+      res.discard();
       await this.auth.answer(this.challenge(res), o.scope);
       res = await send();
       if (res.status === 401) {
-        await res.body?.cancel();
+        res.discard();
         // Without credentials there was nothing to reject: say that none are configured.
         if (!this.auth.configured())
           throw unavailable(`registry ${this.opts.host} requires credentials for ${what}, and none are configured (${this.auth.hint})`);
@@ -254,7 +251,7 @@ export class DistributionStore implements ReleaseStore {
     throw unavailable(`registry ${this.opts.host} answered HTTP ${res.status} to ${what}${text ? `: ${registryErrors(text)}` : ''}`);
   }
 
-  private challenge(res: Response): Challenge {
+  private challenge(res: NodeHttpAnswer): Challenge {
     const header = res.headers.get('www-authenticate');
     if (!header) throw unavailable(`registry ${this.opts.host} answered 401 without a WWW-Authenticate challenge`);
     return parseChallenge(header);
@@ -267,7 +264,7 @@ export class DistributionStore implements ReleaseStore {
    * `tooLarge` makes the error.
    */
   private async readBytes(
-    res: Response,
+    res: NodeHttpAnswer,
     what: string,
     limit: number,
     tooLarge?: (bytes: number, announced: boolean) => ForgeError,
@@ -285,19 +282,16 @@ export class DistributionStore implements ReleaseStore {
   }
 
   /** The start of an error answer's body, for the message; the rest is not read. */
-  private async readText(res: Response, what: string): Promise<string> {
-    const reader = res.body?.getReader();
-    if (!reader) return '';
+  private async readText(res: NodeHttpAnswer, what: string): Promise<string> {
     const chunks: Buffer[] = [];
     let total = 0;
     try {
-      while (total < MAX_ERROR_BODY_BYTES) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        chunks.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+      // leaving the loop early drops the rest (the stream is destroyed)
+      for await (const value of res.body as AsyncIterable<Buffer>) {
+        chunks.push(value);
         total += value.byteLength;
+        if (total >= MAX_ERROR_BODY_BYTES) break;
       }
-      await reader.cancel().catch(() => {});
     } catch (err) {
       throw new TransientRegistryError(
         `registry ${this.opts.host}: reading ${what} failed: ${describeFetchError(err, this.opts.timeoutMs)}`,
@@ -344,7 +338,7 @@ export class DistributionStore implements ReleaseStore {
           body: manifest.bytes,
         });
         if (res.status === 400) return { res, errors: await this.readText(res, what) };
-        await res.body?.cancel();
+        res.discard();
         return { res, errors: '' };
       });
     let put = await putOnce();
@@ -374,7 +368,7 @@ export class DistributionStore implements ReleaseStore {
     if (blob.size > ASK_FIRST_BYTES) {
       const blobUrl = `${this.base}/v2/${repo}/blobs/${blob.digest}`;
       const head = await this.request(`HEAD blob ${blob.digest}`, 'HEAD', blobUrl, { scope, expect: [200, 404] });
-      await head.body?.cancel();
+      head.discard();
       if (head.status === 200 && Number(head.headers.get('content-length')) === blob.size) {
         this.known.add(repo, blob.digest);
         return;
@@ -387,7 +381,7 @@ export class DistributionStore implements ReleaseStore {
     // a mount asks to pull from the source repository too
     const startScope = from ? `${scope} repository:${from}:pull` : scope;
     const start = await this.request(`start upload of ${blob.digest}`, 'POST', startUrl, { scope: startScope, expect: [201, 202] });
-    await start.body?.cancel();
+    start.discard();
     if (start.status === 201) {
       this.known.add(repo, blob.digest);
       return;
@@ -402,7 +396,7 @@ export class DistributionStore implements ReleaseStore {
       headers: { 'content-type': 'application/octet-stream' },
       body: blob.bytes,
     });
-    await put.body?.cancel();
+    put.discard();
     this.known.add(repo, blob.digest);
   }
 
@@ -419,7 +413,7 @@ export class DistributionStore implements ReleaseStore {
       headers: { accept: MANIFEST_ACCEPT },
     });
     if (res.status === 404) {
-      await res.body?.cancel();
+      res.discard();
       throw new ForgeError('not_found', `no manifest ${reference} in ${this.registry}/${repository}`, { repository, reference });
     }
     const limit = this.opts.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES;
@@ -453,7 +447,7 @@ export class DistributionStore implements ReleaseStore {
       expect: [200, 404],
     });
     if (res.status === 404) {
-      await res.body?.cancel();
+      res.discard();
       throw new ForgeError('not_found', `no blob ${digest} in ${this.registry}/${repository}`, { repository, digest });
     }
     // The declared size bounds the read while it streams, with or without a Content-Length.
@@ -481,7 +475,7 @@ export class DistributionStore implements ReleaseStore {
 
   async ping(): Promise<void> {
     const res = await this.retrying(() => this.request('GET /v2/', 'GET', `${this.base}/v2/`, { scope: '', expect: [200] }));
-    await res.body?.cancel();
+    res.discard();
   }
 }
 
