@@ -2,7 +2,8 @@
 /**
  * Bundles the Argo CD plugin (`forge-cmp`, src/cmp/main.ts) into one ES module, so that Argo
  * CD's start of a new process per render reads and compiles one file instead of resolving and
- * loading some hundred modules from node_modules (issue 18, plugin cold start). The signature
+ * loading some hundred modules from node_modules (issue 18, plugin cold start). The YAML
+ * libraries are files of their own, loaded only off the fast path (lazyLibraries). The signature
  * verifier (@sigstore/*) is a separate chunk, loaded only when FORGE_SIGNING_PUBLIC_KEY_FILE is
  * set (src/cmp/generate.ts imports it lazily). Run by `npm run build` after tsc: it replaces
  * tsc's dist/src/cmp/main.js (the package's `forge-cmp` bin) with the bundle; the rest of
@@ -20,25 +21,30 @@ import { build } from 'esbuild';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
- * src/core/yaml-out.ts loads `yaml` with createRequire on first use (so that the CLI's start
- * does not pay for it); esbuild cannot see through that, and the bundle would load a second
- * copy of `yaml` from node_modules beside the one it holds. The plugin needs `yaml` on every
- * run anyway: in the bundle that one call becomes the bundled module. The build fails if the
- * call is not there as expected.
+ * src/core/yaml-libraries.ts loads `yaml` and `js-yaml` with createRequire on first use, which
+ * esbuild does not follow. The plugin needs them only off its fast path (a layer file or pointer
+ * not in Forge's own layout, an env.yaml), so each is bundled into a CommonJS file of its own in
+ * chunks/ (LAZY), and those calls load that file: the plugin's start compiles neither library
+ * (issue 18, plugin cold start). The build fails if the calls are not there as expected.
  */
-const YAML_OUT = resolve(ROOT, 'src/core/yaml-out.ts');
-const LAZY_YAML = "createRequire(import.meta.url)('yaml')";
-const bundledYaml = {
-  name: 'forge-bundled-yaml',
+const LIBRARIES = resolve(ROOT, 'src/core/yaml-libraries.ts');
+const LAZY = { yaml: 'lazy-yaml.cjs', 'js-yaml': 'lazy-js-yaml.cjs' };
+const lazyLibraries = {
+  name: 'forge-lazy-yaml-libraries',
   setup(b) {
-    b.onLoad({ filter: /[\\/]src[\\/]core[\\/]yaml-out\.ts$/ }, (args) => {
-      if (resolve(args.path) !== YAML_OUT) return undefined;
-      const text = readFileSync(args.path, 'utf8');
-      if (!text.includes(LAZY_YAML)) throw new Error(`bundle-cmp: ${YAML_OUT} no longer holds ${LAZY_YAML}; update scripts/bundle-cmp.mjs`);
-      return {
-        contents: `import * as forgeBundledYaml from 'yaml';\n${text.replace(LAZY_YAML, 'forgeBundledYaml')}`,
-        loader: 'ts',
-      };
+    b.onLoad({ filter: /[\\/]src[\\/]core[\\/]yaml-libraries\.ts$/ }, (args) => {
+      if (resolve(args.path) !== LIBRARIES) return undefined;
+      let text = readFileSync(args.path, 'utf8');
+      for (const [name, file] of Object.entries(LAZY)) {
+        const call = `createRequire(import.meta.url)('${name}')`;
+        if (!text.includes(call)) throw new Error(`bundle-cmp: ${LIBRARIES} no longer holds ${call}; update scripts/bundle-cmp.mjs`);
+        // this module lands in main.js or in a shared chunk under chunks/: the file is in chunks/ either way
+        text = text.replace(
+          call,
+          `createRequire(import.meta.url)(/[\\\\/]chunks[\\\\/][^\\\\/]+$/.test(import.meta.url) ? './${file}' : './chunks/${file}')`,
+        );
+      }
+      return { contents: text, loader: 'ts' };
     });
   },
 };
@@ -77,15 +83,28 @@ export async function bundleCmp(outdir = join(ROOT, 'dist/src/cmp')) {
     banner: {
       js: "import { createRequire as forgeCreateRequire } from 'node:module';\nconst require = forgeCreateRequire(import.meta.url);",
     },
-    plugins: [bundledYaml, noSigning],
+    plugins: [lazyLibraries, noSigning],
     legalComments: 'none',
     logLevel: 'warning',
   };
   // The build's identity (FORGE_CMP_BUILD, src/cmp/generate.ts): the sha256 of every file
   // bundled, so that a sealed render is only ever served by the build that rendered it.
+  const lazyOptions = {
+    absWorkingDir: ROOT,
+    entryPoints: Object.fromEntries(Object.entries(LAZY).map(([name, file]) => [`chunks/${file.replace(/\.cjs$/, '')}`, name])),
+    outdir,
+    outExtension: { '.js': '.cjs' },
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    legalComments: 'none',
+    logLevel: 'warning',
+  };
   const { metafile } = await build({ ...options, write: false, metafile: true });
+  const { metafile: lazyMetafile } = await build({ ...lazyOptions, write: false, metafile: true });
   const hash = createHash('sha256').update(readFileSync(fileURLToPath(import.meta.url)));
-  for (const input of Object.keys(metafile.inputs).sort()) {
+  for (const input of [...new Set([...Object.keys(metafile.inputs), ...Object.keys(lazyMetafile.inputs)])].sort()) {
     // A stub's content is in this script, hashed above.
     const content = input.startsWith(`${STUB}:`) ? '' : readFileSync(resolve(ROOT, input));
     hash.update(`${input}\0`).update(content).update('\0');
@@ -94,6 +113,7 @@ export async function bundleCmp(outdir = join(ROOT, 'dist/src/cmp')) {
   // Chunks of an earlier build (their names carry a hash) would stay beside the new ones.
   rmSync(join(outdir, 'chunks'), { recursive: true, force: true });
   await build({ ...options, define: { FORGE_CMP_BUILD: JSON.stringify(id) } });
+  await build(lazyOptions);
   return join(outdir, 'main.js');
 }
 

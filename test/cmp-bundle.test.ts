@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { renderPointer } from '../src/core/pointer.js';
 import { buildReleaseImage } from '../src/core/release-image.js';
 import { openReleaseStore } from '../src/registry/index.js';
 import { loadOrCreateSigningKey, signAndPushRelease } from '../src/signing/index.js';
@@ -40,7 +41,7 @@ after(() => rmSync(work, { recursive: true, force: true }));
 /** Runs the bundle's `main.js` as Argo CD does: a new process in `cwd` with exactly `env` (plus PATH and HOME). */
 const runBundle = (args: string[], cwd: string, env: Record<string, string>) => runNode([join(bin, 'main.js'), ...args], cwd, env);
 
-async function release(c: string, signed: boolean) {
+async function release(c: string, signed: boolean, extra: Record<string, unknown>[] = []) {
   const sha = c.repeat(40);
   const image = buildReleaseImage({
     repository: 'acme/mono',
@@ -55,6 +56,7 @@ async function release(c: string, signed: boolean) {
       { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${c}`, namespace: 'auth' }, data: { on: 'yes', n: '1_000' } },
       { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'auth', namespace: 'auth' }, spec: { replicas: 2 } },
       { apiVersion: 'v1', kind: 'Service', metadata: { name: 'auth' }, spec: { ports: [{ port: 80 }] } },
+      ...extra,
     ],
   });
   await store.push(REPO, sha, [image.config, image.metadata, image.resources], image.manifest);
@@ -63,7 +65,7 @@ async function release(c: string, signed: boolean) {
       digest: image.manifest.digest,
       size: image.manifest.size,
     });
-  return writePointer(join(work, `gitops-${c}`), pointerFor({ release: sha, digest: image.manifest.digest }));
+  return { ...writePointer(join(work, `gitops-${c}`), pointerFor({ release: sha, digest: image.manifest.digest })), sha, image };
 }
 
 const env = (sourcePath: string, cache: string, extra: Record<string, string> = {}) =>
@@ -156,4 +158,33 @@ test('a sealed render never skips the signature check or the namespace rule of t
   assert.equal(ruled.code, 1);
   assert.equal(ruled.stdout, '');
   assert.match(ruled.stderr, /names namespace "auth"; this Application deploys to namespace "argocd" only/);
+});
+
+test('off the fast path (a layer file, a pointer or an env.yaml not in Forge’s own layout) the bin loads its own copies of the YAML libraries and prints what the sources print', async () => {
+  // a string the direct emitter leaves to the yaml package: its layer file is not in the own layout
+  const script = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'script' }, data: { 'run.sh': '  indented\n\ttabbed: é\n' } };
+  const { dir, sourcePath, sha, image } = await release('e', false, [script]);
+  // a pointer edited by hand (a comment), and an EnvironmentConfig beside it
+  writeFileSync(join(dir, 'release.yaml'), `# kept by hand\n${renderPointer(pointerFor({ release: sha, digest: image.manifest.digest }))}`);
+  writeFileSync(
+    join(dir, 'env.yaml'),
+    'apiVersion: apiextensions.crossplane.io/v1beta1\nkind: EnvironmentConfig\nmetadata: {name: auth}\ndata: {region: eu}\n',
+  );
+  const fromSources = await runPlugin(['generate'], dir, env(sourcePath, 'c5-sources'));
+  assert.equal(fromSources.code, 0, fromSources.stderr);
+  const bundled = await runBundle(['generate'], dir, env(sourcePath, 'c5'));
+  assert.equal(bundled.code, 0, bundled.stderr);
+  assert.equal(bundled.stdout, fromSources.stdout);
+  assert.match(bundled.stdout, /run\.sh: "  indented\\n\\ttabbed: é\\n"/);
+  assert.match(bundled.stdout, /kind: EnvironmentConfig/);
+  // the libraries are files of their own, not in what every run loads
+  const everyRun = [
+    join(bin, 'main.js'),
+    ...readdirSync(join(bin, 'chunks'))
+      .filter((n) => n.startsWith('chunk-'))
+      .map((n) => join(bin, 'chunks', n)),
+  ];
+  for (const file of everyRun) assert.doesNotMatch(readFileSync(file, 'utf8'), /\bComposer\b|function loadAll\b/, file);
+  assert.match(readFileSync(join(bin, 'chunks', 'lazy-yaml.cjs'), 'utf8'), /\bComposer\b/);
+  assert.match(readFileSync(join(bin, 'chunks', 'lazy-js-yaml.cjs'), 'utf8'), /function loadAll/);
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { parse } from 'yaml';
 import { batchMessage, commitMessage } from '../src/core/commit-message.js';
 import { parsePointer, pointerPath, type ReleasePointer, renderPointer } from '../src/core/pointer.js';
@@ -57,6 +58,31 @@ test('render → parse round-trips, including shas YAML would read as numbers an
     assert.deepEqual(parsePointer(text), q);
   }
   assert.ok(!renderPointer({ ...P, approvedBy: [] }).includes('approved-by'));
+});
+
+test('a pointer as renderPointer writes it is read without a YAML parser, to what the parser reads (any annotation text)', () => {
+  const text = fc.string({ unit: 'binary', maxLength: 12 });
+  fc.assert(
+    fc.property(
+      fc.record({
+        deployedBy: text,
+        deployedAt: text,
+        deploymentId: text,
+        aliases: fc.array(text, { maxLength: 3 }),
+        approvedBy: fc.array(text, { maxLength: 3 }),
+      }),
+      fc.nat({ max: 100_000 }),
+      (notes, releaseNumber) => {
+        const q = { ...P, ...notes, releaseNumber };
+        const written = renderPointer(q);
+        const quick = parsePointer(written);
+        // a comment keeps the text off the quick path: the yaml package reads it
+        assert.deepEqual(quick, parsePointer(`# edited\n${written}`));
+        assert.deepEqual(parse(written).metadata.annotations['forge.projectcatalyst.io/deployed-by'], q.deployedBy);
+      },
+    ),
+    { numRuns: 500 },
+  );
 });
 
 test('parse refuses what is not a valid pointer, naming the field and what was expected', () => {

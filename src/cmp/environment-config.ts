@@ -2,8 +2,8 @@
  * The optional `env.yaml` beside a pointer (DESIGN.md §8, §9): a Crossplane EnvironmentConfig
  * for the project in that environment, emitted after the release's resources. Pure.
  */
-import { parseAllDocuments } from 'yaml';
 import { ForgeError } from '../core/errors.js';
+import { yamlPackage } from '../core/yaml-libraries.js';
 import { toYaml } from '../core/yaml-out.js';
 
 export const ENVIRONMENT_CONFIG_API_VERSION = 'apiextensions.crossplane.io/v1beta1';
@@ -16,7 +16,9 @@ function isMap(v: unknown): v is Record<string, unknown> {
 /** Validates the file's text and returns it as one `---` document; errors name `file`, the field, the value and what was expected. */
 export function environmentConfigDocument(text: string, file: string): string {
   const fail = (field: string, message: string) => new ForgeError('validation_error', `${file}: ${field} ${message}`, { file, field });
-  const docs = parseAllDocuments(text).filter((d) => d.errors.length || (d.contents !== null && d.toJS() != null));
+  const docs = yamlPackage()
+    .parseAllDocuments(text)
+    .filter((d) => d.errors.length || (d.contents !== null && d.toJS() != null));
   if (docs.length !== 1)
     throw new ForgeError('validation_error', `${file}: expected exactly one YAML document (an EnvironmentConfig), found ${docs.length}`, {
       file,

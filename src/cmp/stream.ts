@@ -13,8 +13,9 @@
  * kubectl) would turn into a boolean or a number (issue 19 item 3). Anchors and aliases are
  * refused: the server never writes them, and expanding them could blow up the output.
  */
-import { CORE_SCHEMA, type EventType, loadAll, type State } from 'js-yaml';
+import type { EventType, State } from 'js-yaml';
 import { ForgeError } from '../core/errors.js';
+import { jsYamlPackage } from '../core/yaml-libraries.js';
 import { toYaml } from '../core/yaml-out.js';
 import { rereadOwnYaml } from '../core/yaml-reread.js';
 
@@ -72,6 +73,7 @@ export function resourceStream(
       try {
         // `json`: a duplicate key keeps its last value instead of failing; every object is
         // written again below, so a duplicate key cannot reach Argo CD
+        const { loadAll, CORE_SCHEMA } = jsYamlPackage();
         values = loadAll(file.yaml, undefined, { schema: CORE_SCHEMA, json: true, listener: refuseAnchors });
       } catch (err) {
         throw invalid(where(file.path), `not valid YAML: ${(err as Error).message.split('\n')[0]}`);

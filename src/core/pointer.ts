@@ -8,9 +8,10 @@
  * a JSON array (issue #13 item 4: a tag may hold a comma). parsePointer reads both, and the
  * comma-separated form of pointers written before.
  */
-import { parse as parseYaml } from 'yaml';
 import { projectProblem, repositoryProblem, shaProblem } from './identity.js';
+import { yamlPackage } from './yaml-libraries.js';
 import { needsQuotes } from './yaml-out.js';
+import { readSimpleLayout } from './yaml-reread.js';
 
 export const POINTER_API_VERSION = 'forge.projectcatalyst.io/v1alpha1';
 export const POINTER_KIND = 'ReleasePointer';
@@ -111,14 +112,33 @@ export class PointerError extends Error {
   }
 }
 
-/** Parses and validates a pointer file; throws PointerError naming the field, its value and what was expected. */
+/**
+ * Parses and validates a pointer file; throws PointerError naming the field, its value and what
+ * was expected. A file exactly as renderPointer writes it is read without a YAML parser: the
+ * quick reading is used only when renderPointer prints it back as the same text (so that a YAML
+ * parser would read the same); any other file is parsed by the `yaml` package.
+ */
 export function parsePointer(text: string): ReleasePointer {
+  const quick = readSimpleLayout(text);
+  if (quick !== undefined) {
+    try {
+      const pointer = pointerOf(quick);
+      if (renderPointer(pointer) === text) return pointer;
+    } catch {
+      /* not proven: the parser below reads it, and says what is wrong */
+    }
+  }
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    doc = yamlPackage().parse(text);
   } catch (err) {
     throw new PointerError(`release.yaml is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
+  return pointerOf(doc);
+}
+
+/** The pointer a parsed file holds, validated. */
+function pointerOf(doc: unknown): ReleasePointer {
   const obj = (v: unknown, where: string): Record<string, unknown> => {
     if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
     throw new PointerError(`${where} must be a mapping, got ${JSON.stringify(v) ?? 'nothing'}`);

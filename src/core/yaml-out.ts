@@ -13,13 +13,9 @@
  * - no anchors or aliases: a value used twice is written twice;
  * - no directives, no tags.
  *
- * Pure (loads the `yaml` package on first use).
+ * Pure (loads the `yaml` package on first use, and only off the direct emitter's path).
  */
-import { createRequire } from 'node:module';
-
-/** `yaml` is loaded on first use: importing this module costs a command's start nothing (src/cli/output.ts). */
-let lib: typeof import('yaml') | undefined;
-const yamlLib = () => (lib ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'));
+import { yamlPackage } from './yaml-libraries.js';
 
 const WORDS = /^(y|n|yes|no|on|off|true|false|null)$/i;
 /** Signs, dots (floats, .inf, .nan), `~`, `=` (1.1 value key), `<` (1.1 merge key `<<`). */
@@ -216,7 +212,7 @@ export function fastYaml(value: unknown, opts: YamlOptions = {}): string | undef
 
 /** The `yaml`-package path: any value. */
 export function libraryYaml(value: unknown, opts: YamlOptions = {}): string {
-  const { Document, isScalar, visit } = yamlLib();
+  const { Document, isScalar, visit } = yamlPackage();
   const doc = new Document(value, {
     aliasDuplicateObjects: false,
     sortMapEntries: opts.sortKeys ?? false,

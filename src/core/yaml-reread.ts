@@ -39,8 +39,15 @@ function scalar(text: string): unknown {
       return {};
   }
   if (text.charCodeAt(0) === 0x22 /* " */) {
-    if (text.length < 2 || text.indexOf('"', 1) !== text.length - 1) throw new NotOwn();
-    return text.slice(1, -1);
+    if (text.length >= 2 && text.indexOf('"', 1) === text.length - 1 && !text.includes('\\')) return text.slice(1, -1);
+    // with escapes: JSON's are YAML's too, with the same meaning (src/core/pointer.ts writes them)
+    try {
+      const value: unknown = JSON.parse(text);
+      if (typeof value === 'string') return value;
+    } catch {
+      /* not JSON: not this layout */
+    }
+    throw new NotOwn();
   }
   return NUMBER.test(text) ? Number(text) : text;
 }
@@ -139,6 +146,17 @@ class Reader {
  */
 export function rereadOwnYaml(text: string, opts: YamlOptions = {}): unknown {
   if (text === '{}\n') return {};
+  const value = readSimpleLayout(text);
+  return value !== undefined && fastYaml(value, opts) === text ? value : undefined;
+}
+
+/**
+ * UNPROVEN: a map read from `text` in the emitter's layout (also `"…"` with JSON's escapes),
+ * or undefined. The answer may be wrong for text outside that layout; a caller uses it only
+ * after proving it, by printing it back as exactly `text` (rereadOwnYaml; parsePointer with
+ * renderPointer).
+ */
+export function readSimpleLayout(text: string): Record<string, unknown> | undefined {
   if (!text.endsWith('\n')) return undefined;
   const raw = text.slice(0, -1).split('\n');
   const lines: Line[] = new Array(raw.length);
@@ -151,8 +169,7 @@ export function rereadOwnYaml(text: string, opts: YamlOptions = {}): unknown {
   try {
     const reader = new Reader(lines);
     const value = reader.map(0);
-    if (reader.i !== lines.length) return undefined;
-    return fastYaml(value, opts) === text ? value : undefined;
+    return reader.i === lines.length ? value : undefined;
   } catch (err) {
     if (err instanceof NotOwn) return undefined;
     throw err;
