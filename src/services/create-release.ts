@@ -281,15 +281,15 @@ async function planRegistration(
   tags: string[],
   trigger: Omit<Trigger, 'triggered_at'>,
 ): Promise<NewReleasePlan | { existing: Release }> {
-  const existing = await releases.findBySha(db, id.repository, id.project, id.sha);
+  const state = await releases.registrationState(db, id.repository, id.project, id.sha);
+  const existing = state.existingId ? await releases.findById(db, state.existingId) : undefined;
   if (existing) {
     const known = new Set(existing.aliases.map((a) => a.alias));
-    const next = await releases.nextReleaseNumber(db, id.repository, id.project);
-    refuseFutureBranchAliases(req, id.project, strategy, next, await releases.releasedBranches(db, id.repository, id.project), known);
+    refuseFutureBranchAliases(req, id.project, strategy, state.next, state.branches, known);
     return { existing };
   }
-  const number = await releases.nextReleaseNumber(db, id.repository, id.project);
-  refuseFutureBranchAliases(req, id.project, strategy, number + 1, await releases.releasedBranches(db, id.repository, id.project));
+  const number = state.next;
+  refuseFutureBranchAliases(req, id.project, strategy, number + 1, state.branches);
   // Only aliases the user asserts (tags) can conflict. The branch alias is derived: when
   // another release already holds that name (a tag `main-3` recorded before such tags were
   // refused, review F3), this release goes without it rather than failing, and the audit

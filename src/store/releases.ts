@@ -75,22 +75,34 @@ export function findById(db: Db, id: string) {
   return one(db, 'r.id = $1', [id]);
 }
 
+/**
+ * What planning a registration reads, in one round trip (issue 18: registration at registry
+ * speed): the id of the project's release of commit `sha` (or null), the next release number,
+ * and the branches the project has released from (branch_push triggers; core/aliases.ts's tag
+ * rule). The same answers as findBySha, nextReleaseNumber and releasedBranches.
+ */
+export async function registrationState(
+  db: Db,
+  repository: string,
+  project: string,
+  sha: string,
+): Promise<{ existingId: string | null; next: number; branches: string[] }> {
+  const [row] = await db.query<{ existing_id: string | null; next: number; branches: string[] }>(
+    `select (select id from releases where repository = $1 and project = $2 and commit_sha = $3) as existing_id,
+            (select coalesce(max(release_number), 0) + 1 from releases where repository = $1 and project = $2) as next,
+            array(select distinct t.branch from release_triggers t join releases r on r.id = t.release_id
+                   where r.repository = $1 and r.project = $2 and t.type = 'branch_push' and t.branch is not null) as branches`,
+    [repository, project, sha],
+  );
+  return { existingId: row.existing_id, next: row.next, branches: row.branches };
+}
+
 export async function nextReleaseNumber(tx: Db, repository: string, project: string): Promise<number> {
   const [row] = await tx.query<{ n: number }>(
     'select coalesce(max(release_number), 0) + 1 as n from releases where repository = $1 and project = $2',
     [repository, project],
   );
   return row.n;
-}
-
-/** The branches the project has released from (branch_push triggers), for the tag rule of core/aliases.ts. */
-export async function releasedBranches(tx: Db, repository: string, project: string): Promise<string[]> {
-  const rows = await tx.query<{ branch: string }>(
-    `select distinct t.branch from release_triggers t join releases r on r.id = t.release_id
-      where r.repository = $1 and r.project = $2 and t.type = 'branch_push' and t.branch is not null`,
-    [repository, project],
-  );
-  return rows.map((r) => r.branch);
 }
 
 /** Which of these aliases already name a release of the project, and which release. */
