@@ -3,7 +3,8 @@
  * real docker-registry on loopback and no auto-deploy environment. Prints releases per second
  * and p50/p99 latency. Baseline, in the same run: the same images and their signatures pushed
  * straight to the registry by the same client, the signature beside the image, 50 at a time,
- * run before and after the registrations (the faster run is compared with).
+ * run before and after the registrations (the faster run is compared with). The servers run the
+ * build (dist/, as `npm start` does; bench/build.ts).
  * Targets (issue 18 acceptance 3): at least 100 releases/s on PostgreSQL, and at least 0.8× the
  * baseline. BENCH_PROFILE=<dir> writes the servers' CPU profiles there.
  *   npx tsx bench/registry.ts [--releases 1000] [--concurrency 50] [--projects 50]
@@ -16,6 +17,7 @@ import { freshPostgres } from '../test/support/db.js';
 import { releaseBody, sha, spawnForge, tempDir } from '../test/support/forge.js';
 import { startRegistry } from '../test/support/registry.js';
 import { benchArgs } from './args.js';
+import { buildOnce } from './build.js';
 import { load, printTable, summarize } from './load.js';
 import { record } from './report.js';
 
@@ -30,6 +32,7 @@ const total = Number(values.releases);
 const concurrency = Number(values.concurrency);
 const projects = Number(values.projects);
 
+buildOnce();
 const registry = await startRegistry();
 const rows: (string | number)[][] = [
   ['figure', 'releases', 'projects', 'releases/s', 'p50 ms', 'p99 ms', 'errors', 'vs registry', 'target'],
@@ -105,6 +108,7 @@ try {
       databaseUrl: pgdb?.url,
       env: { FORGE_CONFIG: noEnvironments },
       nodeArgs: process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [],
+      built: true,
     });
     const ci = await forge.token(['service-account']);
     const r = await load({

@@ -30,7 +30,6 @@ import { type SigningKey, signDigest } from '../signing/index.js';
 import { appendAudit } from '../store/audit.js';
 import type { Db } from '../store/db.js';
 import * as releases from '../store/releases.js';
-import { recordSignature } from '../store/signatures.js';
 import { packReleaseImage, redatedLayerDigest } from './release-packing.js';
 import { asBlob, type PackedLayer } from './release-worker.js';
 import { assertSigningKeyActive } from './signing-keys.js';
@@ -400,23 +399,25 @@ async function insertRelease(
 ): Promise<CreateReleaseResult> {
   const releaseId = randomUUID();
   const artifacts = req.artifacts ?? [];
-  await releases.insertRelease(tx, {
-    id: releaseId,
-    repository: id.repository,
-    project: id.project,
-    commit_sha: id.sha,
-    release_number: plan.number,
-    oci_uri: ociReference(deps.store.registry, id),
-    oci_digest: pushed.digest,
-    resources_digest: pushed.resourcesDigest,
-    created_by: actor.subject,
-    source: { ...req.commit, branches: commitBranches(req) },
-    pipeline_run_id: req.pipeline_run_id,
-    artifacts,
-  });
-  if (pushed.signature) await recordSignature(tx, releaseId, pushed.signature);
-  await releases.insertAliases(tx, { id: releaseId, ...id }, plan.aliases);
-  await releases.insertTrigger(tx, releaseId, trigger);
+  // the release, its signature, aliases and trigger in one statement
+  await releases.insertRelease(
+    tx,
+    {
+      id: releaseId,
+      repository: id.repository,
+      project: id.project,
+      commit_sha: id.sha,
+      release_number: plan.number,
+      oci_uri: ociReference(deps.store.registry, id),
+      oci_digest: pushed.digest,
+      resources_digest: pushed.resourcesDigest,
+      created_by: actor.subject,
+      source: { ...req.commit, branches: commitBranches(req) },
+      pipeline_run_id: req.pipeline_run_id,
+      artifacts,
+    },
+    { signature: pushed.signature, aliases: plan.aliases, trigger },
+  );
   await appendAudit(tx, {
     actor: actor.subject,
     action: 'release.created',

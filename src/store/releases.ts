@@ -133,11 +133,35 @@ export type NewRelease = Pick<
   pipeline_run_id?: string | null;
 };
 
-export async function insertRelease(tx: Db, r: NewRelease): Promise<void> {
+/**
+ * Inserts a release, and in the same statement (one round trip; issue 18, registration at
+ * registry speed) what a registration records with it: its signature (signed now), its
+ * non-numeric aliases and its first trigger. A unique violation (an alias taken meanwhile)
+ * fails the whole statement, as separate inserts would fail the transaction.
+ */
+export async function insertRelease(
+  tx: Db,
+  r: NewRelease,
+  withIt: { signature?: { digest: string; key_id: string }; aliases?: Alias[]; trigger?: Omit<Trigger, 'triggered_at'> } = {},
+): Promise<void> {
+  const aliases = (withIt.aliases ?? []).filter((a) => a.alias_type !== 'numeric');
+  const t = withIt.trigger;
   await tx.query(
-    `insert into releases (id, repository, project, commit_sha, release_number, oci_uri, oci_digest, resources_digest,
-       created_by, source_author, source_message, source_committed_at, source_url, pipeline_run_id, artifacts, source_branches)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+    `with r as (
+       insert into releases (id, repository, project, commit_sha, release_number, oci_uri, oci_digest, resources_digest,
+         created_by, source_author, source_message, source_committed_at, source_url, pipeline_run_id, artifacts, source_branches,
+         signature_digest, signature_key_id, signed_at)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+         $17::text, $18::text, case when $17::text is null then null else clock_timestamp() end)
+       returning id, repository, project
+     ), a as (
+       insert into release_aliases (release_id, repository, project, alias, alias_type)
+       select r.id, r.repository, r.project, x.alias, x.alias_type from r, unnest($19::text[], $20::text[]) as x(alias, alias_type)
+     ), t as (
+       insert into release_triggers (release_id, position, type, branch, tag, triggered_by)
+       select r.id, 1, $21::text, $22::text, $23::text, $24::text from r where $21::text is not null
+     )
+     select 1`,
     [
       r.id,
       r.repository,
@@ -155,6 +179,14 @@ export async function insertRelease(tx: Db, r: NewRelease): Promise<void> {
       r.pipeline_run_id ?? null,
       JSON.stringify(r.artifacts),
       r.source.branches ? JSON.stringify(r.source.branches) : null,
+      withIt.signature?.digest ?? null,
+      withIt.signature?.key_id ?? null,
+      aliases.map((a) => a.alias),
+      aliases.map((a) => a.alias_type),
+      t?.type ?? null,
+      t?.branch ?? null,
+      t?.tag ?? null,
+      t?.triggered_by ?? null,
     ],
   );
 }
