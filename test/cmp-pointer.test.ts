@@ -85,6 +85,15 @@ test('generate: a bad pointer fails before any pull, naming the file (under the 
   }
 });
 
+test('--help (or -h, help) prints the commands and where the settings are on stdout, exit 0', async () => {
+  for (const args of [['--help'], ['-h'], ['help'], ['generate', '--help']]) {
+    const out = await runPlugin(args, work, {});
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stdout, /usage: forge-cmp discover\|generate/);
+    assert.match(out.stdout, /FORGE_REGISTRY/);
+  }
+});
+
 test('usage errors exit 2 with the usage on stderr', async () => {
   for (const args of [[], ['render'], ['generate', 'extra']]) {
     const out = await runPlugin(args, work, {});

@@ -92,6 +92,11 @@ test('parse refuses what is not a valid pointer, naming the field and what was e
     /kind is "Deployment"; expected "ReleasePointer"/,
   );
   assert.throws(() => parsePointer(text.replace(DIGEST, 'sha256:abc')), /spec.digest: "sha256:abc" is not a manifest digest/);
+  // an invisible character is shown escaped, so the value does not look valid
+  assert.throws(
+    () => parsePointer(text.replace(DIGEST, `"${DIGEST}\\u200b"`)),
+    (err: Error) => err.message.includes(`"${DIGEST}\\u200b" is not a manifest digest`),
+  );
   assert.throws(() => parsePointer(text.replace(`release: ${SHA}`, 'release: main')), /spec.release: "main" is not a full commit sha/);
   assert.throws(
     () => parsePointer(text.replace('repository: company/monorepo', 'repository: a/b/c')),

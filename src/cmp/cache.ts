@@ -8,8 +8,9 @@
  * configured now). So a forged or damaged entry can at worst cost a pull, never change the
  * output or claim a signature check that did not happen.
  *
- * The one thing that is not content-addressed is the signature's tag (`sha256-<hex>.sig`): a
- * small file naming the digest of the signature manifest last found under it. A wrong one only
+ * The one thing that is not content-addressed is the signature's tag (the registry tag
+ * `sha256-<hex>.sig`, kept as the file `tag-<hex>`): it names the digest of the signature
+ * manifest last found under it. A wrong one only
  * makes the signature check fail on cached data, after which the plugin asks the registry again
  * (src/cmp/generate.ts).
  *

@@ -6,9 +6,23 @@ import { loadCmpSettings } from './settings.js';
 
 export const CMP_USAGE = "usage: forge-cmp discover|generate  (run by Argo CD in the Application's source directory)";
 
+/** What `forge-cmp --help` prints (stdout, exit 0). */
+const CMP_HELP = `${CMP_USAGE}
+
+  discover   prints release.yaml when the folder holds a valid ReleasePointer (Argo CD's discovery)
+  generate   prints the release's Kubernetes objects as one YAML stream, then env.yaml when present
+
+Settings are environment variables (FORGE_REGISTRY, FORGE_SIGNING_PUBLIC_KEY_FILE,
+FORGE_CMP_CACHE_DIR, FORGE_CMP_DESTINATION_NAMESPACE_ONLY, FORGE_CMP_MAX_*…): see
+deploy/README.md and docs/configuration.md. Output goes to stdout, logs and errors to stderr.`;
+
 /** Returns the exit code: 0 done, 1 failed, 2 usage error. `env` replaces the process's environment (tests). */
 export async function runCmp(args: string[], dir: string, env?: Env): Promise<number> {
   const [command, ...rest] = args;
+  if (args.some((a) => a === '--help' || a === '-h') || (command === 'help' && !rest.length)) {
+    process.stdout.write(`${CMP_HELP}\n`);
+    return 0;
+  }
   if (rest.length || (command !== 'discover' && command !== 'generate')) {
     process.stderr.write(`${CMP_USAGE}\n`);
     return 2;

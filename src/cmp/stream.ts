@@ -3,8 +3,8 @@
  * ones dropped, each checked to be a Kubernetes object (apiVersion and kind), sorted by
  * (kind, name, apiVersion, namespace), each starting with `---`. Pure.
  *
- * A file exactly as Forge's own writer prints it (every layer a current server registers) is read
- * back by src/core/yaml-reread.ts, which proves it by printing the value again; every other
+ * A file exactly as Forge's direct emitter prints it (most objects a current server registers;
+ * not those it leaves to the yaml package) is read back by src/core/yaml-reread.ts, which proves it by printing the value again; every other
  * document is read with js-yaml's YAML 1.2 core schema — the reading the server gives the
  * same files (release manifests, diffs), and ten times faster than the yaml package's
  * document parser, most of a cold render (issue #18) — and printed again by
@@ -69,15 +69,17 @@ export function resourceStream(
     const own = rereadOwnYaml(file.yaml, { sortKeys: true });
     let values: unknown[];
     if (own !== undefined) values = [own];
-    else
+    else {
+      // loaded outside the try: a broken install is not the release's YAML error
+      const { loadAll, CORE_SCHEMA } = jsYamlPackage();
       try {
         // `json`: a duplicate key keeps its last value instead of failing; every object is
         // written again below, so a duplicate key cannot reach Argo CD
-        const { loadAll, CORE_SCHEMA } = jsYamlPackage();
         values = loadAll(file.yaml, undefined, { schema: CORE_SCHEMA, json: true, listener: refuseAnchors });
       } catch (err) {
         throw invalid(where(file.path), `not valid YAML: ${(err as Error).message.split('\n')[0]}`);
       }
+    }
     for (const [i, value] of values.entries()) {
       const at = `${where(file.path)}${values.length > 1 ? ` (document ${i + 1})` : ''}`;
       if (value === null || value === undefined) continue;

@@ -128,9 +128,10 @@ export function parsePointer(text: string): ReleasePointer {
       /* not proven: the parser below reads it, and says what is wrong */
     }
   }
+  const yaml = yamlPackage();
   let doc: unknown;
   try {
-    doc = yamlPackage().parse(text);
+    doc = yaml.parse(text);
   } catch (err) {
     throw new PointerError(`release.yaml is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
@@ -158,13 +159,13 @@ function pointerOf(doc: unknown): ReleasePointer {
     return v;
   };
   const repository = str(spec.repository, 'spec.repository', (v) =>
-    v !== v.toLowerCase() ? `"${v}" must be lower-case` : repositoryProblem(v),
+    v !== v.toLowerCase() ? `${quoted(v)} must be lower-case` : repositoryProblem(v),
   );
   const project = str(spec.project, 'spec.project', projectProblem);
   const environment = str(spec.environment, 'spec.environment', projectProblem);
-  const release = str(spec.release, 'spec.release', (v) => (v !== v.toLowerCase() ? `"${v}" must be lower-case hex` : shaProblem(v)));
+  const release = str(spec.release, 'spec.release', (v) => (v !== v.toLowerCase() ? `${quoted(v)} must be lower-case hex` : shaProblem(v)));
   const digest = str(spec.digest, 'spec.digest', (v) =>
-    DIGEST.test(v) ? undefined : `"${v}" is not a manifest digest; expected sha256: and 64 lower-case hex characters`,
+    DIGEST.test(v) ? undefined : `${quoted(v)} is not a manifest digest; expected sha256: and 64 lower-case hex characters`,
   );
   const note = (k: string) => (typeof annotations[A + k] === 'string' ? (annotations[A + k] as string) : '');
   const list = (k: string) => parseListAnnotation(note(k));
