@@ -226,8 +226,10 @@ export function libraryYaml(value: unknown, opts: YamlOptions = {}): string {
       if (isScalar(pair.key) && typeof pair.key.value === 'string' && needsQuotes(pair.key.value)) pair.key.type = 'QUOTE_DOUBLE';
     },
   });
-  // every string holding such a character is double-quoted above: there its escape means it
-  return doc.toString({ lineWidth: 0 }).replace(RAW_IN_QUOTES, escaped);
+  // every string holding such a character is double-quoted above: there its escape means it.
+  // A double-quoted string stays on one line (`\n` escapes): the package's multi-line form
+  // escapes a space twice when a line holds only a space ("a\n \nb" came back "a\n\\ \nb").
+  return doc.toString({ lineWidth: 0, doubleQuotedMinMultiLineLength: Number.POSITIVE_INFINITY }).replace(RAW_IN_QUOTES, escaped);
 }
 
 /** A YAML stream: `---` before each document. */
