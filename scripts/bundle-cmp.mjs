@@ -38,11 +38,8 @@ const lazyLibraries = {
       for (const [name, file] of Object.entries(LAZY)) {
         const call = `createRequire(import.meta.url)('${name}')`;
         if (!text.includes(call)) throw new Error(`bundle-cmp: ${LIBRARIES} no longer holds ${call}; update scripts/bundle-cmp.mjs`);
-        // this module lands in main.js or in a shared chunk under chunks/: the file is in chunks/ either way
-        text = text.replace(
-          call,
-          `createRequire(import.meta.url)(/[\\\\/]chunks[\\\\/][^\\\\/]+$/.test(import.meta.url) ? './${file}' : './chunks/${file}')`,
-        );
+        // this module lands in a shared chunk under chunks/, beside the file (checked after the build)
+        text = text.replace(call, `createRequire(import.meta.url)('./${file}')`);
       }
       return { contents: text, loader: 'ts' };
     });
@@ -112,7 +109,13 @@ export async function bundleCmp(outdir = join(ROOT, 'dist/src/cmp')) {
   const id = hash.digest('hex');
   // Chunks of an earlier build (their names carry a hash) would stay beside the new ones.
   rmSync(join(outdir, 'chunks'), { recursive: true, force: true });
-  await build({ ...options, define: { FORGE_CMP_BUILD: JSON.stringify(id) } });
+  const built = await build({ ...options, define: { FORGE_CMP_BUILD: JSON.stringify(id) }, metafile: true });
+  // the lazy loads are relative to the chunk holding src/core/yaml-libraries.ts: it must be one under chunks/
+  const holder = Object.entries(built.metafile.outputs).find(([, o]) => Object.keys(o.inputs).some((i) => resolve(ROOT, i) === LIBRARIES));
+  if (!holder || !/(^|\/)chunks\/[^/]+\.js$/.test(holder[0]))
+    throw new Error(
+      `bundle-cmp: src/core/yaml-libraries.ts is in ${holder?.[0] ?? 'no output'}, not a shared chunk under chunks/; update lazyLibraries`,
+    );
   await build(lazyOptions);
   return join(outdir, 'main.js');
 }

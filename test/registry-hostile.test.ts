@@ -56,6 +56,32 @@ describe('every read is bounded while it streams', () => {
     assert.ok(sent <= 4 * MiB + SLACK, `the registry got to send ${sent} bytes`);
   });
 
+  test('a body that stalls is a timeout, said as such and not asked again; a refused answer whose body stalls holds no connection open', async () => {
+    let requests = 0;
+    const slow = await hostile((req, res) => {
+      requests++;
+      // headers and a first byte, then nothing
+      if (req.url!.includes('/manifests/')) {
+        res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'content-length': '100' });
+        res.write('{');
+        return;
+      }
+      res.writeHead(404, { 'content-length': '10' });
+      res.write('n');
+    });
+    const store = openReleaseStore({ registry: slow.host, dataDir: tmpdir(), timeoutMs: 500 });
+    const started = Date.now();
+    await assert.rejects(store.getManifest(REPO, ANY_DIGEST), refused(/reading GET manifest .* failed: no answer within 0.5 s/));
+    assert.equal(requests, 1, 'a timeout is not retried');
+    assert.ok(Date.now() - started < 2000);
+    // the 404's body never comes: the answer is still known at once, and its connection closed
+    const before = Date.now();
+    await assert.rejects(store.getBlob(REPO, ANY_DIGEST), (e: unknown) => e instanceof ForgeError && e.code === 'not_found');
+    assert.ok(Date.now() - before < 400, 'the 404 is reported without waiting for its body');
+    const closed = await Promise.race([slow.settled().then(() => 'closed'), new Promise((r) => setTimeout(() => r('still open'), 300))]);
+    assert.equal(closed, 'closed', 'no connection is left open on a stalled body');
+  });
+
   test('a blob is never read past its declared size: endless without Content-Length, honest 400 MiB with one', async () => {
     const store = openReleaseStore({ registry: reg.host, dataDir: tmpdir() });
     const endless = `sha256:${'2'.repeat(64)}`;

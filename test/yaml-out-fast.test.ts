@@ -3,6 +3,8 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import * as yamlLib from 'yaml';
 import { resourceStream } from '../src/cmp/stream.js';
+import { ForgeError } from '../src/core/errors.js';
+import { PointerError, parsePointer } from '../src/core/pointer.js';
 import { resourceYaml } from '../src/core/release-image.js';
 import { fastYaml, libraryYaml, toYaml } from '../src/core/yaml-out.js';
 import { rereadOwnYaml } from '../src/core/yaml-reread.js';
@@ -224,4 +226,28 @@ test("the plugin's stream is the same whether a file is read back as Forge's own
     }),
     { numRuns: 1000 },
   );
+});
+
+test('deep nesting is left to the parser: the same verdict on either path, and no input exhausts the stack', () => {
+  const verdict = (yaml: string) => {
+    try {
+      resourceStream([{ path: 'a.yaml', yaml }], (p) => p);
+      return 'accepted';
+    } catch (err) {
+      assert.ok(err instanceof ForgeError, `not a validation error: ${err}`);
+      return (err as Error).message.replace(/\(\d+:\d+\)/, '');
+    }
+  };
+  for (let depth = 90; depth <= 110; depth++) {
+    let data: unknown = 'x';
+    for (let i = 0; i < depth; i++) data = depth % 2 ? [data] : { k: data };
+    const text = resourceYaml({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data });
+    // a comment keeps the same text off the own-layout path
+    assert.equal(verdict(text), verdict(`# c\n${text}`), `depth ${depth}`);
+  }
+  for (const deep of [`k: ${'- '.repeat(200_000)}x\n`, `k: ${'a: '.repeat(100_000)}x\n`, `k:\n  ${'- '.repeat(3000)}x\n`]) {
+    assert.equal(rereadOwnYaml(`apiVersion: v1\nkind: C\n${deep}`), undefined);
+    assert.match(verdict(`apiVersion: v1\nkind: C\n${deep}`), /not valid YAML/);
+    assert.throws(() => parsePointer(deep), PointerError);
+  }
 });

@@ -61,6 +61,13 @@ function isMapEntry(text: string): boolean {
   return text.includes(': ') || text.endsWith(':');
 }
 
+/**
+ * Nesting this deep (in columns: two per level) is not read here: the parser reads such a file
+ * instead, and decides it (js-yaml refuses more than 100 levels, a few beyond this). So no input
+ * can exhaust the stack, and a file is accepted or refused the same whichever path it takes.
+ */
+const DEEP_INDENT = 2 * 96;
+
 class Reader {
   i = 0;
   constructor(readonly lines: Line[]) {}
@@ -68,7 +75,7 @@ class Reader {
   /** A map or a sequence whose lines sit at `indent`, starting at the current line. */
   collection(indent: number): unknown {
     const line = this.lines[this.i];
-    if (!line || line.indent !== indent) throw new NotOwn();
+    if (!line || line.indent !== indent || indent >= DEEP_INDENT) throw new NotOwn();
     return line.text.startsWith('- ') ? this.sequence(indent) : this.map(indent);
   }
 
@@ -164,6 +171,7 @@ export function readSimpleLayout(text: string): Record<string, unknown> | undefi
     const l = raw[n]!;
     let indent = 0;
     while (l.charCodeAt(indent) === 0x20) indent++;
+    if (indent >= DEEP_INDENT) return undefined;
     lines[n] = { indent, text: indent ? l.slice(indent) : l };
   }
   try {

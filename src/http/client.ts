@@ -15,15 +15,19 @@ import type { HttpAnswer } from './response-body.js';
 let https: typeof Https | undefined;
 const httpsModule = () => (https ??= createRequire(import.meta.url)('node:https') as typeof Https);
 
-/** An answer whose body is at most this long is drained when discarded (its connection is reused); a longer one is dropped. */
-const DRAIN_MAX_BYTES = 64 * 1024;
+/** Idle keep-alive connections are closed after this long (ms), so redirect targets that never close theirs cost nothing for ever. */
+const IDLE_CLOSE_MS = 30_000;
 
 /** One answer: status, headers (`get` as the fetch API's, lower or any case), the body as Node's stream. */
 export class NodeHttpAnswer implements HttpAnswer {
   readonly status: number;
   readonly headers: { get(name: string): string | null };
 
-  constructor(readonly body: IncomingMessage) {
+  constructor(
+    readonly body: IncomingMessage,
+    /** The exchange's signal: aborted means it ran out of time (a body that stalled, too). */
+    readonly signal: AbortSignal,
+  ) {
     this.status = body.statusCode ?? 0;
     const raw = body.headers;
     this.headers = {
@@ -34,22 +38,24 @@ export class NodeHttpAnswer implements HttpAnswer {
     };
   }
 
-  /** Drops the rest of the body: a short one is read to the end, so that its connection serves the next request; a long one closes it. */
+  /**
+   * Drops the rest of the body. One that has all come (an empty or short answer, usually) is read
+   * to its end, which hands the connection back to the pool; otherwise the connection is closed,
+   * so a body that stalls holds nothing open.
+   */
   discard(): void {
-    // the connection is handed back to the pool at the body's end, which only a read reaches
-    const length = Number(this.body.headers['content-length'] ?? Number.NaN);
-    if (this.body.complete || (Number.isFinite(length) && length <= DRAIN_MAX_BYTES)) this.body.resume();
+    if (this.body.complete) this.body.resume();
     else this.body.destroy();
   }
 }
 
 /** Keep-alive connection pools for one client (one per registry store): free connections do not hold the process open. */
 export class ConnectionPools {
-  private readonly plain = new Agent({ keepAlive: true });
+  private readonly plain = new Agent({ keepAlive: true, timeout: IDLE_CLOSE_MS });
   private secure: Https.Agent | undefined;
 
   agentFor(url: URL): Agent {
-    if (url.protocol === 'https:') return (this.secure ??= new (httpsModule().Agent)({ keepAlive: true }));
+    if (url.protocol === 'https:') return (this.secure ??= new (httpsModule().Agent)({ keepAlive: true, timeout: IDLE_CLOSE_MS }));
     return this.plain;
   }
 
@@ -79,7 +85,7 @@ export function send(url: URL, pools: ConnectionPools, o: SendOptions): Promise<
   const request = url.protocol === 'https:' ? httpsModule().request : plainRequest;
   return new Promise((resolve, reject) => {
     const req = request(url, { method: o.method, headers: o.headers, agent: pools.agentFor(url), signal: o.signal }, (res) =>
-      resolve(new NodeHttpAnswer(res)),
+      resolve(new NodeHttpAnswer(res, o.signal)),
     );
     req.on('error', reject);
     req.end(o.body);

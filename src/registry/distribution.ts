@@ -275,6 +275,9 @@ export class DistributionStore implements ReleaseStore {
       return await readBodyCapped(res, limit);
     } catch (err) {
       if (err instanceof BodyTooLargeError) throw over(err.bytes, err.announced);
+      // a body that stalled past the timeout: said so, and not asked again (as in request)
+      if (res.signal.aborted)
+        throw unavailable(`registry ${this.opts.host}: reading ${what} failed: no answer within ${this.opts.timeoutMs / 1000} s`);
       throw new TransientRegistryError(
         `registry ${this.opts.host}: reading ${what} failed: ${describeFetchError(err, this.opts.timeoutMs)}`,
       );
@@ -293,6 +296,8 @@ export class DistributionStore implements ReleaseStore {
         if (total >= MAX_ERROR_BODY_BYTES) break;
       }
     } catch (err) {
+      if (res.signal.aborted)
+        throw unavailable(`registry ${this.opts.host}: reading ${what} failed: no answer within ${this.opts.timeoutMs / 1000} s`);
       throw new TransientRegistryError(
         `registry ${this.opts.host}: reading ${what} failed: ${describeFetchError(err, this.opts.timeoutMs)}`,
       );
