@@ -140,9 +140,10 @@ export async function openPostgres(url: string, max = 10, bounds: LockBounds = {
           transaction: (inner) => inner(tx),
         };
         const result = await fn(tx);
-        const [{ pending }] = (await client.query(READ_PENDING)).rows as { pending: string | null }[];
-        await client.query('commit');
-        local.committed(pending);
+        // one round trip: the changes this transaction made, then its commit (two statements
+        // of one simple query; a failed commit rejects it and the catch rolls back)
+        const [changes] = (await client.query(`${READ_PENDING}; commit`)) as unknown as [{ rows: { pending: string | null }[] }];
+        local.committed(changes.rows[0]?.pending);
         return result;
       } catch (err) {
         await client.query('rollback').catch(() => {
