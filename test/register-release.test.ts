@@ -60,6 +60,36 @@ async function imageAt(repository: string, reference: string): Promise<{ digest:
   return { digest: res.headers.get('docker-content-digest'), releaseNumber: metadata.release_number };
 }
 
+test('the 201 answer is the release as read back: signature, tag and branch aliases, trigger (one insert statement records them)', async () => {
+  const created = await forge.api(
+    'POST',
+    '/releases',
+    releaseBody(
+      { project: 'read-back', trigger: { type: 'tag', tag: 'read-back/v9.1.0' }, commit: { ...releaseBody().commit, sha: sha(901) } },
+      sha(901),
+    ),
+    ci,
+  );
+  assert.equal(created.status, 201, created.text);
+  const pushed = await forge.api('POST', '/releases', releaseBody({ project: 'read-back' }, sha(902)), ci);
+  assert.equal(pushed.status, 201, pushed.text);
+  for (const answer of [created, pushed]) {
+    const read = await forge.api('GET', `/releases/acme/mono/read-back/${answer.body.commit_sha}`, undefined, ci);
+    assert.equal(read.status, 200, read.text);
+    assert.deepEqual(answer.body, read.body);
+  }
+  assert.ok(created.body.signature?.digest, 'signed');
+  assert.deepEqual(
+    created.body.aliases.map((a: { alias_type: string }) => a.alias_type),
+    ['numeric', 'tag'],
+  );
+  assert.deepEqual(
+    pushed.body.aliases.map((a: { alias: string }) => a.alias),
+    ['2', 'main-2'],
+  );
+  assert.equal(created.body.triggers[0].type, 'tag');
+});
+
 test('a signature push that fails leaves no row and consumes no number; the retry registers and signs', async () => {
   const refused = proxy.inject({
     action: { status: 500 },

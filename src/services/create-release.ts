@@ -400,7 +400,7 @@ async function insertRelease(
   const releaseId = randomUUID();
   const artifacts = req.artifacts ?? [];
   // the release, its signature, aliases and trigger in one statement
-  await releases.insertRelease(
+  const release = await releases.insertRelease(
     tx,
     {
       id: releaseId,
@@ -432,7 +432,7 @@ async function insertRelease(
       pipeline_run_id: req.pipeline_run_id ?? null,
     },
   });
-  return { created: true, release: (await releases.findById(tx, releaseId))! };
+  return { created: true, release };
 }
 
 /** A later pipeline run for a released commit: new tags and triggers are added, the content never changes. */

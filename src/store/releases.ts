@@ -137,31 +137,42 @@ export type NewRelease = Pick<
  * Inserts a release, and in the same statement (one round trip; issue 18, registration at
  * registry speed) what a registration records with it: its signature (signed now), its
  * non-numeric aliases and its first trigger. A unique violation (an alias taken meanwhile)
- * fails the whole statement, as separate inserts would fail the transaction.
+ * fails the whole statement, as separate inserts would fail the transaction. Returns the
+ * release as findById would read it after (a new release has no auto-deployments yet).
  */
 export async function insertRelease(
   tx: Db,
   r: NewRelease,
   withIt: { signature?: { digest: string; key_id: string }; aliases?: Alias[]; trigger?: Omit<Trigger, 'triggered_at'> } = {},
-): Promise<void> {
+): Promise<Release> {
   const aliases = (withIt.aliases ?? []).filter((a) => a.alias_type !== 'numeric');
   const t = withIt.trigger;
-  await tx.query(
+  const [row] = await tx.query<Row>(
     `with r as (
        insert into releases (id, repository, project, commit_sha, release_number, oci_uri, oci_digest, resources_digest,
          created_by, source_author, source_message, source_committed_at, source_url, pipeline_run_id, artifacts, source_branches,
          signature_digest, signature_key_id, signed_at)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
          $17::text, $18::text, case when $17::text is null then null else clock_timestamp() end)
-       returning id, repository, project
+       returning *
      ), a as (
        insert into release_aliases (release_id, repository, project, alias, alias_type)
        select r.id, r.repository, r.project, x.alias, x.alias_type from r, unnest($19::text[], $20::text[]) as x(alias, alias_type)
+       returning alias, alias_type, created_at
      ), t as (
        insert into release_triggers (release_id, position, type, branch, tag, triggered_by)
        select r.id, 1, $21::text, $22::text, $23::text, $24::text from r where $21::text is not null
+       returning *
      )
-     select 1`,
+     -- the row as SELECT reads it (the inserted rows are not visible to a read in the same statement)
+     select r.*,
+       coalesce((select json_agg(json_build_object('alias', a.alias, 'alias_type', a.alias_type) order by a.created_at, a.alias)
+                 from a), '[]') as alias_rows,
+       coalesce((select json_agg(json_build_object('type', t.type, 'branch', t.branch, 'tag', t.tag,
+                   'triggered_by', t.triggered_by, 'triggered_at', ${ISO('t.triggered_at')}) order by t.position)
+                 from t), '[]') as trigger_rows,
+       '[]' as auto_rows
+     from r`,
     [
       r.id,
       r.repository,
@@ -189,6 +200,7 @@ export async function insertRelease(
       t?.triggered_by ?? null,
     ],
   );
+  return toRelease(row);
 }
 
 /** Replaces the branches known to contain a release's commit (a later pipeline run's observation; issue #13 item 1). */
