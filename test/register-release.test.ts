@@ -76,7 +76,12 @@ test('the 201 answer is the release as read back: signature, tag and branch alia
   for (const answer of [created, pushed]) {
     const read = await forge.api('GET', `/releases/acme/mono/read-back/${answer.body.commit_sha}`, undefined, ci);
     assert.equal(read.status, 200, read.text);
-    assert.deepEqual(answer.body, read.body);
+    // the auto-deployment the registration started moves on by itself (pending → active)
+    const moving = (body: { auto_deployments?: { id: string; environment: string }[] }) => ({
+      ...body,
+      auto_deployments: body.auto_deployments?.map((d) => ({ id: d.id, environment: d.environment })),
+    });
+    assert.deepEqual(moving(answer.body), moving(read.body));
   }
   assert.ok(created.body.signature?.digest, 'signed');
   assert.deepEqual(
