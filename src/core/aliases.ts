@@ -91,7 +91,12 @@ export function futureBranchAliasProblem(alias: string, nextNumber: number, rele
 
 /** `release/1.2` released as number 7 → `release-1.2-7`. */
 export function branchAlias(branch: string, releaseNumber: number): string {
-  return `${branch.replaceAll('/', '-')}-${releaseNumber}`;
+  return `${branchAliasPrefix(branch)}-${releaseNumber}`;
+}
+
+/** What a branch's aliases start with, before `-<number>` (src/store/releases.ts registrationState forms the alias in SQL the same way). */
+export function branchAliasPrefix(branch: string): string {
+  return branch.replaceAll('/', '-');
 }
 
 const MIN_SHA_PREFIX = 7;

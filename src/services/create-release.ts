@@ -7,6 +7,7 @@ import type { CreateReleaseRequest, Release, Trigger } from '../contract/index.j
 import {
   type Alias,
   branchAlias,
+  branchAliasPrefix,
   branchProblem,
   futureBranchAliasProblem,
   type TaggingStrategy,
@@ -280,7 +281,8 @@ async function planRegistration(
   tags: string[],
   trigger: Omit<Trigger, 'triggered_at'>,
 ): Promise<NewReleasePlan | { existing: Release }> {
-  const state = await releases.registrationState(db, id.repository, id.project, id.sha);
+  const branchPrefix = trigger.type === 'branch_push' && trigger.branch ? branchAliasPrefix(trigger.branch) : undefined;
+  const state = await releases.registrationState(db, id.repository, id.project, id.sha, { tags, branchPrefix });
   const existing = state.existingId ? await releases.findById(db, state.existingId) : undefined;
   if (existing) {
     const known = new Set(existing.aliases.map((a) => a.alias));
@@ -293,11 +295,9 @@ async function planRegistration(
   // another release already holds that name (a tag `main-3` recorded before such tags were
   // refused, review F3), this release goes without it rather than failing, and the audit
   // entry says so (issue #12 item 9).
-  const derived = trigger.type === 'branch_push' && trigger.branch ? branchAlias(trigger.branch, number) : undefined;
-  // one query for the derived alias and the tags (a new release has no aliases of its own yet)
-  const owners = await releases.aliasOwners(db, id.repository, id.project, [
-    ...new Set([...(derived === undefined ? [] : [derived]), ...tags]),
-  ]);
+  const derived = branchPrefix !== undefined ? branchAlias(trigger.branch!, number) : undefined;
+  // the owners of the derived alias and the tags came with the state (a new release has no aliases of its own yet)
+  const owners = state.owners;
   const derivedTaken = derived !== undefined && owners.some((o) => o.alias === derived);
   const aliases: Alias[] = [
     { alias: String(number), alias_type: 'numeric' },

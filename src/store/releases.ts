@@ -78,23 +78,39 @@ export function findById(db: Db, id: string) {
 /**
  * What planning a registration reads, in one round trip (issue 18: registration at registry
  * speed): the id of the project's release of commit `sha` (or null), the next release number,
- * and the branches the project has released from (branch_push triggers; core/aliases.ts's tag
- * rule). The same answers as findBySha, nextReleaseNumber and releasedBranches.
+ * the branches the project has released from (branch_push triggers; core/aliases.ts's tag
+ * rule), and which of the aliases a new release would assert already name a release of the
+ * project: the `tags`, and the branch alias `<branchPrefix>-<next>` (core/aliases.ts
+ * branchAlias, formed here the same way) when `branchPrefix` is given.
  */
 export async function registrationState(
   db: Db,
   repository: string,
   project: string,
   sha: string,
-): Promise<{ existingId: string | null; next: number; branches: string[] }> {
-  const [row] = await db.query<{ existing_id: string | null; next: number; branches: string[] }>(
-    `select (select id from releases where repository = $1 and project = $2 and commit_sha = $3) as existing_id,
-            (select coalesce(max(release_number), 0) + 1 from releases where repository = $1 and project = $2) as next,
+  aliases: { tags: string[]; branchPrefix?: string },
+): Promise<{ existingId: string | null; next: number; branches: string[]; owners: AliasOwner[] }> {
+  const [row] = await db.query<{ existing_id: string | null; next: number; branches: string[]; owners: AliasOwner[] | string }>(
+    `with n as (select coalesce(max(release_number), 0) + 1 as next from releases where repository = $1 and project = $2)
+     select (select id from releases where repository = $1 and project = $2 and commit_sha = $3) as existing_id,
+            n.next,
             array(select distinct t.branch from release_triggers t join releases r on r.id = t.release_id
-                   where r.repository = $1 and r.project = $2 and t.type = 'branch_push' and t.branch is not null) as branches`,
-    [repository, project, sha],
+                   where r.repository = $1 and r.project = $2 and t.type = 'branch_push' and t.branch is not null) as branches,
+            coalesce((select json_agg(json_build_object('alias', a.alias, 'release_id', a.release_id, 'release_number', r.release_number))
+                        from release_aliases a join releases r on r.id = a.release_id
+                       where a.repository = $1 and a.project = $2
+                         and (a.alias = any($4::text[]) or ($5::text is not null and a.alias = $5::text || '-' || n.next))), '[]') as owners
+       from n`,
+    [repository, project, sha, aliases.tags, aliases.branchPrefix ?? null],
   );
-  return { existingId: row.existing_id, next: row.next, branches: row.branches };
+  return { existingId: row.existing_id, next: row.next, branches: row.branches, owners: json(row.owners) };
+}
+
+/** A release of the project holding an alias. */
+export interface AliasOwner {
+  alias: string;
+  release_id: string;
+  release_number: number;
 }
 
 export async function nextReleaseNumber(tx: Db, repository: string, project: string): Promise<number> {
@@ -108,7 +124,7 @@ export async function nextReleaseNumber(tx: Db, repository: string, project: str
 /** Which of these aliases already name a release of the project, and which release. */
 export async function aliasOwners(db: Db, repository: string, project: string, aliases: string[]) {
   if (!aliases.length) return [];
-  return db.query<{ alias: string; release_id: string; release_number: number }>(
+  return db.query<AliasOwner>(
     `select a.alias, a.release_id, r.release_number from release_aliases a join releases r on r.id = a.release_id
      where a.repository = $1 and a.project = $2 and a.alias = any($3::text[])`,
     [repository, project, aliases],
