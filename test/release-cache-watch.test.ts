@@ -167,7 +167,17 @@ describe('release reads confirm a 404 from memory (postgres)', () => {
     t.after(cleanup);
     const cache = releaseCache(db);
     await eventually('the cache is usable', () => cache.usable, { withinMs: 5000 });
+    // the notification of this first insert (autocommit, told by NOTIFY only) must have arrived
+    // before the project is loaded: arriving late, it would drop the project and the read of
+    // release 2 below would load it afresh (as it did once on a loaded CI machine)
+    const told: string[] = [];
+    const change = cache.change.bind(cache);
+    cache.change = (project) => {
+      told.push(project);
+      change(project);
+    };
     await insertRelease(db, 'quiet-svc', 1, 'd'.repeat(40));
+    await eventually('release 1 is told', () => told.length > 0, { withinMs: 5000 });
     const ctx = { db } as Parameters<typeof readRelease>[0];
     assert.match((await readRelease(ctx, { owner: 'acme', name: 'mono', project: 'quiet-svc' }, '1')).body, /"release_number":1/);
     assert.ok(await cache.resolve('acme/mono', 'quiet-svc', '1'), 'the project is held');
@@ -179,6 +189,7 @@ describe('release reads confirm a 404 from memory (postgres)', () => {
       await insertRelease(tx, 'quiet-svc', 2, 'e'.repeat(40));
     });
     await assert.rejects(cache.resolve('acme/mono', 'quiet-svc', '2'), /no release/, 'memory alone does not know it yet');
+    assert.equal(told.length, 1, 'nothing told of release 2');
     const read = await readRelease(ctx, { owner: 'acme', name: 'mono', project: 'quiet-svc' }, '2');
     assert.match(read.body, /"release_number":2/);
   });
