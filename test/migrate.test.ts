@@ -24,9 +24,9 @@ function recording(db: Db, ran: string[]): Db {
   const wrap = (inner: Db): Db => ({
     kind: inner.kind,
     query: <T>(text: string, params?: unknown[]) => inner.query<T>(text, params),
-    exec: async (script: string) => {
+    exec: <T>(script: string) => {
       ran.push(SCRIPTS.get(script) ?? `a script that is no migration file: ${script.slice(0, 80)}`);
-      await inner.exec(script);
+      return inner.exec<T>(script);
     },
     transaction: <T>(fn: (tx: Db) => Promise<T>) => inner.transaction((tx) => fn(wrap(tx))),
     close: () => inner.close(),

@@ -33,7 +33,7 @@ import type { Db } from '../store/db.js';
 import * as releases from '../store/releases.js';
 import { packReleaseImage, redatedLayerDigest } from './release-packing.js';
 import { asBlob, type PackedLayer } from './release-worker.js';
-import { assertSigningKeyActive } from './signing-keys.js';
+import { refuseInactiveKey } from './signing-keys.js';
 
 export interface CreateReleaseResult {
   created: boolean;
@@ -209,7 +209,7 @@ export async function createRelease(
   if (!prepared.layer) throw new ForgeError('internal_error', 'the registration was not packed');
   const layer = { blob: asBlob(prepared.layer.blob), objects: prepared.layer.objects };
   const repository = imageRepository(id);
-  const planOf = (db: Db) => planRegistration(db, id, req, strategy, tags, trigger);
+  const planOf = (db: Db) => planRegistration(db, id, req, strategy, tags, trigger, deps.signingKey?.keyId);
 
   // Registry pushes are split around the project's lock (issue #18). Before it, only what is
   // content-addressed and names nothing goes out: the blobs of the image built for the plan
@@ -233,7 +233,7 @@ export async function createRelease(
     if (now.existing) return addToExisting(tx, id, now.existing, tags, trigger, req, actor, layer.blob);
     // Another release of the project committed since the plan was read: the image says the new number.
     const image = built && samePlan(built.plan, now) ? built : await buildImage(id, req, trigger, layer, now, deps.signingKey);
-    const pushed = await publishRelease(deps, tx, id, image);
+    const pushed = await publishRelease(deps, id, image, now);
     if (deps.pauseAfterPushMs) await new Promise((r) => setTimeout(r, deps.pauseAfterPushMs));
     return insertRelease(tx, deps, id, req, actor, trigger, now, pushed);
   });
@@ -247,6 +247,8 @@ interface NewReleasePlan {
   /** The branch alias derived from the trigger, and whether another release holds it already. */
   derived?: string;
   derivedTaken: boolean;
+  /** The row of the server's signing key as read with the plan (none without a key). */
+  signingKey?: releases.SigningKeyState;
 }
 
 /** The image of a plan, built (release-packing.ts) but not yet tagged nor signed. */
@@ -280,9 +282,10 @@ async function planRegistration(
   strategy: TaggingStrategy,
   tags: string[],
   trigger: Omit<Trigger, 'triggered_at'>,
+  signingKeyId: string | undefined,
 ): Promise<NewReleasePlan | { existing: Release }> {
   const branchPrefix = trigger.type === 'branch_push' && trigger.branch ? branchAliasPrefix(trigger.branch) : undefined;
-  const state = await releases.registrationState(db, id.repository, id.project, id.sha, { tags, branchPrefix });
+  const state = await releases.registrationState(db, id.repository, id.project, id.sha, { tags, branchPrefix }, signingKeyId);
   const existing = state.existingId ? await releases.findById(db, state.existingId) : undefined;
   if (existing) {
     const known = new Set(existing.aliases.map((a) => a.alias));
@@ -309,7 +312,7 @@ async function planRegistration(
     id,
     owners.filter((o) => asserted.has(o.alias)),
   );
-  return { number, aliases, derived, derivedTaken };
+  return { number, aliases, derived, derivedTaken, signingKey: state.signingKey };
 }
 
 function samePlan(a: NewReleasePlan, b: NewReleasePlan): boolean {
@@ -370,10 +373,11 @@ async function buildImage(
  * when one fails, so nothing of this attempt is still on its way when the transaction ends.
  * Throws 503 registry_unavailable, or signing_key_retired before anything is pushed.
  */
-async function publishRelease(deps: CreateReleaseDeps, tx: Db, id: ReleaseIdentity, image: BuiltImage): Promise<Pushed> {
-  // A key retired while this replica runs signs nothing more (review F4): checked before each
-  // signature is pushed (one made in memory before the lock goes no further than the request).
-  if (image.signature && deps.signingKey) await assertSigningKeyActive(tx, deps.signingKey);
+async function publishRelease(deps: CreateReleaseDeps, id: ReleaseIdentity, image: BuiltImage, plan: NewReleasePlan): Promise<Pushed> {
+  // A key retired while this replica runs signs nothing more (review F4): its row, read with the
+  // plan under the lock, is checked before each signature is pushed (one made in memory before
+  // the lock goes no further than the request).
+  if (image.signature && deps.signingKey) refuseInactiveKey(deps.signingKey, plan.signingKey);
   const repository = imageRepository(id);
   const [pushedImage, signed] = await Promise.allSettled([
     deps.store.push(repository, id.sha, image.blobs, image.manifest),

@@ -77,7 +77,11 @@ export async function ensureInstallationKey(
  * signature (made after the key's retirement). Errors: signing_key_retired (503).
  */
 export async function assertSigningKeyActive(db: Db, key: SigningKey): Promise<void> {
-  const state = await signingKeyState(db, key.keyId);
+  refuseInactiveKey(key, await signingKeyState(db, key.keyId));
+}
+
+/** Throws signing_key_retired (503) unless `state`, `key`'s row as read, says it is current (assertSigningKeyActive). */
+export function refuseInactiveKey(key: SigningKey, state: { retired_at: string | null } | undefined): void {
   if (state && !state.retired_at) return;
   throw new ForgeError(
     'signing_key_retired',

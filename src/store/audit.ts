@@ -4,7 +4,7 @@ import type { Page } from '../contract/index.js';
 import { type AuditEntry, CHAIN_START, type ChainCheck, entryHash, GENESIS_HASH, verifyChain } from '../core/audit-chain.js';
 import { cutPage } from '../core/cursor.js';
 import type { Db } from './db.js';
-import { LOCK_AUDIT_APPEND, lockFixed } from './lock-keys.js';
+import { LOCK_AUDIT_APPEND } from './lock-keys.js';
 
 export interface AuditEvent {
   actor: string;
@@ -15,8 +15,11 @@ export interface AuditEvent {
 
 /** Appends within the caller's transaction: the entry commits or rolls back with the change it records. */
 export async function appendAudit(tx: Db, event: AuditEvent): Promise<void> {
-  await lockFixed(tx, LOCK_AUDIT_APPEND);
-  const [last] = await tx.query<{ seq: number; hash: string }>('select seq, hash from audit_log order by seq desc limit 1');
+  // The lock, then the chain's head, in one round trip: under READ COMMITTED each statement of
+  // the script takes its own snapshot, so the read sees every append committed before the lock.
+  const [last] = await tx.exec<{ seq: number; hash: string }>(
+    `select pg_advisory_xact_lock(${LOCK_AUDIT_APPEND}); select seq, hash from audit_log order by seq desc limit 1`,
+  );
   const entry = {
     seq: (last?.seq ?? 0) + 1,
     at: new Date().toISOString(),

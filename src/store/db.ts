@@ -11,8 +11,12 @@ import { restrictModes } from '../config/file-modes.js';
 export interface Db {
   readonly kind: 'pglite' | 'postgres';
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
-  /** Runs a script of several statements without parameters (migrations). */
-  exec(script: string): Promise<void>;
+  /**
+   * Runs a script of one or more statements without parameters (migrations; a lock and a read in
+   * one round trip), each statement with its own snapshot. Resolves to the rows of the script's
+   * last statement (none for a statement that returns no rows).
+   */
+  exec<T = Record<string, unknown>>(script: string): Promise<T[]>;
   /** Runs fn in one transaction: committed when fn resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -48,6 +52,12 @@ const RELEASE_CHANNEL = 'forge_release_changes';
 export const HEARTBEAT_MS = 2000;
 const HEARTBEAT = '{"heartbeat":';
 const READ_PENDING = "select current_setting('forge.release_changes', true) as pending";
+
+/** The rows of a simple query's last statement: `pg` answers a script of several statements with one result each. */
+function lastRows(result: pg.QueryResult | pg.QueryResult[]): never {
+  const results = Array.isArray(result) ? result : [result];
+  return (results.at(-1)?.rows ?? []) as never;
+}
 
 /** The watches of one database handle, told of the release changes each committed transaction made. */
 function localChanges() {
@@ -121,7 +131,7 @@ export async function openPostgres(url: string, max = 10, bounds: LockBounds = {
   const db: Db = {
     kind: 'postgres',
     query: wrap((q) => pool.query(q)),
-    exec: async (script) => void (await pool.query(script)),
+    exec: async (script) => lastRows((await pool.query(script)) as unknown as pg.QueryResult),
     async transaction(fn) {
       const client = await pool.connect();
       let broken = false;
@@ -131,24 +141,41 @@ export async function openPostgres(url: string, max = 10, bounds: LockBounds = {
         broken = true;
       };
       client.on('error', lost);
-      try {
+      // `begin` goes out with the transaction's first statement: in the same simple query as a
+      // script (a registration's lock; one round trip fewer, issue #18), else just before it. A
+      // transaction that ran nothing has nothing to commit or roll back.
+      let begun = false;
+      const begin = async () => {
+        if (begun) return;
+        begun = true;
         await client.query('begin');
+      };
+      try {
         const tx: Db = {
           ...db,
-          query: wrap((q) => client.query(q)),
-          exec: async (script) => void (await client.query(script)),
+          query: wrap(async (q) => {
+            await begin();
+            return client.query(q);
+          }),
+          exec: async (script) => {
+            if (begun) return lastRows((await client.query(script)) as unknown as pg.QueryResult);
+            begun = true;
+            return lastRows((await client.query(`begin; ${script}`)) as unknown as pg.QueryResult);
+          },
           transaction: (inner) => inner(tx),
         };
         const result = await fn(tx);
+        if (!begun) return result;
         // one round trip: the changes this transaction made, then its commit (two statements
         // of one simple query; a failed commit rejects it and the catch rolls back)
         const [changes] = (await client.query(`${READ_PENDING}; commit`)) as unknown as [{ rows: { pending: string | null }[] }];
         local.committed(changes.rows[0]?.pending);
         return result;
       } catch (err) {
-        await client.query('rollback').catch(() => {
-          broken = true;
-        });
+        if (begun)
+          await client.query('rollback').catch(() => {
+            broken = true;
+          });
         throw err;
       } finally {
         client.off('error', lost);
@@ -249,13 +276,13 @@ export async function openPglite(dir: string): Promise<Db> {
   const db: Db = {
     kind: 'pglite',
     query: async (text, params) => norm((await lite.query(text, params)).rows as Record<string, unknown>[]) as never,
-    exec: async (script) => void (await lite.exec(script)),
+    exec: async (script) => norm(((await lite.exec(script)).at(-1)?.rows ?? []) as Record<string, unknown>[]) as never,
     async transaction(fn) {
       const { result, pending } = await lite.transaction(async (t) => {
         const tx: Db = {
           ...db,
           query: async (text, params) => norm((await t.query(text, params)).rows as Record<string, unknown>[]) as never,
-          exec: async (script) => void (await t.exec(script)),
+          exec: async (script) => norm(((await t.exec(script)).at(-1)?.rows ?? []) as Record<string, unknown>[]) as never,
           transaction: (inner) => inner(tx),
         };
         const result = await fn(tx);

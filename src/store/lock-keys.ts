@@ -8,6 +8,7 @@
  * The numbers are part of the deployed system: replicas of two versions must agree on them,
  * so never renumber one.
  */
+import pg from 'pg';
 import type { Db } from './db.js';
 
 /** Fixed keys: one lock each. */
@@ -38,7 +39,11 @@ export async function lockFixed(tx: Db, key: typeof LOCK_MIGRATIONS | typeof LOC
   await tx.query('select pg_advisory_xact_lock($1)', [key]);
 }
 
-/** Waits for the lock of `subject` in `space`, held until `tx` ends. */
+/**
+ * Waits for the lock of `subject` in `space`, held until `tx` ends. Sent as a simple query (the
+ * subject quoted as a literal), so a transaction that starts with it sends its `begin` in the
+ * same round trip (store/db.ts; issue #18, registration at registry speed).
+ */
 export async function lockSubject(tx: Db, space: LockSpaceName, subject: string): Promise<void> {
-  await tx.query(`select pg_advisory_xact_lock(hashtextextended($1, ${LockSpace[space]}))`, [subject]);
+  await tx.exec(`select pg_advisory_xact_lock(hashtextextended(${pg.escapeLiteral(subject)}, ${LockSpace[space]}))`);
 }

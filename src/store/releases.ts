@@ -81,7 +81,9 @@ export function findById(db: Db, id: string) {
  * the branches the project has released from (branch_push triggers; core/aliases.ts's tag
  * rule), and which of the aliases a new release would assert already name a release of the
  * project: the `tags`, and the branch alias `<branchPrefix>-<next>` (core/aliases.ts
- * branchAlias, formed here the same way) when `branchPrefix` is given.
+ * branchAlias, formed here the same way) when `branchPrefix` is given; and, given
+ * `signingKeyId`, that key's row (store/signing-keys.ts signingKeyState: undefined when the
+ * installation has no such key), checked before the release is signed.
  */
 export async function registrationState(
   db: Db,
@@ -89,8 +91,16 @@ export async function registrationState(
   project: string,
   sha: string,
   aliases: { tags: string[]; branchPrefix?: string },
-): Promise<{ existingId: string | null; next: number; branches: string[]; owners: AliasOwner[] }> {
-  const [row] = await db.query<{ existing_id: string | null; next: number; branches: string[]; owners: AliasOwner[] | string }>(
+  signingKeyId?: string,
+): Promise<{ existingId: string | null; next: number; branches: string[]; owners: AliasOwner[]; signingKey?: SigningKeyState }> {
+  const [row] = await db.query<{
+    existing_id: string | null;
+    next: number;
+    branches: string[];
+    owners: AliasOwner[] | string;
+    key_exists: boolean;
+    key_retired_at: string | null;
+  }>(
     `with n as (select coalesce(max(release_number), 0) + 1 as next from releases where repository = $1 and project = $2)
      select (select id from releases where repository = $1 and project = $2 and commit_sha = $3) as existing_id,
             n.next,
@@ -99,12 +109,23 @@ export async function registrationState(
             coalesce((select json_agg(json_build_object('alias', a.alias, 'release_id', a.release_id, 'release_number', r.release_number))
                         from release_aliases a join releases r on r.id = a.release_id
                        where a.repository = $1 and a.project = $2
-                         and (a.alias = any($4::text[]) or ($5::text is not null and a.alias = $5::text || '-' || n.next))), '[]') as owners
+                         and (a.alias = any($4::text[]) or ($5::text is not null and a.alias = $5::text || '-' || n.next))), '[]') as owners,
+            exists (select 1 from signing_keys where key_id = $6::text) as key_exists,
+            (select retired_at from signing_keys where key_id = $6::text) as key_retired_at
        from n`,
-    [repository, project, sha, aliases.tags, aliases.branchPrefix ?? null],
+    [repository, project, sha, aliases.tags, aliases.branchPrefix ?? null, signingKeyId ?? null],
   );
-  return { existingId: row.existing_id, next: row.next, branches: row.branches, owners: json(row.owners) };
+  return {
+    existingId: row.existing_id,
+    next: row.next,
+    branches: row.branches,
+    owners: json(row.owners),
+    ...(signingKeyId === undefined ? {} : { signingKey: row.key_exists ? { retired_at: row.key_retired_at } : undefined }),
+  };
 }
+
+/** A signing key's row as a registration checks it: undefined when the installation has no such key. */
+export type SigningKeyState = { retired_at: string | null } | undefined;
 
 /** A release of the project holding an alias. */
 export interface AliasOwner {
