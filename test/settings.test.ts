@@ -80,6 +80,19 @@ test('server: the deployment settings and their defaults', () => {
   assert.equal(set.gitopsRemote.environment?.FORGE_DEPLOY_NOTE, 'x', 'git runs in the environment the settings were read from');
 });
 
+test('server: the heap growth bound defaults to 20% with PostgreSQL and to V8\'s own rule embedded, and is refused out of range (issue 18 item 7)', () => {
+  assert.equal(loadSettings({ dataDir: '/tmp/forge-settings' }, {}).heapGrowthPercent, 0);
+  const pg = { FORGE_DATABASE_URL: 'postgres://127.0.0.1/test' };
+  assert.equal(loadSettings({ dataDir: '/tmp/forge-settings' }, pg).heapGrowthPercent, 20);
+  assert.equal(loadSettings({ dataDir: '/tmp/forge-settings' }, { ...pg, FORGE_HEAP_GROWTH_PERCENT: '0' }).heapGrowthPercent, 0);
+  assert.equal(loadSettings({ dataDir: '/tmp/forge-settings' }, { FORGE_HEAP_GROWTH_PERCENT: '50' }).heapGrowthPercent, 50);
+  for (const bad of ['-1', '401', 'lots', '2.5'])
+    assert.throws(
+      () => loadSettings({ dataDir: '/tmp/forge-settings' }, { FORGE_HEAP_GROWTH_PERCENT: bad }),
+      new RegExp(`FORGE_HEAP_GROWTH_PERCENT is "${bad.replace('.', '\\.')}"; expected an integer from 0 to 400`),
+    );
+});
+
 test('server: the connection cap stays below the open-file limit, and the request bound is not shorter than the headers bound (issue 19, attack review A)', () => {
   assert.equal(defaultMaxConnections(20_000), 16_000, "the reviewer's limit of 20,000 descriptors");
   assert.equal(defaultMaxConnections(1024), 768, 'at least 256 descriptors are kept');

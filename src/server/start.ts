@@ -1,5 +1,6 @@
 /** Starts `forge serve`: database, release store, token key, HTTP app; stops cleanly on SIGINT/SIGTERM. */
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { openReleaseStore } from '../registry/index.js';
 import { startArgocdLoop } from '../services/argocd-poller.js';
 import { type OpenDeployContext, openServerDeployments } from '../services/deployment-runtime.js';
@@ -17,6 +18,9 @@ import type { Settings } from './settings.js';
 import { loadOrCreateTokenKey, tokenKeyPath } from './tokens.js';
 
 export async function startServer(settings: Settings, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)) {
+  // V8 reads this flag each time it sets the heap's next limit, so it holds from the next full
+  // collection on (settings.ts heapGrowthPercent; issue #18 acceptance 7). 0 keeps V8's own rule.
+  if (settings.heapGrowthPercent > 0) setFlagsFromString(`--heap-growing-percent=${settings.heapGrowthPercent}`);
   // With PostgreSQL the data directory still holds keys and the OCI layout: restrict it too.
   if (settings.databaseUrl) restrictDataDir(settings.dataDir);
   const unlock = settings.databaseUrl ? () => {} : lockDataDir(settings.dataDir);
