@@ -80,7 +80,7 @@ test('server: the deployment settings and their defaults', () => {
   assert.equal(set.gitopsRemote.environment?.FORGE_DEPLOY_NOTE, 'x', 'git runs in the environment the settings were read from');
 });
 
-test('server: the heap growth bound defaults to 20% with PostgreSQL and to V8\'s own rule embedded, and is refused out of range (issue 18 item 7)', () => {
+test("server: the heap growth bound defaults to 20% with PostgreSQL and to V8's own rule embedded, and is refused out of range (issue 18 item 7)", () => {
   assert.equal(loadSettings({ dataDir: '/tmp/forge-settings' }, {}).heapGrowthPercent, 0);
   const pg = { FORGE_DATABASE_URL: 'postgres://127.0.0.1/test' };
   assert.equal(loadSettings({ dataDir: '/tmp/forge-settings' }, pg).heapGrowthPercent, 20);

@@ -232,7 +232,10 @@ export class ReleaseCache {
 
 /** Release `i` of a held project, its representation inflated. */
 function releaseAt(c: Catalogue, i: number): CachedRelease {
-  const body = inflateRawSync(c.bodies.subarray(c.offsets[i], c.offsets[i + 1]), { dictionary: c.dictionary, chunkSize: ZLIB_CHUNK }).toString();
+  const body = inflateRawSync(c.bodies.subarray(c.offsets[i], c.offsets[i + 1]), {
+    dictionary: c.dictionary,
+    chunkSize: ZLIB_CHUNK,
+  }).toString();
   return { id: c.ids[i], number: c.numbers[i], sha: c.shas[i], body };
 }
 
