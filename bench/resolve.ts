@@ -83,8 +83,11 @@ async function measure(engine: 'pglite' | 'postgres', forge: ForgeProcess, seede
   // the highest RSS while the load runs, sampled every 250 ms (the figure after the load is one moment of V8's collection cycle)
   let peakMib = idleMib;
   const sampler = setInterval(() => {
-    peakMib = Math.max(peakMib, rss(forge.proc.pid!));
+    try {
+      peakMib = Math.max(peakMib, rss(forge.proc.pid!));
+    } catch {} // the server is gone: the load below fails and says so
   }, 250);
+  sampler.unref();
   const refs = [
     ['resolve by tag alias', (_p: number, n: number) => `v1.0.${n}`],
     ['resolve by number', (_p: number, n: number) => String(n)],

@@ -6,9 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Db } from '../src/store/db.js';
+import pg from 'pg';
+import { type Db, openPostgres } from '../src/store/db.js';
 import { LockSpace, lockSubject } from '../src/store/lock-keys.js';
-import { ENGINES, testDb } from './support/db.js';
+import { ENGINES, freshPostgres, testDb } from './support/db.js';
 
 const SUBJECTS = [
   "approve:sha256:ab/prod/o'brien@example.com",
@@ -44,3 +45,25 @@ for (const engine of ENGINES) {
     }
   });
 }
+
+// The quoting is exact only in an encoding where no multibyte character holds a quote or a
+// backslash byte. `pg` asks for UTF8 in every connection's startup message, which a database's or
+// role's client_encoding default does not override: this keeps it so.
+test('postgres: a database whose connections default to another client encoding (SJIS) still locks each subject by its text', async (t) => {
+  const { url, drop } = await freshPostgres();
+  t.after(drop);
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`alter database ${new URL(url).pathname.slice(1)} set client_encoding = 'SJIS'`);
+  await admin.end();
+  const db = await openPostgres(url);
+  t.after(() => db.close());
+  // ā is C4 81 in UTF-8; read as Shift JIS, 81 is a lead byte that takes the backslash after it
+  for (const subject of ["approve:sha256:ab/prod/ā\\x'", 'ā\\\\ā\'']) {
+    await db.transaction(async (tx) => {
+      await lockSubject(tx, 'approval', subject);
+      const [want] = await tx.query<{ key: string }>('select hashtextextended($1, $2)::text as key', [subject, LockSpace.approval]);
+      assert.equal(await heldKey(tx), want.key, subject);
+    });
+  }
+});

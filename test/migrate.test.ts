@@ -19,7 +19,7 @@ const FILES = readdirSync(DIR)
   .sort();
 const SCRIPTS = new Map(FILES.map((f) => [readFileSync(join(DIR, f), 'utf8'), f]));
 
-/** `db`, noting in `ran` the migration file of every script run through `exec` (only migrations use it). */
+/** `db`, noting in `ran` the migration file of every script run through `exec` (in a migration's transaction only migrations use it). */
 function recording(db: Db, ran: string[]): Db {
   const wrap = (inner: Db): Db => ({
     kind: inner.kind,
