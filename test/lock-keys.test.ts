@@ -59,7 +59,7 @@ test('postgres: a database whose connections default to another client encoding 
   const db = await openPostgres(url);
   t.after(() => db.close());
   // ā is C4 81 in UTF-8; read as Shift JIS, 81 is a lead byte that takes the backslash after it
-  for (const subject of ["approve:sha256:ab/prod/ā\\x'", 'ā\\\\ā\'']) {
+  for (const subject of ["approve:sha256:ab/prod/ā\\x'", "ā\\\\ā'"]) {
     await db.transaction(async (tx) => {
       await lockSubject(tx, 'approval', subject);
       const [want] = await tx.query<{ key: string }>('select hashtextextended($1, $2)::text as key', [subject, LockSpace.approval]);
