@@ -31,6 +31,7 @@ import { type SigningKey, signDigest } from '../signing/index.js';
 import { appendAudit } from '../store/audit.js';
 import type { Db } from '../store/db.js';
 import * as releases from '../store/releases.js';
+import type { SigningKeyState } from '../store/signing-keys.js';
 import { packReleaseImage, redatedLayerDigest } from './release-packing.js';
 import { asBlob, type PackedLayer } from './release-worker.js';
 import { refuseInactiveKey } from './signing-keys.js';
@@ -248,7 +249,7 @@ interface NewReleasePlan {
   derived?: string;
   derivedTaken: boolean;
   /** The row of the server's signing key as read with the plan (none without a key). */
-  signingKey?: releases.SigningKeyState;
+  signingKey?: SigningKeyState;
 }
 
 /** The image of a plan, built (release-packing.ts) but not yet tagged nor signed. */

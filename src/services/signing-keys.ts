@@ -16,7 +16,14 @@ import { appendAudit } from '../store/audit.js';
 import type { Db } from '../store/db.js';
 import { LOCK_SIGNING_KEYS, lockFixed } from '../store/lock-keys.js';
 import { recordSignature } from '../store/signatures.js';
-import { insertSigningKey, listSigningKeys, releaseSignatures, retireSigningKey, signingKeyState } from '../store/signing-keys.js';
+import {
+  insertSigningKey,
+  listSigningKeys,
+  releaseSignatures,
+  retireSigningKey,
+  type SigningKeyState,
+  signingKeyState,
+} from '../store/signing-keys.js';
 
 /** The actor the audit log names for what a replica does at start. */
 export const SERVER_ACTOR = 'forge-server';
@@ -81,7 +88,7 @@ export async function assertSigningKeyActive(db: Db, key: SigningKey): Promise<v
 }
 
 /** Throws signing_key_retired (503) unless `state`, `key`'s row as read, says it is current (assertSigningKeyActive). */
-export function refuseInactiveKey(key: SigningKey, state: { retired_at: string | null } | undefined): void {
+export function refuseInactiveKey(key: SigningKey, state: SigningKeyState): void {
   if (state && !state.retired_at) return;
   throw new ForgeError(
     'signing_key_retired',

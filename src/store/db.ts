@@ -131,7 +131,7 @@ export async function openPostgres(url: string, max = 10, bounds: LockBounds = {
   const db: Db = {
     kind: 'postgres',
     query: wrap((q) => pool.query(q)),
-    exec: async (script) => lastRows((await pool.query(script)) as unknown as pg.QueryResult),
+    exec: async (script) => lastRows(await pool.query(script)),
     async transaction(fn) {
       const client = await pool.connect();
       let broken = false;
@@ -158,9 +158,9 @@ export async function openPostgres(url: string, max = 10, bounds: LockBounds = {
             return client.query(q);
           }),
           exec: async (script) => {
-            if (begun) return lastRows((await client.query(script)) as unknown as pg.QueryResult);
+            if (begun) return lastRows(await client.query(script));
             begun = true;
-            return lastRows((await client.query(`begin; ${script}`)) as unknown as pg.QueryResult);
+            return lastRows(await client.query(`begin; ${script}`));
           },
           transaction: (inner) => inner(tx),
         };
@@ -272,17 +272,19 @@ export async function openPglite(dir: string): Promise<Db> {
     }
     return rows;
   };
+  // a script's answer: one result per statement; the last one's rows
+  const lastOf = (results: { rows: unknown[] }[]) => norm((results.at(-1)?.rows ?? []) as Record<string, unknown>[]) as never;
   const local = localChanges();
   const db: Db = {
     kind: 'pglite',
     query: async (text, params) => norm((await lite.query(text, params)).rows as Record<string, unknown>[]) as never,
-    exec: async (script) => norm(((await lite.exec(script)).at(-1)?.rows ?? []) as Record<string, unknown>[]) as never,
+    exec: async (script) => lastOf(await lite.exec(script)),
     async transaction(fn) {
       const { result, pending } = await lite.transaction(async (t) => {
         const tx: Db = {
           ...db,
           query: async (text, params) => norm((await t.query(text, params)).rows as Record<string, unknown>[]) as never,
-          exec: async (script) => norm(((await t.exec(script)).at(-1)?.rows ?? []) as Record<string, unknown>[]) as never,
+          exec: async (script) => lastOf(await t.exec(script)),
           transaction: (inner) => inner(tx),
         };
         const result = await fn(tx);

@@ -5,6 +5,7 @@ import { cutPage, type PageWindow } from '../core/cursor.js';
 import { ForgeError } from '../core/errors.js';
 import type { Db } from './db.js';
 import { lockSubject } from './lock-keys.js';
+import type { SigningKeyState } from './signing-keys.js';
 
 const ISO = (col: string) => `to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
@@ -123,9 +124,6 @@ export async function registrationState(
     ...(signingKeyId === undefined ? {} : { signingKey: row.key_exists ? { retired_at: row.key_retired_at } : undefined }),
   };
 }
-
-/** A signing key's row as a registration checks it: undefined when the installation has no such key. */
-export type SigningKeyState = { retired_at: string | null } | undefined;
 
 /** A release of the project holding an alias. */
 export interface AliasOwner {

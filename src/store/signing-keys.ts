@@ -54,8 +54,11 @@ export function releaseSignatures(db: Db): Promise<
   );
 }
 
-/** The key's row as it is now (no lock: a cheap read before each signature), or undefined when the installation does not know it. */
-export async function signingKeyState(db: Db, keyId: string): Promise<{ retired_at: string | null } | undefined> {
+/** A signing key's row as a signature checks it: undefined when the installation does not know the key. */
+export type SigningKeyState = { retired_at: string | null } | undefined;
+
+/** The key's row as it is now (no lock: a cheap read before each signature). */
+export async function signingKeyState(db: Db, keyId: string): Promise<SigningKeyState> {
   const [row] = await db.query<{ retired_at: string | null }>('select retired_at from signing_keys where key_id = $1', [keyId]);
   return row;
 }
